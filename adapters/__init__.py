@@ -1,0 +1,1 @@
+"""mlbench's built-in platform adapters, one module per platform; each imports its platform lazily."""

@@ -1,0 +1,207 @@
+"""The contract between mlbench's core and one ML platform.
+
+An adapter contains platform calls only: it starts a session, loads a file with the platform's own reader,
+and answers primitive questions (fit this OLS, give these VIFs, run your native subset search). Everything
+else - backward elimination, iterative VIF removal, emulated subset search, timing, memory, grading - lives
+in the core, so every platform is driven and measured the same way.
+
+Each adapter declares, per step and variant, whether it does the work natively, emulated (mlbench drives the
+platform's own fits) or not at all, and why. The runner never calls a primitive for an unsupported step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, ClassVar
+
+from mlbench.errors import UnsupportedStep
+
+
+class Step(str, Enum):
+    PVALUES = "pvalues"
+    VIF = "vif"
+    SUBSET = "subset"
+    TRAIN = "train"
+    DEPLOY = "deploy"
+
+
+class Support(str, Enum):
+    NATIVE = "native"
+    EMULATED = "emulated"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class Capability:
+    """How an adapter does one step (or one variant such as `subset:best`)."""
+
+    support: Support
+    how: str = ""  # what actually runs, shown in reports, e.g. "statsmodels OLS" or "SequentialFeatureSelector"
+    reason: str = ""  # why unsupported, or a caveat of the emulation
+
+    @classmethod
+    def native(cls, how: str, reason: str = "") -> Capability:
+        return cls(Support.NATIVE, how, reason)
+
+    @classmethod
+    def emulated(cls, how: str, reason: str = "") -> Capability:
+        return cls(Support.EMULATED, how, reason)
+
+    @classmethod
+    def unsupported(cls, reason: str) -> Capability:
+        return cls(Support.UNSUPPORTED, "", reason)
+
+
+@dataclass(frozen=True)
+class Availability:
+    ok: bool
+    reason: str = ""
+
+
+@dataclass
+class OLSFit:
+    """An OLS fit with intercept, as a platform reported it. Term names follow DESIGN.md (`Intercept` first)."""
+
+    terms: list[str]
+    estimate: list[float]
+    std_error: list[float]
+    t_value: list[float]
+    p_value: list[float]
+    r_squared: float
+    adj_r_squared: float
+    f_statistic: float
+    df_model: int
+    df_resid: int
+    rss: float
+    n_obs: int
+    aliased: list[str] = field(default_factory=list)  # terms the platform dropped as collinear (R's NA rows)
+
+    def coefficients(self) -> dict[str, dict[str, float]]:
+        return {
+            term: {"estimate": e, "std_error": s, "t_value": t, "p_value": p}
+            for term, e, s, t, p in zip(
+                self.terms, self.estimate, self.std_error, self.t_value, self.p_value, strict=True
+            )
+        }
+
+
+@dataclass
+class SessionOptions:
+    """What the runner tells an adapter about the run it is part of."""
+
+    run_dir: Path
+    seed: int = 42
+    cores: int = 2
+    memory: str = "4G"
+    log_path: Path | None = None
+    h2o_url: str | None = None
+    spark_master: str | None = None
+
+
+@dataclass
+class DataSource:
+    """One dataset as the run materialised it: the same design matrix for every platform.
+
+    `parquet_path` / `csv_path` hold the numeric design (dummy-coded, missing rows dropped) plus the target,
+    so every platform reads identical columns with its own reader.
+    """
+
+    name: str
+    parquet_path: Path
+    csv_path: Path
+    target: str
+    features: list[str]
+    n_rows: int
+
+
+class Adapter(ABC):
+    """Base class of every platform adapter. Subclasses set the class attributes and override primitives."""
+
+    name: ClassVar[str]
+    adapter_version: ClassVar[str] = "1"
+    distribution: ClassVar[str]  # the PyPI distribution whose version is the platform version
+    modules: ClassVar[tuple[str, ...]] = ()  # import names that must be importable
+    session_imports: ClassVar[tuple[str, ...]] = ()  # imported in the session phase (default: `modules`)
+    needs_java: ClassVar[bool] = False
+    capabilities: ClassVar[dict[str, Capability]] = {}  # keys: "pvalues", "vif", "subset:best", ...
+
+    # ----- declarations (cheap: no platform import) -------------------------------------------------
+
+    @classmethod
+    def capability(cls, step: Step | str, variant: str | None = None) -> Capability:
+        step = Step(step).value
+        if variant is not None and f"{step}:{variant}" in cls.capabilities:
+            return cls.capabilities[f"{step}:{variant}"]
+        if step in cls.capabilities:
+            return cls.capabilities[step]
+        what = f"{step}:{variant}" if variant else step
+        return Capability.unsupported(f"{cls.name} declares no support for {what}")
+
+    @classmethod
+    def platform_version(cls) -> str | None:
+        try:
+            return importlib.metadata.version(cls.distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    @classmethod
+    def availability(cls) -> Availability:
+        for module in cls.modules:
+            if importlib.util.find_spec(module) is None:
+                return Availability(
+                    False, f"python package {module!r} is not installed (pip install 'mlbench[{cls.name}]')"
+                )
+        if cls.needs_java:
+            from mlbench.environment import java_problem
+
+            problem = java_problem()
+            if problem:
+                return Availability(False, problem)
+        return Availability(True)
+
+    # ----- lifecycle (timed by the runner as phases) -------------------------------------------------
+
+    def start_session(self, options: SessionOptions) -> None:
+        """Start or connect to the platform (JVMs, clusters). Phase `session`.
+
+        The default imports the platform's modules, so a cold import is charged to `session` (as a JVM start
+        is for H2O and Spark), not to whichever step happens to run first.
+        """
+        self.options = options
+        for module in self.session_imports or self.modules:
+            importlib.import_module(module)
+
+    @abstractmethod
+    def load(self, source: DataSource) -> None:
+        """Read the run's data file with the platform's own reader. Phase `load`."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release everything start_session acquired; must be safe to call twice."""
+
+    # ----- step primitives (phase `fit`); the default says "not supported" ---------------------------
+
+    def ols(self, features: list[str]) -> OLSFit:
+        """OLS of the target on `features` plus an intercept: estimates, standard errors, t and p values."""
+        raise UnsupportedStep(f"{self.name} has no OLS")
+
+    def rss(self, features: list[str]) -> float:
+        """Residual sum of squares of one OLS fit; the unit of work of emulated subset searches."""
+        return self.ols(features).rss
+
+    def vif(self, features: list[str]) -> dict[str, float]:
+        """Variance inflation factor of each feature in an OLS with intercept (R car::vif semantics)."""
+        raise UnsupportedStep(f"{self.name} has no VIF")
+
+    def subset(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
+        """A native subset search: size -> chosen features. Only called when declared native."""
+        raise UnsupportedStep(f"{self.name} has no native {method} subset search")
+
+    def describe(self) -> dict[str, Any]:
+        """Extra facts for provenance (e.g. the cluster version actually connected to)."""
+        return {}

@@ -1,0 +1,199 @@
+"""The surface the CLI and tests use: run(), list_*(), report(). The CLI only parses and renders."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlbench.errors import MlbenchError
+
+
+@dataclass
+class RunRequest:
+    scenario: str
+    dataset: str | None = None
+    data: Path | None = None
+    target: str | None = None
+    adapters: list[str] | None = None
+    repeats: int | None = None
+    warmup: int | None = None
+    seed: int | None = None
+    alpha: float | None = None
+    vif_threshold: float | None = None
+    methods: list[str] | None = None
+    max_fits: int | None = None
+    out: Path = Path("results")
+    cores: int | None = None
+    memory: str = "4G"
+    h2o_url: str | None = None
+    spark_master: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    manifest: dict[str, Any]
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every cell is ok, unsupported or skipped; 1 when any cell failed."""
+        return 1 if any(r["status"] in ("error", "timeout") for r in self.records) else 0
+
+
+def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:
+    updates_by_step: dict[str, dict[str, Any]] = {
+        "pvalues": {"alpha": request.alpha},
+        "vif": {"threshold": request.vif_threshold},
+        "subset": {"methods": request.methods, "max_fits": request.max_fits},
+    }
+    result = []
+    for spec in specs:
+        updates = {k: v for k, v in updates_by_step.get(spec.step, {}).items() if v is not None}
+        result.append(type(spec).model_validate({**spec.model_dump(), **updates}) if updates else spec)
+    return result
+
+
+def _check_shape(design: Any, specs: list[Any]) -> None:
+    statistical = {"pvalues", "vif", "subset"} & {s.step for s in specs}
+    n, p = len(design.frame), len(design.features)
+    if statistical and n <= p + 1:
+        raise MlbenchError(
+            f"{n} complete rows for {p} features plus an intercept: OLS needs more rows than coefficients (p >= n)"
+        )
+
+
+def run(request: RunRequest, progress: Any = None) -> RunOutcome:
+    """Run a scenario: resolve it, build the one shared design, store every record, return them."""
+    from mlbench import datasets, environment, registry, results, scenario
+    from mlbench.adapter import DataSource, SessionOptions
+    from mlbench.design import build_design
+    from mlbench.runner import Runner, RunPlan
+
+    spec = scenario.load(request.scenario)
+    adapters = request.adapters or spec.adapters or registry.names()
+    for name in adapters:
+        registry.get(name)  # unknown or broken adapter: a usage error before anything runs
+    seed = spec.seed if request.seed is None else request.seed
+    dataset = datasets.resolve(
+        None if request.data else (request.dataset or spec.dataset), request.data, request.target, seed
+    )
+    design = build_design(dataset.frame, dataset.target)
+    step_specs = _override_steps(list(spec.steps), request)
+    _check_shape(design, step_specs)
+
+    run_id = results.new_run_id(spec.name)
+    store = results.RunStore(request.out / run_id)
+    data_dir = store.run_dir / "data"
+    data_dir.mkdir()
+    parquet_path, csv_path = data_dir / "design.parquet", data_dir / "design.csv"
+    design.frame.to_parquet(parquet_path, index=False)
+    design.frame.to_csv(csv_path, index=False)
+    source = DataSource(dataset.name, parquet_path, csv_path, design.target, design.features, len(design.frame))
+    options = SessionOptions(
+        run_dir=store.run_dir, seed=seed, cores=request.cores or os.cpu_count() or 1, memory=request.memory,
+        log_path=store.run_dir / "platform.log", h2o_url=request.h2o_url, spark_master=request.spark_master,
+    )
+    manifest: dict[str, Any] = {
+        "run_id": run_id,
+        "status": "running",
+        "started_utc": results.utc_now(),
+        "scenario": spec.model_dump(),
+        "steps": [s.model_dump() for s in step_specs],
+        "adapters": adapters,
+        "repeats": request.repeats or spec.repeats,
+        "warmup": spec.warmup if request.warmup is None else request.warmup,
+        "seed": seed,
+        "tolerance": spec.tolerance,
+        "dataset": {
+            "name": dataset.name, "sha256": dataset.sha256, "provenance": dataset.provenance,
+            "target": design.target, "features": design.features, "n_rows": len(design.frame),
+            "n_input_rows": design.n_input_rows, "n_dropped": design.n_dropped, "factors": design.factors,
+            "notes": design.notes, "truth": dataset.truth,
+        },
+        "environment": environment.collect(),
+    }
+    store.write_manifest(manifest)
+    plan = RunPlan(
+        scenario=spec, dataset=dataset, design=design, source=source, adapters=adapters,
+        repeats=manifest["repeats"], warmup=manifest["warmup"], seed=seed, tolerance=spec.tolerance,
+        options=options, step_specs=step_specs,
+    )
+    runner = Runner(plan, store, progress)
+    try:
+        runner.run()
+        manifest["status"] = "complete"
+    except KeyboardInterrupt:
+        manifest["status"] = "interrupted"
+        raise
+    finally:
+        manifest["finished_utc"] = results.utc_now()
+        manifest["counts"] = _counts(runner.records)
+        manifest["reference"] = runner.reference_results()
+        store.write_manifest(manifest)
+        store.close()
+    return RunOutcome(store.run_dir, manifest, [r.to_json() for r in runner.records])
+
+
+def _counts(records: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    return counts
+
+
+def list_adapters() -> list[dict[str, Any]]:
+    """Every registered adapter with its platform version, availability (and why not) and declared support."""
+    from mlbench import registry
+
+    rows: list[dict[str, Any]] = []
+    for name in registry.names():
+        try:
+            cls = registry.get(name)
+        except MlbenchError as exc:
+            rows.append({"name": name, "version": None, "available": False, "reason": str(exc), "support": {}})
+            continue
+        available = cls.availability()
+        rows.append({
+            "name": name,
+            "version": cls.platform_version(),
+            "available": available.ok,
+            "reason": available.reason,
+            "support": {key: cap.support.value for key, cap in cls.capabilities.items()},
+        })
+    return rows
+
+
+def list_scenarios() -> list[dict[str, Any]]:
+    from mlbench import scenario
+
+    rows = []
+    for name in scenario.scenario_paths():
+        spec = scenario.load(name)
+        rows.append({"name": name, "description": spec.description, "steps": [s.step for s in spec.steps]})
+    return rows
+
+
+def list_datasets() -> list[dict[str, str]]:
+    from mlbench import datasets
+
+    return datasets.list_datasets()
+
+
+def report(run_dir: Path, fmt: str) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """Read a run back. For csv/json also return the rendered text; `table` is rendered by the CLI."""
+    from mlbench.results import load_run
+
+    manifest, records = load_run(run_dir)
+    if fmt == "json":
+        return manifest, records, json.dumps(records, indent=2)
+    if fmt == "csv":
+        from mlbench.reports.csv import records_to_csv
+
+        return manifest, records, records_to_csv(records)
+    if fmt == "table":
+        return manifest, records, None
+    raise MlbenchError(f"unknown report format {fmt!r}; use table, csv or json")

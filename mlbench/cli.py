@@ -1,0 +1,148 @@
+"""The `mlbench` command: parse options, call mlbench.api, render. No logic here.
+
+Imports are kept to typer at module level so `mlbench --help` starts fast; the api, pandas and rich tables
+are imported inside the commands. Usage and input errors print one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mlbench.errors import MlbenchError
+
+app = typer.Typer(
+    help="Measure which ML platform does the job: right answers, time, memory, deployability.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: typer's rich help formatter alone costs ~0.1 s of start-up
+)
+
+
+class ListWhat(str, Enum):
+    adapters = "adapters"
+    scenarios = "scenarios"
+    datasets = "datasets"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output (a file, CI logs) gets a wide fixed width instead of rich's 80 columns.
+    return Console(stderr=stderr, width=None if stream.isatty() else 160)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"mlbench: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _split(text: str | None) -> list[str] | None:
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario name (see `mlbench list scenarios`) or YAML path.")],
+    dataset: Annotated[str | None, typer.Option(help="Built-in dataset name, or synthetic-linear:n=..,p=..")] = None,
+    data: Annotated[Path | None, typer.Option(help="Your own CSV or Parquet file (needs --target).")] = None,
+    target: Annotated[str | None, typer.Option(help="Response column of --data.")] = None,
+    adapters: Annotated[str | None, typer.Option(help="Comma-separated adapters (default: the scenario's).")] = None,
+    repeats: Annotated[int | None, typer.Option(min=1, help="Measured repeats per cell.")] = None,
+    warmup: Annotated[int | None, typer.Option(min=0, help="Unmeasured warm-up runs per cell.")] = None,
+    alpha: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="p-value threshold for elimination.")] = None,
+    vif_threshold: Annotated[float | None, typer.Option(help="Remove features while max VIF exceeds this.")] = None,
+    method: Annotated[str | None, typer.Option(help="Subset methods: best,forward,backward.")] = None,
+    max_fits: Annotated[int | None, typer.Option(min=1, help="Fit budget of an emulated subset search.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for synthetic data and platforms.")] = None,
+    cores: Annotated[int | None, typer.Option(min=1, help="Cores a platform may use (default: all).")] = None,
+    out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print the records as one JSON list on stdout.")] = False,
+) -> None:
+    """Run a scenario on the chosen platforms; store every record under OUT/<run_id>/."""
+    from mlbench import api
+
+    request = api.RunRequest(
+        scenario=scenario, dataset=dataset, data=data, target=target, adapters=_split(adapters),
+        repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, methods=_split(method),
+        max_fits=max_fits, seed=seed, cores=cores, out=out,
+    )
+    err = _console(stderr=True)
+    outcome = api.run(request, progress=lambda message: err.print(f"[dim]· {message}[/]", highlight=False))
+    if json_output:
+        import json
+
+        sys.stdout.write(json.dumps(outcome.records) + "\n")
+    else:
+        from mlbench.reports.console import render_run
+
+        render_run(_console(), outcome.manifest, outcome.records)
+    err.print(f"records: {outcome.run_dir / 'records.jsonl'}", highlight=False)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command("list")
+def list_(what: Annotated[ListWhat, typer.Argument(help="adapters, scenarios or datasets")]) -> None:
+    """List adapters (with version and availability), scenarios or datasets."""
+    from mlbench import api
+    from mlbench.reports.console import render_listing
+
+    rows = {"adapters": api.list_adapters, "scenarios": api.list_scenarios, "datasets": api.list_datasets}[
+        what.value
+    ]()
+    render_listing(_console(), what.value, rows)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory, e.g. results/<run_id>.")],
+    format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.table,  # noqa: A002
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Render a stored run as a table, CSV or JSON."""
+    from mlbench import api
+
+    manifest, records, text = api.report(run_dir, format.value)
+    if text is None:
+        from mlbench.reports.console import render_run
+
+        if output is None:
+            render_run(_console(), manifest, records)
+            return
+        from rich.console import Console
+
+        with output.open("w", encoding="utf-8") as fh:
+            render_run(Console(file=fh, width=200), manifest, records)
+        return
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    """Console-script entry point: MlbenchError -> one line on stderr, exit 2; never a traceback for input."""
+    try:
+        app()
+    except MlbenchError as exc:
+        typer.echo(f"mlbench: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("mlbench: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

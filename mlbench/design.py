@@ -1,0 +1,127 @@
+"""One design-matrix builder for every adapter, so every platform sees the same numbers.
+
+R conventions, because R is where users check these statistics: rows with a missing target or feature are
+dropped (and counted), text columns get treatment coding with the first sorted level as baseline and names
+made of column + level (`DivisionW`, `LeagueN`, `StudentYes`). The intercept is added by each fit, never
+stored here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mlbench.errors import MlbenchError
+
+
+@dataclass
+class Design:
+    frame: pd.DataFrame  # numeric features in order, then the target as the last column
+    target: str
+    features: list[str]
+    n_input_rows: int
+    n_dropped: int  # rows dropped for a missing value
+    factors: dict[str, list[str]] = field(default_factory=dict)  # text column -> its dummy columns
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def X(self) -> np.ndarray:  # noqa: N802 - the statistician's name
+        return self.frame[self.features].to_numpy(dtype=float)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.frame[self.target].to_numpy(dtype=float)
+
+
+def _is_text(series: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def _check_columns(df: pd.DataFrame, target: str, features: list[str] | None) -> list[str]:
+    duplicated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+    if duplicated:
+        raise MlbenchError(f"duplicate column names in the data: {', '.join(duplicated)}")
+    if target not in df.columns:
+        shown = ", ".join(map(str, list(df.columns)[:20]))
+        raise MlbenchError(f"target column {target!r} is not in the data (columns: {shown})")
+    wanted = [c for c in df.columns if c != target] if features is None else list(features)
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise MlbenchError(f"feature column(s) not in the data: {', '.join(map(str, missing))}")
+    if not wanted:
+        raise MlbenchError("the data has no feature columns besides the target")
+    return [str(c) for c in wanted]
+
+
+def _dummies(column: str, values: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+    """Treatment coding, baseline = first sorted level, names column+level as R's model.matrix does.
+
+    Levels sort as written (Credit's " Male" sorts before "Female", as in R, giving `GenderFemale`); the name
+    drops surrounding blanks.
+    """
+    text = values.astype(str)
+    levels = sorted(text.unique())
+    names = [f"{column}{level.strip()}" for level in levels[1:]]
+    coded = pd.DataFrame(
+        {name: (text == level).astype(float) for name, level in zip(names, levels[1:], strict=True)},
+        index=values.index,
+    )
+    return coded, names
+
+
+def build_design(df: pd.DataFrame, target: str, features: list[str] | None = None) -> Design:
+    """Validate `df` and return the numeric, dummy-coded, complete-case design every adapter uses."""
+    df = df.copy()
+    df.columns = [str(c) for c in df.columns]
+    wanted = _check_columns(df, target, features)
+    if len(df) == 0:
+        raise MlbenchError("the data has a header but no rows")
+    for column in [target, *wanted]:
+        if df[column].isna().all():
+            raise MlbenchError(f"column {column!r} has no values (all missing)")
+    if _is_text(df[target]):
+        raise MlbenchError(f"target column {target!r} is not numeric (dtype {df[target].dtype})")
+
+    n_input = len(df)
+    complete = df[[target, *wanted]].dropna()
+    n_dropped = n_input - len(complete)
+    if complete.empty:
+        raise MlbenchError("no complete rows remain after dropping rows with missing values")
+
+    parts: list[pd.DataFrame] = []
+    names: list[str] = []
+    factors: dict[str, list[str]] = {}
+    notes: list[str] = []
+    for column in wanted:
+        values = complete[column]
+        if _is_text(values):
+            coded, dummy_names = _dummies(column, values)
+            if not dummy_names:
+                notes.append(f"column {column!r} has a single level and was left out")
+                continue
+            factors[column] = dummy_names
+            parts.append(coded)
+            names.extend(dummy_names)
+        else:
+            parts.append(values.astype(float).to_frame(column))
+            names.append(column)
+    if len(set(names)) != len(names):
+        clash = sorted({n for n in names if names.count(n) > 1})
+        raise MlbenchError(f"dummy coding produced duplicate column names: {', '.join(clash)}")
+    frame = pd.concat([*parts, complete[target].astype(float).to_frame(target)], axis=1)
+    if not np.isfinite(frame.to_numpy(dtype=float)).all():
+        bad = [c for c in frame.columns if not np.isfinite(frame[c].to_numpy(dtype=float)).all()]
+        raise MlbenchError(f"infinite values in column(s): {', '.join(bad)}")
+    if n_dropped:
+        notes.append(f"{n_dropped} of {n_input} rows dropped for missing values")
+    return Design(
+        frame=frame.reset_index(drop=True),
+        target=target,
+        features=names,
+        n_input_rows=n_input,
+        n_dropped=n_dropped,
+        factors=factors,
+        notes=notes,
+    )

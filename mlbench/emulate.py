@@ -1,0 +1,65 @@
+"""Emulation: statistics a platform does not offer, computed from the platform's own fits.
+
+An emulated cell must still be the platform's answer: coefficients and residuals come from the platform's fit;
+only the inference on top of them (standard errors from the residual variance and the design) is computed
+here. Subset searches are emulated by driving the adapter's own `rss` fits, within a fit budget.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from mlbench.adapter import OLSFit
+from mlbench.reference import kept_columns
+
+
+def ols_inference(
+    X: np.ndarray, y: np.ndarray, intercept: float, coef: np.ndarray, names: list[str]
+) -> OLSFit:
+    """Standard errors, t, p, R², adj. R² and F for a platform's OLS estimates on design X (no intercept column).
+
+    The covariance is sigma² (A'A)^-1 with A = [1, X], taken from a QR factor of A (not by inverting A'A).
+    Columns that are linear combinations of earlier ones are reported as aliased, as R reports NA.
+    """
+    A = np.column_stack([np.ones(len(y)), X])
+    beta = np.concatenate([[intercept], np.asarray(coef, dtype=float)])
+    terms = ["Intercept", *names]
+    keep = kept_columns(A)
+    residuals = y - A @ beta
+    rss = float(residuals @ residuals)
+    n, rank = len(y), len(keep)
+    df_resid = n - rank
+    sigma2 = rss / df_resid if df_resid > 0 else math.nan
+    _, r = np.linalg.qr(A[:, keep])
+    r_inv = np.linalg.solve(r, np.eye(rank))
+    se = np.sqrt(sigma2 * np.sum(r_inv**2, axis=1))
+    est = beta[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = est / se
+    p = 2.0 * stats.t.sf(np.abs(t), df_resid)
+    tss = float(np.sum((y - y.mean()) ** 2))
+    df_model = rank - 1
+    r2 = 1.0 - rss / tss
+    return OLSFit(
+        terms=[terms[j] for j in keep],
+        estimate=est.tolist(),
+        std_error=se.tolist(),
+        t_value=t.tolist(),
+        p_value=p.tolist(),
+        r_squared=r2,
+        adj_r_squared=1.0 - (1.0 - r2) * (n - 1) / df_resid,
+        f_statistic=((tss - rss) / df_model) / sigma2 if df_model > 0 else math.nan,
+        df_model=df_model,
+        df_resid=df_resid,
+        rss=rss,
+        n_obs=n,
+        aliased=[t for j, t in enumerate(terms) if j not in keep],
+    )
+
+
+def vif_from_r2(r2_by_feature: dict[str, float]) -> dict[str, float]:
+    """VIF = 1/(1-R²) of each auxiliary regression; +inf where a feature is fully explained by the others."""
+    return {k: (math.inf if r2 >= 1.0 else 1.0 / (1.0 - r2)) for k, r2 in r2_by_feature.items()}

@@ -1,0 +1,104 @@
+"""What machine and software a run happened on: stored in run.json and compared between runs."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+import mlbench
+
+# Libraries whose versions decide results; recorded whether or not they are installed.
+TRACKED_DISTRIBUTIONS = (
+    "numpy", "scipy", "pandas", "pyarrow", "scikit-learn", "statsmodels", "h2o", "pyspark",
+    "xgboost", "xgboost-cpu", "psutil", "pydantic", "typer", "rich", "onnx", "onnxruntime", "skl2onnx",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def java_version() -> str | None:
+    """First line of `java -version`, or None when no working Java is on PATH."""
+    java = shutil.which("java")
+    if java is None:
+        return None
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (out.stderr or out.stdout).strip()
+    return text.splitlines()[0] if out.returncode == 0 and text else None
+
+
+def java_major(version_line: str) -> int | None:
+    """17 from 'openjdk version "17.0.15" 2025-04-15', 8 from '... "1.8.0_392"'."""
+    try:
+        quoted = version_line.split('"')[1]
+    except IndexError:
+        return None
+    head = quoted.split(".")[0]
+    if head == "1" and "." in quoted:
+        head = quoted.split(".")[1]
+    return int(head) if head.isdigit() else None
+
+
+def java_problem() -> str | None:
+    """Why the JVM platforms cannot run here, or None when Java 8-21 works."""
+    version = java_version()
+    if version is None:
+        return "no working Java on PATH (install OpenJDK 17, e.g. apt-get install openjdk-17-jre-headless)"
+    major = java_major(version)
+    if major is None or not 8 <= major <= 21:
+        return f"unsupported Java ({version}); H2O and Spark need Java 8-21 (17 recommended)"
+    return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb() -> float | None:
+    try:
+        import psutil
+
+        return round(psutil.virtual_memory().total / 2**30, 2)
+    except Exception:  # noqa: BLE001 - provenance is best effort
+        return None
+
+
+def library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for dist in TRACKED_DISTRIBUTIONS:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    return versions
+
+
+def collect() -> dict[str, object]:
+    """The full environment recorded in run.json."""
+    return {
+        "mlbench_version": mlbench.__version__,
+        "python": sys.version.split()[0],
+        "python_implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "libraries": library_versions(),
+        "java": java_version(),
+        "cpu_model": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gb": _memory_gb(),
+        "os": platform.platform(),
+        "host": platform.node(),
+        "command_line": sys.argv,
+    }

@@ -1,0 +1,17 @@
+"""Errors that mean "the user asked for something we cannot do": the CLI prints them as one line, exit 2."""
+
+
+class MlbenchError(Exception):
+    """Bad input or usage (missing file, unknown adapter, malformed scenario...).
+
+    Raised anywhere in the core; the CLI turns it into a single stderr line and exit code 2. Errors that only
+    affect one platform are not raised: the runner records them on that platform's cells instead.
+    """
+
+
+class UnsupportedStep(Exception):
+    """Raised by an adapter for a step or variant it cannot do; the runner records `unsupported`."""
+
+
+class SkippedCell(Exception):
+    """Raised when a cell is deliberately not run (e.g. an emulation over the fit budget); recorded `skipped`."""

@@ -1,0 +1,94 @@
+"""Wall time, CPU time and peak resident memory of the whole process tree, measured the same way for all.
+
+A JVM platform does its work in child processes (H2O's and Spark's JVMs), so measuring only the Python process
+would flatter them. A sampler thread sums the RSS of this process and all its descendants every few
+milliseconds; the peak over a phase is what is reported. Adapters never time themselves: the runner wraps each
+phase in `measure()`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psutil
+
+SAMPLE_INTERVAL_S = 0.01
+
+
+def _tree(root: psutil.Process) -> list[psutil.Process]:
+    try:
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return [root]
+
+
+def tree_rss_bytes(root: psutil.Process) -> int:
+    """Sum of RSS over a process and all its live descendants (JVM children included)."""
+    total = 0
+    for proc in _tree(root):
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            continue  # exited between listing and reading
+    return total
+
+
+def tree_cpu_seconds(root: psutil.Process) -> float:
+    total = 0.0
+    for proc in _tree(root):
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+@dataclass
+class Measurement:
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_rss_mb: float = 0.0
+
+
+class _PeakSampler(threading.Thread):
+    def __init__(self, root: psutil.Process, interval: float) -> None:
+        super().__init__(name="mlbench-rss-sampler", daemon=True)
+        self.root, self.interval = root, interval
+        self.peak = tree_rss_bytes(root)
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            self.peak = max(self.peak, tree_rss_bytes(self.root))
+
+    def finish(self) -> int:
+        self._stop_event.set()
+        self.join()
+        self.peak = max(self.peak, tree_rss_bytes(self.root))
+        return self.peak
+
+
+@contextmanager
+def measure(pid: int | None = None, interval: float = SAMPLE_INTERVAL_S) -> Iterator[Measurement]:
+    """Measure the block: wall and CPU seconds and the peak tree RSS (MB) of `pid` (default: this process).
+
+    The Measurement is filled in when the block exits, also when it raises.
+    """
+    root = psutil.Process(pid or os.getpid())
+    result = Measurement()
+    sampler = _PeakSampler(root, interval)
+    cpu0 = tree_cpu_seconds(root)
+    sampler.start()
+    t0 = time.perf_counter()
+    try:
+        yield result
+    finally:
+        result.wall_s = time.perf_counter() - t0
+        result.peak_rss_mb = sampler.finish() / 2**20
+        result.cpu_s = max(0.0, tree_cpu_seconds(root) - cpu0)

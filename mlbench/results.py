@@ -1,0 +1,133 @@
+"""The result record and the run store: results/<run_id>/records.jsonl + run.json.
+
+One record per run x scenario x dataset x adapter x step x phase x repeat (long format, like
+openml/automlbenchmark), every row carrying its own provenance so a CSV export stands on its own.
+records.jsonl is appended and flushed per record, so a run that dies keeps every finished row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlbench import SCHEMA_VERSION, __version__
+from mlbench.errors import MlbenchError
+
+STATUSES = ("ok", "error", "unsupported", "timeout", "skipped")
+
+
+@dataclass
+class ResultRecord:
+    run_id: str
+    scenario: str
+    dataset: str
+    dataset_sha256: str
+    n_rows: int
+    n_cols: int
+    seed: int
+    adapter: str
+    adapter_version: str
+    platform_version: str | None
+    step: str | None  # None for the per-adapter phases `session` and `load`
+    variant: str | None  # e.g. the subset method or the model family
+    params: dict[str, Any]
+    support: str
+    phase: str
+    repeat: int
+    is_warmup: bool
+    status: str
+    wall_s: float | None = None
+    cpu_s: float | None = None
+    peak_rss_mb: float | None = None
+    result: dict[str, Any] | None = None
+    deviation: dict[str, Any] | None = None
+    error: str | None = None
+    host: str = ""
+    python: str = ""
+    java: str | None = None
+    mlbench_version: str = __version__
+    schema_version: int = SCHEMA_VERSION
+    utc: str = field(default_factory=lambda: utc_now())
+
+    def to_json(self) -> dict[str, Any]:
+        return clean_json(asdict(self))
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def clean_json(value: Any) -> Any:
+    """Strict JSON: NaN and infinities become None (JSON has neither), tuples become lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return clean_json(value.item())
+    return value
+
+
+def new_run_id(scenario: str) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in scenario)[:40]
+    return f"{stamp}-{safe}-{secrets.token_hex(2)}"
+
+
+class RunStore:
+    """Writes one run directory. Append-only records; the manifest is rewritten as the run progresses."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        try:
+            run_dir.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise MlbenchError(f"run directory already exists: {run_dir}") from None
+        except OSError as exc:
+            raise MlbenchError(f"cannot create run directory {run_dir}: {exc.strerror or exc}") from None
+        self.records_path = run_dir / "records.jsonl"
+        self._fh = self.records_path.open("a", encoding="utf-8")
+
+    def append(self, record: ResultRecord) -> None:
+        self._fh.write(json.dumps(record.to_json(), allow_nan=False) + "\n")
+        self._fh.flush()
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        tmp = self.run_dir / "run.json.tmp"
+        tmp.write_text(json.dumps(clean_json(manifest), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.replace(self.run_dir / "run.json")
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Read a run directory back: (manifest, records). Tolerates a torn last line of an interrupted run."""
+    if not run_dir.is_dir():
+        raise MlbenchError(f"not a run directory: {run_dir}")
+    records_path = run_dir / "records.jsonl"
+    if not records_path.exists():
+        raise MlbenchError(f"{run_dir} has no records.jsonl: not an mlbench run directory")
+    manifest_path = run_dir / "run.json"
+    manifest: dict[str, Any] = {}
+    if manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise MlbenchError(f"{manifest_path}: not valid JSON ({exc.msg})") from None
+    records = []
+    for line in records_path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # the torn last line of an interrupted run
+    return manifest, records

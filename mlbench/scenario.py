@@ -1,0 +1,130 @@
+"""Scenarios: what to run, read from YAML and validated strictly.
+
+A scenario names its steps and their parameters plus run defaults (dataset, adapters, repeats); the command
+line can override the defaults. Unknown keys are errors that name the key and the file, because a typo that
+silently falls back to a default gives a benchmark that measured something else. `extends: other` starts from
+another scenario and overrides its top-level keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mlbench.errors import MlbenchError
+
+SCENARIO_DIRS = (
+    Path(__file__).parent / "_scenarios",  # inside an installed wheel
+    Path(__file__).resolve().parents[1] / "scenarios",  # source checkout / editable install
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PValuesStep(_Strict):
+    step: Literal["pvalues"]
+    alpha: float = Field(0.05, gt=0, lt=1)
+
+
+class VifStep(_Strict):
+    step: Literal["vif"]
+    threshold: float = Field(10.0, gt=1)
+
+
+class SubsetStep(_Strict):
+    step: Literal["subset"]
+    methods: list[Literal["best", "forward", "backward"]] = ["best", "forward", "backward"]
+    max_size: int | None = Field(None, ge=1)
+    max_fits: int = Field(20000, ge=1)
+    cv_folds: int | None = Field(None, ge=2)
+
+
+StepSpec = Annotated[PValuesStep | VifStep | SubsetStep, Field(discriminator="step")]
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    dataset: str = "advertising"
+    adapters: list[str] = []
+    steps: list[StepSpec] = Field(min_length=1)
+    repeats: int = Field(1, ge=1)
+    warmup: int = Field(0, ge=0)
+    seed: int = 42
+    tolerance: float = Field(1e-6, gt=0)
+
+
+def scenario_paths() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for directory in SCENARIO_DIRS:
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.yaml")):
+                found.setdefault(path.stem, path)
+    return found
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MlbenchError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise MlbenchError(f"{path}: malformed YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise MlbenchError(f"{path}: a scenario must be a YAML mapping of keys to values")
+    return data
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return f"{path}: unknown key {first['loc'][-1]!r} (at {location})"
+    if first["type"] == "missing":
+        return f"{path}: missing required key {location!r}"
+    return f"{path}: {location}: {first['msg']}"
+
+
+def _raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    data = _read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    parent_path = locate(str(parent))
+    if parent_path in seen:
+        raise MlbenchError(f"{path}: `extends` cycle through {parent_path}")
+    return {**_raw(parent_path, (*seen, path)), **data}
+
+
+def locate(name_or_path: str) -> Path:
+    """A scenario by shipped name (`pvalues`) or by path to a YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml"):
+        if not candidate.is_file():
+            raise MlbenchError(f"scenario file not found: {candidate}")
+        return candidate
+    paths = scenario_paths()
+    if name_or_path not in paths:
+        from mlbench.registry import suggest
+
+        raise MlbenchError(
+            f"unknown scenario {name_or_path!r}{suggest(name_or_path, list(paths))}; known: {', '.join(paths)}"
+        )
+    return paths[name_or_path]
+
+
+def load(name_or_path: str) -> Scenario:
+    path = locate(name_or_path)
+    data = _raw(path)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise MlbenchError(_describe(exc, path)) from None

@@ -1,0 +1,36 @@
+"""Shared fixtures: R's reference answers (copied into tests/reference with provenance) and the CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REFERENCE_DIR = Path(__file__).parent / "reference"
+
+
+@pytest.fixture(scope="session")
+def r_advertising() -> dict:
+    return json.loads((REFERENCE_DIR / "advertising.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def r_hitters_subsets() -> dict:
+    return json.loads((REFERENCE_DIR / "hitters_best_subset_partial.json").read_text())
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
+    """Run the real `mlbench` command in a subprocess (as a user would), returning CompletedProcess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "mlbench", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env=full_env,
+    )
+
+
+def assert_rel(value: float, expected: float, tol: float = 1e-8) -> None:
+    assert abs(value - expected) <= tol * abs(expected), f"{value!r} != {expected!r} (rel tol {tol})"

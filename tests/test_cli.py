@@ -1,0 +1,98 @@
+"""The real `mlbench` command, run in a subprocess as a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import assert_rel, run_cli
+
+
+def _no_traceback(proc) -> None:
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+
+
+def test_run_pvalues_json_is_one_record_per_adapter_and_phase(tmp_path, r_advertising):
+    proc = run_cli("run", "pvalues", "--dataset", "advertising", "--json", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads(proc.stdout)  # stdout is the JSON list and nothing else
+    keys = sorted((r["adapter"], r["phase"]) for r in records)
+    assert keys == sorted((a, p) for a in ("statsmodels", "sklearn") for p in ("session", "load", "fit"))
+    for record in records:
+        assert record["status"] == "ok"
+        assert record["dataset_sha256"] == "69104adc017e75d7019f61fe66ca2eb4ab014ee6f2a9b39b452943f209352010"
+        assert record["wall_s"] >= 0 and record["peak_rss_mb"] > 0
+    fits = [r for r in records if r["phase"] == "fit"]
+    for record in fits:
+        assert record["deviation"]["agrees"] is True
+        assert record["deviation"]["worst_rel_err"] <= 1e-8
+        newspaper = record["result"]["coefficients"]["Newspaper"]
+        assert_rel(newspaper["p_value"], r_advertising["full_model"]["coefficients"]["Newspaper"]["p_value"])
+        assert record["result"]["dropped"] == ["Newspaper"]
+    assert {r["support"] for r in fits} == {"native", "emulated"}
+
+
+def test_run_is_stored_with_provenance(tmp_path):
+    proc = run_cli("run", "pvalues", "--dataset", "advertising", "--adapters", "statsmodels", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "Newspaper" in proc.stdout and "agrees" in proc.stdout
+    (run_dir,) = tmp_path.iterdir()
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["status"] == "complete"
+    env = manifest["environment"]
+    for key in ("python", "libraries", "java", "cpu_model", "cores", "memory_gb", "os", "command_line"):
+        assert key in env
+    assert env["libraries"]["statsmodels"]
+    assert manifest["dataset"]["sha256"].startswith("69104adc")
+    assert manifest["seed"] == 42
+    lines = (run_dir / "records.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and all(json.loads(line)["run_id"] == run_dir.name for line in lines)
+
+    for fmt in ("json", "csv", "table"):
+        report = run_cli("report", str(run_dir), "--format", fmt)
+        assert report.returncode == 0, report.stderr
+    assert len(json.loads(run_cli("report", str(run_dir), "--format", "json").stdout)) == 3
+
+
+def test_user_csv_with_target(tmp_path):
+    data = tmp_path / "mine.csv"
+    data.write_text("a,b,y\n" + "\n".join(f"{i},{(i * 7) % 5},{2 * i + (i % 3)}" for i in range(30)) + "\n")
+    proc = run_cli("run", "pvalues", "--data", str(data), "--target", "y", "--json", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 0, proc.stderr
+    assert {r["dataset"] for r in json.loads(proc.stdout)} == {"mine.csv"}
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "pvalues", "--data", "/no/such/file.csv", "--target", "y"], "not found"),
+        (["run", "pvalues", "--dataset", "advertising", "--target", "Nope"], "'Nope'"),
+        (["run", "pvalues", "--dataset", "advertising", "--adapters", "sklaern"], "did you mean 'sklearn'"),
+        (["run", "nosuchscenario"], "unknown scenario"),
+        (["run", "pvalues", "--dataset", "nosuch"], "unknown dataset"),
+        (["report", "/no/such/run"], "not a run directory"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needle):
+    proc = run_cli(*args, "--out", str(tmp_path)) if args[0] == "run" else run_cli(*args)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    _no_traceback(proc)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+
+
+def test_missing_target_column_in_user_file(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n3,4\n")
+    proc = run_cli("run", "pvalues", "--data", str(data), "--target", "y", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "target column 'y' is not in the data" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_list_commands():
+    adapters = run_cli("list", "adapters")
+    assert adapters.returncode == 0 and "statsmodels" in adapters.stdout and "sklearn" in adapters.stdout
+    assert "pvalues" in run_cli("list", "scenarios").stdout
+    datasets = run_cli("list", "datasets").stdout
+    assert all(name in datasets for name in ("advertising", "hitters", "credit", "synthetic-linear"))

@@ -1,0 +1,35 @@
+"""The memory sampler sees the whole process tree, children included."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from mlbench.measure import measure
+
+CHILD = (
+    "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+    "print('ready', flush=True); time.sleep(3)"
+)
+
+
+def test_peak_includes_a_child_process_memory():
+    with measure() as baseline:
+        time.sleep(0.2)
+    with measure() as m:
+        child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
+        child.kill()
+        child.wait()
+    assert m.peak_rss_mb - baseline.peak_rss_mb > 250  # the child's 300 MB were counted
+    assert m.wall_s >= 0.3
+
+
+def test_cpu_time_is_measured():
+    with measure() as m:
+        end = time.perf_counter() + 0.3
+        while time.perf_counter() < end:
+            pass
+    assert 0.2 < m.cpu_s < 1.0 and m.wall_s >= 0.3

@@ -1,0 +1,72 @@
+"""The pvalues step on scikit-learn and statsmodels equals R's lm (rel. error <= 1e-8), elimination included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.sklearn import SklearnAdapter
+from adapters.statsmodels import StatsmodelsAdapter
+from mlbench import steps
+from mlbench.adapter import DataSource, SessionOptions
+from mlbench.datasets import load_builtin
+from mlbench.design import build_design
+from tests.conftest import assert_rel
+
+FEATURES = ["TV", "Radio", "Newspaper"]
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> DataSource:
+    design = build_design(load_builtin("advertising").frame, "Sales")
+    directory = tmp_path_factory.mktemp("advertising")
+    design.frame.to_parquet(directory / "design.parquet", index=False)
+    design.frame.to_csv(directory / "design.csv", index=False)
+    return DataSource("advertising", directory / "design.parquet", directory / "design.csv", "Sales",
+                      design.features, len(design.frame))
+
+
+@pytest.fixture(params=[StatsmodelsAdapter, SklearnAdapter], ids=["statsmodels", "sklearn"])
+def adapter(request, source, tmp_path: Path):
+    instance = request.param()
+    instance.start_session(SessionOptions(run_dir=tmp_path))
+    instance.load(source)
+    yield instance
+    instance.close()
+
+
+def test_full_model_equals_r(adapter, r_advertising):
+    result = steps.pvalues(adapter, FEATURES, alpha=0.05)
+    r_full = r_advertising["full_model"]
+    for r_term, expected in r_full["coefficients"].items():
+        got = result["coefficients"]["Intercept" if r_term == "(Intercept)" else r_term]
+        for key in ("estimate", "std_error", "t_value", "p_value"):
+            assert_rel(got[key], expected[key])
+    # the brief's numbers, rounded as quoted
+    assert round(result["coefficients"]["Newspaper"]["p_value"], 4) == 0.8599
+    assert [round(result["coefficients"][t]["estimate"], 6) for t in ["Intercept", *FEATURES]] == [
+        2.938889, 0.045765, 0.18853, -0.001037]
+    assert_rel(result["r_squared"], r_full["r_squared"])
+    assert_rel(result["adj_r_squared"], r_full["adj_r_squared"])
+    assert_rel(result["f_statistic"], r_full["f_statistic"])
+    assert result["f_df"] == [3, 196]
+    assert round(result["adj_r_squared"], 4) == 0.8956
+
+
+def test_newspaper_dropped_and_refit_equals_r(adapter, r_advertising):
+    result = steps.pvalues(adapter, FEATURES, alpha=0.05)
+    assert result["dropped"] == ["Newspaper"]
+    assert result["kept"] == ["TV", "Radio"]
+    r_reduced = r_advertising["reduced_model_tv_radio"]
+    assert_rel(result["refit"]["adj_r_squared"], r_reduced["adj_r_squared"])
+    assert round(result["refit"]["adj_r_squared"], 6) == 0.896151
+    for r_term, expected in r_reduced["coefficients"].items():
+        got = result["refit"]["coefficients"]["Intercept" if r_term == "(Intercept)" else r_term]
+        assert_rel(got["p_value"], expected["p_value"])
+
+
+def test_alpha_one_keeps_everything(adapter):
+    result = steps.pvalues(adapter, FEATURES, alpha=0.99)
+    assert result["dropped"] == []
+    assert result["refit"]["coefficients"].keys() == result["coefficients"].keys()
