@@ -68,6 +68,11 @@ def run(
     max_fits: Annotated[int | None, typer.Option(min=1, help="Fit budget of an emulated subset search.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for synthetic data and platforms.")] = None,
     cores: Annotated[int | None, typer.Option(min=1, help="Cores a platform may use (default: all).")] = None,
+    memory: Annotated[str, typer.Option(help="JVM heap for local H2O / Spark driver, e.g. 4G.")] = "4G",
+    h2o_url: Annotated[str | None, typer.Option(
+        envvar="MLBENCH_H2O_URL", help="Use this running H2O cluster instead of starting one.")] = None,
+    spark_master: Annotated[str | None, typer.Option(
+        envvar="MLBENCH_SPARK_MASTER", help="Spark master URL (default: local[cores]).")] = None,
     out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the records as one JSON list on stdout.")] = False,
 ) -> None:
@@ -77,7 +82,8 @@ def run(
     request = api.RunRequest(
         scenario=scenario, dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, methods=_split(method),
-        max_fits=max_fits, seed=seed, cores=cores, out=out,
+        max_fits=max_fits, seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
+        spark_master=spark_master,
     )
     err = _console(stderr=True)
     outcome = api.run(request, progress=lambda message: err.print(f"[dim]· {message}[/]", highlight=False))

@@ -19,6 +19,8 @@ GROUP = "mlbench.adapters"
 BUILTINS: dict[str, str] = {
     "sklearn": "adapters.sklearn:SklearnAdapter",
     "statsmodels": "adapters.statsmodels:StatsmodelsAdapter",
+    "h2o": "adapters.h2o:H2OAdapter",
+    "spark": "adapters.spark:SparkAdapter",
 }
 
 
