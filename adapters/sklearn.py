@@ -8,6 +8,11 @@ import numpy as np
 
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit
 from mlbench.emulate import ols_inference, vif_from_r2
+from mlbench.errors import UnsupportedStep
+
+# SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
+# train and test rows are all rows, scored by negative MSE (i.e. RSS). Its default 5-fold CV picks other sets.
+SFS_HOW = "SequentialFeatureSelector(direction={direction}), in-sample neg MSE scoring (cv=[(all rows, all rows)])"
 
 
 class SklearnAdapter(Adapter):
@@ -18,6 +23,9 @@ class SklearnAdapter(Adapter):
     capabilities = {
         "pvalues": Capability.emulated("LinearRegression fit; standard errors and p-values from its residuals"),
         "vif": Capability.emulated("auxiliary LinearRegression fits (R² of each feature on the others)"),
+        "subset:forward": Capability.native(SFS_HOW.format(direction="forward")),
+        "subset:backward": Capability.native(SFS_HOW.format(direction="backward")),
+        "subset:best": Capability.emulated("exhaustive LinearRegression fits within the fit budget"),
     }
 
     def load(self, source: DataSource) -> None:
@@ -49,3 +57,46 @@ class SklearnAdapter(Adapter):
             model, X, y = self._fit(others, name)
             r2[name] = float(model.score(X, y))
         return vif_from_r2(r2)
+
+    def subset(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
+        """One SequentialFeatureSelector run, its path read off as it goes (see _recording_selector)."""
+        if method not in ("forward", "backward"):
+            raise UnsupportedStep(f"sklearn has no native {method} subset search")
+        from sklearn.linear_model import LinearRegression
+
+        X = self.frame[features].to_numpy(dtype=float)
+        y = self.frame[self.target].to_numpy(dtype=float)
+        p = len(features)
+        in_sample = [(np.arange(len(y)), np.arange(len(y)))]
+        steps_taken: list[int] = []
+        selector = _recording_selector(steps_taken)(
+            LinearRegression(), direction=method, scoring="neg_mean_squared_error", cv=in_sample,
+            n_features_to_select=min(max_size, p - 1) if method == "forward" else 1,
+        )
+        selector.fit(X, y)
+        path: dict[int, list[str]] = {p: list(features)}
+        mask = np.zeros(p, dtype=bool) if method == "forward" else np.ones(p, dtype=bool)
+        for index in steps_taken:
+            mask[index] = method == "forward"
+            path[int(mask.sum())] = [f for f, keep in zip(features, mask, strict=True) if keep]
+        final = [f for f, keep in zip(features, selector.get_support(), strict=True) if keep]
+        assert path[len(final)] == final, "recorded path disagrees with the selector's support"
+        return {k: v for k, v in path.items() if k <= max_size}
+
+
+def _recording_selector(steps_taken: list[int]) -> Any:
+    """SequentialFeatureSelector that records each feature it adds (forward) or removes (backward).
+
+    sklearn exposes only the final support; leaps reports every size. Running the selector once per size
+    would cost O(p³) fits instead of O(p²), and time a usage nobody would write. The hook is the selector's
+    own per-iteration method, so the fits and scoring are entirely sklearn's.
+    """
+    from sklearn.feature_selection import SequentialFeatureSelector
+
+    class RecordingSelector(SequentialFeatureSelector):
+        def _get_best_new_feature_score(self, *args: Any, **kwargs: Any) -> Any:
+            index, score = super()._get_best_new_feature_score(*args, **kwargs)
+            steps_taken.append(int(index))
+            return index, score
+
+    return RecordingSelector

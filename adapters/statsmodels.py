@@ -15,6 +15,10 @@ class StatsmodelsAdapter(Adapter):
     capabilities = {
         "pvalues": Capability.native("statsmodels OLS summary (t-based p-values)"),
         "vif": Capability.native("variance_inflation_factor on a design with the constant"),
+        # statsmodels has no stepwise or best-subset search: mlbench drives its OLS fits.
+        "subset:best": Capability.emulated("exhaustive OLS fits within the fit budget"),
+        "subset:forward": Capability.emulated("forward stepwise by OLS fits"),
+        "subset:backward": Capability.emulated("backward stepwise by OLS fits"),
     }
 
     def load(self, source: DataSource) -> None:

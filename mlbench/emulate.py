@@ -7,7 +7,9 @@ here. Subset searches are emulated by driving the adapter's own `rss` fits, with
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 from scipy import stats
@@ -63,3 +65,64 @@ def ols_inference(
 def vif_from_r2(r2_by_feature: dict[str, float]) -> dict[str, float]:
     """VIF = 1/(1-R²) of each auxiliary regression; +inf where a feature is fully explained by the others."""
     return {k: (math.inf if r2 >= 1.0 else 1.0 / (1.0 - r2)) for k, r2 in r2_by_feature.items()}
+
+
+RssFn = Callable[[list[str]], float]
+SearchPath = dict[int, tuple[list[str], float]]
+
+
+def _better(rss: float, best: float) -> bool:
+    """Strictly lower beyond rounding: on ties the first candidate seen wins (leaps' column order)."""
+    return rss < best - 1e-9 * abs(best)
+
+
+def exhaustive_search(rss_fn: RssFn, features: list[str], max_size: int) -> tuple[SearchPath, int]:
+    """Best subset of every size by fitting every candidate model with the platform: C(p, k) fits per size."""
+    path: SearchPath = {}
+    fits = 0
+    for k in range(1, max_size + 1):
+        best: tuple[list[str], float] | None = None
+        for combo in itertools.combinations(features, k):
+            rss = rss_fn(list(combo))
+            fits += 1
+            if best is None or _better(rss, best[1]):
+                best = (list(combo), rss)
+        assert best is not None
+        path[k] = best
+    return path, fits
+
+
+def forward_search(rss_fn: RssFn, features: list[str], max_size: int) -> tuple[SearchPath, int]:
+    """Forward stepwise as leaps does it: add the feature that lowers the platform's RSS most."""
+    path: SearchPath = {}
+    current: list[str] = []
+    fits = 0
+    while len(current) < max_size:
+        best: tuple[str, float] | None = None
+        for candidate in (f for f in features if f not in current):
+            rss = rss_fn([f for f in features if f in current or f == candidate])
+            fits += 1
+            if best is None or _better(rss, best[1]):
+                best = (candidate, rss)
+        assert best is not None
+        current.append(best[0])
+        path[len(current)] = ([f for f in features if f in current], best[1])
+    return path, fits
+
+
+def backward_search(rss_fn: RssFn, features: list[str]) -> tuple[SearchPath, int]:
+    """Backward stepwise: from all features, drop the one whose removal raises the platform's RSS least."""
+    current = list(features)
+    path: SearchPath = {len(current): (list(current), rss_fn(current))}
+    fits = 1
+    while len(current) > 1:
+        best: tuple[str, float] | None = None
+        for candidate in current:
+            rss = rss_fn([f for f in current if f != candidate])
+            fits += 1
+            if best is None or not _better(best[1], rss):  # ties: drop the later column, as the reference does
+                best = (candidate, rss)
+        assert best is not None
+        current.remove(best[0])
+        path[len(current)] = (list(current), best[1])
+    return path, fits

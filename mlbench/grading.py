@@ -83,8 +83,56 @@ def grade_vif(got: dict[str, Any], ref: dict[str, Any], tolerance: float) -> dic
     return _verdict(errors, tolerance, problems)
 
 
-GRADERS = {"pvalues": grade_pvalues, "vif": grade_vif}
+SUBSET_NUMBERS = ("rss", "r_squared", "adj_r_squared", "cp", "bic")
 
 
-def grade(step: str, got: dict[str, Any], ref: dict[str, Any], tolerance: float) -> dict[str, Any]:
-    return GRADERS[step](got, ref, tolerance)
+def grade_subset(got: dict[str, Any], ref: dict[str, Any], tolerance: float) -> dict[str, Any]:
+    """Per size: the same set as the reference's search of the same method? Numbers compared where it is."""
+    same = {k: set(v["features"]) == set(ref["by_size"][k]["features"])
+            for k, v in got["by_size"].items() if k in ref["by_size"]}
+    errors = dict.fromkeys(SUBSET_NUMBERS, 0.0)
+    for k, is_same in same.items():
+        if is_same:
+            for key in SUBSET_NUMBERS:
+                errors[key] = max(errors[key], rel_err(got["by_size"][k][key], ref["by_size"][k][key]))
+    problems = []
+    differing = [k for k, ok in same.items() if not ok]
+    missing = sorted(set(ref["by_size"]) - set(got["by_size"]), key=int)
+    if differing:
+        problems.append(f"other set at size {', '.join(differing)}")
+    if missing:
+        problems.append(f"no answer at size {', '.join(missing)}")
+    if not differing and got["chosen"] != ref["chosen"]:
+        problems.append(f"chosen sizes {got['chosen']} vs {ref['chosen']}")
+    verdict = _verdict(errors, tolerance, problems)
+    verdict["same_set_by_size"] = same
+    verdict["sizes_agree"] = sum(same.values())
+    verdict["sizes_total"] = len(ref["by_size"])
+    verdict["chosen_same"] = got["chosen"] == ref["chosen"]
+    return verdict
+
+
+def selection_quality(got: dict[str, Any], support: list[str]) -> dict[str, Any]:
+    """Precision and recall of the model each criterion picks, against the known true support."""
+    truth = set(support)
+    out: dict[str, Any] = {}
+    for criterion, size in got["chosen"].items():
+        chosen = set(got["by_size"][str(size)]["features"])
+        hits = len(chosen & truth)
+        out[criterion] = {
+            "size": size,
+            "precision": hits / len(chosen) if chosen else 0.0,
+            "recall": hits / len(truth) if truth else 1.0,
+        }
+    return out
+
+
+GRADERS = {"pvalues": grade_pvalues, "vif": grade_vif, "subset": grade_subset}
+
+
+def grade(step: str, got: dict[str, Any], ref: dict[str, Any], tolerance: float,
+          truth: dict[str, Any] | None = None) -> dict[str, Any]:
+    deviation = GRADERS[step](got, ref, tolerance)
+    if step == "subset" and truth and truth.get("support"):
+        deviation["truth"] = selection_quality(got, truth["support"])
+    return deviation

@@ -137,3 +137,14 @@ class ReferenceFitter:
 
     def vif(self, features: list[str]) -> dict[str, float]:
         return vif(self._x(features), features)
+
+    def subset_path(self, method: str, features: list[str], max_size: int) -> dict[int, tuple[list[str], float]]:
+        """Exact paths: branch-and-bound best subsets, leaps-style forward and backward stepwise."""
+        from mlbench import subsets
+
+        X = self._x(features)
+        if method == "best":
+            return subsets.best_subsets(X, self.y, features, max_size)
+        if method == "forward":
+            return subsets.forward_path(X, self.y, features, max_size)
+        return {k: v for k, v in subsets.backward_path(X, self.y, features).items() if k <= max_size}

@@ -85,7 +85,7 @@ class Runner:
         if key not in self._references:
             fitter = ReferenceFitter(self.plan.design.frame, self.plan.design.target)
             try:
-                self._references[key] = steps.run(spec, variant, fitter, self.plan.design.features)
+                self._references[key] = steps.run(spec, variant, fitter, self._context("reference"))
             except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
                 self._references[key] = exc
         return self._references[key]
@@ -94,7 +94,7 @@ class Runner:
         ref = self._reference(index, spec, variant)
         if isinstance(ref, Exception):
             return {"agrees": None, "grade": f"no reference: {_one_line(ref)}"}
-        deviation = grading.grade(spec.step, result, ref, self.plan.tolerance)
+        deviation = grading.grade(spec.step, result, ref, self.plan.tolerance, self.plan.dataset.truth)
         deviation["condition_number"] = self._condition
         return deviation
 
@@ -111,10 +111,18 @@ class Runner:
 
     def run(self) -> list[ResultRecord]:
         design = self.plan.design
-        self._condition = condition_number(design.X) if design.features else None
+        self._X, self._y = design.X, design.y
+        self._condition = condition_number(self._X) if design.features else None
+        self.progress("computing the exact reference answers")
+        for index, spec, variant in self._cells():  # every cell's reference, so reports show it even if all skip
+            self._reference(index, spec, variant)
         for name in self.plan.adapters:
             self._run_adapter(get_adapter(name))
         return self.records
+
+    def _context(self, support: str) -> steps.StepContext:
+        design = self.plan.design
+        return steps.StepContext(features=design.features, X=self._X, y=self._y, support=support)
 
     def _cells(self) -> list[tuple[int, Any, str | None]]:
         return [(i, spec, v) for i, spec in enumerate(self.plan.step_specs) for v in steps.variants(spec)]
@@ -191,7 +199,7 @@ class Runner:
             status, result, error, deviation = "ok", None, None, None
             with measure() as m:
                 try:
-                    result = steps.run(spec, variant, adapter, self.plan.design.features)
+                    result = steps.run(spec, variant, adapter, self._context(cap.support.value))
                 except UnsupportedStep as exc:
                     status, error = "unsupported", str(exc)
                 except SkippedCell as exc:

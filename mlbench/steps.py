@@ -8,9 +8,15 @@ functions, which is what makes a platform's answer comparable with it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
+from mlbench import emulate, subsets
 from mlbench.adapter import OLSFit
+from mlbench.emulate import SearchPath
+from mlbench.errors import SkippedCell
 
 
 class Fitter(Protocol):
@@ -81,12 +87,86 @@ def vif(fitter: Fitter, features: list[str], threshold: float) -> dict[str, Any]
             "rounds": len(rounds)}
 
 
-def run(spec: Any, variant: str | None, fitter: Any, features: list[str]) -> dict[str, Any]:
+@dataclass
+class StepContext:
+    """What a step needs besides the fitter: the shared design (for sizes and CV) and how the fitter works."""
+
+    features: list[str]
+    X: np.ndarray
+    y: np.ndarray
+    support: str  # "native" | "emulated" | "reference"
+
+    @property
+    def n_obs(self) -> int:
+        return len(self.y)
+
+    @property
+    def null_rss(self) -> float:
+        return float(np.sum((self.y - self.y.mean()) ** 2))
+
+
+def _search(fitter: Any, ctx: StepContext, method: str, max_size: int, max_fits: int) -> tuple[SearchPath, Any]:
+    """size -> (features, RSS) by the fitter's own means; the fit count when mlbench drove the fits."""
+    features = ctx.features
+    if ctx.support == "reference":
+        return fitter.subset_path(method, features, max_size), None
+    if ctx.support == "native":
+        sets = fitter.subset(method, features, max_size)
+        return {k: (list(v), fitter.rss(list(v))) for k, v in sorted(sets.items())}, None
+    needed = subsets.count_fits(len(features), method, max_size)
+    if needed > max_fits:
+        raise SkippedCell(
+            f"emulated {method} search needs {needed} fits, over the budget of {max_fits} (--max-fits)"
+        )
+    if method == "best":
+        return emulate.exhaustive_search(fitter.rss, features, max_size)
+    if method == "forward":
+        return emulate.forward_search(fitter.rss, features, max_size)
+    path, fits = emulate.backward_search(fitter.rss, features)
+    return {k: v for k, v in path.items() if k <= max_size}, fits
+
+
+def cv_mse(X: np.ndarray, y: np.ndarray, columns: list[int], folds: int, seed: int = 0) -> float:
+    """k-fold cross-validated MSE of OLS with intercept on the given columns (mlbench computes it, by QR)."""
+    order = np.random.default_rng(seed).permutation(len(y))
+    cols = np.asarray(columns, dtype=np.int64)
+    errors = 0.0
+    for test in np.array_split(order, folds):
+        train = np.setdiff1d(order, test)
+        A = np.column_stack([np.ones(len(train)), X[np.ix_(train, cols)]])
+        beta = np.linalg.lstsq(A, y[train], rcond=None)[0]
+        pred = np.column_stack([np.ones(len(test)), X[np.ix_(test, cols)]]) @ beta
+        errors += float(np.sum((y[test] - pred) ** 2))
+    return errors / len(y)
+
+
+def subset(fitter: Any, ctx: StepContext, method: str, max_size: int | None, max_fits: int,
+           cv_folds: int | None = None) -> dict[str, Any]:
+    """Subset selection: per size the chosen set and leaps' criteria, and the size each criterion picks."""
+    p = len(ctx.features)
+    k_max = min(max_size or p, p)
+    path, fits = _search(fitter, ctx, method, k_max, max_fits)
+    full_rss = path[p][1] if p in path else fitter.rss(ctx.features)
+    crit = subsets.criteria({k: rss for k, (_, rss) in path.items()}, ctx.n_obs, ctx.null_rss, full_rss, p)
+    by_size: dict[str, Any] = {}
+    for k, (chosen, _) in path.items():
+        by_size[str(k)] = {"features": chosen, **crit[k]}
+        if cv_folds:
+            columns = [ctx.features.index(f) for f in chosen]
+            by_size[str(k)]["cv_mse"] = cv_mse(ctx.X, ctx.y, columns, cv_folds)
+    return {"method": method, "by_size": by_size, "chosen": subsets.chosen_sizes(crit), "fits": fits,
+            "max_size": k_max}
+
+
+def run(spec: Any, variant: str | None, fitter: Any, ctx: StepContext) -> dict[str, Any]:
     """Run one step of a scenario (a `mlbench.scenario` step spec) on a fitter: an adapter or the reference."""
     if spec.step == "pvalues":
-        return pvalues(fitter, features, spec.alpha)
+        return pvalues(fitter, ctx.features, spec.alpha)
     if spec.step == "vif":
-        return vif(fitter, features, spec.threshold)
+        return vif(fitter, ctx.features, spec.threshold)
+    if spec.step == "subset":
+        assert variant is not None
+        return subset(fitter, ctx, variant, spec.max_size, spec.max_fits, spec.cv_folds)
     raise ValueError(f"step {spec.step!r} is not implemented")
 
 

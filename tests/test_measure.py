@@ -29,7 +29,7 @@ def test_peak_includes_a_child_process_memory():
 
 def test_cpu_time_is_measured():
     with measure() as m:
-        end = time.perf_counter() + 0.3
-        while time.perf_counter() < end:
+        end = time.process_time() + 0.3  # burn 0.3 s of CPU, however loaded the machine is
+        while time.process_time() < end:
             pass
-    assert 0.2 < m.cpu_s < 1.0 and m.wall_s >= 0.3
+    assert 0.29 <= m.cpu_s < 0.3 + m.wall_s and m.wall_s >= 0.29

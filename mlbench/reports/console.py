@@ -144,6 +144,85 @@ def vif_table(records: list[dict[str, Any]]) -> Table | None:
     return table
 
 
+def _subset_results(records: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(adapter, method) -> the last measured subset record (any status)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in _measured(records):
+        if record["step"] == "subset":
+            found[(record["adapter"], record["variant"])] = record
+    return found
+
+
+def _subset_mark(record: dict[str, Any], size: int, best_set: set[str]) -> Text:
+    """✓/✗: same set as the reference of the record's own method; '≠best' where that is not the best subset."""
+    same = ((record.get("deviation") or {}).get("same_set_by_size") or {}).get(str(size))
+    if same is None:
+        return Text(record["status"] if record["status"] != "ok" else "—", style="dim")
+    chosen = set(((record.get("result") or {}).get("by_size") or {}).get(str(size), {}).get("features", []))
+    suffix = " ≠best" if best_set and chosen != best_set else ""
+    return Text(("✓" if same else "✗") + suffix, style="green" if same else "red")
+
+
+def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> Table | None:
+    """Per size: the reference's best set, then per adapter x method whether the platform chose the same set."""
+    cells = _subset_results(records)
+    if not cells:
+        return None
+    exact = reference.get("subset/best") or next(
+        (v for k, v in reference.items() if k.startswith("subset/") and "by_size" in v), None)
+    table = Table(
+        title="Subset selection: ✓ = same set as the exact reference of the same method; ≠best = not the best subset",
+        title_justify="left",
+    )
+    table.add_column("size", justify="right")
+    if exact and "by_size" in exact:
+        table.add_column("exact best subset (reference)", overflow="fold")
+        table.add_column("adj. R²", justify="right")
+        table.add_column("BIC", justify="right")
+    for adapter, method in cells:
+        table.add_column(f"{adapter}\n{method}", justify="center")
+    sizes = sorted({int(k) for r in cells.values() for k in ((r.get("result") or {}).get("by_size") or {})}
+                   | {int(k) for k in ((exact or {}).get("by_size") or {})})
+    for size in sizes:
+        row: list[Any] = [str(size)]
+        if exact and "by_size" in exact:
+            ref = exact["by_size"].get(str(size), {})
+            row += [Text(", ".join(ref.get("features", []))), _fmt(ref.get("adj_r_squared")), _fmt(ref.get("bic"))]
+        best_set = set(((exact or {}).get("by_size") or {}).get(str(size), {}).get("features", []))
+        for record in cells.values():
+            row.append(_subset_mark(record, size, best_set))
+        table.add_row(*row)
+    chosen_row: list[Any] = [Text("picks", style="bold")]
+    if exact and "by_size" in exact:
+        chosen = exact.get("chosen", {})
+        chosen_row += [Text(f"adj. R² {chosen.get('adj_r_squared')}, Cp {chosen.get('cp')}, BIC {chosen.get('bic')}"),
+                       "", ""]
+    for record in cells.values():
+        chosen = (record.get("result") or {}).get("chosen") or {}
+        chosen_row.append(Text(f"{chosen.get('adj_r_squared')}/{chosen.get('cp')}/{chosen.get('bic')}"
+                               if chosen else "—"))
+    table.add_row(*chosen_row)
+    return table
+
+
+def truth_table(records: list[dict[str, Any]]) -> Table | None:
+    """Synthetic data: precision and recall of the model each criterion picks, against the true support."""
+    cells = {k: v for k, v in _subset_results(records).items() if (v.get("deviation") or {}).get("truth")}
+    if not cells:
+        return None
+    table = Table(title="Recovery of the true support (precision / recall of the picked model)", title_justify="left")
+    for column in ("adapter", "method", "adj. R²", "Cp", "BIC"):
+        table.add_column(column)
+    for (adapter, method), record in cells.items():
+        truth = record["deviation"]["truth"]
+        row = [Text(adapter), Text(method)]
+        for criterion in ("adj_r_squared", "cp", "bic"):
+            q = truth.get(criterion, {})
+            row.append(f"{q.get('precision', 0):.2f} / {q.get('recall', 0):.2f} (k={q.get('size')})")
+        table.add_row(*row)
+    return table
+
+
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
     dataset = manifest.get("dataset", {})
     scenario = manifest.get("scenario", {}).get("name", "?")
@@ -158,7 +237,7 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     reference = manifest.get("reference", {})
     tables = (
         coefficient_table(records, reference.get("pvalues")), elimination_table(records), vif_table(records),
-        summary_table(records),
+        subset_table(records, reference), truth_table(records), summary_table(records),
     )
     for table in tables:
         if table is not None:

@@ -1,0 +1,37 @@
+"""Test helpers: materialise a built-in dataset's design the way a run does, and start adapters on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlbench import steps
+from mlbench.adapter import Adapter, DataSource, SessionOptions
+from mlbench.datasets import load_builtin
+from mlbench.design import Design, build_design
+from mlbench.reference import ReferenceFitter
+
+
+def materialise(name: str, directory: Path) -> tuple[Design, DataSource]:
+    dataset = load_builtin(name)
+    design = build_design(dataset.frame, dataset.target)
+    directory.mkdir(parents=True, exist_ok=True)
+    design.frame.to_parquet(directory / "design.parquet", index=False)
+    design.frame.to_csv(directory / "design.csv", index=False)
+    source = DataSource(name, directory / "design.parquet", directory / "design.csv", design.target,
+                        design.features, len(design.frame))
+    return design, source
+
+
+def started(cls: type[Adapter], source: DataSource, run_dir: Path) -> Adapter:
+    adapter = cls()
+    adapter.start_session(SessionOptions(run_dir=run_dir, log_path=run_dir / "platform.log"))
+    adapter.load(source)
+    return adapter
+
+
+def context(design: Design, support: str) -> steps.StepContext:
+    return steps.StepContext(features=design.features, X=design.X, y=design.y, support=support)
+
+
+def reference_fitter(design: Design) -> ReferenceFitter:
+    return ReferenceFitter(design.frame, design.target)

@@ -1,0 +1,57 @@
+"""`mlbench run feature-selection` and `selection-synthetic` end to end, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_cli
+
+
+def _fits(stdout: str) -> list[dict]:
+    return [r for r in json.loads(stdout) if r["phase"] == "fit"]
+
+
+def test_feature_selection_on_hitters_both_adapters(tmp_path):
+    proc = run_cli("run", "feature-selection", "--dataset", "hitters", "--json", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    fits = _fits(proc.stdout)
+    cells = {(r["adapter"], r["step"], r["variant"]): r for r in fits}
+    assert len(cells) == 2 * 5
+    for (adapter, step, variant), record in cells.items():
+        if (step, variant) == ("subset", "best"):  # 2^19 fits: over the default budget
+            assert record["status"] == "skipped" and "524287 fits" in record["error"]
+        else:
+            assert record["status"] == "ok", (adapter, step, variant, record["error"])
+            assert record["deviation"]["agrees"], (adapter, step, variant, record["deviation"]["grade"])
+    assert cells[("sklearn", "subset", "forward")]["support"] == "native"
+    assert cells[("statsmodels", "subset", "forward")]["support"] == "emulated"
+    assert "in-sample" in cells[("sklearn", "subset", "forward")]["params"]["how"]
+    (run_dir,) = tmp_path.iterdir()
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["reference"]["subset/best"]["chosen"] == {"adj_r_squared": 11, "cp": 10, "bic": 6}
+
+    table = run_cli("report", str(run_dir))
+    assert table.returncode == 0
+    for needle in ("Variance inflation factors", "Subset selection", "Hits, CRBI", "skipped"):
+        assert needle in table.stdout
+
+
+def test_best_subset_with_budget_raised(tmp_path):
+    proc = run_cli("run", "feature-selection", "--dataset", "advertising", "--method", "best", "--json",
+                   "--adapters", "statsmodels", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    (best,) = [r for r in _fits(proc.stdout) if r["step"] == "subset"]
+    assert best["status"] == "ok" and best["result"]["fits"] == 7 and best["deviation"]["agrees"]
+
+
+def test_selection_synthetic_reports_precision_and_recall(tmp_path):
+    proc = run_cli("run", "selection-synthetic", "--json", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    subset_records = [r for r in _fits(proc.stdout) if r["step"] == "subset"]
+    assert len(subset_records) == 6
+    for record in subset_records:
+        truth = record["deviation"]["truth"]
+        # BIC on n=300 with strong signals recovers the 4 true features
+        assert truth["bic"]["recall"] == 1.0, truth
+        assert 0 < truth["adj_r_squared"]["precision"] <= 1
+        assert all("cv_mse" in v for v in record["result"]["by_size"].values())
