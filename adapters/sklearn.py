@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mlbench.adapter import Adapter, Capability, DataSource, OLSFit
+from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
 from mlbench.emulate import ols_inference, vif_from_r2
 from mlbench.errors import UnsupportedStep
 
@@ -26,6 +26,10 @@ class SklearnAdapter(Adapter):
         "subset:forward": Capability.native(SFS_HOW.format(direction="forward")),
         "subset:backward": Capability.native(SFS_HOW.format(direction="backward")),
         "subset:best": Capability.emulated("exhaustive LinearRegression fits within the fit budget"),
+        "train:linear": Capability.native("LinearRegression"),
+        "train:logistic": Capability.native("LogisticRegression(penalty=None, lbfgs)"),
+        "train:random_forest": Capability.native("RandomForestClassifier/Regressor"),
+        "train:gbm": Capability.native("HistGradientBoostingClassifier/Regressor (early stopping off)"),
     }
 
     def load(self, source: DataSource) -> None:
@@ -33,6 +37,30 @@ class SklearnAdapter(Adapter):
 
         self.frame = pd.read_parquet(source.parquet_path)
         self.target = source.target
+        self.features = source.features
+        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
+
+    def fit(self, spec: TrainSpec) -> Any:
+        from sklearn import ensemble, linear_model
+
+        classify = spec.task == "classification"
+        estimators: dict[str, Any] = {
+            "linear": lambda: linear_model.LinearRegression(),
+            "logistic": lambda: linear_model.LogisticRegression(penalty=None, max_iter=2000),
+            "random_forest": lambda: (ensemble.RandomForestClassifier if classify else ensemble.RandomForestRegressor)(
+                n_estimators=spec.trees, max_depth=spec.max_depth, n_jobs=spec.cores, random_state=spec.seed),
+            "gbm": lambda: (ensemble.HistGradientBoostingClassifier if classify
+                            else ensemble.HistGradientBoostingRegressor)(
+                max_iter=spec.trees, max_depth=spec.max_depth, learning_rate=spec.learning_rate,
+                early_stopping=False, random_state=spec.seed),
+        }
+        X = self.frame[self.features].to_numpy(dtype=float)
+        return estimators[spec.family]().fit(X, self.frame[self.target].to_numpy(dtype=float))
+
+    def predict(self, model: Any) -> np.ndarray:
+        assert self.test is not None, "no test set loaded"
+        X = self.test[self.features].to_numpy(dtype=float)
+        return model.predict_proba(X)[:, 1] if hasattr(model, "predict_proba") else model.predict(X)
 
     def _fit(self, features: list[str], target: str) -> tuple[Any, np.ndarray, np.ndarray]:
         from sklearn.linear_model import LinearRegression

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlbench.adapter import Adapter, Capability, DataSource, OLSFit
+from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
 
 
 class StatsmodelsAdapter(Adapter):
@@ -19,6 +19,10 @@ class StatsmodelsAdapter(Adapter):
         "subset:best": Capability.emulated("exhaustive OLS fits within the fit budget"),
         "subset:forward": Capability.emulated("forward stepwise by OLS fits"),
         "subset:backward": Capability.emulated("backward stepwise by OLS fits"),
+        "train:linear": Capability.native("OLS"),
+        "train:logistic": Capability.native("Logit (Newton)"),
+        "train:random_forest": Capability.unsupported("statsmodels has no tree ensembles"),
+        "train:gbm": Capability.unsupported("statsmodels has no tree ensembles"),
     }
 
     def load(self, source: DataSource) -> None:
@@ -26,6 +30,22 @@ class StatsmodelsAdapter(Adapter):
 
         self.frame = pd.read_parquet(source.parquet_path)
         self.target = source.target
+        self.features = source.features
+        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
+
+    def fit(self, spec: TrainSpec) -> Any:
+        import statsmodels.api as sm
+
+        model = sm.OLS if spec.family == "linear" else sm.Logit
+        fitted = model(self.frame[self.target].to_numpy(dtype=float), self._exog(self.features))
+        return fitted.fit(disp=0) if spec.family == "logistic" else fitted.fit()
+
+    def predict(self, model: Any) -> Any:
+        import statsmodels.api as sm
+
+        assert self.test is not None, "no test set loaded"
+        exog = sm.add_constant(self.test[self.features].to_numpy(dtype=float), has_constant="add")
+        return model.predict(exog)
 
     def _exog(self, features: list[str]) -> Any:
         import statsmodels.api as sm

@@ -118,6 +118,22 @@ class DataSource:
     target: str
     features: list[str]
     n_rows: int
+    test_parquet_path: Path | None = None  # train steps: the fixed test set, scored by `predict`
+    test_csv_path: Path | None = None
+    task: str | None = None  # "classification" (target 0/1) or "regression"
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """One model to train, with hyperparameters matched across platforms (declared in the scenario)."""
+
+    family: str  # linear | logistic | random_forest | gbm
+    task: str  # classification | regression
+    trees: int = 100
+    max_depth: int = 6
+    learning_rate: float = 0.1
+    seed: int = 42
+    cores: int = 2
 
 
 class Adapter(ABC):
@@ -198,9 +214,19 @@ class Adapter(ABC):
         """Variance inflation factor of each feature in an OLS with intercept (R car::vif semantics)."""
         raise UnsupportedStep(f"{self.name} has no VIF")
 
-    def subset(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
-        """A native subset search: size -> chosen features. Only called when declared native."""
+    def subset(self, method: str, features: list[str], max_size: int) -> dict[int, Any]:
+        """A native subset search: size -> chosen features, or (features, RSS) when the platform's search
+        reports the RSS (saves a refit per size). Only called when declared native."""
         raise UnsupportedStep(f"{self.name} has no native {method} subset search")
+
+    def fit(self, spec: TrainSpec) -> Any:
+        """Train one model on the loaded training data; return a handle for `predict`. Phase `fit`."""
+        raise UnsupportedStep(f"{self.name} cannot train {spec.family}")
+
+    def predict(self, model: Any) -> Any:
+        """Predictions on the loaded test set as a 1-d numpy array: P(y = 1) for classification, values for
+        regression. Only the prediction vector comes back to Python. Phase `predict`."""
+        raise UnsupportedStep(f"{self.name} cannot predict")
 
     def describe(self) -> dict[str, Any]:
         """Extra facts for provenance (e.g. the cluster version actually connected to)."""

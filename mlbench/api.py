@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ class RunRequest:
     vif_threshold: float | None = None
     methods: list[str] | None = None
     max_fits: int | None = None
+    sizes: list[int] | None = None
     out: Path = Path("results")
     cores: int | None = None
     memory: str = "4G"
@@ -58,19 +62,84 @@ def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:
 
 
 def _check_shape(design: Any, specs: list[Any]) -> None:
-    statistical = {"pvalues", "vif", "subset"} & {s.step for s in specs}
     n, p = len(design.frame), len(design.features)
-    if statistical and n <= p + 1:
+    if specs and n <= p + 1:
         raise MlbenchError(
             f"{n} complete rows for {p} features plus an intercept: OLS needs more rows than coefficients (p >= n)"
         )
 
 
-def run(request: RunRequest, progress: Any = None) -> RunOutcome:
-    """Run a scenario: resolve it, build the one shared design, store every record, return them."""
-    from mlbench import datasets, environment, registry, results, scenario
-    from mlbench.adapter import DataSource, SessionOptions
+def _write(frame: Any, directory: Path, stem: str) -> tuple[Path, Path]:
+    parquet_path, csv_path = directory / f"{stem}.parquet", directory / f"{stem}.csv"
+    frame.to_parquet(parquet_path, index=False)
+    frame.to_csv(csv_path, index=False)
+    return parquet_path, csv_path
+
+
+def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, task: str | None = None) -> Any:
+    """Build the design once and write it where every platform reads it with its own reader."""
+    from mlbench.adapter import DataSource
     from mlbench.design import build_design
+    from mlbench.runner import DataUnit
+
+    design = build_design(dataset.frame, dataset.target)
+    stem = "".join(c if c.isalnum() else "-" for c in dataset.name)[:60] or "data"
+    parquet_path, csv_path = _write(design.frame, directory, stem)
+    test_design = test_paths = None
+    if test is not None:
+        test_design = build_design(test, dataset.target, features=None)
+        test_paths = _write(test_design.frame, directory, stem + "-test")
+    source = DataSource(
+        dataset.name, parquet_path, csv_path, design.target, design.features, len(design.frame),
+        test_parquet_path=test_paths[0] if test_paths else None, test_csv_path=test_paths[1] if test_paths else None,
+        task=task,
+    )
+    return DataUnit(dataset, design, source, cells, test_y=test_design.y if test_design is not None else None)
+
+
+def _user_split(dataset: Any, seed: int) -> tuple[Any, Any, str]:
+    """A user's file for training: a seeded 80/20 split; a 0/1 target means classification."""
+    frame = dataset.frame.sample(frac=1.0, random_state=seed)
+    cut = int(len(frame) * 0.8)
+    values = set(frame[dataset.target].dropna().unique().tolist())
+    task = "classification" if values <= {0, 1} and len(values) == 2 else "regression"
+    train = frame.iloc[:cut]
+    dataset.frame = train
+    return dataset, frame.iloc[cut:], task
+
+
+def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int, data_dir: Path) -> list[Any]:
+    from mlbench import datasets, steps
+
+    cells = [(i, s, v) for i, s in enumerate(step_specs) for v in steps.variants(s)]
+    stats = [c for c in cells if c[1].step != "train"]
+    train = [c for c in cells if c[1].step == "train"]
+    units = []
+    if stats:
+        dataset = datasets.resolve(
+            None if request.data else (request.dataset or spec.dataset), request.data, request.target, seed
+        )
+        unit = _unit(dataset, stats, data_dir)
+        _check_shape(unit.design, stats)
+        units.append(unit)
+    if train and request.data is not None:
+        dataset, test, task = _user_split(datasets.resolve(None, request.data, request.target, seed), seed)
+        units.append(_unit(dataset, [c for c in train if c[1].task == task], data_dir, test, task))
+    elif train:
+        sizes = request.sizes or [datasets.parse_size(str(s)) for s in spec.sizes]
+        for task in dict.fromkeys(c[1].task for c in train):
+            task_cells = [c for c in train if c[1].task == task]
+            p = task_cells[0][1].features
+            test = datasets.synthetic_task(task, spec.test_rows, p, seed + 1).frame
+            for size in sizes:
+                units.append(_unit(datasets.synthetic_task(task, size, p, seed), task_cells, data_dir, test, task))
+    return units
+
+
+def run(request: RunRequest, progress: Any = None) -> RunOutcome:
+    """Run a scenario: resolve it, build the shared designs, store every record, return them."""
+    from mlbench import environment, registry, results, scenario
+    from mlbench.adapter import SessionOptions
     from mlbench.runner import Runner, RunPlan
 
     spec = scenario.load(request.scenario)
@@ -78,21 +147,16 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
     for name in adapters:
         registry.get(name)  # unknown or broken adapter: a usage error before anything runs
     seed = spec.seed if request.seed is None else request.seed
-    dataset = datasets.resolve(
-        None if request.data else (request.dataset or spec.dataset), request.data, request.target, seed
-    )
-    design = build_design(dataset.frame, dataset.target)
     step_specs = _override_steps(list(spec.steps), request)
-    _check_shape(design, step_specs)
 
-    run_id = results.new_run_id(spec.name)
-    store = results.RunStore(request.out / run_id)
-    data_dir = store.run_dir / "data"
-    data_dir.mkdir()
-    parquet_path, csv_path = data_dir / "design.parquet", data_dir / "design.csv"
-    design.frame.to_parquet(parquet_path, index=False)
-    design.frame.to_csv(csv_path, index=False)
-    source = DataSource(dataset.name, parquet_path, csv_path, design.target, design.features, len(design.frame))
+    with tempfile.TemporaryDirectory() as staging:  # bad input fails here, before a run directory exists
+        units = _plan_units(request, spec, step_specs, seed, Path(staging))
+        run_id = results.new_run_id(spec.name)
+        store = results.RunStore(request.out / run_id)
+        data_dir = store.run_dir / "data"
+        shutil.copytree(staging, data_dir)
+    for unit in units:
+        unit.source = _relocate(unit.source, Path(staging), data_dir)
     options = SessionOptions(
         run_dir=store.run_dir, seed=seed, cores=request.cores or os.cpu_count() or 1, memory=request.memory,
         log_path=store.run_dir / "platform.log", h2o_url=request.h2o_url, spark_master=request.spark_master,
@@ -108,19 +172,14 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
         "warmup": spec.warmup if request.warmup is None else request.warmup,
         "seed": seed,
         "tolerance": spec.tolerance,
-        "dataset": {
-            "name": dataset.name, "sha256": dataset.sha256, "provenance": dataset.provenance,
-            "target": design.target, "features": design.features, "n_rows": len(design.frame),
-            "n_input_rows": design.n_input_rows, "n_dropped": design.n_dropped, "factors": design.factors,
-            "notes": design.notes, "truth": dataset.truth,
-        },
+        "dataset": _describe_unit(units[0]),
+        "datasets": [_describe_unit(u) for u in units],
         "environment": environment.collect(),
     }
     store.write_manifest(manifest)
     plan = RunPlan(
-        scenario=spec, dataset=dataset, design=design, source=source, adapters=adapters,
-        repeats=manifest["repeats"], warmup=manifest["warmup"], seed=seed, tolerance=spec.tolerance,
-        options=options, step_specs=step_specs,
+        scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
+        seed=seed, tolerance=spec.tolerance, options=options, step_specs=step_specs,
     )
     runner = Runner(plan, store, progress)
     try:
@@ -136,6 +195,23 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
         store.write_manifest(manifest)
         store.close()
     return RunOutcome(store.run_dir, manifest, [r.to_json() for r in runner.records])
+
+
+def _relocate(source: Any, old: Path, new: Path) -> Any:
+    moved = {k: new / Path(v).relative_to(old) for k, v in vars(source).items()
+             if isinstance(v, Path) and Path(v).is_relative_to(old)}
+    return dataclasses.replace(source, **moved)
+
+
+def _describe_unit(unit: Any) -> dict[str, Any]:
+    dataset, design = unit.dataset, unit.design
+    return {
+        "name": dataset.name, "sha256": dataset.sha256, "provenance": dataset.provenance,
+        "target": design.target, "features": design.features, "n_rows": len(design.frame),
+        "n_input_rows": design.n_input_rows, "n_dropped": design.n_dropped, "factors": design.factors,
+        "notes": design.notes, "truth": dataset.truth, "task": unit.source.task,
+        "n_test": None if unit.test_y is None else len(unit.test_y),
+    }
 
 
 def _counts(records: list[Any]) -> dict[str, int]:

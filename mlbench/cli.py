@@ -53,6 +53,14 @@ def _split(text: str | None) -> list[str] | None:
     return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _sizes(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    from mlbench.datasets import parse_size
+
+    return [parse_size(part) for part in text.split(",") if part.strip()]
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="Scenario name (see `mlbench list scenarios`) or YAML path.")],
@@ -66,6 +74,7 @@ def run(
     vif_threshold: Annotated[float | None, typer.Option(help="Remove features while max VIF exceeds this.")] = None,
     method: Annotated[str | None, typer.Option(help="Subset methods: best,forward,backward.")] = None,
     max_fits: Annotated[int | None, typer.Option(min=1, help="Fit budget of an emulated subset search.")] = None,
+    sizes: Annotated[str | None, typer.Option(help="Train rows per size for training steps, e.g. 10k,100k,1m.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for synthetic data and platforms.")] = None,
     cores: Annotated[int | None, typer.Option(min=1, help="Cores a platform may use (default: all).")] = None,
     memory: Annotated[str, typer.Option(help="JVM heap for local H2O / Spark driver, e.g. 4G.")] = "4G",
@@ -82,7 +91,7 @@ def run(
     request = api.RunRequest(
         scenario=scenario, dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, methods=_split(method),
-        max_fits=max_fits, seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
+        max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master,
     )
     err = _console(stderr=True)

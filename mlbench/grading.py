@@ -127,6 +127,18 @@ def selection_quality(got: dict[str, Any], support: list[str]) -> dict[str, Any]
     return out
 
 
+def grade_predictions(task: str, prediction: Any) -> dict[str, Any]:
+    """Training has no exact reference; what can be checked is that predictions are valid for the task."""
+    import numpy as np
+
+    problems = []
+    if not np.all(np.isfinite(prediction)):
+        problems.append("non-finite predictions")
+    elif task == "classification" and (prediction.min() < 0 or prediction.max() > 1):
+        problems.append("probabilities outside [0, 1]")
+    return {"agrees": not problems, "grade": "; ".join(problems) or "valid predictions"}
+
+
 GRADERS = {"pvalues": grade_pvalues, "vif": grade_vif, "subset": grade_subset}
 
 

@@ -21,6 +21,7 @@ BUILTINS: dict[str, str] = {
     "statsmodels": "adapters.statsmodels:StatsmodelsAdapter",
     "h2o": "adapters.h2o:H2OAdapter",
     "spark": "adapters.spark:SparkAdapter",
+    "xgboost": "adapters.xgboost:XGBoostAdapter",
 }
 
 

@@ -1,13 +1,16 @@
-"""The runner: plan = dataset x adapter x step x repeat; it measures every phase and never aborts the run.
+"""The runner: plan = adapter x data unit x step x repeat; it measures every phase and never aborts the run.
 
-For each adapter: `session` (start or connect to the platform) and `load` (the platform reads the run's data
-file itself) are timed once; then every step variant runs `warmup + repeats` times, each a timed `fit` phase.
-A capability gate records `unsupported` cells without calling the adapter; an exception in one cell is recorded
-as that cell's `error` and the run goes on; a failed session marks that adapter's cells and moves on.
+For each adapter the `session` (start or connect to the platform) is timed once per run - JVMs start once, not
+per cell. Then, per data unit (the statistics dataset, or one training size), `load` (the platform reads the
+run's file itself) is timed, and every step variant runs `warmup + repeats` times: statistics steps as one
+timed `fit` phase, training as a timed `fit` then a timed `predict`. A capability gate records `unsupported`
+cells without calling the adapter; an exception in one cell is recorded as that cell's `error` and the run
+goes on; a failed session or load marks the affected cells and moves on.
 """
 
 from __future__ import annotations
 
+import functools
 import platform
 import sys
 import traceback
@@ -15,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlbench import environment, grading, steps
-from mlbench.adapter import Adapter, DataSource, SessionOptions, Support
+import numpy as np
+
+from mlbench import environment, grading, metrics, steps
+from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainSpec
 from mlbench.datasets import Dataset
 from mlbench.design import Design
 from mlbench.errors import SkippedCell, UnsupportedStep
@@ -27,14 +32,28 @@ from mlbench.results import ResultRecord, RunStore
 from mlbench.scenario import Scenario
 
 Progress = Callable[[str], None]
+Cell = tuple[int, Any, str | None]  # (step index in the scenario, step spec, variant)
+
+
+@dataclass
+class DataUnit:
+    """One dataset as every platform reads it, with the cells that run on it."""
+
+    dataset: Dataset
+    design: Design
+    source: DataSource
+    cells: list[Cell]
+    test_y: np.ndarray | None = None  # training units: the fixed test set's target
+
+    @property
+    def label(self) -> str:
+        return self.dataset.name
 
 
 @dataclass
 class RunPlan:
     scenario: Scenario
-    dataset: Dataset
-    design: Design
-    source: DataSource
+    units: list[DataUnit]
     adapters: list[str]
     repeats: int
     warmup: int
@@ -49,26 +68,30 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def cell_label(spec: Any, variant: str | None) -> str:
+    return spec.step + (f"/{variant}" if variant else "")
+
+
 class Runner:
     def __init__(self, plan: RunPlan, store: RunStore, progress: Progress | None = None) -> None:
         self.plan, self.store = plan, store
         self.progress = progress or (lambda _msg: None)
         self.records: list[ResultRecord] = []
-        self._references: dict[tuple[int, str | None], dict[str, Any] | Exception] = {}
+        self._references: dict[tuple[str, int, str | None], dict[str, Any] | Exception] = {}
         self._java = environment.java_version()
+        self._conditions: dict[str, float | None] = {}
 
     # ----- records ----------------------------------------------------------------------------------
 
-    def _record(self, cls: type[Adapter], *, phase: str, status: str, step: str | None = None,
+    def _record(self, cls: type[Adapter], unit: DataUnit, *, phase: str, status: str, step: str | None = None,
                 variant: str | None = None, params: dict[str, Any] | None = None, support: str = "native",
                 repeat: int = 0, is_warmup: bool = False, m: Measurement | None = None,
                 result: dict[str, Any] | None = None, deviation: dict[str, Any] | None = None,
                 error: str | None = None) -> None:
-        plan = self.plan
         record = ResultRecord(
-            run_id=self.store.run_dir.name, scenario=plan.scenario.name, dataset=plan.dataset.name,
-            dataset_sha256=plan.dataset.sha256, n_rows=len(plan.design.frame), n_cols=len(plan.design.features),
-            seed=plan.seed, adapter=cls.name, adapter_version=cls.adapter_version,
+            run_id=self.store.run_dir.name, scenario=self.plan.scenario.name, dataset=unit.dataset.name,
+            dataset_sha256=unit.dataset.sha256, n_rows=len(unit.design.frame), n_cols=len(unit.design.features),
+            seed=self.plan.seed, adapter=cls.name, adapter_version=cls.adapter_version,
             platform_version=cls.platform_version(), step=step, variant=variant, params=params or {},
             support=support, phase=phase, repeat=repeat, is_warmup=is_warmup, status=status,
             wall_s=m.wall_s if m else None, cpu_s=m.cpu_s if m else None,
@@ -80,68 +103,70 @@ class Runner:
 
     # ----- reference ----------------------------------------------------------------------------------
 
-    def _reference(self, index: int, spec: Any, variant: str | None) -> dict[str, Any] | Exception:
-        key = (index, variant)
+    def _context(self, unit: DataUnit, support: str) -> steps.StepContext:
+        design = unit.design
+        return steps.StepContext(features=design.features, X=design.X, y=design.y, support=support)
+
+    def _reference(self, unit: DataUnit, index: int, spec: Any, variant: str | None) -> dict[str, Any] | Exception:
+        key = (unit.label, index, variant)
         if key not in self._references:
-            fitter = ReferenceFitter(self.plan.design.frame, self.plan.design.target)
+            fitter = ReferenceFitter(unit.design.frame, unit.design.target)
             try:
-                self._references[key] = steps.run(spec, variant, fitter, self._context("reference"))
+                self._references[key] = steps.run(spec, variant, fitter, self._context(unit, "reference"))
             except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
                 self._references[key] = exc
         return self._references[key]
 
-    def _grade(self, index: int, spec: Any, variant: str | None, result: dict[str, Any]) -> dict[str, Any]:
-        ref = self._reference(index, spec, variant)
+    def _grade(self, unit: DataUnit, index: int, spec: Any, variant: str | None,
+               result: dict[str, Any]) -> dict[str, Any]:
+        ref = self._reference(unit, index, spec, variant)
         if isinstance(ref, Exception):
             return {"agrees": None, "grade": f"no reference: {_one_line(ref)}"}
-        deviation = grading.grade(spec.step, result, ref, self.plan.tolerance, self.plan.dataset.truth)
-        deviation["condition_number"] = self._condition
+        deviation = grading.grade(spec.step, result, ref, self.plan.tolerance, unit.dataset.truth)
+        deviation["condition_number"] = self._conditions.get(unit.label)
         return deviation
 
     def reference_results(self) -> dict[str, Any]:
-        """The reference's answer per step cell ("pvalues", "subset/best"), stored in run.json for reports."""
+        """The reference's answer per statistics cell ("pvalues", "subset/best"), stored in run.json."""
         out: dict[str, Any] = {}
-        for (index, variant), ref in self._references.items():
-            spec = self.plan.step_specs[index]
-            label = spec.step + (f"/{variant}" if variant else "")
+        for (_, index, variant), ref in self._references.items():
+            label = cell_label(self.plan.step_specs[index], variant)
             out[label] = ref if not isinstance(ref, Exception) else {"error": _one_line(ref)}
         return out
 
     # ----- the plan -------------------------------------------------------------------------------------
 
     def run(self) -> list[ResultRecord]:
-        design = self.plan.design
-        self._X, self._y = design.X, design.y
-        self._condition = condition_number(self._X) if design.features else None
-        self.progress("computing the exact reference answers")
-        for index, spec, variant in self._cells():  # every cell's reference, so reports show it even if all skip
-            self._reference(index, spec, variant)
+        for unit in self.plan.units:
+            stats_cells = [c for c in unit.cells if c[1].step != "train"]
+            if stats_cells:
+                self._conditions[unit.label] = condition_number(unit.design.X) if unit.design.features else None
+                self.progress("computing the exact reference answers")
+            for index, spec, variant in stats_cells:  # every reference, so reports show it even if all skip
+                self._reference(unit, index, spec, variant)
         for name in self.plan.adapters:
             self._run_adapter(get_adapter(name))
         return self.records
 
-    def _context(self, support: str) -> steps.StepContext:
-        design = self.plan.design
-        return steps.StepContext(features=design.features, X=self._X, y=self._y, support=support)
-
-    def _cells(self) -> list[tuple[int, Any, str | None]]:
-        return [(i, spec, v) for i, spec in enumerate(self.plan.step_specs) for v in steps.variants(spec)]
-
     def _params(self, spec: Any, variant: str | None, how: str) -> dict[str, Any]:
-        params = spec.model_dump(exclude={"step", "methods"})
+        params = spec.model_dump(exclude={"step", "methods", "models"})
         if variant is not None:
-            params["method"] = variant
+            params["method" if spec.step == "subset" else "model"] = variant
         params["how"] = how
         return params
 
-    def _mark_all(self, cls: type[Adapter], status: str, reason: str) -> None:
-        for _, spec, variant in self._cells():
-            cap = cls.capability(spec.step, variant)
-            support = cap.support.value if status != "unsupported" else "unsupported"
-            self._record(cls, phase="fit", status=status, step=spec.step, variant=variant,
-                         params=self._params(spec, variant, cap.how), support=support, error=reason)
+    def _mark(self, cls: type[Adapter], units: list[DataUnit], status: str, reason: str) -> None:
+        for unit in units:
+            for _, spec, variant in unit.cells:
+                cap = cls.capability(spec.step, variant)
+                support = cap.support.value if status != "unsupported" else "unsupported"
+                self._record(cls, unit, phase="fit", status=status, step=spec.step, variant=variant,
+                             params=self._params(spec, variant, cap.how), support=support,
+                             error=reason or cap.reason)
 
-    def _timed(self, cls: type[Adapter], phase: str, action: Callable[[], None]) -> bool:
+    def _timed(self, adapter: Adapter, unit: DataUnit, phase: str, action: Callable[[], None]) -> bool:
+        """Time a per-adapter phase; its record carries what the adapter says it connected to or read."""
+        cls = type(adapter)
         with measure() as m:
             try:
                 action()
@@ -149,66 +174,116 @@ class Runner:
             except Exception as exc:  # noqa: BLE001 - one platform failing never loses the others
                 error = _one_line(exc)
                 self._log_traceback(cls.name, phase)
-        self._record(cls, phase=phase, status="error" if error else "ok", m=m, error=error)
+        try:
+            described = adapter.describe() if error is None else None
+        except Exception as exc:  # noqa: BLE001 - provenance is best effort
+            described = {"describe_error": _one_line(exc)}
+        self._record(cls, unit, phase=phase, status="error" if error else "ok", m=m, error=error,
+                     result=described or None)
         if error:
             self.progress(f"{cls.name}: {phase} failed: {error}")
         return error is None
 
-    def _log_traceback(self, adapter: str, phase: str) -> None:
-        log = self.store.run_dir / "errors.log"
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {adapter} {phase}\n{traceback.format_exc()}\n")
+    def _log_traceback(self, adapter: str, what: str) -> None:
+        with (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {adapter} {what}\n{traceback.format_exc()}\n")
 
     def _run_adapter(self, cls: type[Adapter]) -> None:
+        units = self.plan.units
         available = cls.availability()
         if not available.ok:
             self.progress(f"{cls.name}: unavailable: {available.reason}")
-            self._mark_all(cls, "unsupported", available.reason)
+            self._mark(cls, units, "unsupported", available.reason)
+            return
+        if all(cls.capability(spec.step, v).support is Support.UNSUPPORTED for u in units for _, spec, v in u.cells):
+            self._mark(cls, units, "unsupported", "")  # nothing to do: don't start a JVM for it
             return
         adapter = cls()
         try:
             self.progress(f"{cls.name}: starting session")
-            if not self._timed(cls, "session", lambda: adapter.start_session(self.plan.options)):
-                self._mark_all(cls, "error", "session failed; see the session record")
+            if not self._timed(adapter, units[0], "session", lambda: adapter.start_session(self.plan.options)):
+                self._mark(cls, units, "error", "session failed; see the session record")
                 return
-            self.progress(f"{cls.name}: loading {self.plan.source.name}")
-            if not self._timed(cls, "load", lambda: adapter.load(self.plan.source)):
-                self._mark_all(cls, "error", "load failed; see the load record")
-                return
-            for index, spec, variant in self._cells():
-                self._run_cell(adapter, index, spec, variant)
+            for unit in units:
+                self.progress(f"{cls.name}: loading {unit.label}")
+                if not self._timed(adapter, unit, "load", functools.partial(adapter.load, unit.source)):
+                    self._mark(cls, [unit], "error", "load failed; see the load record")
+                    continue
+                for index, spec, variant in unit.cells:
+                    self._run_cell(adapter, unit, index, spec, variant)
         finally:
             try:
                 adapter.close()
             except Exception as exc:  # noqa: BLE001
                 self.progress(f"{cls.name}: close failed: {_one_line(exc)}")
 
-    def _run_cell(self, adapter: Adapter, index: int, spec: Any, variant: str | None) -> None:
+    def _run_cell(self, adapter: Adapter, unit: DataUnit, index: int, spec: Any, variant: str | None) -> None:
         cls = type(adapter)
         cap = cls.capability(spec.step, variant)
-        params = self._params(spec, variant, cap.how)
-        common = {"step": spec.step, "variant": variant, "params": params}
+        common: dict[str, Any] = {"step": spec.step, "variant": variant,
+                                  "params": self._params(spec, variant, cap.how)}
         if cap.support is Support.UNSUPPORTED:
-            self._record(cls, phase="fit", status="unsupported", support="unsupported", error=cap.reason, **common)
+            self._record(cls, unit, phase="fit", status="unsupported", support="unsupported", error=cap.reason,
+                         **common)
             return
         total = self.plan.warmup + self.plan.repeats
         for repeat in range(total):
             is_warmup = repeat < self.plan.warmup
-            label = f"{cls.name}: {spec.step}{'/' + variant if variant else ''} {repeat + 1}/{total}"
+            label = f"{cls.name}: {cell_label(spec, variant)} on {unit.label} {repeat + 1}/{total}"
             self.progress(label + (" (warm-up)" if is_warmup else ""))
-            status, result, error, deviation = "ok", None, None, None
-            with measure() as m:
-                try:
-                    result = steps.run(spec, variant, adapter, self._context(cap.support.value))
-                except UnsupportedStep as exc:
-                    status, error = "unsupported", str(exc)
-                except SkippedCell as exc:
-                    status, error = "skipped", str(exc)
-                except Exception as exc:  # noqa: BLE001 - recorded on the cell; the run goes on
-                    status, error = "error", _one_line(exc)
-                    self._log_traceback(cls.name, f"{spec.step} {variant or ''}")
-            if result is not None:
-                deviation = self._grade(index, spec, variant, result)
-            support = "unsupported" if status == "unsupported" else cap.support.value
-            self._record(cls, phase="fit", status=status, support=support, repeat=repeat, is_warmup=is_warmup,
-                         m=m, result=result, deviation=deviation, error=error, **common)
+            common.update(repeat=repeat, is_warmup=is_warmup)
+            if spec.step == "train":
+                self._train_once(adapter, unit, spec, variant, cap.support.value, common)
+            else:
+                self._stats_once(adapter, unit, index, spec, variant, cap.support.value, common)
+
+    def _attempt(self, cls: type[Adapter], what: str, action: Callable[[], Any]) -> tuple[Any, Measurement,
+                                                                                           str, str | None]:
+        """Run and measure one phase: (value, measurement, status, error)."""
+        value, status, error = None, "ok", None
+        with measure() as m:
+            try:
+                value = action()
+            except UnsupportedStep as exc:
+                status, error = "unsupported", str(exc)
+            except SkippedCell as exc:
+                status, error = "skipped", str(exc)
+            except Exception as exc:  # noqa: BLE001 - recorded on the cell; the run goes on
+                status, error = "error", _one_line(exc)
+                self._log_traceback(cls.name, what)
+        return value, m, status, error
+
+    def _stats_once(self, adapter: Adapter, unit: DataUnit, index: int, spec: Any, variant: str | None,
+                    support: str, common: dict[str, Any]) -> None:
+        cls = type(adapter)
+        result, m, status, error = self._attempt(
+            cls, cell_label(spec, variant), lambda: steps.run(spec, variant, adapter, self._context(unit, support)))
+        deviation = self._grade(unit, index, spec, variant, result) if result is not None else None
+        self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
+                     support="unsupported" if status == "unsupported" else support, **common)
+
+    def _train_once(self, adapter: Adapter, unit: DataUnit, spec: Any, variant: str | None, support: str,
+                    common: dict[str, Any]) -> None:
+        cls = type(adapter)
+        assert variant is not None and unit.test_y is not None and unit.source.task is not None
+        train_spec = TrainSpec(family=variant, task=unit.source.task, trees=spec.trees, max_depth=spec.max_depth,
+                               learning_rate=spec.learning_rate, seed=self.plan.seed, cores=self.plan.options.cores)
+        model, m, status, error = self._attempt(cls, f"train/{variant} fit", lambda: adapter.fit(train_spec))
+        support = "unsupported" if status == "unsupported" else support
+        self._record(cls, unit, phase="fit", status=status, m=m, error=error, support=support,
+                     result={"model": variant, "task": train_spec.task} if status == "ok" else None, **common)
+        if status != "ok":
+            return
+        prediction, m, status, error = self._attempt(cls, f"train/{variant} predict", lambda: adapter.predict(model))
+        result = deviation = None
+        if status == "ok":
+            prediction = np.asarray(prediction, dtype=float).ravel()
+            if prediction.shape != unit.test_y.shape:
+                status, error = "error", f"{len(prediction)} predictions for {len(unit.test_y)} test rows"
+            else:
+                result = {"model": variant, "task": train_spec.task,
+                          "metrics": metrics.score(train_spec.task, unit.test_y, prediction),
+                          "n_train": len(unit.design.frame), "n_test": len(unit.test_y)}
+                deviation = grading.grade_predictions(train_spec.task, prediction)
+        self._record(cls, unit, phase="predict", status=status, m=m, result=result, deviation=deviation,
+                     error=error, support=support, **common)

@@ -44,7 +44,19 @@ class SubsetStep(_Strict):
     cv_folds: int | None = Field(None, ge=2)
 
 
-StepSpec = Annotated[PValuesStep | VifStep | SubsetStep, Field(discriminator="step")]
+class TrainStep(_Strict):
+    """Train model families on synthetic data of each size; hyperparameters are matched across platforms."""
+
+    step: Literal["train"]
+    task: Literal["classification", "regression"] = "classification"
+    models: list[Literal["linear", "logistic", "random_forest", "gbm"]] = ["logistic", "random_forest", "gbm"]
+    trees: int = Field(100, ge=1)
+    max_depth: int = Field(6, ge=1)
+    learning_rate: float = Field(0.1, gt=0, le=1)
+    features: int = Field(10, ge=5)  # columns of the synthetic data
+
+
+StepSpec = Annotated[PValuesStep | VifStep | SubsetStep | TrainStep, Field(discriminator="step")]
 
 
 class Scenario(_Strict):
@@ -57,6 +69,8 @@ class Scenario(_Strict):
     warmup: int = Field(0, ge=0)
     seed: int = 42
     tolerance: float = Field(1e-6, gt=0)
+    sizes: list[int | str] = ["10k", "100k"]  # train rows per size (train steps only)
+    test_rows: int = Field(10_000, ge=10)  # one fixed test set scores every size
 
 
 def scenario_paths() -> dict[str, Path]:

@@ -111,8 +111,10 @@ def _search(fitter: Any, ctx: StepContext, method: str, max_size: int, max_fits:
     if ctx.support == "reference":
         return fitter.subset_path(method, features, max_size), None
     if ctx.support == "native":
-        sets = fitter.subset(method, features, max_size)
-        return {k: (list(v), fitter.rss(list(v))) for k, v in sorted(sets.items())}, None
+        # an adapter may return (features, rss) when its search reports the RSS; else one refit per size
+        found = fitter.subset(method, features, max_size)
+        return {k: (list(v[0]), float(v[1])) if isinstance(v, tuple) else (list(v), fitter.rss(list(v)))
+                for k, v in sorted(found.items())}, None
     needed = subsets.count_fits(len(features), method, max_size)
     if needed > max_fits:
         raise SkippedCell(
@@ -171,5 +173,9 @@ def run(spec: Any, variant: str | None, fitter: Any, ctx: StepContext) -> dict[s
 
 
 def variants(spec: Any) -> list[str | None]:
-    """The cells a step spec expands into: one per subset method, else one."""
-    return list(spec.methods) if spec.step == "subset" else [None]
+    """The cells a step spec expands into: one per subset method or model family, else one."""
+    if spec.step == "subset":
+        return list(spec.methods)
+    if spec.step == "train":
+        return list(spec.models)
+    return [None]

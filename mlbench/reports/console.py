@@ -215,12 +215,63 @@ def truth_table(records: list[dict[str, Any]]) -> Table | None:
         table.add_column(column)
     for (adapter, method), record in cells.items():
         truth = record["deviation"]["truth"]
-        row = [Text(adapter), Text(method)]
+        row: list[Any] = [Text(adapter), Text(method)]
         for criterion in ("adj_r_squared", "cp", "bic"):
             q = truth.get(criterion, {})
             row.append(f"{q.get('precision', 0):.2f} / {q.get('recall', 0):.2f} (k={q.get('size')})")
         table.add_row(*row)
     return table
+
+
+def _iqr(values: list[float]) -> float | None:
+    if len(values) < 2:
+        return None
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[2] - q[0]
+
+
+def _time_cell(values: list[float]) -> str:
+    if not values:
+        return "—"
+    iqr = _iqr(values)
+    return _fmt(statistics.median(values), 3) + (f" ±{_fmt(iqr, 2)}" if iqr is not None else "")
+
+
+def train_tables(records: list[dict[str, Any]]) -> list[Table]:
+    """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric."""
+    measured = [r for r in _measured(records) if r["step"] == "train"]
+    tables = []
+    for task, metric in (("classification", "auc"), ("regression", "rmse")):
+        rows = [r for r in measured if (r.get("params") or {}).get("task") == task]
+        if not rows:
+            continue
+        sizes = sorted({r["n_rows"] for r in rows})
+        table = Table(title=f"Training ({task}): median fit time (± IQR), peak MB of the process tree, "
+                            f"{metric.upper()} on the fixed test set", title_justify="left")
+        table.add_column("adapter")
+        table.add_column("model")
+        for size in sizes:
+            for column in ("fit s", "peak MB", metric.upper()):
+                table.add_column(f"{size:,}\n{column}", justify="right")
+        keys = list(dict.fromkeys((r["adapter"], r["variant"]) for r in rows))
+        for adapter, model in keys:
+            row: list[Any] = [Text(adapter), Text(model)]
+            for size in sizes:
+                cell = [r for r in rows if (r["adapter"], r["variant"], r["n_rows"]) == (adapter, model, size)]
+                fits = [r for r in cell if r["phase"] == "fit"]
+                if fits and all(r["status"] != "ok" for r in fits):
+                    row += [Text(fits[0]["status"], style=STATUS_STYLE.get(fits[0]["status"], "")), "", ""]
+                    continue
+                times = [r["wall_s"] for r in fits if r["status"] == "ok"]
+                peak = max((r.get("peak_rss_mb") or 0 for r in cell), default=None)
+                values = [r["result"]["metrics"][metric] for r in cell
+                          if r["phase"] == "predict" and r["status"] == "ok"]
+                spread = f" ±{_fmt(max(values) - min(values), 2)}" if len(values) > 1 else ""
+                row += [_time_cell(times), _fmt(peak, 4), (_fmt(statistics.median(values), 4) + spread)
+                        if values else "—"]
+            table.add_row(*row)
+        tables.append(table)
+    return tables
 
 
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
@@ -237,7 +288,9 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     reference = manifest.get("reference", {})
     tables = (
         coefficient_table(records, reference.get("pvalues")), elimination_table(records), vif_table(records),
-        subset_table(records, reference), truth_table(records), summary_table(records),
+        subset_table(records, reference), truth_table(records), *train_tables(records),
+        summary_table([r for r in records if r["step"] != "train"]) if any(
+            r["step"] not in (None, "train") for r in records) else None,
     )
     for table in tables:
         if table is not None:

@@ -1,0 +1,453 @@
+"""H2O: OLS p-values, VIFs and subset searches from H2O's own GLM and ModelSelection, on a local or remote cluster.
+
+Session: either a local single-node cluster that this adapter starts (and shuts down) itself, bound to loopback,
+with its ice root and logs inside the run directory, or an existing cluster given by URL (`h2o.connect`, never
+`h2o.init(url=...)`, which starts a local JVM when the versions differ) that is left running.
+
+H2O's Python client prints to stdout (version-age warnings, connection messages, progress bars) even with
+`verbose=False`; every platform call here runs with Python's stdout and stderr redirected to the run's platform
+log, so nothing reaches `mlbench --json`'s stdout. The JVM's own stdout/stderr go to files under the run dir.
+
+Every statistic comes from what H2O reports: coefficients, standard errors, t and p values from the GLM's
+coefficients table; RSS and TSS from its residual and null deviance (gaussian family); degrees of freedom and
+row count from its training metrics. Nothing is recomputed from data pulled into Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from typing import IO, Any, ClassVar
+
+from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions
+from mlbench.errors import UnsupportedStep
+
+JVM_STOP_TIMEOUT_S = 10.0  # after the REST shutdown, wait this long for the JVM to exit before killing it
+
+
+def _mem_bytes(text: str) -> int:
+    """'4G' / '512M' / '1T' (or a bare number of gigabytes, as h2o.init reads it) -> bytes."""
+    text = str(text).strip().upper().removesuffix("B")
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(float(text) * (1 << 30))
+
+
+def _free_loopback_port() -> int:
+    """A port p on 127.0.0.1 with p and p + 1 free (H2O listens on both: REST API and internal)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port >= 65535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as second:
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free pair of loopback ports for H2O")
+
+
+class H2OAdapter(Adapter):
+    name = "h2o"
+    distribution = "h2o"
+    modules = ("h2o",)
+    needs_java = True
+    # maxrsweep is H2O's fast sequential-replacement search; "allsubsets" is exact but took 491 s for sizes
+    # up to 6 on Hitters (2 cores), so it is never the default and must never run unbounded.
+    best_subset_mode: ClassVar[str] = "maxrsweep"
+    capabilities = {
+        "pvalues": Capability.native(
+            "H2O GLM gaussian, lambda_=0, solver IRLSM, compute_p_values=True, remove_collinear_columns=True "
+            "(t-based p-values, dispersion estimated)"
+        ),
+        "vif": Capability.native(
+            "H2O GLM generate_variable_inflation_factors=True",
+            "H2O computes VIFs for numeric predictors only (a factor column gets none); mlbench's design matrix "
+            "is already dummy-coded numeric, so every column, dummies included, gets its VIF. On exactly "
+            "collinear predictors H2O fails (CollinearColumnsException) where R reports an infinite VIF",
+        ),
+        "subset:best": Capability.native(
+            "H2OModelSelectionEstimator mode='maxrsweep' (sequential replacement: a heuristic, not exhaustive)",
+            "maxrsweep is fast but not guaranteed to find the best subset at every size (on Hitters it misses "
+            "sizes 7, 9 and 10); the exact mode 'allsubsets' took 491 s on Hitters and is not used",
+        ),
+        "subset:backward": Capability.native("H2OModelSelectionEstimator mode='backward' (min_predictor_number=1)"),
+        "subset:forward": Capability.emulated(
+            "forward stepwise driven by mlbench: one H2O GLM fit (residual deviance = RSS) per candidate",
+            "H2O's ModelSelection has no forward mode",
+        ),
+    }
+
+    def __init__(self) -> None:
+        self._log: IO[str] | None = None
+        self._conn: Any = None
+        self._server: Any = None  # h2o's H2OLocalServer when we started the cluster
+        self._jvm: Any = None  # psutil.Process of the JVM we started
+        self._started = False
+        self._closed = False
+        self._facts: dict[str, Any] = {}
+        self._prefix = "mlbench"  # every key we create in the cluster starts with this (set per session)
+        self._fits = 0
+        self.frame: Any = None
+
+    # ----- plumbing ------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Send whatever the h2o client prints to the platform log instead of the terminal."""
+        if self._log is None:
+            with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                yield
+            return
+        try:
+            with contextlib.redirect_stdout(self._log), contextlib.redirect_stderr(self._log):
+                yield
+        finally:
+            self._log.flush()
+
+    # ----- lifecycle -----------------------------------------------------------------------------------
+
+    def start_session(self, options: SessionOptions) -> None:
+        os.environ["DO_NOT_TRACK"] = "1"  # before h2o is imported and before the JVM inherits the environment
+        super().start_session(options)  # imports h2o: a cold import is charged to the session phase
+        import h2o
+
+        log_path = options.log_path or options.run_dir / "platform.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session
+        self._closed, self._started, self._facts = False, False, {}
+        self._prefix = f"mlbench_{uuid.uuid4().hex[:12]}"
+        try:
+            with self._quiet():
+                if options.h2o_url:
+                    # connect only: never h2o.init(url=...), which silently starts a local JVM on a version mismatch.
+                    # strict_version_check=None: refuse a cluster whose version differs from the h2o package (the
+                    # records would carry the wrong platform version) unless H2O_DISABLE_STRICT_VERSION_CHECK=true
+                    self._conn = h2o.connect(url=options.h2o_url, verbose=False, strict_version_check=None)
+                else:
+                    self._start_local(options)
+                h2o.no_progress()
+                cluster = h2o.cluster()
+                self._facts = {
+                    **self._facts,
+                    "cluster_version": str(cluster.version),
+                    "started_by_mlbench": self._started,
+                    "url": self._conn.base_url,
+                    "nodes": int(cluster.cloud_size),
+                }
+        except BaseException:
+            self.close()
+            raise
+
+    def _start_local(self, options: SessionOptions) -> None:
+        """Start one single-node cluster on loopback, owned by this adapter.
+
+        H2OLocalServer.start is what h2o.init uses to launch a JVM; calling it directly skips h2o.init's first
+        step (probing for and silently connecting to any cluster already answering on the port, or one named in
+        ~/.h2oconfig), so the cluster we connect to is always the one we started and may shut down.
+        """
+        import h2o
+        import psutil
+        from h2o.backend import H2OLocalServer
+
+        root = options.run_dir / "h2o"
+        ice_root, log_dir, jvm_dir = root / "ice", root / "logs", root / "jvm"
+        for directory in (ice_root, log_dir, jvm_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        # H2OLocalServer writes the JVM's stdout/stderr to a fresh tempfile.mkdtemp(); point that into the run dir
+        me = psutil.Process()
+        before = {child.pid for child in me.children()}
+        saved_tempdir = tempfile.tempdir
+        tempfile.tempdir = str(jvm_dir)
+        try:
+            self._server = H2OLocalServer.start(
+                nthreads=max(1, int(options.cores)), max_mem_size=_mem_bytes(options.memory),
+                ice_root=str(ice_root), log_dir=str(log_dir), port=f"{_free_loopback_port()}+",
+                name=f"mlbench-{os.getpid()}", bind_to_localhost=True, enable_assertions=False, verbose=False,
+            )
+        except BaseException:
+            # a start that times out or is interrupted leaves its JVM running, and h2o keeps no handle on it
+            for child in me.children():
+                if child.pid not in before:
+                    self._jvm = child
+                    self._stop_jvm(graceful=False)
+            raise
+        finally:
+            tempfile.tempdir = saved_tempdir
+        self._started = True
+        process = getattr(self._server, "_process", None)
+        new = {child.pid: child for child in me.children() if child.pid not in before}
+        if process is not None:
+            self._jvm = new.get(process.pid) or psutil.Process(process.pid)
+        elif len(new) == 1:
+            self._jvm = next(iter(new.values()))
+        if self._jvm is not None:
+            self._facts["jvm_pid"] = self._jvm.pid
+        self._conn = h2o.connect(server=self._server, verbose=False, strict_version_check=None)
+
+    def close(self) -> None:
+        """Shut down the cluster we started (and make sure its JVM is gone), or just leave one we joined."""
+        if self._closed:
+            return
+        self._closed = True
+        requested = False
+        try:
+            with self._quiet():
+                if self._started:
+                    requested = self._shutdown_cluster()
+                elif self._conn is not None:
+                    self._leave_cluster()
+        finally:
+            self._stop_jvm(graceful=requested)
+            self._conn = None
+            self.frame = None
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    def _shutdown_cluster(self) -> bool:
+        """Ask our cluster to shut down over REST; True if the request went out."""
+        import h2o
+
+        requested = False
+        if self._conn is not None:
+            try:
+                h2o.api("POST /3/Shutdown")
+                requested = True
+            except Exception:  # noqa: BLE001 - the JVM is killed below if it does not stop
+                pass
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        return requested
+
+    def _leave_cluster(self) -> None:
+        """Someone else's cluster: remove what we put there (every key has our prefix), close our session, and
+        leave it running."""
+        import h2o
+
+        ours: list[str] = []
+        with contextlib.suppress(Exception):
+            ours = [str(k) for k in h2o.ls()["key"] if str(k).startswith(self._prefix)]
+        for key in ours:
+            with contextlib.suppress(Exception):
+                h2o.remove(key)
+        with contextlib.suppress(Exception):
+            self._conn.close()
+
+    def _stop_jvm(self, graceful: bool) -> None:
+        """Make sure the JVM we started is gone: give a requested shutdown time to finish, then kill it."""
+        import psutil
+
+        jvm, self._jvm = self._jvm, None
+        if jvm is not None:
+            try:
+                jvm.wait(timeout=JVM_STOP_TIMEOUT_S if graceful else 0.1)
+            except psutil.TimeoutExpired:
+                with contextlib.suppress(psutil.Error):
+                    jvm.kill()
+                    jvm.wait(timeout=10)
+            except psutil.Error:
+                pass  # already gone
+        process = getattr(self._server, "_process", None)
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.poll()  # reap it, so h2o's own atexit hook finds nothing left to stop
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self._facts)
+
+    # ----- data ----------------------------------------------------------------------------------------
+
+    def load(self, source: DataSource) -> None:
+        """H2O's own parallel reader on the run's Parquet file; the CSV if Parquet fails; an upload as a last
+        resort (a remote cluster cannot see our files)."""
+        import h2o
+
+        self.target = source.target
+        # a key of our own: the default key comes from the file name, the same "design" for every run, so two
+        # runs sharing a cluster would overwrite (and on close remove) each other's frames
+        key = f"{self._prefix}_{source.name}"
+        attempts = [
+            ("parquet", lambda: h2o.import_file(str(source.parquet_path), destination_frame=key)),
+            ("csv", lambda: h2o.import_file(str(source.csv_path), destination_frame=key)),
+            ("parquet-upload", lambda: h2o.upload_file(str(source.parquet_path), destination_frame=key)),
+        ]
+        problems = []
+        with self._quiet():
+            if self.frame is not None:  # a second load replaces the first frame
+                with contextlib.suppress(Exception):
+                    h2o.remove(self.frame)
+                self.frame = None
+            for reader, action in attempts:
+                try:
+                    frame = action()
+                except Exception as exc:  # noqa: BLE001 - try the next reader, report all if none works
+                    problems.append(f"{reader}: {type(exc).__name__}: {str(exc).strip()[:200]}")
+                    continue
+                missing = [c for c in [*source.features, source.target] if c not in frame.columns]
+                if missing or frame.nrows != source.n_rows:
+                    problems.append(f"{reader}: read {frame.nrows} rows, missing columns {missing}")
+                    h2o.remove(frame)
+                    continue
+                self.frame, self._facts["reader"] = frame, reader
+                return
+        raise RuntimeError("H2O could not read the data: " + "; ".join(problems))
+
+    # ----- fits ----------------------------------------------------------------------------------------
+
+    def _model_id(self, kind: str) -> str:
+        self._fits += 1
+        return f"{self._prefix}_{kind}_{self._fits}"
+
+    def _glm(self, features: list[str], **params: Any) -> Any:
+        from h2o.estimators import H2OGeneralizedLinearEstimator
+
+        model = H2OGeneralizedLinearEstimator(
+            model_id=self._model_id("glm"), family="gaussian", lambda_=0, solver="IRLSM",
+            remove_collinear_columns=True, **params,
+        )
+        model.train(x=list(features), y=self.target, training_frame=self.frame)
+        return model
+
+    @staticmethod
+    def _drop(model: Any) -> None:
+        """Remove a fitted model from the cluster (fits would pile up over a subset search)."""
+        import h2o
+
+        with contextlib.suppress(Exception):
+            h2o.remove(model)  # cascade: its training metrics too
+
+    def ols(self, features: list[str]) -> OLSFit:
+        if not features:
+            return self._intercept_only()
+        with self._quiet():
+            model = self._glm(features, compute_p_values=True)
+            try:
+                output = model._model_json["output"]
+                table = output["coefficients_table"]
+                metrics = output["training_metrics"]._metric_json
+            finally:
+                self._drop(model)
+        rows = {
+            str(name): (float(coef), float(se), float(z), float(p))
+            for name, coef, se, z, p in zip(
+                table["names"], table["coefficients"], table["std_error"], table["z_value"], table["p_value"],
+                strict=True,
+            )
+        }
+        # remove_collinear_columns keeps a dropped column in the table with coefficient 0 and NaN statistics;
+        # ignore_const_cols leaves a constant column out of it altogether: both are R's aliased (NA) terms
+        aliased = [t for t in ["Intercept", *features] if t not in rows or math.isnan(rows[t][1])]
+        terms = [t for t in ["Intercept", *features] if t not in aliased]
+        rss = float(metrics["residual_deviance"])  # gaussian deviance = residual sum of squares
+        tss = float(metrics["null_deviance"])
+        n = int(metrics["nobs"])
+        df_resid = int(metrics["residual_degrees_of_freedom"])
+        df_model = int(metrics["null_degrees_of_freedom"]) - df_resid
+        r2 = 1.0 - rss / tss if tss > 0 else math.nan
+        adj = 1.0 - (1.0 - r2) * (n - 1) / df_resid if tss > 0 and df_resid > 0 else math.nan
+        f = ((tss - rss) / df_model) / (rss / df_resid) if df_model > 0 and rss > 0 and df_resid > 0 else math.nan
+        return OLSFit(
+            terms=terms,
+            estimate=[rows[t][0] for t in terms],
+            std_error=[rows[t][1] for t in terms],
+            t_value=[rows[t][2] for t in terms],  # H2O labels the column z_value; for gaussian it is t-based
+            p_value=[rows[t][3] for t in terms],
+            r_squared=r2,
+            adj_r_squared=adj,
+            f_statistic=f,
+            df_model=df_model,
+            df_resid=df_resid,
+            rss=rss,
+            n_obs=n,
+            aliased=aliased,
+        )
+
+    def _target_summary(self) -> tuple[int, float, float]:
+        """n, mean and total sum of squares of the target, from H2O's own column summary."""
+        with self._quiet():
+            column = self.frame[self.target]
+            n = int(self.frame.nrows)
+            return n, float(column.mean()[0]), float(column.var()) * (n - 1)
+
+    def _intercept_only(self) -> OLSFit:
+        """The model with no predictors (backward elimination can end there). H2O's GLM refuses an empty
+        predictor list, so this one fit is H2O's mean and variance of the target plus the t distribution."""
+        from scipy import stats
+
+        n, mean, tss = self._target_summary()
+        df_resid = n - 1
+        se = math.sqrt(tss / df_resid / n) if df_resid > 0 else math.nan
+        t = mean / se if se > 0 else math.nan
+        p = float(2.0 * stats.t.sf(abs(t), df_resid)) if not math.isnan(t) else math.nan
+        return OLSFit(terms=["Intercept"], estimate=[mean], std_error=[se], t_value=[t], p_value=[p],
+                      r_squared=0.0, adj_r_squared=0.0, f_statistic=math.nan, df_model=0, df_resid=df_resid,
+                      rss=tss, n_obs=n)
+
+    def rss(self, features: list[str]) -> float:
+        with self._quiet():
+            if not features:  # H2O's GLM refuses an empty predictor list
+                return self._target_summary()[2]
+            model = self._glm(features, compute_p_values=False)
+            try:
+                return float(model._model_json["output"]["training_metrics"]._metric_json["residual_deviance"])
+            finally:
+                self._drop(model)
+
+    def vif(self, features: list[str]) -> dict[str, float]:
+        with self._quiet():
+            model = self._glm(features, generate_variable_inflation_factors=True)
+            try:
+                values = model.get_variable_inflation_factors() or {}
+            finally:
+                self._drop(model)
+        return {f: float(values[f]) if values.get(f) is not None else math.nan for f in features}
+
+    def subset(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
+        """H2O's ModelSelection: `best` by maxrsweep (a heuristic), `backward` by its backward mode."""
+        from h2o.estimators import H2OModelSelectionEstimator
+
+        if method == "best":
+            params: dict[str, Any] = {"mode": self.best_subset_mode, "max_predictor_number": int(max_size)}
+        elif method == "backward":
+            params = {"mode": "backward", "min_predictor_number": 1}
+        else:
+            raise UnsupportedStep(f"H2O ModelSelection has no {method!r} mode")
+        with self._quiet():
+            model = H2OModelSelectionEstimator(model_id=self._model_id("selection"), **params)
+            model.train(x=list(features), y=self.target, training_frame=self.frame)
+            try:
+                subsets = model.get_best_model_predictors() or []
+            finally:
+                self._drop_selection(model)
+        known = set(features)
+        out: dict[int, list[str]] = {}
+        for chosen in subsets:
+            names = [str(c) for c in chosen]
+            unknown = [c for c in names if c not in known]
+            if unknown:  # e.g. a factor named by its column, not its level: never guess a mapping
+                raise RuntimeError(f"H2O returned predictors that are not design columns: {unknown}")
+            if 1 <= len(names) <= max_size:
+                out[len(names)] = [f for f in features if f in names]  # design order
+        return dict(sorted(out.items()))
+
+    def _drop_selection(self, model: Any) -> None:
+        """Remove the selection model and the per-size GLMs it built."""
+        import h2o
+
+        model_ids = (getattr(model, "_model_json", None) or {}).get("output", {}).get("best_model_ids") or []
+        for entry in model_ids:
+            key = entry.get("name") if isinstance(entry, dict) else entry
+            if key:
+                with contextlib.suppress(Exception):
+                    h2o.remove(str(key))
+        self._drop(model)

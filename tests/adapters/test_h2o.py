@@ -1,0 +1,406 @@
+"""The H2O adapter on a real H2O JVM: p-values, VIFs and subset searches equal R's; sessions stay on loopback and
+never leave a JVM behind; a cluster given by URL is used as is (no second JVM) and left running.
+
+One local cluster is started for the whole module (a JVM start takes ~10 s); the hand-started standalone cluster
+of the URL test is a second, separate JVM that the test kills itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from adapters.h2o import H2OAdapter
+from mlbench import steps
+from mlbench.adapter import DataSource, SessionOptions
+from mlbench.datasets import load_builtin
+from mlbench.design import Design, build_design
+from tests.conftest import assert_rel, run_cli
+
+pytestmark = pytest.mark.h2o
+
+FEATURES = ["TV", "Radio", "Newspaper"]
+REL_TOL = 1e-6  # the scenarios' grading tolerance
+
+
+def _skip_unless_available() -> None:
+    available = H2OAdapter.availability()
+    if not available.ok:
+        pytest.skip(f"h2o adapter unavailable: {available.reason}")
+
+
+def _source(design: Design, name: str, directory: Path) -> DataSource:
+    design.frame.to_parquet(directory / "design.parquet", index=False)
+    design.frame.to_csv(directory / "design.csv", index=False)
+    return DataSource(name, directory / "design.parquet", directory / "design.csv", design.target,
+                      design.features, len(design.frame))
+
+
+def _r_name(term: str) -> str:
+    return "Intercept" if term == "(Intercept)" else term
+
+
+def _java_descendants() -> dict[int, psutil.Process]:
+    """Java processes started (directly or not) by this test process."""
+    found = {}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if proc.name() == "java":
+                found[proc.pid] = proc
+        except psutil.Error:
+            continue
+    return found
+
+
+def _listening_addresses(pid: int) -> list[str]:
+    return [c.laddr.ip for c in psutil.Process(pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+
+
+def _is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def _free_port_pair() -> int:
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+        with socket.socket() as second:
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port pair")
+
+
+def _cloud_answers(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/3/Cloud", timeout=timeout) as response:
+            return bool(json.load(response).get("cloud_healthy"))
+    except (OSError, ValueError):
+        return False
+
+
+# ----- one local cluster for the module -----------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    adapter: H2OAdapter
+    run_dir: Path
+    start_s: float
+    loaded: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def use(self, source: DataSource) -> H2OAdapter:
+        if self.loaded != source.name:
+            started = time.perf_counter()
+            self.adapter.load(source)
+            self.timings[f"load {source.name}"] = time.perf_counter() - started
+            self.loaded = source.name
+        return self.adapter
+
+
+@pytest.fixture(scope="module")
+def h2o_session(tmp_path_factory) -> Iterator[Session]:
+    _skip_unless_available()
+    run_dir = tmp_path_factory.mktemp("h2o_run")
+    adapter = H2OAdapter()
+    started = time.perf_counter()
+    adapter.start_session(SessionOptions(run_dir=run_dir, cores=2, memory="1G", log_path=run_dir / "platform.log"))
+    session = Session(adapter, run_dir, time.perf_counter() - started)
+    jvm_pid = adapter.describe().get("jvm_pid")
+    try:
+        yield session
+    finally:
+        adapter.close()
+        leftover = [p for p in _java_descendants().values() if p.pid == jvm_pid]
+        for proc in leftover:  # never leak a JVM, even when the adapter failed to stop it
+            proc.kill()
+        assert not leftover, f"the adapter left its JVM {jvm_pid} running after close()"
+
+
+@pytest.fixture(scope="module")
+def advertising(tmp_path_factory) -> DataSource:
+    design = build_design(load_builtin("advertising").frame, "Sales")
+    return _source(design, "advertising", tmp_path_factory.mktemp("advertising"))
+
+
+@pytest.fixture(scope="module")
+def hitters_design() -> Design:
+    return build_design(load_builtin("hitters").frame, "Salary")
+
+
+@pytest.fixture(scope="module")
+def hitters(hitters_design, tmp_path_factory) -> DataSource:
+    return _source(hitters_design, "hitters", tmp_path_factory.mktemp("hitters"))
+
+
+# ----- the session ----------------------------------------------------------------------------------------
+
+
+def test_session_is_a_local_loopback_cluster_we_own(h2o_session):
+    facts = h2o_session.adapter.describe()
+    assert facts["started_by_mlbench"] is True
+    assert facts["cluster_version"] == H2OAdapter.platform_version()  # the JVM of the installed h2o package
+    assert facts["url"].startswith("http://127.0.0.1:")
+    jvm = _java_descendants()[facts["jvm_pid"]]  # a child JVM of this process
+    addresses = _listening_addresses(jvm.pid)
+    assert addresses, "the JVM listens on nothing?"
+    assert all(_is_loopback(a) for a in addresses), f"JVM listens beyond loopback: {addresses}"
+    # ice root, H2O's logs and the JVM's own stdout/stderr all live in the run directory
+    root = h2o_session.run_dir / "h2o"
+    assert (root / "ice").is_dir()
+    assert list((root / "logs").glob("*.log"))
+    assert list((root / "jvm").rglob("*.out")) and list((root / "jvm").rglob("*.err"))
+    # h2o's chatter went to the platform log (it prints a version-age warning even with verbose=False)
+    assert (h2o_session.run_dir / "platform.log").exists()
+
+
+def test_session_is_quiet_on_stdout(h2o_session, advertising, capfd):
+    adapter = h2o_session.use(advertising)
+    capfd.readouterr()
+    adapter.ols(FEATURES)
+    adapter.vif(FEATURES)
+    adapter.rss(["TV"])
+    out, _err = capfd.readouterr()
+    assert out == ""
+
+
+def test_load_reads_parquet_with_h2o_reader(h2o_session, advertising):
+    adapter = h2o_session.use(advertising)
+    assert adapter.describe()["reader"] == "parquet"
+    assert adapter.frame.nrows == 200
+    assert set(adapter.frame.columns) == {*FEATURES, "Sales"}
+    assert all(adapter.frame.types[c] in ("real", "int") for c in adapter.frame.columns)
+
+
+# ----- p-values and VIF against R ---------------------------------------------------------------------
+
+
+def test_full_model_equals_r(h2o_session, advertising, r_advertising):
+    adapter = h2o_session.use(advertising)
+    result = steps.pvalues(adapter, FEATURES, alpha=0.05)
+    r_full = r_advertising["full_model"]
+    assert set(result["coefficients"]) == {_r_name(t) for t in r_full["coefficients"]}
+    for r_term, expected in r_full["coefficients"].items():
+        got = result["coefficients"][_r_name(r_term)]
+        for key in ("estimate", "std_error", "t_value", "p_value"):
+            assert_rel(got[key], expected[key], REL_TOL)
+    for key in ("r_squared", "adj_r_squared", "f_statistic", "rss"):
+        assert_rel(result[key], r_full[key], REL_TOL)
+    assert result["f_df"] == [3, 196]
+    assert result["n_obs"] == 200
+    assert result["aliased"] == []
+
+
+def test_newspaper_dropped_and_refit_equals_r(h2o_session, advertising, r_advertising):
+    adapter = h2o_session.use(advertising)
+    result = steps.pvalues(adapter, FEATURES, alpha=0.05)
+    assert result["dropped"] == ["Newspaper"]
+    assert result["kept"] == ["TV", "Radio"]
+    r_reduced = r_advertising["reduced_model_tv_radio"]
+    assert_rel(result["refit"]["adj_r_squared"], r_reduced["adj_r_squared"], REL_TOL)
+    for r_term, expected in r_reduced["coefficients"].items():
+        got = result["refit"]["coefficients"][_r_name(r_term)]
+        for key in ("estimate", "std_error", "p_value"):
+            assert_rel(got[key], expected[key], REL_TOL)
+
+
+def test_vif_equals_r(h2o_session, advertising, r_advertising):
+    adapter = h2o_session.use(advertising)
+    vif = adapter.vif(FEATURES)
+    assert list(vif) == FEATURES
+    for name, expected in r_advertising["vif_full_model"].items():
+        assert_rel(vif[name], expected, REL_TOL)
+
+
+def test_rss_is_the_residual_deviance(h2o_session, advertising, r_advertising):
+    adapter = h2o_session.use(advertising)
+    assert_rel(adapter.rss(FEATURES), r_advertising["full_model"]["rss"], REL_TOL)
+    # the intercept-only model (H2O's GLM refuses no predictors): the total sum of squares
+    r_full = r_advertising["full_model"]
+    tss = r_full["rss"] / (1 - r_full["r_squared"])
+    assert_rel(adapter.rss([]), tss, REL_TOL)
+    empty = adapter.ols([])
+    assert empty.terms == ["Intercept"] and empty.df_resid == 199
+    assert_rel(empty.rss, tss, REL_TOL)
+
+
+def test_collinear_column_is_aliased_like_r(h2o_session, hitters_design, tmp_path):
+    from mlbench.reference import ols as reference_ols
+
+    frame = hitters_design.frame.copy()
+    frame.insert(2, "Hits2", frame["Hits"] * 2.0)  # exactly collinear with Hits, and later in the column order
+    features = [c for c in frame.columns if c != "Salary"]
+    design = Design(frame, "Salary", features, len(frame), 0)
+    adapter = h2o_session.use(_source(design, "hitters_collinear", tmp_path))
+    fit = adapter.ols(features)
+    expected = reference_ols(frame[features].to_numpy(float), frame["Salary"].to_numpy(float), features)
+    assert fit.aliased == expected.aliased == ["Hits2"]
+    assert fit.terms == expected.terms
+    for got, want in zip(fit.estimate + fit.p_value, expected.estimate + expected.p_value, strict=True):
+        assert_rel(got, want, REL_TOL)
+    assert (fit.df_model, fit.df_resid) == (expected.df_model, expected.df_resid)
+
+
+# ----- subsets on Hitters -----------------------------------------------------------------------------------
+
+
+def test_best_subsets_sizes_1_to_6_equal_leaps(h2o_session, hitters, r_hitters_subsets):
+    adapter = h2o_session.use(hitters)
+    started = time.perf_counter()
+    chosen = adapter.subset("best", hitters.features, 6)
+    h2o_session.timings["maxrsweep sizes 1-6"] = time.perf_counter() - started
+    assert sorted(chosen) == [1, 2, 3, 4, 5, 6]
+    for row in r_hitters_subsets["best_by_size"]:
+        assert set(chosen[row["size"]]) == set(row["variables"]), f"size {row['size']}"
+
+
+def test_backward_path_equals_reference(h2o_session, hitters, hitters_design):
+    adapter = h2o_session.use(hitters)
+    started = time.perf_counter()
+    chosen = adapter.subset("backward", hitters.features, len(hitters.features))
+    h2o_session.timings["backward all sizes"] = time.perf_counter() - started
+    p = len(hitters.features)
+    assert sorted(chosen) == list(range(1, p + 1))
+    assert chosen[p] == hitters.features
+    try:
+        from mlbench.subsets import backward_path
+    except ImportError:
+        pytest.skip("mlbench.subsets.backward_path does not exist yet: cannot compare H2O's backward path with it")
+    reference = backward_path(hitters_design.X, hitters_design.y, hitters_design.features)
+    for size, (names, _rss) in reference.items():
+        assert set(chosen[size]) == set(names), f"size {size}"
+
+
+def test_subset_methods_without_native_mode_are_unsupported(h2o_session, hitters):
+    from mlbench.errors import UnsupportedStep
+
+    adapter = h2o_session.use(hitters)
+    with pytest.raises(UnsupportedStep):
+        adapter.subset("forward", hitters.features, 3)
+
+
+def test_capabilities_are_declared_honestly():
+    caps = H2OAdapter.capabilities
+    assert caps["pvalues"].support.value == "native"
+    assert caps["vif"].support.value == "native" and "numeric" in caps["vif"].reason
+    assert caps["subset:best"].support.value == "native" and "maxrsweep" in caps["subset:best"].how
+    assert "heuristic" in caps["subset:best"].how
+    assert caps["subset:backward"].support.value == "native"
+    assert caps["subset:forward"].support.value == "emulated"
+
+
+# ----- an existing cluster, by URL, through the real CLI -------------------------------------------------
+
+
+@pytest.fixture
+def standalone_cluster(tmp_path) -> Iterator[tuple[str, psutil.Process]]:
+    """A standalone H2O JVM started by hand, on loopback only; killed by the fixture."""
+    _skip_unless_available()
+    import h2o
+
+    jar = Path(h2o.__file__).parent / "backend" / "bin" / "h2o.jar"
+    java = shutil.which("java")
+    assert java and jar.is_file()
+    port = _free_port_pair()
+    url = f"http://127.0.0.1:{port}"
+    (tmp_path / "ice").mkdir()
+    with open(tmp_path / "jvm.out", "w") as out, open(tmp_path / "jvm.err", "w") as err:
+        popen = subprocess.Popen(
+            [java, "-Xmx1g", "-jar", str(jar), "-ip", "127.0.0.1", "-web_ip", "127.0.0.1", "-port", str(port),
+             "-name", "mlbench-test", "-ice_root", str(tmp_path / "ice"), "-log_dir", str(tmp_path / "logs")],
+            stdout=out, stderr=err, start_new_session=True,
+        )
+    jvm = psutil.Process(popen.pid)
+    try:
+        deadline = time.monotonic() + 120
+        while not _cloud_answers(url):
+            assert popen.poll() is None, (tmp_path / "jvm.err").read_text()
+            assert time.monotonic() < deadline, "standalone H2O did not answer within 120 s"
+            time.sleep(0.5)
+        yield url, jvm
+    finally:
+        popen.terminate()
+        try:
+            popen.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait(timeout=15)
+
+
+def test_cli_uses_an_existing_cluster_by_url(standalone_cluster, tmp_path, r_advertising):
+    url, jvm = standalone_cluster
+    assert all(_is_loopback(a) for a in _listening_addresses(jvm.pid))
+    before = set(_java_descendants())
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch() -> None:  # any JVM the CLI starts is a descendant of this test process
+        while not done.is_set():
+            seen.update(set(_java_descendants()) - before)
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out = tmp_path / "results"
+    try:
+        proc = run_cli("run", "pvalues", "--dataset", "advertising", "--adapters", "h2o", "--h2o-url", url,
+                       "--json", "--out", str(out), timeout=300)
+    finally:
+        done.set()
+        watcher.join()
+    assert proc.returncode == 0, proc.stderr
+    assert not seen, f"the CLI started JVM(s) {sorted(seen)} although a cluster URL was given"
+    records: list[dict[str, Any]] = json.loads(proc.stdout)  # stdout is the JSON and nothing else
+    assert {(r["phase"], r["status"]) for r in records} == {("session", "ok"), ("load", "ok"), ("fit", "ok")}
+    (fit,) = [r for r in records if r["phase"] == "fit"]
+    assert fit["adapter"] == "h2o" and fit["support"] == "native"
+    assert fit["deviation"]["agrees"] is True, fit["deviation"]
+    assert fit["result"]["dropped"] == ["Newspaper"]
+    expected = r_advertising["full_model"]["coefficients"]["Newspaper"]["p_value"]
+    assert_rel(fit["result"]["coefficients"]["Newspaper"]["p_value"], expected, REL_TOL)
+    (run_dir,) = out.iterdir()
+    assert not (run_dir / "h2o").exists()  # no local ice root / logs: nothing was started
+    # the cluster is still up, and our frame is gone from it
+    assert jvm.is_running() and _cloud_answers(url)
+    with urllib.request.urlopen(f"{url}/3/Frames", timeout=10) as response:
+        frames = [f["frame_id"]["name"] for f in json.load(response)["frames"]]
+    with urllib.request.urlopen(f"{url}/3/Models", timeout=10) as response:
+        models = [m["model_id"]["name"] for m in json.load(response)["models"]]
+    assert not [k for k in frames + models if k.startswith("mlbench_")], (frames, models)
+
+
+# ----- last: closing ---------------------------------------------------------------------------------------
+
+
+def test_close_stops_the_jvm_and_is_idempotent(h2o_session):
+    adapter = h2o_session.adapter
+    pid = adapter.describe()["jvm_pid"]
+    jvm = _java_descendants()[pid]
+    started = time.perf_counter()
+    adapter.close()
+    h2o_session.timings["close"] = time.perf_counter() - started
+    adapter.close()  # safe to call twice
+    assert not jvm.is_running()
+    assert pid not in _java_descendants()
+    print("\nh2o timings (s):", {"session": round(h2o_session.start_s, 2),
+                                 **{k: round(v, 2) for k, v in h2o_session.timings.items()}})
