@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 
@@ -17,10 +18,8 @@ def run_measured(cmd: list[str], interval: float = 0.02) -> tuple[float, float, 
     root = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
-        try:
+        with contextlib.suppress(psutil.Error):
             peak = max(peak, tree_rss_bytes(root))
-        except psutil.Error:
-            pass
         time.sleep(interval)
     stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0

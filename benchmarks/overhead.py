@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import run_measured  # noqa: E402
+from _util import run_measured
 
 HANDWRITTEN = '''
 import sys
@@ -42,7 +42,8 @@ for task in ("classification", "regression"):
                       ensemble.HistGradientBoostingRegressor(max_iter=100, max_depth=6, learning_rate=0.1,
                                                              early_stopping=False, random_state=42)]
             for m in models:
-                print(task, n, type(m).__name__, np.sqrt(metrics.mean_squared_error(y_test, m.fit(X, y).predict(X_test))))
+                rmse = np.sqrt(metrics.mean_squared_error(y_test, m.fit(X, y).predict(X_test)))
+                print(task, n, type(m).__name__, rmse)
 '''
 
 
