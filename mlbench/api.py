@@ -29,6 +29,8 @@ class RunRequest:
     methods: list[str] | None = None
     max_fits: int | None = None
     sizes: list[int] | None = None
+    isolation: str = "process"
+    timeout: float | None = None
     out: Path = Path("results")
     cores: int | None = None
     memory: str = "4G"
@@ -142,6 +144,10 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
     from mlbench.adapter import SessionOptions
     from mlbench.runner import Runner, RunPlan
 
+    if request.isolation not in ("process", "inline"):
+        raise MlbenchError(f"--isolation must be process or inline, not {request.isolation!r}")
+    if request.timeout is not None and request.isolation != "process":
+        raise MlbenchError("--timeout needs --isolation process (a hung call can only be stopped in a worker)")
     spec = scenario.load(request.scenario)
     adapters = request.adapters or spec.adapters or registry.names()
     for name in adapters:
@@ -172,6 +178,8 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
         "warmup": spec.warmup if request.warmup is None else request.warmup,
         "seed": seed,
         "tolerance": spec.tolerance,
+        "isolation": request.isolation,
+        "timeout_s": request.timeout,
         "dataset": _describe_unit(units[0]),
         "datasets": [_describe_unit(u) for u in units],
         "environment": environment.collect(),
@@ -180,6 +188,7 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
     plan = RunPlan(
         scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
         seed=seed, tolerance=spec.tolerance, options=options, step_specs=step_specs,
+        isolation=request.isolation, timeout=request.timeout,
     )
     runner = Runner(plan, store, progress)
     try:

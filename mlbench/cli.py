@@ -82,6 +82,10 @@ def run(
         envvar="MLBENCH_H2O_URL", help="Use this running H2O cluster instead of starting one.")] = None,
     spark_master: Annotated[str | None, typer.Option(
         envvar="MLBENCH_SPARK_MASTER", help="Spark master URL (default: local[cores]).")] = None,
+    isolation: Annotated[str, typer.Option(
+        help="process: each adapter in a worker subprocess (crash/timeout safe, per-platform memory); inline.")
+    ] = "process",
+    timeout: Annotated[float | None, typer.Option(min=0.1, help="Seconds per cell before it is killed.")] = None,
     out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the records as one JSON list on stdout.")] = False,
 ) -> None:
@@ -92,7 +96,7 @@ def run(
         scenario=scenario, dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
-        spark_master=spark_master,
+        spark_master=spark_master, isolation=isolation, timeout=timeout,
     )
     err = _console(stderr=True)
     outcome = api.run(request, progress=lambda message: err.print(f"[dim]· {message}[/]", highlight=False))

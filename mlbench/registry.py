@@ -11,6 +11,7 @@ import difflib
 import functools
 import importlib
 import importlib.metadata
+import os
 
 from mlbench.adapter import Adapter
 from mlbench.errors import MlbenchError
@@ -30,16 +31,28 @@ def suggest(name: str, known: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+ENV_VAR = "MLBENCH_ADAPTERS"  # "name=module:Class,..." - for development and tests, without installing
+
+
+def _extra_from_env() -> list[tuple[str, str]]:
+    pairs = []
+    for item in filter(None, (part.strip() for part in os.environ.get(ENV_VAR, "").split(","))):
+        name, sep, target = item.partition("=")
+        if not sep or ":" not in target:
+            raise MlbenchError(f"{ENV_VAR}: {item!r} is not name=module:Class")
+        pairs.append((name.strip(), target.strip()))
+    return pairs
+
+
 @functools.lru_cache(maxsize=1)
 def registered() -> dict[str, str]:
-    """name -> "module:Class" for every adapter: built-ins first, then third-party entry points."""
+    """name -> "module:Class" for every adapter: built-ins first, then entry points, then $MLBENCH_ADAPTERS."""
     table = dict(BUILTINS)
-    for ep in importlib.metadata.entry_points(group=GROUP):
-        if ep.name in table and table[ep.name] != ep.value:
-            raise MlbenchError(
-                f"adapter name {ep.name!r} is registered twice ({table[ep.name]} and {ep.value}); rename one"
-            )
-        table[ep.name] = ep.value
+    found = [(ep.name, ep.value) for ep in importlib.metadata.entry_points(group=GROUP)]
+    for name, target in [*found, *_extra_from_env()]:
+        if name in table and table[name] != target:
+            raise MlbenchError(f"adapter name {name!r} is registered twice ({table[name]} and {target}); rename one")
+        table[name] = target
     return table
 
 

@@ -10,9 +10,11 @@ goes on; a failed session or load marks the affected cells and moves on.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import platform
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from mlbench.reference import ReferenceFitter, condition_number
 from mlbench.registry import get as get_adapter
 from mlbench.results import ResultRecord, RunStore
 from mlbench.scenario import Scenario
+from mlbench.worker import CellTimeout, RemoteError, WorkerAdapter, WorkerDied
 
 Progress = Callable[[str], None]
 Cell = tuple[int, Any, str | None]  # (step index in the scenario, step spec, variant)
@@ -61,11 +64,16 @@ class RunPlan:
     tolerance: float
     options: SessionOptions
     step_specs: list[Any] = field(default_factory=list)
+    isolation: str = "process"  # "process": each adapter in a worker subprocess; "inline": in this process
+    timeout: float | None = None  # seconds per cell (one repeat of one step variant); needs isolation
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+    first = text[0] if text else ""
+    if isinstance(exc, RemoteError | WorkerDied | CellTimeout):
+        return first  # already says what happened, with the remote exception's type name
+    return f"{type(exc).__name__}: {first}".rstrip(": ")
 
 
 def cell_label(spec: Any, variant: str | None) -> str:
@@ -164,10 +172,10 @@ class Runner:
                              params=self._params(spec, variant, cap.how), support=support,
                              error=reason or cap.reason)
 
-    def _timed(self, adapter: Adapter, unit: DataUnit, phase: str, action: Callable[[], None]) -> bool:
+    def _timed(self, cls: type[Adapter], adapter: Any, unit: DataUnit, phase: str,
+               action: Callable[[], None]) -> bool:
         """Time a per-adapter phase; its record carries what the adapter says it connected to or read."""
-        cls = type(adapter)
-        with measure() as m:
+        with measure(getattr(adapter, "pid", None)) as m:
             try:
                 action()
                 error = None
@@ -184,9 +192,14 @@ class Runner:
             self.progress(f"{cls.name}: {phase} failed: {error}")
         return error is None
 
-    def _log_traceback(self, adapter: str, what: str) -> None:
+    def _log_traceback(self, adapter: str, what: str, remote_traceback: str = "") -> None:
         with (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {adapter} {what}\n{traceback.format_exc()}\n")
+            fh.write(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n")
+
+    def _new_adapter(self, cls: type[Adapter]) -> Any:
+        if self.plan.isolation == "process":
+            return WorkerAdapter(cls.name, self.plan.options.log_path)
+        return cls()
 
     def _run_adapter(self, cls: type[Adapter]) -> None:
         units = self.plan.units
@@ -198,27 +211,25 @@ class Runner:
         if all(cls.capability(spec.step, v).support is Support.UNSUPPORTED for u in units for _, spec, v in u.cells):
             self._mark(cls, units, "unsupported", "")  # nothing to do: don't start a JVM for it
             return
-        adapter = cls()
+        life = _Lifecycle(self, cls)
         try:
-            self.progress(f"{cls.name}: starting session")
-            if not self._timed(adapter, units[0], "session", lambda: adapter.start_session(self.plan.options)):
-                self._mark(cls, units, "error", "session failed; see the session record")
-                return
-            for unit in units:
-                self.progress(f"{cls.name}: loading {unit.label}")
-                if not self._timed(adapter, unit, "load", functools.partial(adapter.load, unit.source)):
-                    self._mark(cls, [unit], "error", "load failed; see the load record")
-                    continue
-                for index, spec, variant in unit.cells:
-                    self._run_cell(adapter, unit, index, spec, variant)
+            for position, unit in enumerate(units):
+                for number, (index, spec, variant) in enumerate(unit.cells):
+                    needed = cls.capability(spec.step, variant).support is not Support.UNSUPPORTED
+                    if needed and not life.ready(unit):
+                        if life.session_failed:
+                            rest = [dataclasses.replace(unit, cells=unit.cells[number:]), *units[position + 1:]]
+                            self._mark(cls, rest, "error", "session failed; see the session record")
+                            return
+                        rest = [dataclasses.replace(unit, cells=unit.cells[number:])]
+                        self._mark(cls, rest, "error", "load failed; see the load record")
+                        break
+                    self._run_cell(cls, life, unit, index, spec, variant)
         finally:
-            try:
-                adapter.close()
-            except Exception as exc:  # noqa: BLE001
-                self.progress(f"{cls.name}: close failed: {_one_line(exc)}")
+            life.close()
 
-    def _run_cell(self, adapter: Adapter, unit: DataUnit, index: int, spec: Any, variant: str | None) -> None:
-        cls = type(adapter)
+    def _run_cell(self, cls: type[Adapter], life: _Lifecycle, unit: DataUnit, index: int, spec: Any,
+                  variant: str | None) -> None:
         cap = cls.capability(spec.step, variant)
         common: dict[str, Any] = {"step": spec.step, "variant": variant,
                                   "params": self._params(spec, variant, cap.how)}
@@ -232,49 +243,60 @@ class Runner:
             label = f"{cls.name}: {cell_label(spec, variant)} on {unit.label} {repeat + 1}/{total}"
             self.progress(label + (" (warm-up)" if is_warmup else ""))
             common.update(repeat=repeat, is_warmup=is_warmup)
+            if not life.ready(unit):
+                self._record(cls, unit, phase="fit", status="error", support=cap.support.value,
+                             error="could not restart the platform after a failed cell", **common)
+                continue
             if spec.step == "train":
-                self._train_once(adapter, unit, spec, variant, cap.support.value, common)
+                self._train_once(cls, life.adapter, unit, spec, variant, cap.support.value, common)
             else:
-                self._stats_once(adapter, unit, index, spec, variant, cap.support.value, common)
+                self._stats_once(cls, life.adapter, unit, index, spec, variant, cap.support.value, common)
 
-    def _attempt(self, cls: type[Adapter], what: str, action: Callable[[], Any]) -> tuple[Any, Measurement,
-                                                                                           str, str | None]:
-        """Run and measure one phase: (value, measurement, status, error)."""
+    def _attempt(self, cls: type[Adapter], adapter: Any, what: str,
+                 action: Callable[[], Any]) -> tuple[Any, Measurement, str, str | None]:
+        """Run and measure one phase under the cell deadline: (value, measurement, status, error)."""
         value, status, error = None, "ok", None
-        with measure() as m:
+        if isinstance(adapter, WorkerAdapter):
+            adapter.deadline = time.monotonic() + self.plan.timeout if self.plan.timeout else None
+        with measure(getattr(adapter, "pid", None)) as m:
             try:
                 value = action()
             except UnsupportedStep as exc:
                 status, error = "unsupported", str(exc)
             except SkippedCell as exc:
                 status, error = "skipped", str(exc)
+            except CellTimeout as exc:
+                status, error = "timeout", f"over the {self.plan.timeout:g} s timeout: {exc}"
             except Exception as exc:  # noqa: BLE001 - recorded on the cell; the run goes on
                 status, error = "error", _one_line(exc)
-                self._log_traceback(cls.name, what)
+                self._log_traceback(cls.name, what, getattr(exc, "remote_traceback", ""))
+            finally:
+                if isinstance(adapter, WorkerAdapter):
+                    adapter.deadline = None
         return value, m, status, error
 
-    def _stats_once(self, adapter: Adapter, unit: DataUnit, index: int, spec: Any, variant: str | None,
-                    support: str, common: dict[str, Any]) -> None:
-        cls = type(adapter)
+    def _stats_once(self, cls: type[Adapter], adapter: Any, unit: DataUnit, index: int, spec: Any,
+                    variant: str | None, support: str, common: dict[str, Any]) -> None:
         result, m, status, error = self._attempt(
-            cls, cell_label(spec, variant), lambda: steps.run(spec, variant, adapter, self._context(unit, support)))
+            cls, adapter, cell_label(spec, variant),
+            lambda: steps.run(spec, variant, adapter, self._context(unit, support)))
         deviation = self._grade(unit, index, spec, variant, result) if result is not None else None
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
                      support="unsupported" if status == "unsupported" else support, **common)
 
-    def _train_once(self, adapter: Adapter, unit: DataUnit, spec: Any, variant: str | None, support: str,
-                    common: dict[str, Any]) -> None:
-        cls = type(adapter)
+    def _train_once(self, cls: type[Adapter], adapter: Any, unit: DataUnit, spec: Any, variant: str | None,
+                    support: str, common: dict[str, Any]) -> None:
         assert variant is not None and unit.test_y is not None and unit.source.task is not None
         train_spec = TrainSpec(family=variant, task=unit.source.task, trees=spec.trees, max_depth=spec.max_depth,
                                learning_rate=spec.learning_rate, seed=self.plan.seed, cores=self.plan.options.cores)
-        model, m, status, error = self._attempt(cls, f"train/{variant} fit", lambda: adapter.fit(train_spec))
+        model, m, status, error = self._attempt(cls, adapter, f"train/{variant} fit", lambda: adapter.fit(train_spec))
         support = "unsupported" if status == "unsupported" else support
         self._record(cls, unit, phase="fit", status=status, m=m, error=error, support=support,
                      result={"model": variant, "task": train_spec.task} if status == "ok" else None, **common)
         if status != "ok":
             return
-        prediction, m, status, error = self._attempt(cls, f"train/{variant} predict", lambda: adapter.predict(model))
+        prediction, m, status, error = self._attempt(cls, adapter, f"train/{variant} predict",
+                                                     lambda: adapter.predict(model))
         result = deviation = None
         if status == "ok":
             prediction = np.asarray(prediction, dtype=float).ravel()
@@ -287,3 +309,50 @@ class Runner:
                 deviation = grading.grade_predictions(train_spec.task, prediction)
         self._record(cls, unit, phase="predict", status=status, m=m, result=result, deviation=deviation,
                      error=error, support=support, **common)
+
+
+class _Lifecycle:
+    """One adapter's platform across a run: started once, reloaded per data unit, restarted after a cell killed
+    its worker (timeout, crash). A failed session is not retried for every cell."""
+
+    def __init__(self, runner: Runner, cls: type[Adapter]) -> None:
+        self.runner, self.cls = runner, cls
+        self.adapter: Any = None
+        self.loaded: DataUnit | None = None
+        self.session_failed = False
+
+    def _alive(self) -> bool:
+        return self.adapter is not None and getattr(self.adapter, "alive", True)
+
+    def ready(self, unit: DataUnit) -> bool:
+        """Session started and `unit` loaded; starts or restarts what is missing, each a timed phase."""
+        runner, cls = self.runner, self.cls
+        if self.session_failed:
+            return False
+        if not self._alive():
+            if self.adapter is not None:
+                runner.progress(f"{cls.name}: restarting the platform after a failed cell")
+                self.close()
+            self.adapter = runner._new_adapter(cls)
+            self.loaded = None
+            runner.progress(f"{cls.name}: starting session")
+            adapter = self.adapter
+            if not runner._timed(cls, adapter, unit, "session", lambda: adapter.start_session(runner.plan.options)):
+                self.session_failed = True
+                self.close()
+                return False
+        if self.loaded is not unit:
+            runner.progress(f"{cls.name}: loading {unit.label}")
+            if not runner._timed(cls, self.adapter, unit, "load", functools.partial(self.adapter.load, unit.source)):
+                self.loaded = None
+                return False
+            self.loaded = unit
+        return True
+
+    def close(self) -> None:
+        if self.adapter is not None:
+            try:
+                self.adapter.close()
+            except Exception as exc:  # noqa: BLE001
+                self.runner.progress(f"{self.cls.name}: close failed: {_one_line(exc)}")
+            self.adapter = None

@@ -1,0 +1,264 @@
+"""Adapter work in a worker subprocess: crashes, hangs and JVMs stay contained.
+
+The runner talks to a `WorkerAdapter` exactly as to an adapter; each call is forwarded to a child process
+(`python -m mlbench.worker ADAPTER`) that holds the real adapter. Why a process per adapter:
+
+- A JVM crash, an out-of-memory kill or a hung native call takes down only the worker; the runner records the
+  cell as `error` or `timeout` (per-cell deadline), kills the worker's process tree, and starts a new worker
+  for the next cell.
+- Memory is measured on the worker's tree (worker + its JVMs), so one platform's imports never inflate
+  another's numbers.
+- No orphans: the worker watches its parent and, when the parent dies (even by `kill -9`), closes the adapter
+  and kills its own children (the JVMs) before exiting.
+- Platform chatter cannot corrupt `--json` output: the worker keeps the original stdout pipe for the protocol
+  and points file descriptor 1 at stderr, which the runner sends to the run's platform log.
+
+Protocol: length-prefixed pickle frames over the worker's stdin/stdout. Both ends are this module, started by
+this process, so the pickles never come from an untrusted source. Models returned by `fit` stay in the worker;
+the runner gets an opaque `ModelRef`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import psutil
+
+from mlbench.errors import SkippedCell, UnsupportedStep
+
+HEADER = struct.Struct("!Q")
+PARENT_POLL_S = 0.25
+KILL_GRACE_S = 5.0
+FORWARDED = ("start_session", "load", "ols", "rss", "vif", "subset", "fit", "predict", "describe")
+
+
+class CellTimeout(Exception):
+    """The cell ran past its deadline; the worker (and its JVMs) were killed."""
+
+
+class WorkerDied(Exception):
+    """The worker process exited unexpectedly (crash, JVM death, OOM kill)."""
+
+
+class RemoteError(Exception):
+    """An exception raised inside the worker; the message starts with its original type name."""
+
+    def __init__(self, message: str, remote_traceback: str = "") -> None:
+        super().__init__(message)
+        self.remote_traceback = remote_traceback
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model that lives in the worker process."""
+
+    key: int
+
+
+def kill_tree(pid: int, grace: float = KILL_GRACE_S) -> None:
+    """Terminate a process and all its descendants; kill what is still alive after `grace` seconds."""
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.Error:
+        return
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=grace)
+
+
+def _write_frame(stream: IO[bytes], obj: Any) -> None:
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise CellTimeout("deadline passed")
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError("pipe closed")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int, deadline: float | None = None) -> Any:
+    (size,) = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
+    return pickle.loads(_read_exact(fd, size, deadline))  # our own worker's frames (see module doc)
+
+
+class WorkerAdapter:
+    """Stands in for an adapter instance; every primitive runs in the worker process."""
+
+    def __init__(self, adapter_name: str, log_path: Path | None) -> None:
+        self.adapter_name = adapter_name
+        self.deadline: float | None = None
+        log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed in close()
+        self._log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlbench.worker", adapter_name, str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+            start_new_session=True,  # Ctrl-C reaches the runner, which stops workers in order
+        )
+        self.pid = self.process.pid
+        self.alive = True
+
+    def _call(self, method: str, *args: Any) -> Any:
+        if not self.alive:
+            raise WorkerDied(f"{self.adapter_name} worker is not running")
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            _write_frame(self.process.stdin, (method, args))
+            status, value = _read_frame(self.process.stdout.fileno(), self.deadline)
+        except CellTimeout:
+            self.kill()
+            raise CellTimeout(f"{method} still running at the --timeout deadline; worker and JVMs killed") from None
+        except (EOFError, BrokenPipeError, OSError):
+            code = self.process.wait(timeout=KILL_GRACE_S)
+            self.kill()
+            how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+            raise WorkerDied(f"{self.adapter_name} worker died during {method} ({how})") from None
+        if status == "ok":
+            return value
+        kind, message, remote_tb = value
+        if kind == "UnsupportedStep":
+            raise UnsupportedStep(message)
+        if kind == "SkippedCell":
+            raise SkippedCell(message)
+        raise RemoteError(f"{kind}: {message}" if message else kind, remote_tb)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in FORWARDED:
+            return lambda *args: self._call(name, *args)
+        raise AttributeError(name)
+
+    def close(self) -> None:
+        """Ask the worker to close the adapter (stopping JVMs) and exit; kill the tree if it does not."""
+        if self.alive:
+            self.deadline = time.monotonic() + 60
+            with contextlib.suppress(Exception):
+                self._call("close")
+            with contextlib.suppress(Exception):
+                assert self.process.stdin is not None
+                self.process.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=KILL_GRACE_S * 2)
+        self.kill()
+
+    def kill(self) -> None:
+        self.alive = False
+        kill_tree(self.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=KILL_GRACE_S)
+        if self._log is not subprocess.DEVNULL:
+            with contextlib.suppress(OSError):
+                self._log.close()  # type: ignore[union-attr]
+
+
+# ----- the worker side ---------------------------------------------------------------------------------------
+
+
+class _Server:
+    def __init__(self, adapter_name: str) -> None:
+        from mlbench.registry import get
+
+        self.adapter = get(adapter_name)()
+        self.models: dict[int, Any] = {}
+        self.next_key = 0
+        self.closed = False
+
+    def handle(self, method: str, args: tuple[Any, ...]) -> Any:
+        if method == "close":
+            self.shutdown()
+            return None
+        if method == "predict":
+            ref = args[0]
+            return self.adapter.predict(self.models.pop(ref.key))
+        value = getattr(self.adapter, method)(*args)
+        if method == "fit":
+            self.next_key += 1
+            self.models[self.next_key] = value
+            return ModelRef(self.next_key)
+        return value
+
+    def shutdown(self) -> None:
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(Exception):
+                self.adapter.close()
+
+
+def _kill_children_and_exit(server: _Server | None, code: int) -> None:
+    if server is not None:
+        server.shutdown()
+    for child in psutil.Process().children(recursive=True):
+        kill_tree(child.pid, grace=2.0)
+    os._exit(code)
+
+
+def _watch_parent(parent_pid: int, server_box: list[_Server | None]) -> None:
+    """Exit (taking the JVMs along) as soon as the runner that started us is gone, even after kill -9."""
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if os.getppid() != parent_pid and not psutil.pid_exists(parent_pid):
+            _kill_children_and_exit(server_box[0], 3)
+
+
+def main() -> None:
+    adapter_name, parent_pid = sys.argv[1], int(sys.argv[2])
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a platform prints goes to the platform log, never into the protocol
+    sys.stdout = sys.stderr
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when to stop
+    box: list[_Server | None] = [None]
+    signal.signal(signal.SIGTERM, lambda *_: _kill_children_and_exit(box[0], 143))
+    threading.Thread(target=_watch_parent, args=(parent_pid, box), daemon=True).start()
+    stdin_fd = sys.stdin.buffer.fileno()
+    server: _Server | None = None
+    while True:
+        try:
+            method, args = _read_frame(stdin_fd)
+        except EOFError:
+            _kill_children_and_exit(server, 0)
+        try:
+            if server is None:
+                server = box[0] = _Server(adapter_name)
+            reply: tuple[str, Any] = ("ok", server.handle(method, args))
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the runner
+            remote_tb = traceback.format_exc()
+            sys.stderr.write(remote_tb)
+            reply = ("error", (type(exc).__name__, str(exc).strip(), remote_tb))
+        try:
+            _write_frame(protocol_out, reply)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
+            _write_frame(protocol_out, ("error", (type(exc).__name__, f"cannot send the result back: {exc}", "")))
+        if method == "close":
+            _kill_children_and_exit(server, 0)
+
+
+if __name__ == "__main__":
+    main()

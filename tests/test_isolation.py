@@ -1,0 +1,68 @@
+"""Isolation: a hang, a crash or platform chatter in one adapter never loses the others' results; a kill -9
+of mlbench leaves no child platform process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+
+from tests.conftest import run_cli
+from tests.fake_adapters import ENV
+
+FAKES = {"MLBENCH_ADAPTERS": ENV}
+
+
+def _fits(stdout: str) -> dict[str, dict]:
+    return {r["adapter"]: r for r in json.loads(stdout) if r["phase"] == "fit"}
+
+
+def test_timeout_kills_the_cell_and_the_run_goes_on(tmp_path):
+    t0 = time.monotonic()
+    proc = run_cli("run", "pvalues", "--adapters", "hang,statsmodels", "--timeout", "20", "--json",
+                   "--out", str(tmp_path), env=FAKES)
+    assert time.monotonic() - t0 < 120
+    assert proc.returncode == 1, proc.stderr  # a cell failed
+    fits = _fits(proc.stdout)
+    assert fits["hang"]["status"] == "timeout" and "20 s timeout" in fits["hang"]["error"]
+    assert fits["statsmodels"]["status"] == "ok" and fits["statsmodels"]["deviation"]["agrees"]
+
+
+def test_worker_crash_is_a_cell_error_not_a_lost_run(tmp_path):
+    proc = run_cli("run", "pvalues", "--adapters", "crash,statsmodels", "--json", "--out", str(tmp_path), env=FAKES)
+    assert proc.returncode == 1
+    fits = _fits(proc.stdout)
+    assert fits["crash"]["status"] == "error" and "signal 9" in fits["crash"]["error"]
+    assert fits["statsmodels"]["status"] == "ok"
+    assert "Traceback" not in proc.stderr
+
+
+def test_platform_chatter_never_reaches_json_stdout(tmp_path):
+    proc = run_cli("run", "pvalues", "--adapters", "chatty", "--json", "--out", str(tmp_path), env=FAKES)
+    assert proc.returncode == 0, proc.stderr
+    assert _fits(proc.stdout)["chatty"]["status"] == "ok"  # stdout is exactly the JSON list
+    (run_dir,) = tmp_path.iterdir()
+    assert "platform banner on stdout" in (run_dir / "platform.log").read_text()
+
+
+def test_kill_minus_9_leaves_no_child_platform_process(tmp_path):
+    pid_file = tmp_path / "fakejvm.pid"
+    env = {**os.environ, **FAKES, "FAKE_JVM_PID_FILE": str(pid_file)}
+    runner = subprocess.Popen([sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters", "fakejvm",
+                               "--out", str(tmp_path / "runs")], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert pid_file.exists(), "the fake platform never started"
+    child = psutil.Process(int(pid_file.read_text()))
+    time.sleep(0.5)  # mid-run: the adapter is hanging inside its ols call
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    gone, _ = psutil.wait_procs([child], timeout=15)
+    assert gone, "the platform's child process outlived mlbench by 15 s"
