@@ -12,7 +12,8 @@ def _fits(stdout: str) -> list[dict]:
 
 
 def test_feature_selection_on_hitters_both_adapters(tmp_path):
-    proc = run_cli("run", "feature-selection", "--dataset", "hitters", "--json", "--out", str(tmp_path))
+    proc = run_cli("run", "feature-selection", "--dataset", "hitters", "--adapters", "statsmodels,sklearn", "--json",
+                   "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     fits = _fits(proc.stdout)
     cells = {(r["adapter"], r["step"], r["variant"]): r for r in fits}
