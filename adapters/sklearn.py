@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
+from mlbench.deploy.loaders import Artifact
 from mlbench.emulate import ols_inference, vif_from_r2
 from mlbench.errors import UnsupportedStep
 
@@ -27,9 +29,10 @@ class SklearnAdapter(Adapter):
         "subset:backward": Capability.native(SFS_HOW.format(direction="backward")),
         "subset:best": Capability.emulated("exhaustive LinearRegression fits within the fit budget"),
         "train:linear": Capability.native("LinearRegression"),
-        "train:logistic": Capability.native("LogisticRegression(penalty=None, lbfgs)"),
+        "train:logistic": Capability.native("LogisticRegression(C=inf: unpenalised, lbfgs)"),
         "train:random_forest": Capability.native("RandomForestClassifier/Regressor"),
         "train:gbm": Capability.native("HistGradientBoostingClassifier/Regressor (early stopping off)"),
+        "deploy": Capability.native("joblib; ONNX via skl2onnx (float64 for linear models, float32 for trees)"),
     }
 
     def load(self, source: DataSource) -> None:
@@ -46,7 +49,7 @@ class SklearnAdapter(Adapter):
         classify = spec.task == "classification"
         estimators: dict[str, Any] = {
             "linear": lambda: linear_model.LinearRegression(),
-            "logistic": lambda: linear_model.LogisticRegression(penalty=None, max_iter=2000),
+            "logistic": lambda: linear_model.LogisticRegression(C=np.inf, max_iter=2000),
             "random_forest": lambda: (ensemble.RandomForestClassifier if classify else ensemble.RandomForestRegressor)(
                 n_estimators=spec.trees, max_depth=spec.max_depth, n_jobs=spec.cores, random_state=spec.seed),
             "gbm": lambda: (ensemble.HistGradientBoostingClassifier if classify
@@ -112,6 +115,23 @@ class SklearnAdapter(Adapter):
         return {k: v for k, v in path.items() if k <= max_size}
 
 
+    def export(self, model: Any, directory: Path) -> dict[str, Any]:
+        import joblib
+
+        task = "classification" if hasattr(model, "predict_proba") else "regression"
+        path = directory / "model.joblib"
+        joblib.dump(model, path)
+        artifacts = [Artifact("joblib", str(path), task, list(self.features))]
+        unavailable: dict[str, str] = {}
+        try:
+            artifacts.append(_to_onnx(model, directory / "model.onnx", task, list(self.features)))
+        except Exception as exc:  # noqa: BLE001 - a converter gap is a finding, not a crash
+            unavailable["onnx"] = f"skl2onnx: {type(exc).__name__}: {str(exc).strip()[:200]}"
+        for art in artifacts:
+            art.write_meta()
+        return {"artifacts": artifacts, "unavailable": unavailable}
+
+
 def _recording_selector(steps_taken: list[int]) -> Any:
     """SequentialFeatureSelector that records each feature it adds (forward) or removes (backward).
 
@@ -128,3 +148,16 @@ def _recording_selector(steps_taken: list[int]) -> Any:
             return index, score
 
     return RecordingSelector
+
+def _to_onnx(model: Any, path: Path, task: str, features: list[str]) -> Artifact:
+    """Linear models convert in float64 (exact parity); tree ensembles only in float32 (skl2onnx's limit)."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    linear = type(model).__name__ in ("LinearRegression", "LogisticRegression")
+    tensor = DoubleTensorType if linear else FloatTensorType
+    options = {id(model): {"zipmap": False}} if task == "classification" else None
+    onnx_model = convert_sklearn(model, initial_types=[("input", tensor([None, len(features)]))], options=options,
+                                 target_opset=17)
+    path.write_bytes(onnx_model.SerializeToString())
+    return Artifact("onnx", str(path), task, features)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
+from mlbench.deploy.loaders import Artifact
 
 
 class StatsmodelsAdapter(Adapter):
@@ -23,6 +25,7 @@ class StatsmodelsAdapter(Adapter):
         "train:logistic": Capability.native("Logit (Newton)"),
         "train:random_forest": Capability.unsupported("statsmodels has no tree ensembles"),
         "train:gbm": Capability.unsupported("statsmodels has no tree ensembles"),
+        "deploy": Capability.native("results.save (a pickle: runs code on load; no other format exists)"),
     }
 
     def load(self, source: DataSource) -> None:
@@ -81,3 +84,11 @@ class StatsmodelsAdapter(Adapter):
 
         exog = self._exog(features)
         return {name: float(variance_inflation_factor(exog, i + 1)) for i, name in enumerate(features)}
+
+    def export(self, model: Any, directory: Path) -> dict[str, Any]:
+        path = directory / "model.pickle"
+        model.save(str(path), remove_data=True)
+        task = "classification" if type(model.model).__name__ == "Logit" else "regression"
+        art = Artifact("statsmodels-pickle", str(path), task, list(self.features))
+        art.write_meta()
+        return {"artifacts": [art], "unavailable": {"onnx": "statsmodels has no ONNX (or any non-pickle) export"}}

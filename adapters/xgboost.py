@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import math
+from pathlib import Path
 from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
+from mlbench.deploy.loaders import Artifact
 
 NO_STATS = "xgboost fits boosted models only: no OLS inference, VIF or subset search"
 
@@ -27,6 +29,7 @@ class XGBoostAdapter(Adapter):
         "train:random_forest": Capability.native("XGBRFClassifier/XGBRFRegressor (subsample 0.632, sqrt(p) per node)"),
         "train:linear": Capability.native("XGBRegressor(booster=gblinear): coordinate descent, not exact OLS"),
         "train:logistic": Capability.native("XGBClassifier(booster=gblinear): coordinate descent, unpenalised"),
+        "deploy": Capability.native("native JSON and UBJSON; ONNX via onnxmltools where the booster converts"),
     }
 
     @classmethod
@@ -70,3 +73,27 @@ class XGBoostAdapter(Adapter):
         assert self.X_test is not None, "no test set loaded"
         return model.predict_proba(self.X_test)[:, 1] if hasattr(model, "predict_proba") else model.predict(
             self.X_test)
+
+    def export(self, model: Any, directory: Path) -> dict[str, Any]:
+        task = "classification" if hasattr(model, "predict_proba") else "regression"
+        features = list(self.features)
+        artifacts = []
+        for kind, suffix in (("xgboost-json", "json"), ("xgboost-ubj", "ubj")):
+            path = directory / f"model.{suffix}"
+            model.get_booster().save_model(str(path))
+            artifacts.append(Artifact(kind, str(path), task, features))
+        unavailable: dict[str, str] = {}
+        try:
+            from onnxmltools import convert_xgboost
+            from onnxmltools.convert.common.data_types import FloatTensorType
+
+            onnx_model = convert_xgboost(model, initial_types=[("input", FloatTensorType([None, len(features)]))],
+                                         target_opset=15)
+            path = directory / "model.onnx"
+            path.write_bytes(onnx_model.SerializeToString())
+            artifacts.append(Artifact("onnx", str(path), task, features))
+        except Exception as exc:  # noqa: BLE001 - a converter gap is a finding, not a crash
+            unavailable["onnx"] = f"onnxmltools: {type(exc).__name__}: {str(exc).strip()[:200]}"
+        for art in artifacts:
+            art.write_meta()
+        return {"artifacts": artifacts, "unavailable": unavailable}

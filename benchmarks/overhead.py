@@ -30,7 +30,7 @@ for task in ("classification", "regression"):
         train = synthetic_task(task, n, 10, 42).frame
         X, y = train.drop(columns="y").to_numpy(), train["y"].to_numpy()
         if task == "classification":
-            models = [linear_model.LogisticRegression(penalty=None, max_iter=2000),
+            models = [linear_model.LogisticRegression(C=np.inf, max_iter=2000),
                       ensemble.RandomForestClassifier(n_estimators=100, max_depth=6, n_jobs=2, random_state=42),
                       ensemble.HistGradientBoostingClassifier(max_iter=100, max_depth=6, learning_rate=0.1,
                                                               early_stopping=False, random_state=42)]

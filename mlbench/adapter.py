@@ -152,6 +152,10 @@ class Adapter(ABC):
     @classmethod
     def capability(cls, step: Step | str, variant: str | None = None) -> Capability:
         step = Step(step).value
+        if step == "deploy" and variant is not None:  # deploying a model needs training it first
+            trained = cls.capability("train", variant)
+            if trained.support is Support.UNSUPPORTED:
+                return trained
         if variant is not None and f"{step}:{variant}" in cls.capabilities:
             return cls.capabilities[f"{step}:{variant}"]
         if step in cls.capabilities:
@@ -227,6 +231,14 @@ class Adapter(ABC):
         """Predictions on the loaded test set as a 1-d numpy array: P(y = 1) for classification, values for
         regression. Only the prediction vector comes back to Python. Phase `predict`."""
         raise UnsupportedStep(f"{self.name} cannot predict")
+
+    def export(self, model: Any, directory: Path) -> dict[str, Any]:
+        """Write every deployable format of a trained model into `directory`. Returns {"artifacts":
+        [mlbench.deploy.loaders.Artifact, ...], "unavailable": {format: why}}. Phase `export`."""
+        raise UnsupportedStep(f"{self.name} cannot export models")
+
+    def release(self, model: Any) -> None:  # noqa: B027 - optional hook
+        """Free a trained model the runner no longer needs (platforms holding models in a JVM drop them)."""
 
     def describe(self) -> dict[str, Any]:
         """Extra facts for provenance (e.g. the cluster version actually connected to)."""

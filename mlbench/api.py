@@ -31,6 +31,7 @@ class RunRequest:
     sizes: list[int] | None = None
     isolation: str = "process"
     timeout: float | None = None
+    weights: dict[str, float] | None = None  # deployability weight overrides
     out: Path = Path("results")
     cores: int | None = None
     memory: str = "4G"
@@ -80,6 +81,8 @@ def _write(frame: Any, directory: Path, stem: str) -> tuple[Path, Path]:
 
 def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, task: str | None = None) -> Any:
     """Build the design once and write it where every platform reads it with its own reader."""
+    import numpy as np
+
     from mlbench.adapter import DataSource
     from mlbench.design import build_design
     from mlbench.runner import DataUnit
@@ -96,7 +99,12 @@ def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, tas
         test_parquet_path=test_paths[0] if test_paths else None, test_csv_path=test_paths[1] if test_paths else None,
         task=task,
     )
-    return DataUnit(dataset, design, source, cells, test_y=test_design.y if test_design is not None else None)
+    test_x_path = None
+    if test_design is not None:
+        test_x_path = directory / f"{stem}-test-X.npy"
+        np.save(test_x_path, test_design.X)
+    return DataUnit(dataset, design, source, cells, test_y=test_design.y if test_design is not None else None,
+                    test_x_path=test_x_path)
 
 
 def _user_split(dataset: Any, seed: int) -> tuple[Any, Any, str]:
@@ -114,8 +122,8 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
     from mlbench import datasets, steps
 
     cells = [(i, s, v) for i, s in enumerate(step_specs) for v in steps.variants(s)]
-    stats = [c for c in cells if c[1].step != "train"]
-    train = [c for c in cells if c[1].step == "train"]
+    stats = [c for c in cells if c[1].step not in ("train", "deploy")]
+    train = [c for c in cells if c[1].step in ("train", "deploy")]
     units = []
     if stats:
         dataset = datasets.resolve(
@@ -163,6 +171,8 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
         shutil.copytree(staging, data_dir)
     for unit in units:
         unit.source = _relocate(unit.source, Path(staging), data_dir)
+        if unit.test_x_path is not None:
+            unit.test_x_path = data_dir / unit.test_x_path.relative_to(staging)
     options = SessionOptions(
         run_dir=store.run_dir, seed=seed, cores=request.cores or os.cpu_count() or 1, memory=request.memory,
         log_path=store.run_dir / "platform.log", h2o_url=request.h2o_url, spark_master=request.spark_master,
@@ -180,6 +190,7 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
         "tolerance": spec.tolerance,
         "isolation": request.isolation,
         "timeout_s": request.timeout,
+        "deploy_weights_overridden": request.weights or {},
         "dataset": _describe_unit(units[0]),
         "datasets": [_describe_unit(u) for u in units],
         "environment": environment.collect(),
@@ -188,7 +199,7 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
     plan = RunPlan(
         scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
         seed=seed, tolerance=spec.tolerance, options=options, step_specs=step_specs,
-        isolation=request.isolation, timeout=request.timeout,
+        isolation=request.isolation, timeout=request.timeout, deploy_weights=request.weights or {},
     )
     runner = Runner(plan, store, progress)
     try:

@@ -61,6 +61,21 @@ def _sizes(text: str | None) -> list[int] | None:
     return [parse_size(part) for part in text.split(",") if part.strip()]
 
 
+def _weights(items: list[str] | None) -> dict[str, float] | None:
+    if not items:
+        return None
+    weights = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise MlbenchError(f"--weight takes name=number, not {item!r}")
+    return weights
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="Scenario name (see `mlbench list scenarios`) or YAML path.")],
@@ -86,6 +101,8 @@ def run(
         help="process: each adapter in a worker subprocess (crash/timeout safe, per-platform memory); inline.")
     ] = "process",
     timeout: Annotated[float | None, typer.Option(min=0.1, help="Seconds per cell before it is killed.")] = None,
+    weight: Annotated[list[str] | None, typer.Option(
+        help="Deployability weight override, name=value (repeatable), e.g. --weight latency=30.")] = None,
     out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the records as one JSON list on stdout.")] = False,
 ) -> None:
@@ -96,7 +113,7 @@ def run(
         scenario=scenario, dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
-        spark_master=spark_master, isolation=isolation, timeout=timeout,
+        spark_master=spark_master, isolation=isolation, timeout=timeout, weights=_weights(weight),
     )
     err = _console(stderr=True)
     outcome = api.run(request, progress=lambda message: err.print(f"[dim]· {message}[/]", highlight=False))
@@ -149,6 +166,19 @@ def report(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def serve(
+    artifact: Annotated[Path, typer.Argument(help="An exported model file (with its .meta.json beside it).")],
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8000,
+    trust: Annotated[bool, typer.Option(help="Allow formats that run code when loaded (pickle, joblib).")] = False,
+) -> None:
+    """Serve an exported artifact: POST /predict, GET /health, on 127.0.0.1 only."""
+    from mlbench.deploy.serve import serve as run_server
+
+    typer.echo(f"serving {artifact} on http://127.0.0.1:{port} (POST /predict, GET /health)", err=True)
+    run_server(artifact, port, trust)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ BUILTINS: dict[str, str] = {
     "h2o": "adapters.h2o:H2OAdapter",
     "spark": "adapters.spark:SparkAdapter",
     "xgboost": "adapters.xgboost:XGBoostAdapter",
+    "r": "adapters.r:RAdapter",
 }
 
 

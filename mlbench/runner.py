@@ -10,6 +10,7 @@ goes on; a failed session or load marks the affected cells and moves on.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import platform
@@ -18,6 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,7 @@ class DataUnit:
     source: DataSource
     cells: list[Cell]
     test_y: np.ndarray | None = None  # training units: the fixed test set's target
+    test_x_path: Path | None = None  # training units: the test features as .npy, for artifact scorers
 
     @property
     def label(self) -> str:
@@ -66,6 +69,7 @@ class RunPlan:
     step_specs: list[Any] = field(default_factory=list)
     isolation: str = "process"  # "process": each adapter in a worker subprocess; "inline": in this process
     timeout: float | None = None  # seconds per cell (one repeat of one step variant); needs isolation
+    deploy_weights: dict[str, float] = field(default_factory=dict)  # --weight overrides of the deploy score
 
 
 def _one_line(exc: BaseException) -> str:
@@ -74,6 +78,10 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, RemoteError | WorkerDied | CellTimeout):
         return first  # already says what happened, with the remote exception's type name
     return f"{type(exc).__name__}: {first}".rstrip(": ")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:80]
 
 
 def cell_label(spec: Any, variant: str | None) -> str:
@@ -247,8 +255,13 @@ class Runner:
                 self._record(cls, unit, phase="fit", status="error", support=cap.support.value,
                              error="could not restart the platform after a failed cell", **common)
                 continue
-            if spec.step == "train":
-                self._train_once(cls, life.adapter, unit, spec, variant, cap.support.value, common)
+            if spec.step in ("train", "deploy"):
+                trained = self._train_once(cls, life.adapter, unit, spec, variant, cap.support.value, common)
+                if trained is not None and spec.step == "deploy":
+                    self._deploy_once(cls, life.adapter, unit, spec, variant, trained, common)
+                if trained is not None:
+                    with contextlib.suppress(Exception):
+                        life.adapter.release(trained[0])
             else:
                 self._stats_once(cls, life.adapter, unit, index, spec, variant, cap.support.value, common)
 
@@ -284,17 +297,22 @@ class Runner:
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
                      support="unsupported" if status == "unsupported" else support, **common)
 
+    def _train_spec(self, unit: DataUnit, spec: Any, variant: str) -> TrainSpec:
+        assert unit.source.task is not None
+        return TrainSpec(family=variant, task=unit.source.task, trees=spec.trees, max_depth=spec.max_depth,
+                         learning_rate=spec.learning_rate, seed=self.plan.seed, cores=self.plan.options.cores)
+
     def _train_once(self, cls: type[Adapter], adapter: Any, unit: DataUnit, spec: Any, variant: str | None,
-                    support: str, common: dict[str, Any]) -> None:
-        assert variant is not None and unit.test_y is not None and unit.source.task is not None
-        train_spec = TrainSpec(family=variant, task=unit.source.task, trees=spec.trees, max_depth=spec.max_depth,
-                               learning_rate=spec.learning_rate, seed=self.plan.seed, cores=self.plan.options.cores)
+                    support: str, common: dict[str, Any]) -> tuple[Any, np.ndarray] | None:
+        """Fit and predict, each a timed phase; (model, test predictions) when both succeeded."""
+        assert variant is not None and unit.test_y is not None
+        train_spec = self._train_spec(unit, spec, variant)
         model, m, status, error = self._attempt(cls, adapter, f"train/{variant} fit", lambda: adapter.fit(train_spec))
         support = "unsupported" if status == "unsupported" else support
         self._record(cls, unit, phase="fit", status=status, m=m, error=error, support=support,
                      result={"model": variant, "task": train_spec.task} if status == "ok" else None, **common)
         if status != "ok":
-            return
+            return None
         prediction, m, status, error = self._attempt(cls, adapter, f"train/{variant} predict",
                                                      lambda: adapter.predict(model))
         result = deviation = None
@@ -309,6 +327,59 @@ class Runner:
                 deviation = grading.grade_predictions(train_spec.task, prediction)
         self._record(cls, unit, phase="predict", status=status, m=m, result=result, deviation=deviation,
                      error=error, support=support, **common)
+        return (model, prediction) if result is not None else None
+
+    def _deploy_once(self, cls: type[Adapter], adapter: Any, unit: DataUnit, spec: Any, variant: str | None,
+                     trained: tuple[Any, np.ndarray], common: dict[str, Any]) -> None:
+        """Export every format, score each artifact in a fresh process, retrain once elsewhere, score it all."""
+        from mlbench.deploy import evaluate
+        from mlbench.deploy.score import load_config
+
+        assert variant is not None and unit.test_x_path is not None
+        model, prediction = trained
+        directory = self.store.run_dir / "artifacts" / cls.name / _slug(unit.label) / variant
+        directory.mkdir(parents=True, exist_ok=True)
+        exported, m, status, error = self._attempt(cls, adapter, f"deploy/{variant} export",
+                                                   lambda: adapter.export(model, directory))
+        listing = None
+        if status == "ok":
+            listing = {"artifacts": [dataclasses.asdict(a) for a in exported["artifacts"]],
+                       "unavailable": exported.get("unavailable", {})}
+        self._record(cls, unit, phase="export", status=status, m=m, result=listing, error=error, **common)
+        if status != "ok":
+            return
+        formats: dict[str, Any] = {}
+        with measure() as m:
+            for art in exported["artifacts"]:
+                self.progress(f"{cls.name}: scoring {art.kind} artifact of {variant} in a fresh process")
+                formats[art.kind] = evaluate.score_artifact(
+                    art, unit.test_x_path, prediction, unit.source.task or "", spec.latency_calls,
+                    spec.warmup_calls, directory)
+            for kind, why in exported.get("unavailable", {}).items():
+                formats[kind] = {"ok": False, "error": why, "unavailable": True}
+            reproducibility = self._reproducibility(cls, unit, spec, variant, prediction) if spec.reproducibility \
+                else None
+        summary = evaluate.summarize(formats, reproducibility, load_config(self.plan.deploy_weights))
+        failed = [k for k, v in formats.items() if not v.get("ok") and not v.get("unavailable")]
+        self._record(cls, unit, phase="reload", status="ok" if "score" in summary else "error", m=m,
+                     result={"model": variant, **summary}, support="native",
+                     error="; ".join(f"{k}: {formats[k].get('error')}" for k in failed) or None, **common)
+
+    def _reproducibility(self, cls: type[Adapter], unit: DataUnit, spec: Any, variant: str,
+                         first: np.ndarray) -> dict[str, Any]:
+        """Train the same model with the same seed in a separate worker process; compare predictions."""
+        self.progress(f"{cls.name}: retraining {variant} in a separate process (reproducibility)")
+        other = WorkerAdapter(cls.name, self.plan.options.log_path)
+        try:
+            other.start_session(self.plan.options)
+            other.load(unit.source)
+            second = np.asarray(other.predict(other.fit(self._train_spec(unit, spec, variant))), dtype=float)
+        except Exception as exc:  # noqa: BLE001 - reported inside the deploy result
+            return {"identical": None, "max_abs_diff": None, "error": _one_line(exc)}
+        finally:
+            other.close()
+        diff = float(np.max(np.abs(second - first)))
+        return {"identical": diff == 0.0, "max_abs_diff": diff}
 
 
 class _Lifecycle:

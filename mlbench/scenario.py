@@ -56,7 +56,18 @@ class TrainStep(_Strict):
     features: int = Field(10, ge=5)  # columns of the synthetic data
 
 
-StepSpec = Annotated[PValuesStep | VifStep | SubsetStep | TrainStep, Field(discriminator="step")]
+class DeployStep(TrainStep):
+    """Train each model as the train step does, then export every format the platform offers and score each
+    artifact in a fresh process: cold start, load, latency, throughput, parity, footprint, reproducibility."""
+
+    step: Literal["deploy"]  # type: ignore[assignment]
+    latency_calls: int = Field(1000, ge=10)  # single-row calls timed after the warm-up
+    warmup_calls: int = Field(50, ge=0)
+    reproducibility: bool = True  # retrain with the same seed in a separate process and compare
+    http: bool = False  # also serve the first artifact over HTTP (mlbench serve) and time requests
+
+
+StepSpec = Annotated[PValuesStep | VifStep | SubsetStep | TrainStep | DeployStep, Field(discriminator="step")]
 
 
 class Scenario(_Strict):

@@ -176,6 +176,6 @@ def variants(spec: Any) -> list[str | None]:
     """The cells a step spec expands into: one per subset method or model family, else one."""
     if spec.step == "subset":
         return list(spec.methods)
-    if spec.step == "train":
+    if spec.step in ("train", "deploy"):
         return list(spec.models)
     return [None]

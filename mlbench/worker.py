@@ -42,7 +42,8 @@ from mlbench.errors import SkippedCell, UnsupportedStep
 HEADER = struct.Struct("!Q")
 PARENT_POLL_S = 0.25
 KILL_GRACE_S = 5.0
-FORWARDED = ("start_session", "load", "ols", "rss", "vif", "subset", "fit", "predict", "describe")
+FORWARDED = ("start_session", "load", "ols", "rss", "vif", "subset", "fit", "predict", "export", "release",
+             "describe")
 
 
 class CellTimeout(Exception):
@@ -195,9 +196,10 @@ class _Server:
         if method == "close":
             self.shutdown()
             return None
-        if method == "predict":
-            ref = args[0]
-            return self.adapter.predict(self.models.pop(ref.key))
+        if method in ("predict", "export"):
+            return getattr(self.adapter, method)(self.models[args[0].key], *args[1:])
+        if method == "release":
+            return self.adapter.release(self.models.pop(args[0].key))
         value = getattr(self.adapter, method)(*args)
         if method == "fit":
             self.next_key += 1
@@ -261,4 +263,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the copy imported as `mlbench.worker`, not this `__main__` one, so pickled classes (ModelRef)
+    # resolve to the same module on both ends of the pipe.
+    from mlbench.worker import main as module_main
+
+    module_main()

@@ -274,6 +274,56 @@ def train_tables(records: list[dict[str, Any]]) -> list[Table]:
     return tables
 
 
+SUBSCORE_LABELS = {"portability": "port", "fidelity": "fid", "reproducibility": "repro", "latency": "lat",
+                   "throughput": "thru", "cold_start": "cold", "footprint": "foot", "security": "sec"}
+
+
+def _yes(value: Any) -> str:
+    return "yes" if value else "no" if value is not None else "—"
+
+
+def deploy_tables(records: list[dict[str, Any]]) -> list[Table]:
+    """Deployability: per adapter x model x format, the total, floor and every sub-score; then the raw values."""
+    cells = [r for r in _measured(records) if r["step"] == "deploy" and r["phase"] == "reload" and r.get("result")]
+    if not cells:
+        return []
+    first = cells[0]["result"]
+    weights = ", ".join(f"{SUBSCORE_LABELS[k]} {v:g}" for k, v in first.get("weights", {}).items())
+    changed = first.get("weights_overridden") or {}
+    note = ("; weights changed on the command line: " + ", ".join(
+        f"{k} {v['from']:g}→{v['to']:g}" for k, v in changed.items())) if changed else ""
+    scores = Table(title=f"Deployability score v{first.get('score_version')} (weights: {weights}{note})",
+                   title_justify="left")
+    raw = Table(title="Deployability: raw measurements (each artifact reloaded in a fresh process)",
+                title_justify="left")
+    for column in ("adapter", "model", "format", "total", "floor", *SUBSCORE_LABELS.values()):
+        scores.add_column(column, justify="left" if column in ("adapter", "model", "format") else "right")
+    for column in ("adapter", "model", "format", "cold start s", "load s", "p50 ms", "p99 ms", "rows/s",
+                   "parity max|Δ|", "footprint MB", "size KB", "JVM", "train lib", "code on load", "repro Δ"):
+        raw.add_column(column, justify="left" if column in ("adapter", "model", "format") else "right",
+                       overflow="fold")
+    for record in cells:
+        result = record["result"]
+        repro = (result.get("reproducibility") or {}).get("max_abs_diff")
+        for kind, fmt in result.get("formats", {}).items():
+            key = [Text(record["adapter"]), Text(record["variant"] or ""),
+                   Text(kind + (" ★" if kind == result.get("best_format") else ""))]
+            if not fmt.get("ok"):
+                label = "unavailable" if fmt.get("unavailable") else "error"
+                why = Text(f"{label}: {fmt.get('error', '')}", style="dim" if fmt.get("unavailable") else "red")
+                scores.add_row(*key, why, *[""] * (1 + len(SUBSCORE_LABELS)))
+                continue
+            sub = fmt.get("subscores", {})
+            scores.add_row(*key, _fmt(fmt.get("score"), 4), _fmt(fmt.get("floor"), 3),
+                           *[_fmt(sub.get(name), 3) for name in SUBSCORE_LABELS])
+            raw.add_row(*key, _fmt(fmt.get("cold_start_s"), 3), _fmt(fmt.get("load_s"), 3),
+                        _fmt(fmt.get("p50_ms"), 3), _fmt(fmt.get("p99_ms"), 3), _fmt(fmt.get("throughput_rows_s"), 3),
+                        _fmt(fmt.get("parity_max_abs"), 2), _fmt(fmt.get("footprint_mb"), 4),
+                        _fmt((fmt.get("size_bytes") or 0) / 1024, 4), _yes(fmt.get("needs_jvm")),
+                        _yes(fmt.get("needs_training_library")), _yes(fmt.get("runs_code_on_load")), _fmt(repro, 2))
+    return [scores, raw]
+
+
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
     dataset = manifest.get("dataset", {})
     scenario = manifest.get("scenario", {}).get("name", "?")
@@ -288,7 +338,8 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     reference = manifest.get("reference", {})
     tables = (
         coefficient_table(records, reference.get("pvalues")), elimination_table(records), vif_table(records),
-        subset_table(records, reference), truth_table(records), *train_tables(records),
+        subset_table(records, reference), truth_table(records),
+        *train_tables([r for r in records if r["step"] == "train"]), *deploy_tables(records),
         summary_table([r for r in records if r["step"] != "train"]) if any(
             r["step"] not in (None, "train") for r in records) else None,
     )

@@ -1,0 +1,449 @@
+"""R: summary(lm()), car::vif and leaps::regsubsets natively, in one long-lived Rscript process.
+
+R is not a Python package: the adapter starts `Rscript` once per session (phase `session`: starting R and
+loading car, leaps and jsonlite) and keeps it. Each primitive is one JSON request line on R's stdin and one
+JSON answer line on its stdout (jsonlite; doubles travel as "%.17g" text, so they come back exactly). R's messages
+and warnings go to the platform log; output printed while a request runs is captured and logged there too.
+
+Names never cross into R: Python sends column positions (read from the CSV header) and feature indices, and
+maps R's answers back to mlbench's names. R's name mangling (`check.names`), formula parsing of odd names and
+the locale's encoding of non-ASCII names therefore cannot change an answer. Inside R the model frame uses the
+safe names x1..xk, so `lm(y ~ ., data)` fits exactly what `lm(Salary ~ AtBat + Hits + ...)` fits.
+
+Trained models stay in the R process; `fit` returns a handle and `predict` has R write the prediction vector as
+little-endian doubles to a file that Python reads back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import json
+import math
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from mlbench.adapter import Adapter, Availability, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
+from mlbench.errors import UnsupportedStep
+
+R_PACKAGES = ("car", "leaps", "jsonlite")
+INSTALL_HINT = "apt-get install r-base-core r-cran-car r-cran-leaps r-cran-jsonlite"
+# --no-init-file: a user's ~/.Rprofile must not print into the protocol or change options.
+RSCRIPT_ARGS = ("--no-init-file",)
+CLOSE_GRACE_S = 5.0
+
+# The whole R side: one request per stdin line, one answer per stdout line.
+R_SERVER = r"""
+options(warn = 1, stringsAsFactors = FALSE)
+suppressPackageStartupMessages({
+  library(car)
+  library(leaps)
+  library(jsonlite)
+})
+
+state <- new.env()
+state$models <- list()
+state$next_id <- 0L
+
+# Positions arrive 1-based from Python; R never sees mlbench's column names.
+ints <- function(x) as.integer(unlist(x))
+# Doubles go back as "%.17g" strings: exact round trips (jsonlite stops at 15 digits); NA/NaN/Inf spelled out.
+num <- function(x) sprintf("%.17g", as.double(x))
+nums <- function(x) I(num(unname(x)))
+
+read_design <- function(path) {
+  # the run's design is all numeric (dummy-coded, missing rows dropped)
+  d <- utils::read.csv(path, check.names = FALSE, colClasses = "numeric")
+  as.matrix(d)
+}
+
+model_frame <- function(X, cols, y = NULL) {
+  d <- as.data.frame(X[, cols, drop = FALSE])
+  names(d) <- sprintf("x%d", seq_along(cols))
+  if (!is.null(y)) d$y <- y
+  d
+}
+
+fit_lm <- function(cols) {
+  d <- model_frame(state$X, cols, state$y)
+  lm(if (length(cols)) y ~ . else y ~ 1, data = d)
+}
+
+h_hello <- function(req) {
+  list(r_version = R.version.string,
+       packages = lapply(c(car = "car", leaps = "leaps", jsonlite = "jsonlite"),
+                         function(p) format(utils::packageVersion(p))),
+       pid = Sys.getpid())
+}
+
+h_load <- function(req) {
+  M <- read_design(req$path)
+  state$feature_cols <- ints(req$feature_cols)
+  state$X <- M[, state$feature_cols, drop = FALSE]
+  state$y <- M[, req$target_col]
+  state$X_test <- NULL
+  if (!is.null(req$test_path)) {
+    test <- read_design(req$test_path)
+    state$X_test <- test[, ints(req$test_feature_cols), drop = FALSE]
+  }
+  state$models <- list()
+  list(n = nrow(state$X), p = ncol(state$X), n_test = if (is.null(state$X_test)) 0L else nrow(state$X_test))
+}
+
+h_ols <- function(req) {
+  cols <- ints(req$features)
+  fit <- fit_lm(cols)
+  s <- summary(fit)
+  aliased <- unname(s$aliased)  # in coefficient order: intercept, then cols
+  cm <- s$coefficients  # rows of the non-aliased terms only
+  fs <- s$fstatistic  # NULL for an intercept-only model
+  list(terms = I(which(!aliased) - 1L),  # 0 = intercept, j = j-th requested feature
+       aliased = I(which(aliased) - 1L),
+       estimate = nums(cm[, 1]), std_error = nums(cm[, 2]), t_value = nums(cm[, 3]), p_value = nums(cm[, 4]),
+       r_squared = num(s$r.squared), adj_r_squared = num(s$adj.r.squared),
+       f_statistic = num(if (is.null(fs)) NA_real_ else fs[["value"]]),
+       df_model = if (is.null(fs)) 0L else as.integer(fs[["numdf"]]),
+       df_resid = fit$df.residual, rss = num(deviance(fit)), n_obs = length(residuals(fit)))
+}
+
+h_vif <- function(req) {
+  cols <- ints(req$features)
+  v <- car::vif(fit_lm(cols))  # numeric terms only: plain VIF (car's GVIF applies to factor terms)
+  list(vif = nums(v[sprintf("x%d", seq_along(cols))]))
+}
+
+h_subset <- function(req) {
+  cols <- ints(req$features)
+  method <- switch(req$method, best = "exhaustive", forward = "forward", backward = "backward",
+                   stop("unknown subset method: ", req$method))
+  X <- state$X[, cols, drop = FALSE]
+  colnames(X) <- sprintf("x%d", seq_along(cols))
+  fit <- leaps::regsubsets(x = X, y = state$y, method = method, nvmax = req$max_size, really.big = TRUE)
+  s <- summary(fit)
+  chosen <- s$which[, colnames(X), drop = FALSE]  # one row per size; the intercept column dropped
+  list(sizes = I(as.integer(rowSums(chosen))),
+       features = lapply(seq_len(nrow(chosen)), function(i) I(which(chosen[i, ]))),
+       rss = nums(s$rss))
+}
+
+h_fit <- function(req) {
+  d <- model_frame(state$X, seq_len(ncol(state$X)), state$y)
+  model <- switch(req$family,
+                  linear = lm(y ~ ., data = d, model = FALSE),
+                  logistic = glm(y ~ ., family = binomial(), data = d, model = FALSE),
+                  stop("unsupported model family: ", req$family))
+  state$next_id <- state$next_id + 1L
+  key <- sprintf("m%d", state$next_id)
+  state$models[[key]] <- model
+  list(model = key)
+}
+
+h_predict <- function(req) {
+  model <- state$models[[req$model]]
+  if (is.null(model)) stop("no model ", req$model, " in this R session")
+  if (is.null(state$X_test)) stop("no test set loaded")
+  newdata <- model_frame(state$X_test, seq_len(ncol(state$X_test)))
+  p <- as.double(predict(model, newdata = newdata, type = "response"))
+  writeBin(p, req$out, size = 8L, endian = "little")
+  list(n = length(p))
+}
+
+h_release <- function(req) {
+  state$models[[req$model]] <- NULL
+  list(released = req$model)
+}
+
+handlers <- list(hello = h_hello, load = h_load, ols = h_ols, vif = h_vif, subset = h_subset,
+                 fit = h_fit, predict = h_predict, release = h_release)
+
+answer <- function(req) {
+  handler <- handlers[[req$task]]
+  if (is.null(handler)) stop("unknown task: ", req$task)
+  noise <- utils::capture.output(result <- handler(req))  # stray printing goes to the log, not the protocol
+  if (length(noise)) message(paste(noise, collapse = "\n"))
+  list(ok = TRUE, result = result)
+}
+
+input <- file("stdin", open = "r")
+repeat {
+  line <- readLines(input, n = 1L, warn = FALSE)
+  if (length(line) == 0L) break
+  req <- tryCatch(jsonlite::fromJSON(line, simplifyVector = TRUE), error = function(e) NULL)
+  if (!is.null(req) && identical(req$task, "quit")) break
+  out <- if (is.null(req)) list(ok = FALSE, error = "malformed request") else
+    tryCatch(answer(req), error = function(e) list(ok = FALSE, error = conditionMessage(e)))
+  cat(jsonlite::toJSON(out, auto_unbox = TRUE, na = "string", null = "null"), "\n", sep = "")
+  flush(stdout())
+}
+"""
+
+
+def _num(value: Any) -> float:
+    """A double from R: "%.17g" text (exact), where R's NA is "NA"; float() reads "NaN", "Inf" and "-Inf"."""
+    return math.nan if value == "NA" else float(value)
+
+
+def _nums(values: list[Any]) -> list[float]:
+    return [_num(v) for v in values]
+
+
+@functools.lru_cache(maxsize=1)
+def _r_version() -> str | None:
+    """R's version from `Rscript --version` (answered by the front end without starting R: instant)."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    try:
+        proc = subprocess.run([rscript, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"version (\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
+    return found.group(1) if found else None
+
+
+@functools.lru_cache(maxsize=1)
+def _r_problem() -> str | None:
+    """Why R cannot run the adapter (no Rscript, a package missing), or None. One R start (~0.5-1 s), cached."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return f"R not installed: {INSTALL_HINT}"
+    probe = ("for (p in c({})) if (!suppressWarnings(requireNamespace(p, quietly = TRUE))) cat(p, '\\n')"
+             .format(", ".join(f"'{p}'" for p in R_PACKAGES)))
+    try:
+        proc = subprocess.run([rscript, *RSCRIPT_ARGS, "-e", probe], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"Rscript does not run ({exc}): {INSTALL_HINT}"
+    if proc.returncode != 0:
+        return f"Rscript failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
+    missing = proc.stdout.split()
+    if missing:
+        debs = " ".join(f"r-cran-{p}" for p in missing)
+        return f"R package(s) {', '.join(missing)} not installed: apt-get install {debs}"
+    return None
+
+
+class RError(RuntimeError):
+    """R answered a request with an error (the message is R's conditionMessage)."""
+
+
+@dataclass(frozen=True)
+class RModel:
+    """A model trained and kept in the R process."""
+
+    key: str
+    family: str
+
+
+class RAdapter(Adapter):
+    name = "r"
+    distribution = "R"  # not a PyPI distribution: platform_version asks Rscript
+    capabilities = {
+        "pvalues": Capability.native("R lm + summary.lm (t-based p-values; aliased terms are R's NA coefficients)"),
+        "vif": Capability.native(
+            "car::vif on lm: plain VIF, since mlbench's design is numeric and dummy-coded (car's generalised "
+            "VIF would apply to factor terms)"
+        ),
+        "subset:best": Capability.native("leaps::regsubsets(method = 'exhaustive'): exact branch and bound"),
+        "subset:forward": Capability.native("leaps::regsubsets(method = 'forward')"),
+        "subset:backward": Capability.native("leaps::regsubsets(method = 'backward')"),
+        "train:linear": Capability.native("lm"),
+        "train:logistic": Capability.native("glm(family = binomial), IRLS"),
+        "train:random_forest": Capability.unsupported(
+            "base R has no tree ensembles; packages randomForest/gbm are not required"
+        ),
+        "train:gbm": Capability.unsupported("base R has no tree ensembles; packages randomForest/gbm are not required"),
+    }
+
+    _proc: subprocess.Popen[str] | None = None
+    _log: IO[str] | None = None
+    _workdir: Path | None = None
+
+    @classmethod
+    def platform_version(cls) -> str | None:
+        return _r_version()
+
+    @classmethod
+    def availability(cls) -> Availability:
+        problem = _r_problem()
+        return Availability(False, problem) if problem else Availability(True)
+
+    # ----- lifecycle -------------------------------------------------------------------------------
+
+    def start_session(self, options: SessionOptions) -> None:
+        self.options = options
+        rscript = shutil.which("Rscript")
+        if rscript is None:
+            raise RuntimeError(f"R not installed: {INSTALL_HINT}")
+        options.run_dir.mkdir(parents=True, exist_ok=True)
+        self._workdir = Path(tempfile.mkdtemp(prefix="r-", dir=options.run_dir))
+        script = self._workdir / "mlbench_server.R"
+        script.write_text(R_SERVER, encoding="utf-8")
+        log_path = options.log_path or options.run_dir / "platform.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session
+        self._proc = subprocess.Popen(
+            [rscript, *RSCRIPT_ARGS, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+            text=True, encoding="utf-8", cwd=self._workdir,
+        )
+        self._facts = self._call("hello")
+
+    def load(self, source: DataSource) -> None:
+        self.source = source
+        self.features = list(source.features)
+        self._index = {name: i + 1 for i, name in enumerate(self.features)}  # 1-based, as R counts
+        header = _csv_header(source.csv_path)
+        request: dict[str, Any] = {
+            "path": str(source.csv_path),
+            "feature_cols": _positions(header, self.features, source.csv_path),
+            "target_col": _positions(header, [source.target], source.csv_path)[0],
+        }
+        if source.test_csv_path is not None:
+            test_header = _csv_header(source.test_csv_path)
+            request["test_path"] = str(source.test_csv_path)
+            request["test_feature_cols"] = _positions(test_header, self.features, source.test_csv_path)
+        self._call("load", **request)
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError, ValueError):
+                assert proc.stdin is not None
+                proc.stdin.write(json.dumps({"task": "quit"}) + "\n")
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=CLOSE_GRACE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def describe(self) -> dict[str, Any]:
+        facts = getattr(self, "_facts", None) or {}
+        return {"r_version": facts.get("r_version"), "r_packages": facts.get("packages", {})}
+
+    @property
+    def r_pid(self) -> int | None:
+        """The Rscript process id (not `pid`: the runner measures an object's `pid` tree instead of its own)."""
+        return self._proc.pid if self._proc is not None else None
+
+    # ----- the protocol ----------------------------------------------------------------------------
+
+    def _call(self, task: str, **payload: Any) -> Any:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.stdout is None:
+            raise RuntimeError("the R session is not running (start_session first)")
+        try:
+            proc.stdin.write(json.dumps({"task": task, **payload}) + "\n")
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise RuntimeError(f"R process exited ({exc}); see {self._log_name()}") from None
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                code = proc.poll()
+                raise RuntimeError(f"R process exited (code {code}) during {task!r}; see {self._log_name()}")
+            try:
+                reply = json.loads(line)
+            except json.JSONDecodeError:
+                reply = None
+            if isinstance(reply, dict) and "ok" in reply:
+                break
+            if self._log is not None:  # something in R printed past the capture: keep it, skip it
+                self._log.write(f"[r stdout] {line}")
+                self._log.flush()
+        if not reply["ok"]:
+            raise RError(f"R {task}: {reply.get('error', 'unknown error')}")
+        return reply["result"]
+
+    def _log_name(self) -> str:
+        return getattr(self._log, "name", "the platform log")
+
+    def _cols(self, features: list[str]) -> list[int]:
+        try:
+            return [self._index[f] for f in features]
+        except KeyError as exc:
+            raise ValueError(f"{exc.args[0]!r} is not a feature of the loaded data") from None
+
+    # ----- primitives ------------------------------------------------------------------------------
+
+    def ols(self, features: list[str]) -> OLSFit:
+        r = self._call("ols", features=self._cols(features))
+        labels = ["Intercept", *features]
+        return OLSFit(
+            terms=[labels[i] for i in r["terms"]],
+            estimate=_nums(r["estimate"]),
+            std_error=_nums(r["std_error"]),
+            t_value=_nums(r["t_value"]),
+            p_value=_nums(r["p_value"]),
+            r_squared=_num(r["r_squared"]),
+            adj_r_squared=_num(r["adj_r_squared"]),
+            f_statistic=_num(r["f_statistic"]),
+            df_model=int(r["df_model"]),
+            df_resid=int(r["df_resid"]),
+            rss=_num(r["rss"]),
+            n_obs=int(r["n_obs"]),
+            aliased=[labels[i] for i in r["aliased"]],
+        )
+
+    def vif(self, features: list[str]) -> dict[str, float]:
+        r = self._call("vif", features=self._cols(features))
+        return dict(zip(features, _nums(r["vif"]), strict=True))
+
+    def subset(self, method: str, features: list[str], max_size: int) -> dict[int, Any]:
+        if method not in ("best", "forward", "backward"):
+            raise UnsupportedStep(f"R has no {method!r} subset search")
+        r = self._call("subset", method=method, features=self._cols(features), max_size=max_size)
+        return {
+            int(size): ([features[i - 1] for i in chosen], _num(rss))
+            for size, chosen, rss in zip(r["sizes"], r["features"], r["rss"], strict=True)
+        }
+
+    def fit(self, spec: TrainSpec) -> Any:
+        if spec.family not in ("linear", "logistic"):
+            raise UnsupportedStep(self.capability("train", spec.family).reason or f"R cannot train {spec.family}")
+        r = self._call("fit", family=spec.family)
+        return RModel(r["model"], spec.family)
+
+    def predict(self, model: Any) -> Any:
+        import numpy as np
+
+        assert self._workdir is not None
+        out = self._workdir / f"{model.key}-prediction.f64"
+        try:
+            self._call("predict", model=model.key, out=str(out))
+            return np.fromfile(out, dtype="<f8")
+        finally:
+            out.unlink(missing_ok=True)
+
+    def release(self, model: Any) -> None:
+        if self._proc is not None:
+            self._call("release", model=model.key)
+
+
+def _csv_header(path: Path) -> list[str]:
+    if Path(path).suffix.lower() != ".csv":
+        raise ValueError(f"R reads the run's CSV, but {path} is not a .csv file")
+    with open(path, newline="", encoding="utf-8") as handle:
+        return next(csv.reader(handle))
+
+
+def _positions(header: list[str], names: list[str], path: Path) -> list[int]:
+    """1-based column positions of `names` in a CSV header (as R's read.csv will number them)."""
+    where = {name: i + 1 for i, name in enumerate(header)}
+    missing = [n for n in names if n not in where]
+    if missing:
+        raise ValueError(f"{path} has no column(s) {', '.join(missing)}")
+    return [where[n] for n in names]

@@ -1,0 +1,1 @@
+"""Deployability: export formats, fresh-process scoring, the transparent score, serving."""

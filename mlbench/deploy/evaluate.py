@@ -1,0 +1,102 @@
+"""Measure exported artifacts the way a deployment would meet them: each in a fresh scorer process.
+
+The runner exports a trained model, then for every artifact launches `python -m mlbench.deploy.scorer`, samples
+the peak RSS of that process tree while it runs, and compares its batch predictions with the training
+session's (parity). `summarize` turns the raw figures into per-format sub-scores and the cell's score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+from mlbench.deploy import score as scoring
+from mlbench.deploy.loaders import KINDS, Artifact
+from mlbench.measure import tree_rss_bytes
+from mlbench.worker import kill_tree
+
+JVM_PER_CALL_LATENCY_CALLS = 5  # mojo_predict_pandas starts a JVM per call: 1000 calls would take ~20 minutes
+SCORER_TIMEOUT_S = 900
+
+
+def _size_bytes(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+def score_artifact(art: Artifact, test_x: Path, reference: np.ndarray, task: str, latency_calls: int,
+                   warmup_calls: int, work_dir: Path) -> dict[str, Any]:
+    """Raw deployability figures of one artifact, measured in a fresh process."""
+    kind = KINDS[art.kind]
+    stem = work_dir / f"{Path(art.path).name}.{art.kind}"
+    calls = JVM_PER_CALL_LATENCY_CALLS if art.kind == "h2o-mojo-pandas" else latency_calls
+    request: dict[str, Any] = {
+        "artifact": asdict(art), "test_x": str(test_x), "latency_calls": calls,
+        "warmup_calls": min(warmup_calls, calls), "predictions_out": str(stem) + ".pred.npy",
+        "result_out": str(stem) + ".result.json", "launched_at": time.time(),
+    }
+    request_path = Path(str(stem) + ".request.json")
+    request_path.write_text(json.dumps(request), encoding="utf-8")
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "DO_NOT_TRACK": "1"}
+    with open(str(stem) + ".log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "mlbench.deploy.scorer", str(request_path)],
+                                stdout=log, stderr=log, env=env, start_new_session=True)
+        root, peak, deadline = psutil.Process(proc.pid), 0, time.monotonic() + SCORER_TIMEOUT_S
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, tree_rss_bytes(root))
+            if time.monotonic() > deadline:
+                kill_tree(proc.pid)
+                break
+            time.sleep(0.02)
+        proc.wait()
+    facts: dict[str, Any] = {"needs_jvm": kind.needs_jvm, "needs_training_library": kind.needs_training_library,
+             "runs_code_on_load": kind.runs_code_on_load, "scorer": kind.scorer,
+             "size_bytes": _size_bytes(Path(art.path))}
+    result_path = Path(request["result_out"])
+    if not result_path.exists():
+        return {**facts, "ok": False, "error": f"scorer process exited with code {proc.returncode} and no result"}
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    if not result.get("ok"):
+        return {**facts, **result}
+    predictions = np.load(request["predictions_out"])
+    parity = float(np.max(np.abs(predictions - reference))) if predictions.shape == reference.shape else None
+    result.update(facts)
+    result["parity_max_abs"] = parity
+    if task == "classification" and parity is not None:
+        result["label_agreement"] = float(np.mean((predictions >= 0.5) == (reference >= 0.5)))
+    result["scorer_peak_rss_mb"] = peak / 2**20
+    result["footprint_mb"] = result["scorer_peak_rss_mb"] + facts["size_bytes"] / 2**20
+    return result
+
+
+def summarize(formats: dict[str, dict[str, Any]], reproducibility: dict[str, Any] | None,
+              config: dict[str, Any]) -> dict[str, Any]:
+    """Per-format sub-scores and totals; the cell's score is its best format's (a team deploys one format)."""
+    repro = None if reproducibility is None else reproducibility.get("max_abs_diff")
+    best_kind, best = None, None
+    for kind, raw in formats.items():
+        if not raw.get("ok"):
+            continue
+        raw["subscores"] = scoring.subscores(kind, raw, repro, config)
+        raw.update(scoring.total(raw["subscores"], config))
+        if best is None or raw["score"] > best["score"]:
+            best_kind, best = kind, raw
+    summary: dict[str, Any] = {"formats": formats, "reproducibility": reproducibility,
+                               "weights": config["weights"], "weights_overridden": config["overridden"],
+                               "score_version": config["version"]}
+    if best is not None:
+        summary.update(best_format=best_kind, score=best["score"], subscores=best["subscores"], floor=best["floor"],
+                       floor_subscore=best["floor_subscore"])
+    return summary

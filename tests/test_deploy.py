@@ -1,0 +1,157 @@
+"""Deployability: export, fresh-process reload, parity, the transparent score, serving, bad artifacts."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from adapters.sklearn import SklearnAdapter
+from adapters.statsmodels import StatsmodelsAdapter
+from mlbench.adapter import SessionOptions, TrainSpec
+from mlbench.deploy import evaluate, score
+from mlbench.deploy.loaders import Artifact, load
+from mlbench.errors import MlbenchError
+from tests.conftest import run_cli
+from tests.test_train import task_source
+
+
+def _trained(cls, tmp_path, task: str, family: str):
+    source, _ = task_source(tmp_path, task)
+    adapter = cls()
+    adapter.start_session(SessionOptions(run_dir=tmp_path))
+    adapter.load(source)
+    model = adapter.fit(TrainSpec(family, task, trees=20, max_depth=4))
+    prediction = adapter.predict(model)
+    exported = adapter.export(model, tmp_path)
+    return {a.kind: a for a in exported["artifacts"]}, prediction, exported
+
+
+@pytest.mark.parametrize(("task", "family"), [("regression", "linear"), ("classification", "logistic")])
+def test_onnx_linear_parity_within_1e_6(tmp_path, task, family):
+    artifacts, prediction, _ = _trained(SklearnAdapter, tmp_path, task, family)
+    X = np.asarray(__import__("pandas").read_parquet(tmp_path / "test.parquet").drop(columns="y"), dtype=float)
+    onnx_pred = load(Artifact.read_meta(__import__("pathlib").Path(artifacts["onnx"].path)), trusted=False)(X)
+    assert np.max(np.abs(onnx_pred - prediction)) <= 1e-6
+
+
+def test_fresh_process_scoring_reports_every_figure(tmp_path):
+    artifacts, prediction, _ = _trained(SklearnAdapter, tmp_path, "classification", "random_forest")
+    test_x = tmp_path / "X.npy"
+    np.save(test_x, np.asarray(__import__("pandas").read_parquet(tmp_path / "test.parquet").drop(columns="y")))
+    raw = evaluate.score_artifact(artifacts["onnx"], test_x, prediction, "classification", 200, 20, tmp_path)
+    assert raw["ok"], raw
+    for key in ("cold_start_s", "load_s", "p50_ms", "p99_ms", "throughput_rows_s", "parity_max_abs",
+                "scorer_peak_rss_mb", "size_bytes"):
+        assert raw[key] is not None and raw[key] >= 0, key
+    assert raw["calls"] == 200 and raw["parity_max_abs"] <= 1e-5 and raw["label_agreement"] > 0.99
+    assert (raw["needs_jvm"], raw["needs_training_library"], raw["runs_code_on_load"]) == (False, False, False)
+
+
+def test_corrupted_artifacts_give_a_clear_error(tmp_path):
+    artifacts, _, _ = _trained(SklearnAdapter, tmp_path, "classification", "logistic")
+    for kind in ("onnx", "joblib"):
+        path = __import__("pathlib").Path(artifacts[kind].path)
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
+        with pytest.raises(MlbenchError, match=f"cannot load {kind} artifact"):
+            load(artifacts[kind], trusted=True)
+
+
+def test_pickles_are_refused_unless_trusted(tmp_path):
+    artifacts, _, exported = _trained(StatsmodelsAdapter, tmp_path, "classification", "logistic")
+    with pytest.raises(MlbenchError, match="--trust"):
+        load(artifacts["statsmodels-pickle"], trusted=False)
+    assert "onnx" in exported["unavailable"]
+
+
+def test_total_is_recomputable_from_subscores_and_weights():
+    config = score.load_config({"latency": 30})
+    raw = {"parity_max_abs": 1e-10, "p99_ms": 2.0, "throughput_rows_s": 5e4, "cold_start_s": 1.5, "footprint_mb": 80}
+    subs = score.subscores("onnx", raw, 0.0, config)
+    total = score.total(subs, config)
+    weights = total["weights"]
+    assert weights["latency"] == 30 and config["overridden"] == {"latency": {"from": 15, "to": 30}}
+    recomputed = sum(weights[k] * subs[k] for k in subs) / sum(weights.values())
+    assert total["score"] == pytest.approx(recomputed, abs=0.01)
+    assert total["floor"] == min(subs.values())
+    assert score.log_scale(10.0, best=1.0, worst=100.0) == 50.0  # log-scale midpoint, closed form
+    with pytest.raises(MlbenchError):
+        score.load_config({"speed": 1})
+
+
+SMALL_DEPLOY = """
+name: deploy-small
+adapters: [sklearn, statsmodels]
+sizes: ["2k"]
+test_rows: 500
+steps:
+  - step: deploy
+    models: [logistic, random_forest]
+    trees: 20
+    max_depth: 4
+    latency_calls: 100
+    warmup_calls: 10
+"""
+
+
+def test_cli_deploy_table_with_weight_override(tmp_path):
+    scenario = tmp_path / "deploy-small.yaml"
+    scenario.write_text(SMALL_DEPLOY)
+    proc = run_cli("run", str(scenario), "--weight", "latency=30", "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Deployability score" in proc.stdout and "latency 15→30" in proc.stdout
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    records = [json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()]
+    reloads = {(r["adapter"], r["variant"]): r for r in records if r["phase"] == "reload"}
+    assert set(reloads) == {("sklearn", "logistic"), ("sklearn", "random_forest"), ("statsmodels", "logistic")}
+    for record in reloads.values():
+        result = record["result"]
+        assert result["reproducibility"]["max_abs_diff"] is not None
+        best = result["formats"][result["best_format"]]
+        assert best["parity_max_abs"] <= 1e-5 and 0 <= result["score"] <= 100
+    assert reloads[("sklearn", "logistic")]["result"]["best_format"] == "onnx"
+    assert reloads[("statsmodels", "logistic")]["result"]["subscores"]["security"] == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_predicts_over_http_on_loopback(tmp_path):
+    artifacts, prediction, _ = _trained(SklearnAdapter, tmp_path, "classification", "logistic")
+    X = np.asarray(__import__("pandas").read_parquet(tmp_path / "test.parquet").drop(columns="y"), dtype=float)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", artifacts["onnx"].path, "--port", str(port)],
+                              stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2))
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "server did not come up"
+                time.sleep(0.3)
+        assert health["kind"] == "onnx" and len(health["features"]) == X.shape[1]
+        body = json.dumps({"rows": X[:5].tolist()}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body,
+                                         headers={"Content-Type": "application/json"})
+        got = np.array(json.load(urllib.request.urlopen(request, timeout=10))["predictions"])
+        assert np.max(np.abs(got - prediction[:5])) <= 1e-6
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_serve_refuses_pickles_without_trust(tmp_path):
+    artifacts, _, _ = _trained(SklearnAdapter, tmp_path, "classification", "logistic")
+    proc = run_cli("serve", artifacts["joblib"].path, "--port", str(_free_port()))
+    assert proc.returncode == 2 and "--trust" in proc.stderr and "Traceback" not in proc.stderr
