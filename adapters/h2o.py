@@ -18,13 +18,19 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
+import shutil
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions
+import numpy as np
+
+from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
 from mlbench.errors import UnsupportedStep
 
 JVM_STOP_TIMEOUT_S = 10.0  # after the REST shutdown, wait this long for the JVM to exit before killing it
@@ -85,6 +91,13 @@ class H2OAdapter(Adapter):
             "forward stepwise driven by mlbench: one H2O GLM fit (residual deviance = RSS) per candidate",
             "H2O's ModelSelection has no forward mode",
         ),
+        "train:linear": Capability.native("H2O GLM family='gaussian', lambda_=0"),
+        "train:logistic": Capability.native("H2O GLM family='binomial', lambda_=0"),
+        "train:random_forest": Capability.native("H2ORandomForestEstimator (ntrees, max_depth, seed)"),
+        "train:gbm": Capability.native("H2OGradientBoostingEstimator (ntrees, max_depth, learn_rate, seed)"),
+        "deploy": Capability.native(
+            "MOJO (h2o-genmodel.jar), scored by mojo_predict_pandas (a JVM per call) and by one long-lived JVM"
+        ),
     }
 
     def __init__(self) -> None:
@@ -98,6 +111,8 @@ class H2OAdapter(Adapter):
         self._prefix = "mlbench"  # every key we create in the cluster starts with this (set per session)
         self._fits = 0
         self.frame: Any = None
+        self.test: Any = None  # train units: the test frame that `predict` scores
+        self._task: str | None = None  # the loaded source's task: "classification" means a factor target
 
     # ----- plumbing ------------------------------------------------------------------------------------
 
@@ -209,7 +224,7 @@ class H2OAdapter(Adapter):
         finally:
             self._stop_jvm(graceful=requested)
             self._conn = None
-            self.frame = None
+            self.frame = self.test = None
             if self._log is not None:
                 self._log.close()
                 self._log = None
@@ -269,38 +284,80 @@ class H2OAdapter(Adapter):
 
     def load(self, source: DataSource) -> None:
         """H2O's own parallel reader on the run's Parquet file; the CSV if Parquet fails; an upload as a last
-        resort (a remote cluster cannot see our files)."""
+        resort (a remote cluster cannot see our files). A train unit's test file is read the same way, and for
+        classification the target becomes a factor in both frames here, so the conversion is timed as load."""
         import h2o
 
-        self.target = source.target
-        # a key of our own: the default key comes from the file name, the same "design" for every run, so two
-        # runs sharing a cluster would overwrite (and on close remove) each other's frames
-        key = f"{self._prefix}_{source.name}"
-        attempts = [
-            ("parquet", lambda: h2o.import_file(str(source.parquet_path), destination_frame=key)),
-            ("csv", lambda: h2o.import_file(str(source.csv_path), destination_frame=key)),
-            ("parquet-upload", lambda: h2o.upload_file(str(source.parquet_path), destination_frame=key)),
-        ]
-        problems = []
+        self.target, self.features = source.target, list(source.features)
         with self._quiet():
-            if self.frame is not None:  # a second load replaces the first frame
-                with contextlib.suppress(Exception):
-                    h2o.remove(self.frame)
-                self.frame = None
-            for reader, action in attempts:
+            for old in (self.frame, self.test):  # a second load replaces the frames of the first
+                if old is not None:
+                    with contextlib.suppress(Exception):
+                        h2o.remove(old)
+            self.frame = self.test = None
+            self._task = source.task
+            self._facts.pop("test_reader", None)
+            # a key of our own: the default key comes from the file name, the same "design" for every run, so
+            # two runs sharing a cluster would overwrite (and on close remove) each other's frames. H2O keys
+            # allow letters, digits and -._~ only; dataset names such as "synthetic-regression:n=10000" do not
+            key = f"{self._prefix}_{re.sub(r'[^A-Za-z0-9._~-]', '_', source.name)}"
+            columns = [*source.features, source.target]
+            self.frame, self._facts["reader"] = self._read(
+                key, source.parquet_path, source.csv_path, columns, source.n_rows)
+            if source.test_parquet_path is not None:
                 try:
-                    frame = action()
-                except Exception as exc:  # noqa: BLE001 - try the next reader, report all if none works
-                    problems.append(f"{reader}: {type(exc).__name__}: {str(exc).strip()[:200]}")
-                    continue
-                missing = [c for c in [*source.features, source.target] if c not in frame.columns]
-                if missing or frame.nrows != source.n_rows:
-                    problems.append(f"{reader}: read {frame.nrows} rows, missing columns {missing}")
-                    h2o.remove(frame)
-                    continue
-                self.frame, self._facts["reader"] = frame, reader
-                return
-        raise RuntimeError("H2O could not read the data: " + "; ".join(problems))
+                    self.test, self._facts["test_reader"] = self._read(
+                        f"{key}_test", source.test_parquet_path, source.test_csv_path, columns, None)
+                except BaseException:  # a unit without its test set is a failed load: leave nothing behind
+                    with contextlib.suppress(Exception):
+                        h2o.remove(self.frame)
+                    self.frame = None
+                    raise
+
+    def _read(self, key: str, parquet: Path, csv: Path | None, columns: list[str],
+              n_rows: int | None) -> tuple[Any, str]:
+        """Read one file into the frame `key` (caller quiets h2o): the first reader that gives every column (and
+        n_rows rows when known) wins. For classification the target is made a factor and the converted frame,
+        not the parsed one, ends up under `key`."""
+        import h2o
+
+        classify = self._task == "classification"
+        parsed_key = f"{key}_parsed" if classify else key
+        attempts: list[tuple[str, Callable[[], Any]]] = [
+            ("parquet", lambda: h2o.import_file(str(parquet), destination_frame=parsed_key))]
+        if csv is not None:
+            attempts.append(("csv", lambda: h2o.import_file(str(csv), destination_frame=parsed_key)))
+        attempts.append(("parquet-upload", lambda: h2o.upload_file(str(parquet), destination_frame=parsed_key)))
+        problems = []
+        for reader, action in attempts:
+            try:
+                frame = action()
+            except Exception as exc:  # noqa: BLE001 - try the next reader, report all if none works
+                problems.append(f"{reader}: {type(exc).__name__}: {str(exc).strip()[:200]}")
+                continue
+            missing = [c for c in columns if c not in frame.columns]
+            if missing or (n_rows is not None and frame.nrows != n_rows):
+                problems.append(f"{reader}: read {frame.nrows} rows, missing columns {missing}")
+                h2o.remove(frame)
+                continue
+            if classify:
+                frame = self._target_as_factor(frame, key)
+            return frame, reader
+        raise RuntimeError(f"H2O could not read {parquet.name}: " + "; ".join(problems))
+
+    def _target_as_factor(self, frame: Any, key: str) -> Any:
+        """The target as a factor (H2O trains classifiers only on one). The column assignment is lazy in h2o's
+        client; assigning the result to `key` evaluates it now, under a key of ours, and the parsed frame goes."""
+        import h2o
+
+        parsed = frame.frame_id
+        try:
+            frame[self.target] = frame[self.target].asfactor()
+            h2o.assign(frame, key)
+        finally:
+            with contextlib.suppress(Exception):
+                h2o.remove(parsed)  # a Rapids rm: the converted frame keeps the columns it shares
+        return frame
 
     # ----- fits ----------------------------------------------------------------------------------------
 
@@ -451,3 +508,107 @@ class H2OAdapter(Adapter):
                 with contextlib.suppress(Exception):
                     h2o.remove(str(key))
         self._drop(model)
+
+    # ----- training --------------------------------------------------------------------------------------
+
+    def fit(self, spec: TrainSpec) -> Any:
+        """Train on the loaded frame; the model stays on the cluster until `release` (after predict and export).
+        The cluster's thread count is the session's `cores`, so spec.cores needs no per-model setting."""
+        from h2o.estimators import (
+            H2OGeneralizedLinearEstimator,
+            H2OGradientBoostingEstimator,
+            H2ORandomForestEstimator,
+        )
+
+        if self.frame is None:
+            raise RuntimeError("no training data loaded")
+        if (spec.task == "classification") != (self._task == "classification"):
+            # H2O decides classification vs regression by the target's type, which load set from the source
+            raise RuntimeError(f"a {spec.task} model on data loaded for {self._task or 'statistics'}: the target "
+                               "is a factor exactly when the data's task is classification")
+        trees = {"ntrees": spec.trees, "max_depth": spec.max_depth, "seed": spec.seed}
+        builders: dict[str, Callable[[str], Any]] = {
+            "linear": lambda key: H2OGeneralizedLinearEstimator(model_id=key, family="gaussian", lambda_=0),
+            "logistic": lambda key: H2OGeneralizedLinearEstimator(model_id=key, family="binomial", lambda_=0),
+            "random_forest": lambda key: H2ORandomForestEstimator(model_id=key, **trees),
+            "gbm": lambda key: H2OGradientBoostingEstimator(model_id=key, learn_rate=spec.learning_rate, **trees),
+        }
+        if spec.family not in builders:
+            raise UnsupportedStep(f"h2o cannot train {spec.family}")
+        key = self._model_id(spec.family)
+        with self._quiet():
+            model = builders[spec.family](key)
+            try:
+                model.train(x=list(self.features), y=self.target, training_frame=self.frame)
+            except BaseException:
+                self._drop(key)  # a failed build can still leave its key behind
+                raise
+        return model
+
+    def predict(self, model: Any) -> np.ndarray:
+        """Score the test frame on the cluster and bring back only the prediction column: P(y = 1) ("p1") for
+        classification, "predict" for regression. Every frame made here is removed after; the model stays on the
+        cluster for `export` until the runner calls `release`."""
+        import h2o
+        from h2o.exceptions import H2ODependencyWarning
+
+        column = "p1" if self._task == "classification" else "predict"
+        predictions = picked = None
+        try:
+            if self.test is None:
+                raise RuntimeError("no test set loaded")
+            with self._quiet(), warnings.catch_warnings():
+                # as_data_frame suggests polars for speed on every call; one column needs no multi-threading
+                warnings.simplefilter("ignore", H2ODependencyWarning)
+                predictions = model.predict(self.test)
+                if column not in predictions.columns:
+                    raise RuntimeError(f"H2O's predictions have no {column!r} column: {predictions.columns}")
+                picked = predictions[column]
+                values = picked.as_data_frame(use_pandas=True)[column].to_numpy(dtype=float)
+        finally:
+            with self._quiet():
+                for frame in (picked, predictions):
+                    if frame is not None:
+                        with contextlib.suppress(Exception):
+                            h2o.remove(frame)
+        return values
+
+    def export(self, model: Any, directory: Path) -> dict[str, Any]:
+        """The model's MOJO and the cluster's h2o-genmodel.jar, downloaded into `directory`, as two artifacts:
+        one scored by h2o.mojo_predict_pandas (a JVM per call), one (a copy of the zip, so each has its own
+        meta file) by one long-lived JVM, whose small server is compiled here once (it needs javac)."""
+        from mlbench.deploy import mojo_jvm
+        from mlbench.deploy.loaders import Artifact
+
+        category = str(model._model_json["output"]["model_category"])
+        tasks = {"Binomial": "classification", "Regression": "regression"}
+        if category not in tasks:  # mlbench's targets are 0/1 or numeric: anything else is a bug upstream
+            raise RuntimeError(f"cannot export a {category} model: mlbench scores binomial and regression models")
+        task = tasks[category]
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._quiet():
+            downloaded = Path(model.download_mojo(path=str(directory), get_genmodel_jar=True))
+        jar = directory / "h2o-genmodel.jar"
+        if not downloaded.is_file() or not jar.is_file():
+            raise RuntimeError(f"H2O's MOJO download left no {downloaded.name} or {jar.name} in {directory}")
+        mojo = downloaded.replace(directory / "model.zip")
+        features = list(self.features)
+        extra = {"genmodel_jar": str(jar)}
+        artifacts = [Artifact("h2o-mojo-pandas", str(mojo), task, features, extra=dict(extra))]
+        unavailable = {"pojo": "not measured: MOJO supersedes POJO for scoring"}
+        try:
+            mojo_jvm.compile_server(jar)
+        except mojo_jvm.MojoJvmError as exc:
+            unavailable["h2o-mojo-jvm"] = str(exc)
+        else:
+            copy = directory / "model-jvm.zip"
+            shutil.copyfile(mojo, copy)
+            artifacts.append(Artifact("h2o-mojo-jvm", str(copy), task, features, extra=dict(extra)))
+        for art in artifacts:
+            art.write_meta()
+        return {"artifacts": artifacts, "unavailable": unavailable}
+
+    def release(self, model: Any) -> None:
+        """Remove a trained model from the cluster once the runner is done with it (after predict and export)."""
+        with self._quiet():
+            self._drop(model)

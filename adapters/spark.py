@@ -1,4 +1,5 @@
-"""Spark ML: OLS inference natively (LinearRegression with the normal-equation solver); VIF and subsets emulated.
+"""Spark ML: OLS inference natively (LinearRegression with the normal-equation solver); VIF and subsets emulated;
+training (linear, logistic, random forest, GBM) natively with Spark ML's estimators.
 
 Every number comes from a Spark fit on the cached DataFrame that Spark's own Parquet reader loaded; nothing
 collects the data to the driver. Spark's training summary lists coefficient standard errors, t and p values
@@ -9,6 +10,13 @@ The driver JVM is started by this adapter with its stdout and stderr sent to the
 log4j at WARN), so nothing the JVM prints can reach mlbench's own stdout (`--json`). `close()` stops the
 session, shuts the py4j gateway down and waits for the driver JVM to exit, so another session can start in
 the same Python process.
+
+Training: `load` reads the training file (and the test file, when the unit has one) with Spark's Parquet reader,
+assembles the feature vector (VectorAssembler) for both, caches and counts them, so reading and assembling are
+charged to `load` and `fit` times the estimator alone. `predict` transforms the cached test frame and brings back
+one column through Arrow: P(y = 1) (the second element of `probability`) or `prediction`. A single-file Parquet
+read, a row-wise transform and a select keep the file's row order (no shuffle; partitions come back in order).
+Each load unpersists the frames the previous load cached.
 """
 
 from __future__ import annotations
@@ -21,11 +29,16 @@ import warnings
 from pathlib import Path
 from typing import IO, Any
 
-from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions
+import numpy as np
+
+from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
 from mlbench.emulate import vif_from_r2
 
-_FEATURES_COL = "__mlbench_features"
+_FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
+_TRAIN_FEATURES_COL = "__mlbench_train_features"  # training: assembled once in `load`, all features
 _PREDICTION_COL = "__mlbench_prediction"
+_PROBABILITY_COL = "__mlbench_probability"
+_RAW_PREDICTION_COL = "__mlbench_raw_prediction"
 _JVM_EXIT_TIMEOUT_S = 15.0
 
 _LOG4J2 = """\
@@ -51,7 +64,10 @@ class SparkAdapter(Adapter):
     name = "spark"
     distribution = "pyspark"
     modules = ("pyspark",)
-    session_imports = ("pyspark.sql", "pyspark.ml.feature", "pyspark.ml.regression")
+    session_imports = (
+        "pyspark.sql", "pyspark.ml.feature", "pyspark.ml.regression", "pyspark.ml.classification",
+        "pyspark.ml.functions",
+    )
     needs_java = True
     capabilities = {
         "pvalues": Capability.native(
@@ -67,6 +83,16 @@ class SparkAdapter(Adapter):
             "mlbench's exhaustive search over Spark LinearRegression fits (RSS)",
             "one Spark fit per candidate subset, within the fit budget",
         ),
+        "train:linear": Capability.native("LinearRegression(regParam=0)"),
+        "train:logistic": Capability.native("LogisticRegression(regParam=0)"),
+        "train:random_forest": Capability.native(
+            "RandomForestClassifier/Regressor(numTrees, maxDepth, seed)",
+            "Spark defaults: maxBins=32, featureSubsetStrategy=auto (sqrt(p) classification, p/3 regression)",
+        ),
+        "train:gbm": Capability.native(
+            "GBTClassifier/GBTRegressor(maxIter=trees, maxDepth, stepSize=learning_rate, seed)",
+            "Spark defaults: maxBins=32, subsamplingRate=1",
+        ),
     }
 
     def __init__(self) -> None:
@@ -76,10 +102,12 @@ class SparkAdapter(Adapter):
         self._jvm_proc: subprocess.Popen[bytes] | None = None
         self._jvm_pids: list[tuple[int, float]] = []  # (pid, create_time) of the driver JVM and its children
         self._log: IO[bytes] | None = None
-        self._frame: Any = None
+        self._frame: Any = None  # the cached training frame (with the assembled features for a training unit)
+        self._test: Any = None  # the cached test frame: the assembled features only
         self._master: str | None = None
         self.target: str | None = None
         self.n_rows = 0
+        self.n_test = 0
 
     # ----- lifecycle ------------------------------------------------------------------------------------
 
@@ -94,7 +122,7 @@ class SparkAdapter(Adapter):
                 "a Spark driver is already running in this Python process; close the other Spark session first"
             )
         os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-        spark_dir = Path(options.run_dir) / "spark"
+        spark_dir = Path(options.run_dir).resolve() / "spark"  # absolute: the log4j file is passed as a file URI
         local_dir = spark_dir / "local"
         local_dir.mkdir(parents=True, exist_ok=True)
         log4j = spark_dir / "log4j2.properties"
@@ -156,7 +184,7 @@ class SparkAdapter(Adapter):
         from pyspark import SparkContext
 
         try:
-            self._frame = None
+            self._frame = self._test = None
             self._remember_jvm()  # processes the driver started since (e.g. Python workers) must go too
             if self._spark is not None or self._sc is not None:
                 with contextlib.suppress(Exception):
@@ -209,10 +237,31 @@ class SparkAdapter(Adapter):
         psutil.wait_procs(alive, timeout=5)
 
     def load(self, source: DataSource) -> None:
-        frame = self._spark.read.parquet(str(source.parquet_path)).cache()
-        self.n_rows = int(frame.count())  # materialises the cache, so the load phase times the real read
+        self._unpersist()  # the runner loads one data unit after another in the same session
+        self.target, self.n_rows, self.n_test = None, 0, 0
+        frame = self._spark.read.parquet(str(source.parquet_path))
+        test = None
+        if source.test_parquet_path is not None:  # a training unit: assemble the features once, here
+            from pyspark.ml.feature import VectorAssembler
+
+            assembler = VectorAssembler(inputCols=list(source.features), outputCol=_TRAIN_FEATURES_COL)
+            frame = assembler.transform(frame)
+            test = assembler.transform(self._spark.read.parquet(str(source.test_parquet_path)))
+            test = test.select(_TRAIN_FEATURES_COL)
+        frame = frame.cache()
         self._frame = frame
+        self.n_rows = int(frame.count())  # materialises the cache, so the load phase times the real read
+        if test is not None:
+            test = test.cache()
+            self._test = test
+            self.n_test = int(test.count())
         self.target = source.target
+
+    def _unpersist(self) -> None:
+        frames = [f for f in (self._frame, self._test) if f is not None]
+        self._frame = self._test = None
+        for frame in frames:
+            frame.unpersist(blocking=True)
 
     def describe(self) -> dict[str, Any]:
         if self._spark is None:
@@ -285,3 +334,55 @@ class SparkAdapter(Adapter):
         if self.target is None or self._frame is None:
             raise RuntimeError("no data loaded: call load() first")
         return self.target
+
+    # ----- training -----------------------------------------------------------------------------------
+
+    def fit(self, spec: TrainSpec) -> Any:
+        """One Spark ML estimator on the cached, assembled training frame; returns the fitted Spark model."""
+        from pyspark.ml import classification, regression
+
+        label = self._label()
+        if self._test is None:
+            raise RuntimeError("no training unit loaded: load() a DataSource with a test set first")
+        classify = spec.task == "classification"
+        columns: dict[str, Any] = {"featuresCol": _TRAIN_FEATURES_COL, "labelCol": label,
+                                   "predictionCol": _PREDICTION_COL}
+        if spec.family in ("linear", "logistic") and classify != (spec.family == "logistic"):
+            raise ValueError(f"{spec.family} does not fit a {spec.task} task")
+        estimator: Any
+        cls: Any
+        if spec.family == "linear":
+            estimator = regression.LinearRegression(regParam=0.0, elasticNetParam=0.0, **columns)
+        elif spec.family == "logistic":
+            estimator = classification.LogisticRegression(regParam=0.0, elasticNetParam=0.0, **columns)
+        elif spec.family == "random_forest":
+            cls = classification.RandomForestClassifier if classify else regression.RandomForestRegressor
+            estimator = cls(numTrees=spec.trees, maxDepth=spec.max_depth, seed=spec.seed, **columns)
+        elif spec.family == "gbm":
+            cls = classification.GBTClassifier if classify else regression.GBTRegressor
+            estimator = cls(maxIter=spec.trees, maxDepth=spec.max_depth, stepSize=spec.learning_rate,
+                            seed=spec.seed, **columns)
+        else:
+            raise ValueError(f"unknown model family {spec.family!r}")
+        if classify:  # not every classifier's constructor takes these (GBTClassifier's doesn't)
+            estimator.setProbabilityCol(_PROBABILITY_COL).setRawPredictionCol(_RAW_PREDICTION_COL)
+        return estimator.fit(self._frame)
+
+    def predict(self, model: Any) -> np.ndarray:
+        """P(y = 1) or the predicted value for each test row, in the test file's order; only that column
+        comes back to the driver (Arrow)."""
+        from pyspark.ml.classification import ProbabilisticClassificationModel
+        from pyspark.ml.functions import vector_to_array
+        from pyspark.sql.functions import col
+
+        if self._test is None:
+            raise RuntimeError("no test set loaded")
+        if isinstance(model, ProbabilisticClassificationModel):
+            column = vector_to_array(col(model.getProbabilityCol()))[1]
+        else:
+            column = col(model.getPredictionCol())
+        table = model.transform(self._test).select(column.alias("p")).toArrow()
+        prediction = table.column(0).to_numpy().astype(float, copy=False)
+        if len(prediction) != self.n_test:
+            raise RuntimeError(f"{len(prediction)} predictions for {self.n_test} test rows")
+        return prediction

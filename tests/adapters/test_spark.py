@@ -2,6 +2,7 @@
 
 Every test here starts real JVMs. One module-scoped adapter serves the in-process tests (a Spark session takes
 10-30 s to start); the cluster test runs the real CLI against a master and a worker it starts itself.
+The training tests load other data units into the shared adapter and load Advertising back when they finish.
 The last test closes the shared adapter and checks that its driver JVM is gone.
 """
 
@@ -17,15 +18,18 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import psutil
 import pytest
 
 from adapters.spark import SparkAdapter
-from mlbench import steps
-from mlbench.adapter import DataSource, SessionOptions
+from mlbench import metrics, steps
+from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.datasets import load_builtin
 from mlbench.design import build_design
 from tests.conftest import run_cli
+from tests.test_train import task_source
 
 FEATURES = ["TV", "Radio", "Newspaper"]
 TOL = 1e-6
@@ -135,6 +139,131 @@ def test_driver_listens_on_loopback_only(spark):
                 assert conn.laddr.ip in ("127.0.0.1", "::ffff:127.0.0.1", "::1"), conn
 
 
+# ----- training: Spark ML estimators on a learnable synthetic task --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def classification(tmp_path_factory) -> tuple[DataSource, np.ndarray]:
+    """2000 training rows of synthetic_task('classification', seed=1), 1000 test rows (seed=2)."""
+    return task_source(tmp_path_factory.mktemp("classification"), "classification")
+
+
+@pytest.fixture(scope="module")
+def regression(tmp_path_factory) -> tuple[DataSource, np.ndarray]:
+    return task_source(tmp_path_factory.mktemp("regression"), "regression")
+
+
+@pytest.fixture
+def trainer(spark, source):
+    """The shared adapter, for a test that loads a training unit; Advertising is loaded back afterwards."""
+    yield spark
+    spark.load(source)
+
+
+def _sklearn_logistic(source: DataSource, test_path: Path | None = None) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+
+    train = pd.read_parquet(source.parquet_path)
+    test = pd.read_parquet(test_path or source.test_parquet_path)
+    model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000)  # C=inf: unpenalised (penalty=None)
+    model.fit(train[source.features].to_numpy(), train[source.target].to_numpy())
+    return model.predict_proba(test[source.features].to_numpy())[:, 1]
+
+
+def test_classifiers_learn_a_learnable_task(trainer, classification):
+    source, y_test = classification
+    trainer.load(source)
+    assert (trainer.n_rows, trainer.n_test) == (2000, 1000)
+    specs = {
+        "logistic": TrainSpec("logistic", "classification"),
+        "random_forest": TrainSpec("random_forest", "classification", trees=30, max_depth=4),
+        "gbm": TrainSpec("gbm", "classification", trees=30, max_depth=4),
+    }
+    for family, spec in specs.items():
+        started = time.perf_counter()
+        model = trainer.fit(spec)
+        fitted = time.perf_counter()
+        prediction = trainer.predict(model)
+        print(f"spark {family}: fit {fitted - started:.2f} s, predict {time.perf_counter() - fitted:.2f} s")
+        assert isinstance(prediction, np.ndarray) and prediction.dtype == np.float64
+        assert prediction.shape == y_test.shape, family
+        assert ((prediction >= 0) & (prediction <= 1)).all(), family  # P(y = 1), not the 0/1 prediction
+        assert metrics.auc(y_test, prediction) > 0.7, family
+    forest = trainer.fit(specs["random_forest"])
+    assert forest.getNumTrees == 30 and forest.getMaxDepth() == 4
+    gbm = trainer.fit(specs["gbm"])
+    assert gbm.getNumTrees == 30 and gbm.getStepSize() == 0.1
+
+
+def test_logistic_predictions_equal_sklearn_row_by_row(trainer, classification):
+    """The same unpenalised model, and the test file's row order: P(y = 1) agrees with sklearn's per row."""
+    source, _ = classification
+    trainer.load(source)
+    prediction = trainer.predict(trainer.fit(TrainSpec("logistic", "classification")))
+    expected = _sklearn_logistic(source)
+    assert np.max(np.abs(prediction - expected)) < 1e-4
+    assert np.corrcoef(prediction, expected)[0, 1] > 0.999999
+
+
+def test_row_order_survives_a_test_file_read_in_many_partitions(trainer, classification, tmp_path):
+    """Many row groups split over many partitions still come back in the file's order."""
+    source, _ = classification
+    test = pd.read_parquet(source.test_parquet_path)
+    test.to_parquet(tmp_path / "test.parquet", index=False, row_group_size=50)
+    split = DataSource(source.name, source.parquet_path, source.csv_path, source.target, source.features,
+                       source.n_rows, test_parquet_path=tmp_path / "test.parquet", task=source.task)
+    conf = trainer._spark.conf
+    previous = conf.get("spark.sql.files.maxPartitionBytes")
+    conf.set("spark.sql.files.maxPartitionBytes", "8k")
+    try:
+        trainer.load(split)
+        assert trainer._test.rdd.getNumPartitions() > 4
+        prediction = trainer.predict(trainer.fit(TrainSpec("logistic", "classification")))
+    finally:
+        conf.set("spark.sql.files.maxPartitionBytes", previous)
+    assert np.max(np.abs(prediction - _sklearn_logistic(source, tmp_path / "test.parquet"))) < 1e-4
+
+
+def test_linear_regression_beats_the_mean(trainer, regression):
+    from sklearn.linear_model import LinearRegression
+
+    source, y_test = regression
+    trainer.load(source)
+    prediction = trainer.predict(trainer.fit(TrainSpec("linear", "regression")))
+    assert prediction.shape == y_test.shape
+    assert metrics.r_squared(y_test, prediction) > 0.4
+    train, test = pd.read_parquet(source.parquet_path), pd.read_parquet(source.test_parquet_path)
+    ols = LinearRegression().fit(train[source.features].to_numpy(), train[source.target].to_numpy())
+    assert np.max(np.abs(prediction - ols.predict(test[source.features].to_numpy()))) < 1e-6
+    for family in ("random_forest", "gbm"):
+        trees = trainer.predict(trainer.fit(TrainSpec(family, "regression", trees=30, max_depth=4)))
+        assert metrics.r_squared(y_test, trees) > 0.3, family
+
+
+def test_load_assembles_and_caches_and_a_new_load_unpersists(trainer, source, classification, regression):
+    from pyspark import StorageLevel
+
+    from adapters.spark import _TRAIN_FEATURES_COL
+
+    def persisted() -> int:
+        return int(trainer._sc._jsc.getPersistentRDDs().size())
+
+    trainer.load(classification[0])
+    first_train, first_test = trainer._frame, trainer._test
+    assert first_test.columns == [_TRAIN_FEATURES_COL]  # assembled in load: fit times the estimator only
+    assert _TRAIN_FEATURES_COL in first_train.columns
+    assert first_train.storageLevel != StorageLevel.NONE and first_test.storageLevel != StorageLevel.NONE
+    assert persisted() == 2
+
+    trainer.load(regression[0])
+    assert first_train.storageLevel == StorageLevel.NONE and first_test.storageLevel == StorageLevel.NONE
+    assert persisted() == 2
+
+    trainer.load(source)  # a statistics unit: no test set, nothing assembled
+    assert trainer._test is None and persisted() == 1
+    assert _TRAIN_FEATURES_COL not in trainer._frame.columns
+
+
 # ----- standalone cluster on loopback, driven through the real CLI -------------------------------------------
 
 
@@ -176,7 +305,7 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
 def _group_members(pgid: int) -> list[int]:
     members = []
     for p in psutil.process_iter(["pid"]):
-        with contextlib.suppress(psutil.Error):
+        with contextlib.suppress(psutil.Error, ProcessLookupError):  # any process may exit while we look
             if os.getpgid(p.pid) == pgid and p.status() != psutil.STATUS_ZOMBIE:
                 members.append(p.pid)
     return members
