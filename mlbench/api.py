@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlbench.errors import MlbenchError
+from mlbench.errors import MlbenchError, RunInterrupted
 
 
 @dataclass
@@ -146,7 +146,31 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
     return units
 
 
-def run(request: RunRequest, progress: Any = None) -> RunOutcome:
+def _request_from_manifest(run_dir: Path) -> tuple[RunRequest, dict[str, Any], list[dict[str, Any]]]:
+    from mlbench.results import load_run
+
+    manifest, records = load_run(run_dir)
+    saved = manifest.get("request")
+    if not saved:
+        raise MlbenchError(f"{run_dir}/run.json has no saved request: it cannot be resumed")
+    fields = {f.name for f in dataclasses.fields(RunRequest)}
+    values = {k: v for k, v in saved.items() if k in fields}
+    for key in ("data", "out"):
+        if values.get(key) is not None:
+            values[key] = Path(values[key])
+    return RunRequest(**values), manifest, records
+
+
+def resume(run_dir: Path, progress: Any = None) -> RunOutcome:
+    """Run only the cells an interrupted run did not finish, appending to its records."""
+    request, manifest, records = _request_from_manifest(run_dir)
+    if manifest.get("status") == "complete":
+        raise MlbenchError(f"{run_dir} is complete: nothing to resume")
+    return run(request, progress, resume_dir=run_dir, previous=(manifest, records))
+
+
+def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = None,
+        previous: tuple[dict[str, Any], list[dict[str, Any]]] | None = None) -> RunOutcome:
     """Run a scenario: resolve it, build the shared designs, store every record, return them."""
     from mlbench import environment, registry, results, scenario
     from mlbench.adapter import SessionOptions
@@ -165,10 +189,15 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
 
     with tempfile.TemporaryDirectory() as staging:  # bad input fails here, before a run directory exists
         units = _plan_units(request, spec, step_specs, seed, Path(staging))
-        run_id = results.new_run_id(spec.name)
-        store = results.RunStore(request.out / run_id)
+        if resume_dir is None:
+            run_id = results.new_run_id(spec.name)
+            store = results.RunStore(request.out / run_id)
+        else:
+            run_id = resume_dir.name
+            _check_same_data(units, previous[0] if previous else {})
+            store = results.RunStore(resume_dir, resume=True)
         data_dir = store.run_dir / "data"
-        shutil.copytree(staging, data_dir)
+        shutil.copytree(staging, data_dir, dirs_exist_ok=True)
     for unit in units:
         unit.source = _relocate(unit.source, Path(staging), data_dir)
         if unit.test_x_path is not None:
@@ -181,6 +210,7 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
         "run_id": run_id,
         "status": "running",
         "started_utc": results.utc_now(),
+        "request": {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(request).items()},
         "scenario": spec.model_dump(),
         "steps": [s.model_dump() for s in step_specs],
         "adapters": adapters,
@@ -195,22 +225,26 @@ def run(request: RunRequest, progress: Any = None) -> RunOutcome:
         "datasets": [_describe_unit(u) for u in units],
         "environment": environment.collect(),
     }
+    if previous is not None:
+        manifest["started_utc"] = previous[0].get("started_utc", manifest["started_utc"])
+        manifest["resumed_utc"] = [*previous[0].get("resumed_utc", []), results.utc_now()]
     store.write_manifest(manifest)
     plan = RunPlan(
         scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
         seed=seed, tolerance=spec.tolerance, options=options, step_specs=step_specs,
         isolation=request.isolation, timeout=request.timeout, deploy_weights=request.weights or {},
     )
-    runner = Runner(plan, store, progress)
+    done = results.finished_cells(previous[1]) if previous else set()
+    runner = Runner(plan, store, progress, done=done)
     try:
         runner.run()
         manifest["status"] = "complete"
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
-        raise
+        raise RunInterrupted(store.run_dir) from None
     finally:
         manifest["finished_utc"] = results.utc_now()
-        manifest["counts"] = _counts(runner.records)
+        manifest["counts"] = _counts([*(previous[1] if previous else []), *(r.to_json() for r in runner.records)])
         manifest["reference"] = runner.reference_results()
         store.write_manifest(manifest)
         store.close()
@@ -234,11 +268,19 @@ def _describe_unit(unit: Any) -> dict[str, Any]:
     }
 
 
-def _counts(records: list[Any]) -> dict[str, int]:
+def _counts(records: list[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for record in records:
-        counts[record.status] = counts.get(record.status, 0) + 1
+        counts[record["status"]] = counts.get(record["status"], 0) + 1
     return counts
+
+
+def _check_same_data(units: list[Any], manifest: dict[str, Any]) -> None:
+    """A resumed run must read the very data the interrupted one did."""
+    before = [d.get("sha256") for d in manifest.get("datasets", [])]
+    now = [u.dataset.sha256 for u in units]
+    if before != now:
+        raise MlbenchError("the data changed since the interrupted run (sha256 differs): start a new run instead")
 
 
 def list_adapters() -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mlbench.errors import MlbenchError
+from mlbench.errors import MlbenchError, RunInterrupted
 
 app = typer.Typer(
     help="Measure which ML platform does the job: right answers, time, memory, deployability.",
@@ -34,6 +34,12 @@ class ReportFormat(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def _console(stderr: bool = False) -> Any:
@@ -78,7 +84,8 @@ def _weights(items: list[str] | None) -> dict[str, float] | None:
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario name (see `mlbench list scenarios`) or YAML path.")],
+    scenario: Annotated[str | None, typer.Argument(
+        help="Scenario name (see `mlbench list scenarios`) or YAML path.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Built-in dataset name, or synthetic-linear:n=..,p=..")] = None,
     data: Annotated[Path | None, typer.Option(help="Your own CSV or Parquet file (needs --target).")] = None,
     target: Annotated[str | None, typer.Option(help="Response column of --data.")] = None,
@@ -105,18 +112,28 @@ def run(
         help="Deployability weight override, name=value (repeatable), e.g. --weight latency=30.")] = None,
     out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the records as one JSON list on stdout.")] = False,
+    resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run: only its missing cells.")] = None,
 ) -> None:
     """Run a scenario on the chosen platforms; store every record under OUT/<run_id>/."""
     from mlbench import api
 
+    if (scenario is None) == (resume is None):
+        raise MlbenchError("give a SCENARIO to run, or --resume RUN_DIR (not both)")
+    err = _console(stderr=True)
+    report = lambda message: err.print(f"[dim]· {escape(message)}[/]", highlight=False)  # noqa: E731
+    if resume is not None:
+        _finish(api.resume(resume, progress=report), json_output, err)
     request = api.RunRequest(
-        scenario=scenario, dataset=dataset, data=data, target=target, adapters=_split(adapters),
+        scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, weights=_weights(weight),
     )
-    err = _console(stderr=True)
-    outcome = api.run(request, progress=lambda message: err.print(f"[dim]· {message}[/]", highlight=False))
+    _finish(api.run(request, progress=report), json_output, err)
+
+
+def _finish(outcome: Any, json_output: bool, err: Any) -> None:
+    """Print the run (JSON on stdout, or the tables), say where it is stored, exit with its code."""
     if json_output:
         import json
 
@@ -181,13 +198,23 @@ def serve(
     run_server(artifact, port, trust)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does: records kept, JVMs stopped
+
+
 def main() -> None:
     """Console-script entry point: MlbenchError -> one line on stderr, exit 2; never a traceback for input."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except MlbenchError as exc:
         typer.echo(f"mlbench: error: {exc}", err=True)
         sys.exit(2)
+    except RunInterrupted as exc:
+        typer.echo(f"mlbench: {exc}", err=True)
+        sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("mlbench: interrupted", err=True)
         sys.exit(130)

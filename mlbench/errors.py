@@ -15,3 +15,11 @@ class UnsupportedStep(Exception):
 
 class SkippedCell(Exception):
     """Raised when a cell is deliberately not run (e.g. an emulation over the fit budget); recorded `skipped`."""
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C or SIGTERM stopped a run; its records so far are valid and `--resume` finishes it."""
+
+    def __init__(self, run_dir: object) -> None:
+        super().__init__(f"interrupted; records so far are in {run_dir}; finish with: mlbench run --resume {run_dir}")
+        self.run_dir = run_dir

@@ -84,15 +84,17 @@ def new_run_id(scenario: str) -> str:
 class RunStore:
     """Writes one run directory. Append-only records; the manifest is rewritten as the run progresses."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, resume: bool = False) -> None:
         self.run_dir = run_dir
         try:
-            run_dir.mkdir(parents=True, exist_ok=False)
+            run_dir.mkdir(parents=True, exist_ok=resume)
         except FileExistsError:
             raise MlbenchError(f"run directory already exists: {run_dir}") from None
         except OSError as exc:
             raise MlbenchError(f"cannot create run directory {run_dir}: {exc.strerror or exc}") from None
         self.records_path = run_dir / "records.jsonl"
+        if resume:
+            _drop_torn_line(self.records_path)
         self._fh = self.records_path.open("a", encoding="utf-8")
 
     def append(self, record: ResultRecord) -> None:
@@ -106,6 +108,36 @@ class RunStore:
 
     def close(self) -> None:
         self._fh.close()
+
+
+def _drop_torn_line(path: Path) -> None:
+    """An interrupted write can leave a partial last line; cut it so appended records start on a new line."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
+CELL_END_PHASE = {"train": "predict", "deploy": "reload"}  # other steps end with their `fit` record
+
+
+def cell_key(record: dict[str, Any]) -> tuple[Any, ...]:
+    return (record["adapter"], record["dataset"], record["step"], record["variant"], record["repeat"])
+
+
+def finished_cells(records: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    """Cells that need no rerun on --resume: their last phase was recorded, or they ended in a failure."""
+    done = set()
+    for record in records:
+        if record["step"] is None:
+            continue
+        last_phase = CELL_END_PHASE.get(record["step"], "fit")
+        if record["phase"] == last_phase or record["status"] != "ok":
+            done.add(cell_key(record))
+        if record["status"] == "unsupported":  # recorded once for all repeats
+            done.add((*cell_key(record)[:4], "*"))
+    return done
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:

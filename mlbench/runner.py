@@ -89,8 +89,10 @@ def cell_label(spec: Any, variant: str | None) -> str:
 
 
 class Runner:
-    def __init__(self, plan: RunPlan, store: RunStore, progress: Progress | None = None) -> None:
+    def __init__(self, plan: RunPlan, store: RunStore, progress: Progress | None = None,
+                 done: set[tuple[Any, ...]] | None = None) -> None:
         self.plan, self.store = plan, store
+        self.done = done or set()  # cells finished by the interrupted run this one resumes
         self.progress = progress or (lambda _msg: None)
         self.records: list[ResultRecord] = []
         self._references: dict[tuple[str, int, str | None], dict[str, Any] | Exception] = {}
@@ -211,6 +213,9 @@ class Runner:
 
     def _run_adapter(self, cls: type[Adapter]) -> None:
         units = self.plan.units
+        if all(self._finished(cls, u, spec, v, r) for u in units for _, spec, v in u.cells
+               for r in range(self.plan.warmup + self.plan.repeats)):
+            return  # resumed run: nothing left for this adapter
         available = cls.availability()
         if not available.ok:
             self.progress(f"{cls.name}: unavailable: {available.reason}")
@@ -233,8 +238,15 @@ class Runner:
                         self._mark(cls, rest, "error", "load failed; see the load record")
                         break
                     self._run_cell(cls, life, unit, index, spec, variant)
+        except KeyboardInterrupt:
+            life.kill()  # Ctrl-C: stop the platform now, not after its current call
+            raise
         finally:
             life.close()
+
+    def _finished(self, cls: type[Adapter], unit: DataUnit, spec: Any, variant: str | None, repeat: int) -> bool:
+        key = (cls.name, unit.dataset.name, spec.step, variant)
+        return (*key, repeat) in self.done or (*key, "*") in self.done
 
     def _run_cell(self, cls: type[Adapter], life: _Lifecycle, unit: DataUnit, index: int, spec: Any,
                   variant: str | None) -> None:
@@ -247,6 +259,8 @@ class Runner:
             return
         total = self.plan.warmup + self.plan.repeats
         for repeat in range(total):
+            if self._finished(cls, unit, spec, variant, repeat):
+                continue
             is_warmup = repeat < self.plan.warmup
             label = f"{cls.name}: {cell_label(spec, variant)} on {unit.label} {repeat + 1}/{total}"
             self.progress(label + (" (warm-up)" if is_warmup else ""))
@@ -419,6 +433,11 @@ class _Lifecycle:
                 return False
             self.loaded = unit
         return True
+
+    def kill(self) -> None:
+        if self.adapter is not None and hasattr(self.adapter, "kill"):
+            self.adapter.kill()
+        self.close()
 
     def close(self) -> None:
         if self.adapter is not None:

@@ -20,6 +20,7 @@ ENV = ",".join([
     "crash=tests.fake_adapters:CrashingAdapter",
     "chatty=tests.fake_adapters:ChattyAdapter",
     "fakejvm=tests.fake_adapters:FakeJvmAdapter",
+    "slow=tests.fake_adapters:SlowAdapter",
 ])
 
 
@@ -74,3 +75,23 @@ class FakeJvmAdapter(_Base):
         if getattr(self, "child", None) is not None:
             self.child.kill()
             self.child.wait()
+
+
+class SlowAdapter(_Base):
+    """Sleeps $SLOW_OLS_S seconds in every OLS fit (to interrupt it mid-run), with a child "JVM" like fakejvm."""
+
+    name = "slow"
+
+    def start_session(self, options: SessionOptions) -> None:
+        super().start_session(options)
+        self.child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        if "FAKE_JVM_PID_FILE" in os.environ:
+            Path(os.environ["FAKE_JVM_PID_FILE"]).write_text(str(self.child.pid))
+
+    def ols(self, features: list[str]) -> OLSFit:
+        time.sleep(float(os.environ.get("SLOW_OLS_S", "0")))
+        return super().ols(features)
+
+    def close(self) -> None:
+        self.child.kill()
+        self.child.wait()
