@@ -19,8 +19,9 @@ def test_interrupt_then_resume(tmp_path):
     pid_file = tmp_path / "child.pid"
     env = {**os.environ, "MLBENCH_ADAPTERS": ENV, "SLOW_OLS_S": "600", "FAKE_JVM_PID_FILE": str(pid_file)}
     out = tmp_path / "runs"
-    proc = subprocess.Popen([sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters", "statsmodels,slow,sklearn",
-                             "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = [sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters", "statsmodels,slow,sklearn",
+           "--out", str(out)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     while not pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
