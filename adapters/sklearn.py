@@ -11,6 +11,7 @@ from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
 from mlbench.deploy.loaders import Artifact
 from mlbench.emulate import ols_inference, vif_from_r2
 from mlbench.errors import UnsupportedStep
+from mlbench.reference import kept_columns
 
 # SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
 # train and test rows are all rows, scored by negative MSE (i.e. RSS). Its default 5-fold CV picks other sets.
@@ -73,8 +74,15 @@ class SklearnAdapter(Adapter):
         return LinearRegression().fit(X, y), X, y
 
     def ols(self, features: list[str]) -> OLSFit:
-        model, X, y = self._fit(features, self.target)
-        return ols_inference(X, y, float(model.intercept_), model.coef_, features)
+        """LinearRegression returns a minimum-norm solution on a rank-deficient design; like R, fit only the
+        columns that are not combinations of earlier ones and report the rest as aliased."""
+        X_all = self.frame[features].to_numpy(dtype=float).reshape(len(self.frame), len(features))
+        keep = [j - 1 for j in kept_columns(np.column_stack([np.ones(len(X_all)), X_all])) if j > 0]
+        kept = [features[j] for j in keep]
+        model, X, y = self._fit(kept, self.target)
+        fit = ols_inference(X, y, float(model.intercept_), model.coef_, kept)
+        fit.aliased = [f for f in features if f not in kept]
+        return fit
 
     def rss(self, features: list[str]) -> float:
         model, X, y = self._fit(features, self.target)

@@ -7,6 +7,7 @@ from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
 from mlbench.deploy.loaders import Artifact
+from mlbench.reference import kept_columns
 
 
 class StatsmodelsAdapter(Adapter):
@@ -56,11 +57,17 @@ class StatsmodelsAdapter(Adapter):
         return sm.add_constant(self.frame[features].to_numpy(dtype=float), has_constant="add")
 
     def ols(self, features: list[str]) -> OLSFit:
+        """statsmodels answers a rank-deficient design with a pseudo-inverse solution; like R, mlbench fits the
+        non-aliased columns and reports the others as aliased (R's NA rows)."""
         import statsmodels.api as sm
 
-        res = sm.OLS(self.frame[self.target].to_numpy(dtype=float), self._exog(features)).fit()
+        exog = self._exog(features)
+        terms = ["Intercept", *features]
+        keep = kept_columns(exog)
+        res = sm.OLS(self.frame[self.target].to_numpy(dtype=float), exog[:, keep]).fit()
         return OLSFit(
-            terms=["Intercept", *features],
+            terms=[terms[j] for j in keep],
+            aliased=[t for j, t in enumerate(terms) if j not in keep],
             estimate=list(map(float, res.params)),
             std_error=list(map(float, res.bse)),
             t_value=list(map(float, res.tvalues)),

@@ -242,6 +242,9 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
         raise RunInterrupted(store.run_dir) from None
+    except BaseException:
+        manifest["status"] = "failed"
+        raise
     finally:
         manifest["finished_utc"] = results.utc_now()
         manifest["counts"] = _counts([*(previous[1] if previous else []), *(r.to_json() for r in runner.records)])
@@ -334,4 +337,22 @@ def report(run_dir: Path, fmt: str) -> tuple[dict[str, Any], list[dict[str, Any]
         return manifest, records, records_to_csv(records)
     if fmt == "table":
         return manifest, records, None
-    raise MlbenchError(f"unknown report format {fmt!r}; use table, csv or json")
+    if fmt == "wide-csv":
+        from mlbench.reports.wide import records_to_wide_csv
+
+        return manifest, records, records_to_wide_csv(records)
+    if fmt == "html":
+        from mlbench.reports.html import render_html
+
+        return manifest, records, render_html(manifest, records)
+    raise MlbenchError(f"unknown report format {fmt!r}; use table, csv, wide-csv, html or json")
+
+
+def compare(run_a: Path, run_b: Path, alpha: float = 0.05) -> dict[str, Any]:
+    """Run B against baseline run A: time ratios with significance, grade/status changes, environment diffs."""
+    from mlbench.reports.compare import compare_runs
+    from mlbench.results import load_run
+
+    manifest_a, records_a = load_run(run_a)
+    manifest_b, records_b = load_run(run_b)
+    return compare_runs(manifest_a, records_a, manifest_b, records_b, alpha=alpha)

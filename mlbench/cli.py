@@ -33,6 +33,8 @@ class ListWhat(str, Enum):
 class ReportFormat(str, Enum):
     table = "table"
     csv = "csv"
+    wide_csv = "wide-csv"
+    html = "html"
     json = "json"
 
 
@@ -186,6 +188,27 @@ def report(
 
 
 @app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Baseline run directory (A).")],
+    run_b: Annotated[Path, typer.Argument(help="Run directory compared with A (B).")],
+    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Mann-Whitney U significance level.")] = 0.05,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Compare two runs: median time ratios B/A with significance, grade changes, environment differences."""
+    from mlbench import api
+
+    comparison = api.compare(run_a, run_b, alpha=alpha)
+    if json_output:
+        import json
+
+        sys.stdout.write(json.dumps(comparison, indent=2) + "\n")
+        return
+    from mlbench.reports.compare import render_compare
+
+    render_compare(_console(), comparison)
+
+
+@app.command()
 def serve(
     artifact: Annotated[Path, typer.Argument(help="An exported model file (with its .meta.json beside it).")],
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8000,
@@ -194,7 +217,6 @@ def serve(
     """Serve an exported artifact: POST /predict, GET /health, on 127.0.0.1 only."""
     from mlbench.deploy.serve import serve as run_server
 
-    typer.echo(f"serving {artifact} on http://127.0.0.1:{port} (POST /predict, GET /health)", err=True)
     run_server(artifact, port, trust)
 
 

@@ -60,9 +60,23 @@ def _sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _csv_header_duplicates(path: Path) -> list[str]:
+    """pandas silently renames a repeated CSV header (`a`, `a.1`); a duplicated column is an input error."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+            header = next(csv.reader(fh), [])
+    except OSError:
+        return []
+    return sorted({name for name in header if header.count(name) > 1 and name})
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """CSV or Parquet; an unnamed first column (R's row names) becomes the index, as R's read.csv does."""
     suffixes = "".join(path.suffixes).lower()
+    if not suffixes.endswith((".parquet", ".pq")) and (duplicated := _csv_header_duplicates(path)):
+        raise MlbenchError(f"duplicate column names in the data: {', '.join(duplicated)}")
     try:
         if suffixes.endswith((".parquet", ".pq")):
             frame = pd.read_parquet(path)

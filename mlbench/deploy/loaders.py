@@ -162,8 +162,14 @@ def _load_spark(art: Artifact) -> PredictFn:
 
 
 def _load_mojo_pandas(art: Artifact) -> PredictFn:
+    import zipfile
+
     import h2o
     import pandas as pd
+
+    with zipfile.ZipFile(art.path) as mojo:  # this scorer reads the file only at the first call: check it now
+        if "model.ini" not in mojo.namelist() or mojo.testzip() is not None:
+            raise ValueError("not a valid MOJO (model.ini missing or a corrupt entry)")
 
     def predict(X: np.ndarray) -> np.ndarray:
         frame = pd.DataFrame(np.asarray(X, dtype=float), columns=art.features)

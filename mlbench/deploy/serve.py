@@ -62,6 +62,9 @@ def serve(artifact_path: Path, port: int, trusted: bool) -> None:
     if not port_free(port):
         raise MlbenchError(f"port {port} on {LOOPBACK} is in use; choose another with --port")
     app = create_app(artifact_path, trusted)
+    import sys
+
     import uvicorn
 
+    print(f"serving {artifact_path} on http://{LOOPBACK}:{port} (POST /predict, GET /health)", file=sys.stderr)
     uvicorn.run(app, host=LOOPBACK, port=port, log_level="warning")

@@ -760,12 +760,7 @@ def test_a_fresh_process_scores_the_long_lived_jvm_artifact(exported, classifica
     assert not _mojo_servers()  # the scorer's JVM went with the scorer process
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param("h2o-mojo-pandas", marks=pytest.mark.xfail(
-        strict=True, reason="mlbench.deploy.loaders._load_mojo_pandas does not open the MOJO at load: a corrupted "
-        "zip fails only at the first predict (CalledProcessError from PredictCsv)")),
-    "h2o-mojo-jvm",
-])
+@pytest.mark.parametrize("kind", ["h2o-mojo-pandas", "h2o-mojo-jvm"])
 def test_a_corrupted_mojo_is_a_clear_error_naming_the_artifact(exported, tmp_path, kind):
     from mlbench.deploy.loaders import Artifact, load
     from mlbench.errors import MlbenchError

@@ -1,0 +1,263 @@
+"""Compare two stored runs (A = baseline, B = candidate): did anything get slower or faster, did a grade change,
+and what differs in the environment that might explain it.
+
+Per cell (adapter, step, variant, dataset, phase): the ratio of median wall seconds B/A and a significance flag
+from the repeats: a two-sided Mann-Whitney U test (scipy.stats.mannwhitneyu) when both runs have at least
+MIN_REPEATS ok repeats of the cell, else "n/a". Per graded cell (adapter, step, variant, dataset): the grade
+(deviation.agrees and deviation.grade) of each run when they differ. Environment: python, java, CPU, cores,
+memory, OS, host, mlbench and every library version from run.json, plus each adapter's platform version.
+The result is a plain JSON-serialisable dict; render_compare prints it with rich.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+from mlbench.reports import summary
+
+MIN_REPEATS = 3
+ENV_KEYS = ("python", "python_implementation", "mlbench_version", "java", "cpu_model", "cores", "memory_gb", "os",
+            "host")
+SETTING_KEYS = ("repeats", "warmup", "seed", "tolerance", "isolation", "timeout_s")
+
+
+def _run_info(manifest: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    scenario = manifest.get("scenario") or {}
+    name = scenario.get("name") if isinstance(scenario, dict) else scenario
+    return {
+        "run_id": manifest.get("run_id") or (records[0].get("run_id") if records else None),
+        "scenario": name or (records[0].get("scenario") if records else None),
+        "started_utc": manifest.get("started_utc"),
+        "status": manifest.get("status"),
+        "records": len(records),
+    }
+
+
+def _significance(a: list[float], b: list[float], alpha: float) -> tuple[float | None, str, float | None]:
+    """(p-value, flag, smallest p the test can give with these sample sizes); flag: slower | faster | no | n/a."""
+    if len(a) < MIN_REPEATS or len(b) < MIN_REPEATS:
+        return None, "n/a", None
+    from scipy.stats import mannwhitneyu
+
+    min_p = 2.0 / math.comb(len(a) + len(b), len(a))  # exact two-sided test, complete separation
+    if len(set(a) | set(b)) == 1:  # every repeat took the same time: no evidence of a change
+        return 1.0, "no", min_p
+    try:
+        p = float(mannwhitneyu(b, a, alternative="two-sided").pvalue)
+    except ValueError:
+        return None, "n/a", min_p
+    if not math.isfinite(p):
+        return None, "n/a", min_p
+    if p >= alpha:
+        return p, "no", min_p
+    return p, "slower" if statistics.median(b) > statistics.median(a) else "faster", min_p
+
+
+def timing_cells(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]],
+                 alpha: float = 0.05) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(cells in both runs with ratio and significance, cells only in A, cells only in B)."""
+    samples_a, samples_b = summary.phase_samples(records_a), summary.phase_samples(records_b)
+    cells, only_a, only_b = [], [], []
+    names = ("adapter", "step", "variant", "dataset", "phase")
+    for key in dict.fromkeys([*samples_a, *samples_b]):
+        ident = dict(zip(names, key, strict=True))
+        if key not in samples_b:
+            only_a.append(ident)
+            continue
+        if key not in samples_a:
+            only_b.append(ident)
+            continue
+        a, b = samples_a[key], samples_b[key]
+        median_a = statistics.median(a) if a else None
+        median_b = statistics.median(b) if b else None
+        ratio = median_b / median_a if median_a and median_b is not None else None
+        p, flag, min_p = _significance(a, b, alpha)
+        cells.append({**ident, "n_a": len(a), "n_b": len(b), "median_a": median_a, "median_b": median_b,
+                      "ratio": ratio, "p_value": p, "significant": flag in ("slower", "faster") if p is not None
+                      else None, "flag": flag, "min_p": min_p})
+    return cells, only_a, only_b
+
+
+def _cell_verdicts(records: list[dict[str, Any]]) -> dict[tuple[str, str, str | None, str], dict[str, Any]]:
+    """(adapter, step, variant, dataset) -> grade, agrees and combined status of a step cell."""
+    out = {}
+    for (dataset, adapter, step, variant), rows in summary.group_cells(records).items():
+        if step in summary.ADAPTER_PHASES:
+            continue
+        graded = [r["deviation"] for r in rows if r.get("deviation")]
+        deviation = graded[-1] if graded else {}
+        out[(adapter, step, variant, dataset)] = {"grade": deviation.get("grade"), "agrees": deviation.get("agrees"),
+                                                  "status": summary.combined_status(rows)}
+    return out
+
+
+def verdict_changes(records_a: list[dict[str, Any]],
+                    records_b: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(grade changes, status changes) of the step cells present in both runs."""
+    verdicts_a, verdicts_b = _cell_verdicts(records_a), _cell_verdicts(records_b)
+    grades, statuses = [], []
+    for key, a in verdicts_a.items():
+        b = verdicts_b.get(key)
+        if b is None:
+            continue
+        ident = dict(zip(("adapter", "step", "variant", "dataset"), key, strict=True))
+        if (a["agrees"], a["grade"]) != (b["agrees"], b["grade"]):
+            grades.append({**ident, "grade_a": a["grade"], "grade_b": b["grade"], "agrees_a": a["agrees"],
+                           "agrees_b": b["agrees"]})
+        if a["status"] != b["status"]:
+            statuses.append({**ident, "status_a": a["status"], "status_b": b["status"]})
+    return grades, statuses
+
+
+def _flat_environment(manifest: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    env = manifest.get("environment") or {}
+    flat: dict[str, Any] = {key: env.get(key) for key in ENV_KEYS if key in env}
+    if not env and records:  # no manifest: what the records carry
+        flat.update(python=records[0].get("python"), java=records[0].get("java"), host=records[0].get("host"),
+                    mlbench_version=records[0].get("mlbench_version"))
+    for name, version in (env.get("libraries") or {}).items():
+        flat[f"libraries.{name}"] = version
+    for record in records:
+        adapter = record.get("adapter")
+        if record.get("platform_version") is not None:
+            flat[f"platform.{adapter}"] = record["platform_version"]
+        if record.get("adapter_version") is not None:
+            flat[f"adapter.{adapter}"] = record["adapter_version"]
+    return flat
+
+
+def environment_differences(manifest_a: dict[str, Any], records_a: list[dict[str, Any]],
+                            manifest_b: dict[str, Any], records_b: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    env_a, env_b = _flat_environment(manifest_a, records_a), _flat_environment(manifest_b, records_b)
+    return [{"key": key, "a": env_a.get(key), "b": env_b.get(key)} for key in dict.fromkeys([*env_a, *env_b])
+            if env_a.get(key) != env_b.get(key)]
+
+
+def _settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    scenario = manifest.get("scenario") or {}
+    out = {key: manifest.get(key) for key in SETTING_KEYS}
+    out["scenario"] = scenario.get("name") if isinstance(scenario, dict) else scenario
+    out["datasets"] = ", ".join(f"{d.get('name')} ({str(d.get('sha256') or '')[:12]})"
+                                for d in manifest.get("datasets") or [manifest.get("dataset") or {}] if d)
+    return out
+
+
+def compare_runs(manifest_a: dict[str, Any], records_a: list[dict[str, Any]], manifest_b: dict[str, Any],
+                 records_b: list[dict[str, Any]], alpha: float = 0.05) -> dict[str, Any]:
+    """Run B against baseline run A. Returns a JSON-serialisable dict:
+
+    a, b: run id, scenario, start, status, record count; alpha; min_repeats;
+    cells: [{adapter, step, variant, dataset, phase, n_a, n_b, median_a, median_b, ratio (B/A), p_value,
+             significant (None = n/a), flag: slower | faster | no | n/a, min_p}];
+    only_in_a, only_in_b: cells measured in one run only;
+    grade_changes: [{adapter, step, variant, dataset, grade_a, grade_b, agrees_a, agrees_b}];
+    status_changes: [{adapter, step, variant, dataset, status_a, status_b}];
+    environment: [{key, a, b}] differing keys (python, java, cpu_model, cores, ..., libraries.<dist>,
+                  platform.<adapter>); settings: [{key, a, b}] differing run settings (scenario, repeats, ...).
+    """
+    cells, only_a, only_b = timing_cells(records_a, records_b, alpha)
+    grades, statuses = verdict_changes(records_a, records_b)
+    settings_a, settings_b = _settings(manifest_a), _settings(manifest_b)
+    return {
+        "a": _run_info(manifest_a, records_a),
+        "b": _run_info(manifest_b, records_b),
+        "alpha": alpha,
+        "min_repeats": MIN_REPEATS,
+        "cells": cells,
+        "only_in_a": only_a,
+        "only_in_b": only_b,
+        "grade_changes": grades,
+        "status_changes": statuses,
+        "environment": environment_differences(manifest_a, records_a, manifest_b, records_b),
+        "settings": [{"key": k, "a": settings_a.get(k), "b": settings_b.get(k)} for k in settings_a
+                     if settings_a.get(k) != settings_b.get(k)],
+    }
+
+
+def _label(cell: dict[str, Any]) -> str:
+    """step/variant; empty for the per-adapter phases (session, load), whose phase column says it."""
+    return summary.step_label(cell["step"], cell.get("variant")) if cell.get("step") else ""
+
+
+def render_compare(console: Any, comparison: dict[str, Any]) -> None:
+    """Print a comparison (from compare_runs) with rich: environment, grades, then the timing ratios."""
+    from rich.table import Table
+    from rich.text import Text
+
+    a, b = comparison["a"], comparison["b"]
+    console.print(Text.assemble(
+        ("mlbench compare", "bold"), "  A ", (str(a.get("run_id")), "cyan"), f" ({a.get('scenario')}, "
+        f"{a.get('started_utc')})  →  B ", (str(b.get("run_id")), "cyan"),
+        f" ({b.get('scenario')}, {b.get('started_utc')})"))
+    if a.get("scenario") != b.get("scenario"):
+        console.print(Text("warning: the runs are of different scenarios; only cells present in both are compared",
+                           style="yellow"))
+
+    for title, key in (("Environment differences", "environment"), ("Setting differences", "settings")):
+        rows = comparison.get(key) or []
+        if not rows:
+            console.print(Text(f"{title}: none", style="dim"))
+            continue
+        table = Table(title=title, title_justify="left")
+        for column in ("", "A", "B"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(Text(str(row["key"])), Text(summary.fmt(row["a"])), Text(summary.fmt(row["b"]),
+                                                                                   style="bold"))
+        console.print(table)
+
+    grades = comparison.get("grade_changes") or []
+    if grades:
+        table = Table(title="Grade changes", title_justify="left")
+        for column in ("adapter", "step", "dataset", "A", "B"):
+            table.add_column(column, overflow="fold")
+        for row in grades:
+            table.add_row(Text(row["adapter"]), Text(_label(row)), Text(str(row["dataset"])),
+                          Text(str(row["grade_a"]), style="green" if row["agrees_a"] else "red"),
+                          Text(str(row["grade_b"]), style="green" if row["agrees_b"] else "red"))
+        console.print(table)
+    else:
+        console.print(Text("Grade changes: none", style="green"))
+    statuses = comparison.get("status_changes") or []
+    if statuses:
+        table = Table(title="Status changes", title_justify="left")
+        for column in ("adapter", "step", "dataset", "A", "B"):
+            table.add_column(column, overflow="fold")
+        for row in statuses:
+            table.add_row(Text(row["adapter"]), Text(_label(row)), Text(str(row["dataset"])), Text(row["status_a"]),
+                          Text(row["status_b"], style="red" if row["status_b"] in ("error", "timeout") else ""))
+        console.print(table)
+
+    cells = comparison.get("cells") or []
+    several = len({c["dataset"] for c in cells}) > 1
+    table = Table(title=f"Median wall seconds, B/A (Mann-Whitney U, two-sided, alpha {comparison['alpha']}, "
+                        f"needs >= {comparison['min_repeats']} repeats each)", title_justify="left")
+    columns = ["adapter", "step", *(["dataset"] if several else []), "phase", "A s (n)", "B s (n)", "B/A", "p",
+               "change"]
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("A s (n)", "B s (n)", "B/A", "p") else "left",
+                         overflow="fold")
+    style = {"slower": "bold red", "faster": "bold green", "no": "dim", "n/a": "dim"}
+    for cell in cells:
+        ratio = cell["ratio"]
+        row = [Text(cell["adapter"]), Text(_label(cell)), *([Text(str(cell["dataset"]))] if several else []),
+               Text(cell["phase"]), f"{summary.fmt(cell['median_a'], 3)} ({cell['n_a']})",
+               f"{summary.fmt(cell['median_b'], 3)} ({cell['n_b']})",
+               Text("—" if ratio is None else f"{ratio:.2f}×", style=style.get(cell["flag"], "")),
+               summary.fmt(cell["p_value"], 2), Text(cell["flag"], style=style.get(cell["flag"], ""))]
+        table.add_row(*row)
+    console.print(table)
+    min_ps = [c["min_p"] for c in cells if c.get("min_p") is not None]
+    if min_ps and max(min_ps) >= comparison["alpha"]:
+        console.print(Text(
+            f"note: with this few repeats the smallest p-value the test can reach is {max(min_ps):.2g} "
+            f"(>= alpha {comparison['alpha']}), so such cells cannot be flagged; run with --repeats 4 or more.",
+            style="yellow"))
+    for key, title in (("only_in_a", "only in A"), ("only_in_b", "only in B")):
+        only = comparison.get(key) or []
+        if only:
+            labels = sorted({" ".join(x for x in (c["adapter"], _label(c), c["phase"]) if x) for c in only})
+            console.print(Text(f"{len(only)} cell(s) {title}: " + "; ".join(labels[:12])
+                               + (" …" if len(labels) > 12 else ""), style="dim"))

@@ -1,0 +1,308 @@
+"""Plain-data pivots of stored records, shared by the wide CSV, the HTML report and run comparison.
+
+Records are dicts as in records.jsonl. Warm-up records never count. A *cell* is one
+(dataset, adapter, step, variant); the per-adapter phases `session` and `load` (step None) are cells of their
+own, labelled by the phase. Times are medians over the measured repeats of the cell's `fit` phase (or of the
+phase itself for session/load); the IQR uses the same inclusive quartiles as the console tables.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Any
+
+PHASES = ("session", "load", "fit", "predict", "export", "reload")
+ADAPTER_PHASES = ("session", "load")
+PRIMARY_PHASE = "fit"
+
+# The one number a reader looks at first, per step (train: per task).
+TASK_METRIC = {"classification": "auc", "regression": "rmse"}
+HIGHER_IS_BETTER = {"auc": True, "accuracy": True, "rmse": False, "logloss": False}
+
+CellKey = tuple[str, str, str, str | None]  # dataset, adapter, step (or session/load), variant
+
+
+def measured(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in records if not r.get("is_warmup")]
+
+
+def median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def iqr(values: list[float]) -> float | None:
+    if len(values) < 2:
+        return None
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[2] - q[0]
+
+
+def fmt(value: Any, digits: int = 6) -> str:
+    """Numbers as the console prints them; None as an em dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e7):
+            return f"{value:.{max(digits - 2, 1)}e}"
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def step_name(record: dict[str, Any]) -> str:
+    """The record's step, or its phase for the per-adapter phases (step None)."""
+    return record["step"] if record.get("step") else str(record.get("phase"))
+
+
+def step_label(step: str, variant: str | None) -> str:
+    return step + (f"/{variant}" if variant else "")
+
+
+def cell_key(record: dict[str, Any]) -> CellKey:
+    return (str(record.get("dataset")), str(record.get("adapter")), step_name(record), record.get("variant"))
+
+
+def group_cells(records: list[dict[str, Any]]) -> dict[CellKey, list[dict[str, Any]]]:
+    """Measured records per cell, cells in first-appearance order."""
+    cells: dict[CellKey, list[dict[str, Any]]] = {}
+    for record in measured(records):
+        cells.setdefault(cell_key(record), []).append(record)
+    return cells
+
+
+def ok_times(rows: list[dict[str, Any]], phase: str) -> list[float]:
+    return [r["wall_s"] for r in rows if r.get("phase") == phase and r.get("status") == "ok"
+            and r.get("wall_s") is not None]
+
+
+def combined_status(rows: list[dict[str, Any]]) -> str:
+    statuses = sorted({str(r.get("status")) for r in rows})
+    return statuses[0] if len(statuses) == 1 else "/".join(statuses)
+
+
+def _task(rows: list[dict[str, Any]]) -> str | None:
+    for r in rows:
+        task = (r.get("params") or {}).get("task") or (r.get("result") or {}).get("task")
+        if task:
+            return str(task)
+    return None
+
+
+def train_metric(rows: list[dict[str, Any]]) -> tuple[str | None, list[float]]:
+    """The headline metric of a train cell and its values over the ok predict repeats."""
+    name = TASK_METRIC.get(_task(rows) or "")
+    if name is None:
+        return None, []
+    values = [float(r["result"]["metrics"][name]) for r in rows
+              if r.get("phase") == "predict" and r.get("status") == "ok"
+              and isinstance(((r.get("result") or {}).get("metrics") or {}).get(name), int | float)]
+    return name, values
+
+
+def headline(step: str, rows: list[dict[str, Any]]) -> tuple[str | None, float | None]:
+    """(metric name, value) that sums the cell up; (None, None) where a step has none."""
+    ok = [r for r in rows if r.get("status") == "ok" and r.get("result")]
+    if step == "train":
+        name, values = train_metric(rows)
+        return name, median(list(values)) if values else None
+    if step == "deploy":
+        scores = [r["result"].get("score") for r in ok if r.get("phase") == "reload"]
+        return "score", median(scores)
+    if not ok:
+        return None, None
+    last = ok[-1]
+    result = last["result"]
+    if step == "pvalues":
+        return "adj_r_squared", result.get("adj_r_squared")
+    if step == "vif":
+        vifs = [v for v in (result.get("vif") or {}).values() if isinstance(v, int | float)]
+        return "max_vif", max(vifs) if vifs else None
+    if step == "subset":
+        deviation = last.get("deviation") or {}
+        total = deviation.get("sizes_total")
+        if total:
+            return "share_sizes_same_set", deviation.get("sizes_agree", 0) / total
+    return None, None
+
+
+def _grade(rows: list[dict[str, Any]]) -> tuple[str | None, bool | None]:
+    graded = [r for r in rows if r.get("deviation")]
+    if not graded:
+        return None, None
+    deviation = graded[-1]["deviation"]
+    return deviation.get("grade"), deviation.get("agrees")
+
+
+def _why(rows: list[dict[str, Any]]) -> str:
+    error = next((r["error"] for r in rows if r.get("error")), None)
+    if error:
+        return str(error)
+    return str(next(((r.get("params") or {}).get("how") for r in reversed(rows)
+                     if (r.get("params") or {}).get("how")), ""))
+
+
+def cell_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One summary dict per cell: support, status, grade, median time and IQR, peak memory, headline metric.
+
+    Ordered by dataset, then adapter (in first-appearance order), session/load first, then steps as run.
+    """
+    cells = group_cells(records)
+    datasets = list(dict.fromkeys(k[0] for k in cells))
+    adapters = list(dict.fromkeys(k[1] for k in cells))
+    ordered = sorted(cells, key=lambda k: (datasets.index(k[0]), adapters.index(k[1]),
+                                           ADAPTER_PHASES.index(k[2]) if k[2] in ADAPTER_PHASES else 2))
+    out = []
+    for key in ordered:
+        dataset, adapter, step, variant = key
+        rows = cells[key]
+        primary = step if step in ADAPTER_PHASES else PRIMARY_PHASE
+        times = ok_times(rows, primary)
+        grade, agrees = _grade(rows)
+        metric, value = headline(step, rows)
+        graded = [r["deviation"] for r in rows if r.get("deviation")]
+        deviation: dict[str, Any] = graded[-1] if graded else {}
+        peaks = [r["peak_rss_mb"] for r in rows if r.get("peak_rss_mb") is not None]
+        out.append({
+            "dataset": dataset,
+            "n_rows": rows[-1].get("n_rows"),
+            "adapter": adapter,
+            "platform_version": rows[-1].get("platform_version"),
+            "step": step,
+            "variant": variant,
+            "phase": primary,
+            "support": rows[-1].get("support") if step not in ADAPTER_PHASES else None,
+            "status": combined_status(rows),
+            "grade": grade,
+            "agrees": agrees,
+            "repeats": len([r for r in rows if r.get("phase") == primary]),
+            "median_wall_s": median(list(times)),
+            "iqr_wall_s": iqr(times),
+            "predict_median_s": median(list(ok_times(rows, "predict"))),
+            "export_median_s": median(list(ok_times(rows, "export"))),
+            "reload_median_s": median(list(ok_times(rows, "reload"))),
+            "peak_rss_mb": max(peaks) if peaks else None,
+            "metric": metric if value is not None else None,
+            "metric_value": value,
+            "worst_rel_err": deviation.get("worst_rel_err"),
+            "how": _why(rows),
+        })
+    return out
+
+
+PhaseKey = tuple[str, str | None, str | None, str | None, str]  # adapter, step, variant, dataset, phase
+
+
+def phase_samples(records: list[dict[str, Any]]) -> dict[PhaseKey, list[float]]:
+    """(adapter, step, variant, dataset, phase) -> wall seconds of every measured ok repeat (step None for the
+    per-adapter phases). Every measured key is present, with an empty list when no repeat was ok."""
+    samples: dict[PhaseKey, list[float]] = {}
+    for record in measured(records):
+        key = (str(record.get("adapter")), record.get("step"), record.get("variant"), record.get("dataset"),
+               str(record.get("phase")))
+        bucket = samples.setdefault(key, [])
+        if record.get("status") == "ok" and record.get("wall_s") is not None:
+            bucket.append(float(record["wall_s"]))
+    return samples
+
+
+def phase_totals(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """adapter -> phase -> seconds: the sum over cells of each cell's median (one pass of the scenario)."""
+    totals: dict[str, dict[str, float]] = {}
+    for (adapter, _step, _variant, _dataset, phase), values in phase_samples(records).items():
+        if values:
+            per_adapter = totals.setdefault(adapter, {})
+            per_adapter[phase] = per_adapter.get(phase, 0.0) + statistics.median(values)
+    return totals
+
+
+def train_points(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Train cells: task, adapter, model, n_rows, status, fit seconds (median, IQR, all), peak MB, metric."""
+    cells: dict[tuple[str, str, str, int], list[dict[str, Any]]] = defaultdict(list)
+    for record in measured(records):
+        if record.get("step") == "train":
+            task = _task([record]) or "?"
+            cells[(task, str(record["adapter"]), str(record.get("variant")), int(record.get("n_rows") or 0))].append(
+                record)
+    points = []
+    for (task, adapter, model, n_rows), rows in cells.items():
+        fits = [r for r in rows if r.get("phase") == "fit"]
+        times = ok_times(rows, "fit")
+        metric, values = train_metric(rows)
+        peaks = [r["peak_rss_mb"] for r in rows if r.get("peak_rss_mb") is not None]
+        failed = bool(fits) and all(r.get("status") != "ok" for r in fits)
+        points.append({
+            "task": task, "adapter": adapter, "model": model, "n_rows": n_rows,
+            "dataset": rows[0].get("dataset"),
+            "status": fits[0].get("status") if failed else combined_status(rows),
+            "failed": failed,
+            "error": next((r["error"] for r in rows if r.get("error")), None),
+            "fit_s": median(list(times)), "fit_iqr_s": iqr(times), "fit_times": times,
+            "predict_s": median(list(ok_times(rows, "predict"))),
+            "peak_rss_mb": max(peaks) if peaks else None,
+            "metric": metric, "metric_value": median(list(values)) if values else None,
+            "metric_spread": (max(values) - min(values)) if len(values) > 1 else None,
+        })
+    return points
+
+
+def subset_agreement(records: list[dict[str, Any]],
+                     reference: dict[str, Any] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
+    """Sizes, and per (dataset, adapter, method) the last subset record's same-set-as-reference per size.
+
+    Each row: dataset, adapter, method, status, record, same: {size: True | False | None (missing)}.
+    """
+    last: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == "subset":
+            last[(str(record.get("dataset")), str(record["adapter"]), str(record.get("variant")))] = record
+    sizes: set[int] = set()
+    for record in last.values():
+        sizes |= {int(k) for k in ((record.get("result") or {}).get("by_size") or {})}
+        sizes |= {int(k) for k in ((record.get("deviation") or {}).get("same_set_by_size") or {})}
+    for key, value in (reference or {}).items():
+        if key.startswith("subset/") and isinstance(value, dict):
+            sizes |= {int(k) for k in (value.get("by_size") or {})}
+    ordered = sorted(sizes)
+    rows = []
+    for (dataset, adapter, method), record in last.items():
+        same_by_size = (record.get("deviation") or {}).get("same_set_by_size") or {}
+        same = {size: same_by_size.get(str(size)) for size in ordered}
+        rows.append({"dataset": dataset, "adapter": adapter, "method": method, "status": record.get("status"),
+                     "record": record, "same": same})
+    return ordered, rows
+
+
+def deploy_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deploy cells: per (dataset, adapter, model) the last reload result (score, sub-scores, formats) or why not."""
+    cells: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for record in measured(records):
+        if record.get("step") == "deploy":
+            cells.setdefault((str(record.get("dataset")), str(record["adapter"]), str(record.get("variant"))),
+                             []).append(record)
+    rows = []
+    for (dataset, adapter, model), group in cells.items():
+        reloads = [r for r in group if r.get("phase") == "reload" and r.get("result")]
+        result = (reloads[-1]["result"] if reloads else None) or {}
+        subscores = result.get("subscores")
+        rows.append({
+            "dataset": dataset, "adapter": adapter, "model": model, "support": group[-1].get("support"),
+            "status": combined_status(group), "score": result.get("score"),
+            "subscores": subscores if isinstance(subscores, dict) else None,
+            "best_format": result.get("best_format"), "floor": result.get("floor"),
+            "floor_subscore": result.get("floor_subscore"),
+            "formats": result.get("formats") if isinstance(result.get("formats"), dict) else {},
+            "error": next((r["error"] for r in group if r.get("error")), None),
+        })
+    return rows
+
+
+def latest_ok(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
+    """adapter -> result of its last measured ok record of `step` (as the console tables pick them)."""
+    found: dict[str, dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
+            found[str(record["adapter"])] = record["result"]
+    return found

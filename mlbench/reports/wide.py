@@ -1,0 +1,38 @@
+"""Wide CSV: one row per dataset x adapter x step/variant (plus each adapter's session and load), for a
+spreadsheet. The long format (mlbench.reports.csv) keeps every record; this one keeps the summary a reader
+compares: support, status, grade, median wall seconds and IQR of the fit phase, peak RSS, the headline metric.
+
+Cells go through the long CSV's formula neutraliser, so a dataset or error text starting with = + - @ cannot
+run as a spreadsheet formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from mlbench.reports.csv import _cell
+from mlbench.reports.summary import cell_rows
+
+WIDE_COLUMNS = [
+    "run_id", "dataset", "n_rows", "adapter", "platform_version", "step", "variant", "phase", "support", "status",
+    "grade", "agrees", "repeats", "median_wall_s", "iqr_wall_s", "predict_median_s", "export_median_s",
+    "reload_median_s", "peak_rss_mb", "metric", "metric_value", "worst_rel_err", "how",
+]
+
+
+def wide_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pivot as dicts (WIDE_COLUMNS keys), before CSV quoting."""
+    run_ids = list(dict.fromkeys(str(r.get("run_id", "")) for r in records))
+    run_id = run_ids[0] if len(run_ids) == 1 else "/".join(run_ids)
+    return [{"run_id": run_id, **row} for row in cell_rows(records)]
+
+
+def records_to_wide_csv(records: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=WIDE_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in wide_rows(records):
+        writer.writerow({k: _cell(row.get(k)) for k in WIDE_COLUMNS})
+    return out.getvalue()

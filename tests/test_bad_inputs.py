@@ -1,0 +1,152 @@
+"""Bad input, each case: one clear line on stderr and exit 2 (or, where one platform alone is affected, a
+per-cell error) - never a traceback. Collinear designs are answered like R: aliased terms, not a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def _write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rows(n: int, header: str = "a,b,y") -> str:
+    return header + "\n" + "\n".join(f"{i},{(i * 7) % 11},{3 * i + (i % 5)}" for i in range(n)) + "\n"
+
+
+def _expect_usage_error(proc, needle: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-500:], proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0], lines[0]
+
+
+CASES = {
+    "empty file": ("", "y", "empty"),
+    "header only": ("a,b,y\n", "y", "no rows"),
+    "missing target": (_rows(20), "price", "target column 'price' is not in the data"),
+    "non-numeric target": ("a,y\n1,x\n2,y\n3,z\n", "y", "not numeric"),
+    "all-NaN column": ("a,b,y\n1,,2\n2,,3\n3,,5\n4,,4\n", "y", "column 'b' has no values"),
+    "inf values": ("a,b,y\n1,inf,2\n2,1,3\n3,2,5\n4,3,4\n5,3,1\n", "y", "infinite values in column(s): b"),
+    "duplicate column names": ("a,a,y\n1,2,3\n2,3,4\n3,1,2\n", "y", "duplicate column names"),
+    "p >= n": ("a,b,c,y\n1,2,3,4\n2,3,1,5\n3,1,2,6\n", "y", "p >= n"),
+    "one row": ("a,y\n1,2\n", "y", "p >= n"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_data_is_a_one_line_usage_error(tmp_path, case):
+    text, target, needle = CASES[case]
+    path = _write(tmp_path, "data.csv", text)
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", target, "--adapters", "statsmodels",
+                   "--out", str(tmp_path / "runs"))
+    _expect_usage_error(proc, needle)
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    _expect_usage_error(run_cli("run", "pvalues", "--data", str(tmp_path / "nope.csv"), "--target", "y"),
+                        "data file not found")
+    _expect_usage_error(run_cli("run", "pvalues", "--data", str(tmp_path), "--target", "y"), "not a file")
+    binary = tmp_path / "garbage.parquet"
+    binary.write_bytes(os.urandom(200))
+    _expect_usage_error(run_cli("run", "pvalues", "--data", str(binary), "--target", "y"), "cannot read as a table")
+
+
+@pytest.mark.parametrize("extra", ["constant", "collinear"])
+def test_constant_and_collinear_columns_are_aliased_like_r(tmp_path, extra):
+    lines = ["a,b,c,y"]
+    for i in range(30):
+        a, b = i, (i * 7) % 11
+        c = 5 if extra == "constant" else a + 2 * b
+        lines.append(f"{a},{b},{c},{3 * a - b + (i % 4)}")
+    path = _write(tmp_path, "d.csv", "\n".join(lines) + "\n")
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels,sklearn",
+                   "--json", "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr
+    for record in (r for r in json.loads(proc.stdout) if r["phase"] == "fit"):
+        assert record["result"]["aliased"] == ["c"], record["adapter"]
+        assert "c" not in record["result"]["coefficients"]
+        assert record["deviation"]["agrees"], record["deviation"]
+
+
+def test_unicode_and_hostile_column_names(tmp_path):
+    header = 'Größe,"a b","=cmd()","<script>alert(1)</script>",y'
+    rows = [f"{i},{(i * 3) % 7},{(i * 5) % 9},{(i * 2) % 5},{2 * i + (i % 3)}" for i in range(40)]
+    path = _write(tmp_path, "hostile.csv", header + "\n" + "\n".join(rows) + "\n")
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels,sklearn",
+                   "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Größe" in proc.stdout and "<script>alert(1)</script>" in proc.stdout  # shown literally, not as markup
+
+
+def test_malformed_yaml_and_unknown_keys(tmp_path):
+    broken = _write(tmp_path, "broken.yaml", "name: x\nsteps: [\n")
+    _expect_usage_error(run_cli("run", str(broken)), "malformed YAML")
+    unknown = _write(tmp_path, "unknown.yaml", "name: x\nsteps: [{step: pvalues, alfa: 0.1}]\n")
+    _expect_usage_error(run_cli("run", str(unknown)), "unknown key 'alfa'")
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["run", "pvalues", "--adapters", "nosuch"], "unknown adapter 'nosuch'"),
+    (["run", "nosuchscenario"], "unknown scenario"),
+    (["run", "pvalues", "--dataset", "nosuchdata"], "unknown dataset"),
+    (["run", "pvalues", "--isolation", "thread"], "--isolation"),
+    (["run", "pvalues", "--weight", "speed"], "--weight takes name=number"),
+])
+def test_unknown_names(args, needle):
+    _expect_usage_error(run_cli(*args), needle)
+
+
+def test_java_missing_makes_jvm_platforms_unsupported(tmp_path):
+    java = shutil.which("java")
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                           if not java or not os.path.exists(os.path.join(p, "java")))
+    env = {"PATH": path, "JAVA_HOME": "/nonexistent"}
+    listing = run_cli("list", "adapters", env=env)
+    assert listing.returncode == 0 and "no working Java" in listing.stdout
+    proc = run_cli("run", "pvalues", "--adapters", "statsmodels,h2o,spark", "--json", "--out", str(tmp_path), env=env)
+    assert proc.returncode == 0, proc.stderr
+    fits = {r["adapter"]: r for r in json.loads(proc.stdout) if r["phase"] == "fit"}
+    assert fits["statsmodels"]["status"] == "ok"
+    for jvm in ("h2o", "spark"):
+        assert fits[jvm]["status"] == "unsupported" and "Java" in fits[jvm]["error"]
+
+
+def test_serve_port_in_use(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        meta = tmp_path / "m.onnx"
+        meta.write_bytes(b"x")
+        (tmp_path / "m.onnx.meta.json").write_text(json.dumps(
+            {"kind": "onnx", "path": str(meta), "task": "regression", "features": ["a"]}))
+        _expect_usage_error(run_cli("serve", str(meta), "--port", str(port)), f"port {port}")
+
+
+@pytest.mark.h2o
+def test_unreachable_h2o_url_fails_fast(tmp_path):
+    proc = run_cli("run", "pvalues", "--adapters", "h2o", "--h2o-url", "http://127.0.0.1:9", "--json",
+                   "--out", str(tmp_path), timeout=120)
+    assert proc.returncode == 1
+    session = next(r for r in json.loads(proc.stdout) if r["phase"] == "session")
+    assert session["status"] == "error" and session["wall_s"] < 60
+
+
+@pytest.mark.spark
+def test_unreachable_spark_master_fails_fast(tmp_path):
+    proc = run_cli("run", "pvalues", "--adapters", "spark", "--spark-master", "spark://127.0.0.1:9", "--json",
+                   "--out", str(tmp_path), timeout=180)
+    assert proc.returncode == 1
+    session = next(r for r in json.loads(proc.stdout) if r["phase"] == "session")
+    assert session["status"] == "error" and session["wall_s"] < 60

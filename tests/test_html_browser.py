@@ -1,0 +1,151 @@
+"""The HTML report in a real browser: Debian's chromium, headless, offline.
+
+One run with statsmodels, sklearn and xgboost covering feature selection (p-values, VIF, subsets) and a small
+training ladder (two sizes, both tasks) is rendered to a file; chromium dumps the DOM after the page's script
+ran, logs every console message to stderr, and takes a screenshot. Skips only where chromium is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mlbench.reports.html import render_html
+from mlbench.results import load_run
+from tests.conftest import run_cli
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install -y chromium); "
+                                                "the HTML report's browser test needs it"),
+    pytest.mark.slow,
+]
+
+SCENARIO = """\
+name: report-browser
+description: feature selection on advertising plus a small training ladder, for the HTML report's browser test
+dataset: advertising
+adapters: [statsmodels, sklearn, xgboost]
+sizes: ["1k", "3k"]
+test_rows: 2000
+steps:
+  - step: pvalues
+  - step: vif
+  - step: subset
+    methods: [best, forward]
+  - step: train
+    task: classification
+    models: [logistic, random_forest, gbm]
+    trees: 20
+    max_depth: 4
+    features: 5
+  - step: train
+    task: regression
+    models: [linear, gbm]
+    trees: 20
+    max_depth: 4
+    features: 5
+repeats: 2
+warmup: 0
+seed: 7
+"""
+
+# Sorts the "median s" column of the side-by-side table twice with real clicks and records the result in the DOM.
+SORT_PROBE = """
+<script>
+(function () {
+  var th = Array.prototype.filter.call(document.querySelectorAll("table.sortable thead th"),
+                                       function (h) { return h.textContent.indexOf("median s") === 0; })[0];
+  var table = th.closest("table"), index = th.cellIndex, seen = {};
+  function column() {
+    return Array.prototype.map.call(table.tBodies[0].rows, function (row) {
+      var v = row.cells[index].getAttribute("data-sort"); return v === null ? null : Number(v); });
+  }
+  th.click(); seen.ascending = column(); seen.first = th.getAttribute("aria-sort");
+  th.click(); seen.descending = column(); seen.second = th.getAttribute("aria-sort");
+  document.body.setAttribute("data-probe", JSON.stringify(seen));
+})();
+</script>
+"""
+
+
+def _chromium(*args: str, profile: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+         "--enable-logging=stderr", "--v=0", *args],
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def _console_lines(stderr: str, page: Path) -> list[str]:
+    """Console messages of our page (chromium logs them as `...:CONSOLE:N] "message", source: file://...`)."""
+    return [line for line in stderr.splitlines()
+            if ("CONSOLE" in line and page.name in line) or "Uncaught" in line or "ERROR:CONSOLE" in line]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("browser")
+    scenario = base / "report-browser.yaml"
+    scenario.write_text(SCENARIO)
+    proc = run_cli("run", str(scenario), "--cores", "1", "--out", str(base / "runs"), timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = (base / "runs").iterdir()
+    manifest, records = load_run(run_dir)
+    assert {r["adapter"] for r in records} == {"statsmodels", "sklearn", "xgboost"}
+    path = base / "report.html"
+    path.write_text(render_html(manifest, records), encoding="utf-8")
+    return path
+
+
+def test_report_renders_in_chromium_without_console_errors(report, tmp_path):
+    proc = _chromium("--dump-dom", report.as_uri(), profile=tmp_path / "profile")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert _console_lines(proc.stderr, report) == []  # no script error, no blocked resource or CSP violation
+    assert dom.count("<table") >= 10
+    assert len(re.findall(r"<svg\b", dom)) >= 6  # agreement, fit vs rows x2, Pareto x2, phases
+    for text in ("Platforms side by side", "OLS coefficients", "Variance inflation factors", "exact best subset",
+                 "Training (classification)", "Training (regression)", "Pareto front", "Fit time against training rows",
+                 "seconds per phase", "xgboost", "unsupported", "native", "emulated", "agrees"):
+        assert text in dom, text
+    # The sorter ran (it makes every header of a sortable table focusable) - so the page's script was allowed.
+    assert 'tabindex="0"' in dom
+
+
+def test_report_headers_sort_when_clicked(report, tmp_path):
+    page = report.read_text(encoding="utf-8")
+    probe = tmp_path / "probe.html"
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)  # admit the probe script
+    probe.write_text(page.replace("</body>", SORT_PROBE + "</body>"), encoding="utf-8")
+    proc = _chromium("--dump-dom", probe.as_uri(), profile=tmp_path / "profile")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _console_lines(proc.stderr, probe) == []
+    found = re.search(r'data-probe="([^"]*)"', proc.stdout)
+    assert found, "the probe did not run"
+    seen = json.loads(found.group(1).replace("&quot;", '"'))
+    ascending = [v for v in seen["ascending"] if v is not None]
+    descending = [v for v in seen["descending"] if v is not None]
+    assert len(ascending) >= 4 and ascending == sorted(ascending) and descending == sorted(descending, reverse=True)
+    assert (seen["first"], seen["second"]) == ("ascending", "descending")
+    # Cells without a value (unsupported cells) sort last both ways.
+    assert seen["ascending"][-1] is None and seen["descending"][-1] is None
+
+
+def test_report_screenshot(report, tmp_path):
+    shot = tmp_path / "report.png"
+    proc = _chromium(f"--screenshot={shot}", "--window-size=1400,3000", "--hide-scrollbars", report.as_uri(),
+                     profile=tmp_path / "profile")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _console_lines(proc.stderr, report) == []
+    assert shot.exists() and shot.stat().st_size > 50_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print(f"screenshot: {shot}")
