@@ -30,7 +30,15 @@ from typing import IO, Any, ClassVar
 
 import numpy as np
 
-from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
+from mlbench.adapter import (
+    Adapter,
+    Capability,
+    DataSource,
+    OLSFit,
+    SessionOptions,
+    TrainSpec,
+    require_reachable,
+)
 from mlbench.errors import UnsupportedStep
 
 JVM_STOP_TIMEOUT_S = 10.0  # after the REST shutdown, wait this long for the JVM to exit before killing it
@@ -144,6 +152,7 @@ class H2OAdapter(Adapter):
         try:
             with self._quiet():
                 if options.h2o_url:
+                    require_reachable(options.h2o_url, "H2O cluster")
                     # connect only: never h2o.init(url=...), which silently starts a local JVM on a version mismatch.
                     # strict_version_check=None: refuse a cluster whose version differs from the h2o package (the
                     # records would carry the wrong platform version) unless H2O_DISABLE_STRICT_VERSION_CHECK=true

@@ -136,6 +136,21 @@ class TrainSpec:
     cores: int = 2
 
 
+def require_reachable(url: str, what: str, timeout: float = 5.0) -> None:
+    """Fail within `timeout` seconds when nothing listens at the URL's host:port (clients retry for minutes)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.hostname is None or parts.port is None:
+        return  # no explicit port (e.g. a YARN or k8s master): leave it to the platform's client
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConnectionError(f"{what} at {url} is not reachable ({exc.strerror or exc})") from None
+
+
 class Adapter(ABC):
     """Base class of every platform adapter. Subclasses set the class attributes and override primitives."""
 
