@@ -187,6 +187,55 @@ def report(
         output.write_text(text, encoding="utf-8")
 
 
+adapters_app = typer.Typer(help="Adapters: list them, scaffold a new one, run the conformance kit.",
+                           no_args_is_help=True)
+app.add_typer(adapters_app, name="adapters")
+
+
+@adapters_app.command("list")
+def adapters_list() -> None:
+    """Name, platform version, availability (and why not), declared support per step."""
+    from mlbench import api
+    from mlbench.reports.console import render_listing
+
+    render_listing(_console(), "adapters", api.list_adapters())
+
+
+@adapters_app.command("new")
+def adapters_new(
+    name: Annotated[str, typer.Argument(help="Adapter name (a Python identifier, lower case).")],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to create mlbench-NAME/.")] = Path("."),
+) -> None:
+    """Write an installable adapter package: entry point, adapter class, conformance test."""
+    from mlbench.scaffold import new_adapter
+
+    root = new_adapter(name, directory)
+    typer.echo(f"created {root}: pip install -e {root} && mlbench adapters check {name}")
+
+
+@adapters_app.command("check")
+def adapters_check(name: Annotated[str, typer.Argument(help="A registered adapter name.")]) -> None:
+    """Run the conformance kit on an adapter: passed / failed / skipped, with reasons."""
+    from mlbench import registry
+    from mlbench.testing import check_adapter
+
+    run = check_adapter(registry.get(name))
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"conformance of {name}", title_justify="left")
+    for column in ("check", "status", "reason"):
+        table.add_column(column, overflow="fold")
+    styles = {"passed": "green", "failed": "bold red", "skipped": "yellow", "xfail": "yellow"}
+    for result in run.results:
+        table.add_row(Text(result.check), Text(result.status, style=styles[result.status]), Text(result.reason))
+    console = _console()
+    console.print(table)
+    counts = {s: sum(r.status == s for r in run.results) for s in ("passed", "failed", "skipped", "xfail")}
+    console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    raise typer.Exit(1 if run.failed else 0)
+
+
 @app.command()
 def compare(
     run_a: Annotated[Path, typer.Argument(help="Baseline run directory (A).")],

@@ -68,8 +68,9 @@ def get(name: str) -> type[Adapter]:
     module_name, _, class_name = table[name].partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        raise MlbenchError(f"adapter {name!r} cannot be loaded from {table[name]}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a broken third-party adapter is a one-line error, not a traceback
+        why = f"{type(exc).__name__}: {exc}"
+        raise MlbenchError(f"adapter {name!r} cannot be loaded from {table[name]}: {why}") from None
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
         raise MlbenchError(f"adapter {name!r} ({table[name]}) is not an mlbench.adapter.Adapter subclass")
     return cls

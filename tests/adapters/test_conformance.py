@@ -1,0 +1,27 @@
+"""Every built-in adapter passes the conformance kit (JVM adapters under their markers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.h2o import H2OAdapter
+from adapters.r import RAdapter
+from adapters.sklearn import SklearnAdapter
+from adapters.spark import SparkAdapter
+from adapters.statsmodels import StatsmodelsAdapter
+from adapters.xgboost import XGBoostAdapter
+from mlbench.testing import parametrize_with_adapter_checks, run_check
+
+KNOWN_FAILURES = {
+    # Spark's LinearRegression is unpenalised but its tree models draw bootstrap samples per partition: seeded,
+    # so no known failures are declared today. Add "adapter:check": "reason" here when a platform deviates.
+}
+
+
+@parametrize_with_adapter_checks(
+    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter],
+    known_failures=KNOWN_FAILURES,
+    marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark]},
+)
+def test_conformance(adapter_cls, check):
+    run_check(adapter_cls, check)
