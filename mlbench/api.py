@@ -191,11 +191,11 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         units = _plan_units(request, spec, step_specs, seed, Path(staging))
         if resume_dir is None:
             run_id = results.new_run_id(spec.name)
-            store = results.RunStore(request.out / run_id)
+            store = results.RunStore(request.out.resolve() / run_id)  # absolute: platforms may change directory
         else:
             run_id = resume_dir.name
             _check_same_data(units, previous[0] if previous else {})
-            store = results.RunStore(resume_dir, resume=True)
+            store = results.RunStore(resume_dir.resolve(), resume=True)
         data_dir = store.run_dir / "data"
         shutil.copytree(staging, data_dir, dirs_exist_ok=True)
     for unit in units:

@@ -40,8 +40,14 @@ def _median(values: list[float | None]) -> float | None:
 
 def summary_table(records: list[dict[str, Any]]) -> Table:
     """adapter x step: support, status, grade, median fit time, peak memory; plus session and load times."""
+    from mlbench.reports.summary import r_agreement
+
+    versus_r = {(k[1], k[2] + (f"/{k[3]}" if k[3] else "")): v for k, v in r_agreement(records).items()}
     table = Table(title="Platforms side by side", title_justify="left")
-    for column in ("adapter", "step", "support", "status", "grade", "median s", "peak MB", "how / why"):
+    columns = ["adapter", "step", "support", "status", "grade", "median s", "peak MB", "how / why"]
+    if versus_r:
+        columns.insert(5, "vs R")
+    for column in columns:
         table.add_column(column, overflow="fold")
     phase_time: dict[tuple[str, str], float | None] = {}
     cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -55,7 +61,8 @@ def summary_table(records: list[dict[str, Any]]) -> Table:
         for phase in ("session", "load"):
             if (adapter, phase) in phase_time:
                 seconds = _fmt(phase_time[(adapter, phase)], 3)
-                table.add_row(Text(adapter), Text(phase, style="dim"), "", "", "", seconds, "", "")
+                table.add_row(Text(adapter), Text(phase, style="dim"), "", "", "", *([""] if versus_r else []),
+                              seconds, "", "")
         for (cell_adapter, step), rows in cells.items():
             if cell_adapter != adapter:
                 continue
@@ -66,9 +73,11 @@ def summary_table(records: list[dict[str, Any]]) -> Table:
             grade = deviation.get("grade", "")
             grade_text = Text(grade, style="green" if deviation.get("agrees") else "red" if grade else "")
             why = last.get("error") or (last.get("params") or {}).get("how", "")
+            vs_r = versus_r.get((adapter, step))
+            r_text = [Text(vs_r["grade"], style="green" if vs_r["agrees"] else "red") if vs_r else Text("")]
             table.add_row(
                 Text(adapter), Text(step), Text(last["support"], style=SUPPORT_STYLE.get(last["support"], "")),
-                Text(status, style=STATUS_STYLE.get(status, "")), grade_text,
+                Text(status, style=STATUS_STYLE.get(status, "")), grade_text, *(r_text if versus_r else []),
                 _fmt(_median([r.get("wall_s") for r in rows]), 3),
                 _fmt(max((r.get("peak_rss_mb") or 0 for r in rows), default=None), 4), Text(why),
             )

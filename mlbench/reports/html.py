@@ -294,8 +294,11 @@ def side_by_side(records: list[dict[str, Any]]) -> str | None:
     if not rows_data:
         return None
     several = len({r["dataset"] for r in rows_data}) > 1
+    with_r = any(r.get("vs_r") for r in rows_data)
     head = ([th("dataset")] if several else []) + [
-        th("adapter"), th("step"), th("support"), th("status"), th("grade"), th("median s", "num"),
+        th("adapter"), th("step"), th("support"), th("status"), th("grade"),
+        *([th("vs R", "", "agreement with the live R adapter's answer in this run")] if with_r else []),
+        th("median s", "num"),
         th("runs", "num", "measured repeats"), th("peak MB", "num", "peak RSS of the process tree"),
         th("headline", "num"), th("how / why")]
     body = []
@@ -309,6 +312,8 @@ def side_by_side(records: list[dict[str, Any]]) -> str | None:
             txt(r["adapter"]), txt(summary.step_label(r["step"], r["variant"])),
             td(support_badge(r["support"])), td(status_badge(r["status"])),
             td(grade_badge(r["grade"], r["agrees"]), sort=r["grade"] or ""),
+            *([td(grade_badge((r.get("vs_r") or {}).get("grade"), (r.get("vs_r") or {}).get("agrees")),
+                  sort=(r.get("vs_r") or {}).get("grade") or "")] if with_r else []),
             time_cell(r["median_wall_s"], r["iqr_wall_s"]), num(r["repeats"]), num(r["peak_rss_mb"], 4),
             td(headline, "num", sort=r["metric_value"]),
             txt(r["how"], "wrap err" if r["status"] in ("error", "timeout") else "wrap"),

@@ -144,6 +144,31 @@ def _why(rows: list[dict[str, Any]]) -> str:
                      if (r.get("params") or {}).get("how")), ""))
 
 
+R_ADAPTER = "r"
+
+
+def r_agreement(records: list[dict[str, Any]], tolerance: float = 1e-6) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Each platform's statistics answers graded against R's own answers in the same run (live R adapter),
+    keyed like group_cells: {(dataset, adapter, step, variant): {"agrees", "grade"}}."""
+    from mlbench import grading
+
+    last: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") in grading.GRADERS and record.get("status") == "ok" and record.get("result"):
+            last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = record["result"]
+    out = {}
+    for (dataset, adapter, step, variant), result in last.items():
+        r_result = last.get((dataset, R_ADAPTER, step, variant))
+        if adapter == R_ADAPTER or r_result is None:
+            continue
+        try:
+            verdict = grading.grade(step, result, r_result, tolerance)
+        except (KeyError, TypeError, ValueError) as exc:
+            verdict = {"agrees": False, "grade": f"not comparable: {exc}"}
+        out[(dataset, adapter, step, variant)] = {"agrees": verdict["agrees"], "grade": verdict["grade"]}
+    return out
+
+
 def cell_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One summary dict per cell: support, status, grade, median time and IQR, peak memory, headline metric.
 
@@ -154,6 +179,7 @@ def cell_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     adapters = list(dict.fromkeys(k[1] for k in cells))
     ordered = sorted(cells, key=lambda k: (datasets.index(k[0]), adapters.index(k[1]),
                                            ADAPTER_PHASES.index(k[2]) if k[2] in ADAPTER_PHASES else 2))
+    versus_r = r_agreement(records)
     out = []
     for key in ordered:
         dataset, adapter, step, variant = key
@@ -187,6 +213,7 @@ def cell_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "metric": metric if value is not None else None,
             "metric_value": value,
             "worst_rel_err": deviation.get("worst_rel_err"),
+            "vs_r": versus_r.get(key),
             "how": _why(rows),
         })
     return out

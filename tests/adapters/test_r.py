@@ -297,3 +297,20 @@ def test_cli_feature_selection_on_hitters_with_statsmodels(tmp_path):
     statsmodels_best = next(r for r in records if r["adapter"] == "statsmodels" and r["phase"] == "fit"
                             and r["variant"] == "best")
     assert statsmodels_best["status"] == "skipped"  # 2^19 emulated fits: over the fit budget, as expected
+
+
+def test_tables_show_each_platform_against_live_r(tmp_path):
+    proc = run_cli("run", "feature-selection", "--dataset", "advertising", "--adapters", "r,statsmodels,sklearn",
+                   "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "vs R" in proc.stdout
+    (run_dir,) = tmp_path.iterdir()
+    from mlbench.reports.summary import r_agreement
+    from mlbench.results import load_run
+
+    _, records = load_run(run_dir)
+    versus = r_agreement(records)
+    assert {k[1] for k in versus} == {"statsmodels", "sklearn"}
+    assert all(v["agrees"] for v in versus.values()), versus
+    html = run_cli("report", str(run_dir), "--format", "html")
+    assert html.returncode == 0 and "vs R" in html.stdout
