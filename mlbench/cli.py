@@ -6,7 +6,9 @@ are imported inside the commands. Usage and input errors print one line on stder
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -122,16 +124,38 @@ def run(
     if (scenario is None) == (resume is None):
         raise MlbenchError("give a SCENARIO to run, or --resume RUN_DIR (not both)")
     err = _console(stderr=True)
-    report = lambda message: err.print(f"[dim]· {escape(message)}[/]", highlight=False)  # noqa: E731
     if resume is not None:
-        _finish(api.resume(resume, progress=report), json_output, err)
+        with _progress(err) as report:
+            outcome = api.resume(resume, progress=report)
+        _finish(outcome, json_output, err)
     request = api.RunRequest(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, weights=_weights(weight),
     )
-    _finish(api.run(request, progress=report), json_output, err)
+    with _progress(err) as report:
+        outcome = api.run(request, progress=report)
+    _finish(outcome, json_output, err)
+
+
+@contextlib.contextmanager
+def _progress(err: Any) -> Iterator[Any]:
+    """A live bar on a terminal (adapter, step, phase, cells done / total, elapsed); plain lines otherwise."""
+    if not err.is_terminal:
+        yield lambda message, done, total: err.print(f"[dim]· [{done}/{total}] {escape(message)}[/]",
+                                                     highlight=False)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(message: str, done: int, total: int) -> None:
+            bar.update(task, description=escape(message[:70]), completed=done, total=total or None)
+
+        yield update
 
 
 def _finish(outcome: Any, json_output: bool, err: Any) -> None:

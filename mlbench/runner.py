@@ -36,7 +36,7 @@ from mlbench.results import ResultRecord, RunStore
 from mlbench.scenario import Scenario
 from mlbench.worker import CellTimeout, RemoteError, WorkerAdapter, WorkerDied
 
-Progress = Callable[[str], None]
+Progress = Callable[[str, int, int], None]  # (message, cells done, cells total)
 Cell = tuple[int, Any, str | None]  # (step index in the scenario, step spec, variant)
 
 
@@ -93,11 +93,16 @@ class Runner:
                  done: set[tuple[Any, ...]] | None = None) -> None:
         self.plan, self.store = plan, store
         self.done = done or set()  # cells finished by the interrupted run this one resumes
-        self.progress = progress or (lambda _msg: None)
+        self._progress = progress or (lambda _msg, _done, _total: None)
+        self.cells_total = sum(len(u.cells) for u in plan.units) * len(plan.adapters) * (plan.warmup + plan.repeats)
+        self.cells_done = 0
         self.records: list[ResultRecord] = []
         self._references: dict[tuple[str, int, str | None], dict[str, Any] | Exception] = {}
         self._java = environment.java_version()
         self._conditions: dict[str, float | None] = {}
+
+    def progress(self, message: str) -> None:
+        self._progress(message, self.cells_done, self.cells_total)
 
     # ----- records ----------------------------------------------------------------------------------
 
@@ -175,6 +180,7 @@ class Runner:
 
     def _mark(self, cls: type[Adapter], units: list[DataUnit], status: str, reason: str) -> None:
         for unit in units:
+            self.cells_done += len(unit.cells) * (self.plan.warmup + self.plan.repeats)
             for _, spec, variant in unit.cells:
                 cap = cls.capability(spec.step, variant)
                 support = cap.support.value if status != "unsupported" else "unsupported"
@@ -215,6 +221,7 @@ class Runner:
         units = self.plan.units
         if all(self._finished(cls, u, spec, v, r) for u in units for _, spec, v in u.cells
                for r in range(self.plan.warmup + self.plan.repeats)):
+            self.cells_done += sum(len(u.cells) for u in units) * (self.plan.warmup + self.plan.repeats)
             return  # resumed run: nothing left for this adapter
         available = cls.availability()
         if not available.ok:
@@ -256,9 +263,11 @@ class Runner:
         if cap.support is Support.UNSUPPORTED:
             self._record(cls, unit, phase="fit", status="unsupported", support="unsupported", error=cap.reason,
                          **common)
+            self.cells_done += self.plan.warmup + self.plan.repeats
             return
         total = self.plan.warmup + self.plan.repeats
         for repeat in range(total):
+            self.cells_done += 1
             if self._finished(cls, unit, spec, variant, repeat):
                 continue
             is_warmup = repeat < self.plan.warmup

@@ -333,6 +333,45 @@ def deploy_tables(records: list[dict[str, Any]]) -> list[Table]:
     return [scores, raw]
 
 
+def best_table(records: list[dict[str, Any]]) -> Table | None:
+    """A short "best per metric" summary: who was fastest among correct answers, most accurate, leanest."""
+    from mlbench.reports.summary import cell_rows
+
+    rows = [r for r in cell_rows(records) if r["step"] not in ("session", "load")]
+    lines: list[tuple[str, str, str]] = []
+    for step in dict.fromkeys(r["step"] for r in rows):
+        cells = [r for r in rows if r["step"] == step and r["status"] == "ok"]
+        correct = [r for r in cells if r["agrees"] and r["median_wall_s"] is not None]
+        if step not in ("train", "deploy") and correct:
+            best = min(correct, key=lambda r: r["median_wall_s"])
+            label = step + (f"/{best['variant']}" if best["variant"] else "")
+            lines.append((f"fastest correct {step}", f"{best['adapter']} ({label})", f"{best['median_wall_s']:.3g} s"))
+        metric_cells = [r for r in cells if r["metric_value"] is not None and r["metric"] in ("auc", "rmse", "score")]
+        for metric in dict.fromkeys(r["metric"] for r in metric_cells):
+            candidates = [r for r in metric_cells if r["metric"] == metric]
+            pick = min if metric == "rmse" else max
+            best = pick(candidates, key=lambda r: r["metric_value"])
+            lines.append((f"best {metric} ({step})", f"{best['adapter']} {best['variant']} at {best['n_rows']:,} rows",
+                          f"{best['metric_value']:.4g}"))
+        timed = [r for r in cells if r["median_wall_s"] is not None and step == "train"]
+        if timed:
+            best = min(timed, key=lambda r: r["median_wall_s"])
+            lines.append(("fastest fit (train)", f"{best['adapter']} {best['variant']} at {best['n_rows']:,} rows",
+                          f"{best['median_wall_s']:.3g} s"))
+    peaks = [r for r in rows if r.get("peak_rss_mb") and r["status"] == "ok"]
+    if peaks:
+        best = min(peaks, key=lambda r: r["peak_rss_mb"])
+        lines.append(("least memory", f"{best['adapter']} ({best['step']})", f"{best['peak_rss_mb']:.0f} MB"))
+    if not lines:
+        return None
+    table = Table(title="Best per metric", title_justify="left")
+    for column in ("metric", "who", "value"):
+        table.add_column(column)
+    for metric, who, value in lines:
+        table.add_row(Text(metric), Text(who), Text(value))
+    return table
+
+
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
     dataset = manifest.get("dataset", {})
     scenario = manifest.get("scenario", {}).get("name", "?")
@@ -351,6 +390,7 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
         *train_tables([r for r in records if r["step"] == "train"]), *deploy_tables(records),
         summary_table([r for r in records if r["step"] != "train"]) if any(
             r["step"] not in (None, "train") for r in records) else None,
+        best_table(records),
     )
     for table in tables:
         if table is not None:
