@@ -383,6 +383,10 @@ class Runner:
             reproducibility = self._reproducibility(cls, unit, spec, variant, prediction) if spec.reproducibility \
                 else None
         summary = evaluate.summarize(formats, reproducibility, load_config(self.plan.deploy_weights))
+        if spec.http and summary.get("best_format"):
+            best = next(a for a in exported["artifacts"] if a.kind == summary["best_format"])
+            self.progress(f"{cls.name}: timing HTTP requests to mlbench serve ({best.kind})")
+            formats[best.kind].update(evaluate.http_latency(best, unit.test_x_path, spec.latency_calls, directory))
         failed = [k for k, v in formats.items() if not v.get("ok") and not v.get("unavailable")]
         self._record(cls, unit, phase="reload", status="ok" if "score" in summary else "error", m=m,
                      result={"model": variant, **summary}, support="native",

@@ -97,6 +97,7 @@ steps:
     max_depth: 4
     latency_calls: 100
     warmup_calls: 10
+    http: true
 """
 
 
@@ -116,6 +117,8 @@ def test_cli_deploy_table_with_weight_override(tmp_path):
         best = result["formats"][result["best_format"]]
         assert best["parity_max_abs"] <= 1e-5 and 0 <= result["score"] <= 100
     assert reloads[("sklearn", "logistic")]["result"]["best_format"] == "onnx"
+    http = reloads[("sklearn", "logistic")]["result"]["formats"]["onnx"]
+    assert http["http_calls"] == 100 and 0 < http["http_p50_ms"] <= http["http_p99_ms"]
     assert reloads[("statsmodels", "logistic")]["result"]["subscores"]["security"] == 0
 
 

@@ -100,3 +100,41 @@ def summarize(formats: dict[str, dict[str, Any]], reproducibility: dict[str, Any
         summary.update(best_format=best_kind, score=best["score"], subscores=best["subscores"], floor=best["floor"],
                        floor_subscore=best["floor_subscore"])
     return summary
+
+
+def http_latency(art: Artifact, test_x: Path, calls: int, work_dir: Path) -> dict[str, Any]:
+    """Serve the artifact with `mlbench serve` on a free loopback port and time single-row POST /predict."""
+    import socket
+    import urllib.request
+
+    X = np.load(test_x)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with open(work_dir / f"serve-{art.kind}.log", "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", art.path, "--port", str(port),
+                                   "--trust"], stdout=log, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    return {"http_error": "the server did not come up"}
+                time.sleep(0.2)
+        samples = []
+        for i in range(calls + 20):
+            body = json.dumps({"rows": X[i % len(X): i % len(X) + 1].tolist()}).encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body,
+                                             headers={"Content-Type": "application/json"})
+            t = time.perf_counter()
+            urllib.request.urlopen(request, timeout=30).read()
+            if i >= 20:  # the first 20 are the warm-up
+                samples.append(time.perf_counter() - t)
+        ms = np.asarray(samples) * 1e3
+        return {"http_p50_ms": float(np.percentile(ms, 50)), "http_p99_ms": float(np.percentile(ms, 99)),
+                "http_calls": len(samples)}
+    finally:
+        kill_tree(server.pid)
