@@ -74,3 +74,27 @@ def test_four_adapters_agree_on_advertising(tmp_path):
     sessions = [r for r in records if r["phase"] == "session"]
     assert len(sessions) == 4 and all(r["status"] == "ok" for r in sessions)
     _assert_no_jvm_left(mark)
+
+
+@pytest.mark.h2o
+def test_kill_minus_9_mid_run_leaves_no_h2o_jvm(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    mark = uuid.uuid4().hex
+    env = {**os.environ, "MLBENCH_TEST_MARK": mark}
+    runner = subprocess.Popen([sys.executable, "-m", "mlbench", "run", "feature-selection", "--dataset", "hitters",
+                               "--adapters", "h2o", "--out", str(tmp_path)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while not _jvms_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    jvms = _jvms_marked(mark)
+    assert jvms, "H2O's JVM never started"
+    time.sleep(5)  # mid-run
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    gone, alive = psutil.wait_procs(jvms, timeout=15)
+    assert not alive, f"JVMs alive 15 s after kill -9 of mlbench: {[p.pid for p in alive]}"

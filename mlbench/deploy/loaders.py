@@ -149,13 +149,15 @@ def _load_spark(art: Artifact) -> PredictFn:
              .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
     model = PipelineModel.load(art.path)
 
+    columns = art.extra or {}
+
     def predict(X: np.ndarray) -> np.ndarray:
         frame = spark.createDataFrame(pd.DataFrame(np.asarray(X, dtype=float), columns=art.features))
         out = model.transform(frame)
         if art.task == "classification":
-            out = out.select(vector_to_array(out["probability"])[1].alias("p"))
+            out = out.select(vector_to_array(out[columns.get("probability_col") or "probability"])[1].alias("p"))
         else:
-            out = out.select(out["prediction"].alias("p"))
+            out = out.select(out[columns.get("prediction_col") or "prediction"].alias("p"))
         return out.toPandas()["p"].to_numpy(dtype=float)
 
     return predict
