@@ -149,3 +149,44 @@ def test_report_screenshot(report, tmp_path):
     assert shot.exists() and shot.stat().st_size > 50_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print(f"screenshot: {shot}")
+
+
+FIVE_ADAPTERS = """\
+name: report-five
+description: every built-in platform on a user file with a hostile column name, for the browser test
+adapters: [statsmodels, sklearn, xgboost, h2o, spark]
+steps:
+  - step: pvalues
+  - step: train
+    task: regression
+    models: [linear, gbm]
+    trees: 10
+    max_depth: 3
+"""
+
+
+@pytest.mark.h2o
+@pytest.mark.spark
+def test_five_adapter_report_with_a_hostile_column_renders_escaped(tmp_path):
+    hostile = "<script>alert(1)</script>"
+    rows = [f"{i % 17},{(i * 7) % 11},{(i * 3) % 5},{2 * (i % 17) - (i * 7) % 11 + (i % 4) * 0.5}" for i in range(400)]
+    data = tmp_path / "hostile.csv"
+    data.write_text(f'"{hostile}",b,c,y\n' + "\n".join(rows) + "\n", encoding="utf-8")
+    scenario = tmp_path / "five.yaml"
+    scenario.write_text(FIVE_ADAPTERS)
+    proc = run_cli("run", str(scenario), "--data", str(data), "--target", "y", "--out", str(tmp_path / "runs"),
+                   timeout=1500)
+    assert proc.returncode in (0, 1), proc.stderr  # a platform may refuse the name: a per-cell error at most
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    manifest, records = load_run(run_dir)
+    assert {r["adapter"] for r in records} == {"statsmodels", "sklearn", "xgboost", "h2o", "spark"}
+    page = tmp_path / "five.html"
+    page.write_text(render_html(manifest, records), encoding="utf-8")
+    assert "<script>alert(1)" not in page.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.read_text(encoding="utf-8")
+    shown = _chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile")
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert _console_lines(shown.stderr, page) == []
+    assert "<script>alert(1)</script>" not in shown.stdout  # the DOM holds it as text, never as an element
+    for adapter in ("statsmodels", "sklearn", "xgboost", "h2o", "spark"):
+        assert adapter in shown.stdout
