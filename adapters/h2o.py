@@ -37,6 +37,7 @@ from mlbench.adapter import (
     OLSFit,
     SessionOptions,
     TrainSpec,
+    goodness_of_fit,
     require_reachable,
 )
 from mlbench.errors import UnsupportedStep
@@ -419,9 +420,7 @@ class H2OAdapter(Adapter):
         n = int(metrics["nobs"])
         df_resid = int(metrics["residual_degrees_of_freedom"])
         df_model = int(metrics["null_degrees_of_freedom"]) - df_resid
-        r2 = 1.0 - rss / tss if tss > 0 else math.nan
-        adj = 1.0 - (1.0 - r2) * (n - 1) / df_resid if tss > 0 and df_resid > 0 else math.nan
-        f = ((tss - rss) / df_model) / (rss / df_resid) if df_model > 0 and rss > 0 and df_resid > 0 else math.nan
+        r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
         return OLSFit(
             terms=terms,
             estimate=[rows[t][0] for t in terms],

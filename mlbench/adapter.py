@@ -91,6 +91,19 @@ class OLSFit:
         }
 
 
+def goodness_of_fit(rss: float, tss: float, n: int, df_model: int, df_resid: int) -> tuple[float, float, float]:
+    """R², adj. R² and the F statistic of an OLS fit with intercept, as R's summary.lm computes them (NaN where
+    undefined), from the residual and total sums of squares and the degrees of freedom."""
+    import math
+
+    if tss <= 0 or df_resid <= 0:
+        return math.nan, math.nan, math.nan
+    r2 = 1.0 - rss / tss
+    adj = 1.0 - (1.0 - r2) * (n - 1) / df_resid
+    f = ((tss - rss) / df_model) / (rss / df_resid) if df_model > 0 and rss > 0 else math.nan
+    return r2, adj, f
+
+
 @dataclass
 class SessionOptions:
     """What the runner tells an adapter about the run it is part of."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
-from mlbench.adapter import OLSFit
+from mlbench.adapter import OLSFit, goodness_of_fit
 from mlbench.reference import kept_columns
 
 
@@ -44,7 +44,7 @@ def ols_inference(
     p = 2.0 * stats.t.sf(np.abs(t), df_resid)
     tss = float(np.sum((y - y.mean()) ** 2))
     df_model = rank - 1
-    r2 = 1.0 - rss / tss
+    r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
     return OLSFit(
         terms=[terms[j] for j in keep],
         estimate=est.tolist(),
@@ -52,8 +52,8 @@ def ols_inference(
         t_value=t.tolist(),
         p_value=p.tolist(),
         r_squared=r2,
-        adj_r_squared=1.0 - (1.0 - r2) * (n - 1) / df_resid,
-        f_statistic=((tss - rss) / df_model) / sigma2 if df_model > 0 else math.nan,
+        adj_r_squared=adj,
+        f_statistic=f,
         df_model=df_model,
         df_resid=df_resid,
         rss=rss,

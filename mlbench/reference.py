@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
-from mlbench.adapter import OLSFit
+from mlbench.adapter import OLSFit, goodness_of_fit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,9 +71,7 @@ def ols(X: np.ndarray, y: np.ndarray, names: list[str]) -> OLSFit:
     p = 2.0 * stats.t.sf(np.abs(t), df_resid)
     tss = float(np.sum((y - y.mean()) ** 2))
     df_model = rank - 1
-    r2 = 1.0 - rss / tss if tss > 0 else math.nan
-    adj = 1.0 - (1.0 - r2) * (n - 1) / df_resid if tss > 0 else math.nan
-    f = ((tss - rss) / df_model) / sigma2 if df_model > 0 and sigma2 > 0 else math.nan
+    r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
     kept_terms = [terms[j] for j in keep]
     return OLSFit(
         terms=kept_terms,
