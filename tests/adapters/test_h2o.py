@@ -335,7 +335,7 @@ def standalone_cluster(tmp_path) -> Iterator[tuple[str, psutil.Process]]:
     with open(tmp_path / "jvm.out", "w") as out, open(tmp_path / "jvm.err", "w") as err:
         popen = subprocess.Popen(
             [java, "-Xmx1g", "-jar", str(jar), "-ip", "127.0.0.1", "-web_ip", "127.0.0.1", "-port", str(port),
-             "-name", "mlbench-test", "-ice_root", str(tmp_path / "ice"), "-log_dir", str(tmp_path / "logs")],
+             "-name", f"mlbench-test-{port}", "-ice_root", str(tmp_path / "ice"), "-log_dir", str(tmp_path / "logs")],
             stdout=out, stderr=err, start_new_session=True,
         )
     jvm = psutil.Process(popen.pid)
