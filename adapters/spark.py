@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
+from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec, require_reachable
 from mlbench.emulate import vif_from_r2
 
 _FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
@@ -133,6 +133,8 @@ class SparkAdapter(Adapter):
         log_path.parent.mkdir(parents=True, exist_ok=True)
 
         self._master = options.spark_master or f"local[{options.cores}]"
+        if self._master.startswith("spark://"):  # Spark's client retries an absent master for minutes
+            require_reachable(self._master, "Spark master")
         conf = (
             SparkConf()
             .setMaster(self._master)

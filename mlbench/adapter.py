@@ -155,10 +155,14 @@ def require_reachable(url: str, what: str, timeout: float = 5.0) -> None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url if "://" in url else f"http://{url}")
-    if parts.hostname is None or parts.port is None:
+    try:
+        port = parts.port
+    except ValueError:  # e.g. a multi-master list "spark://a:7077,b:7077": leave it to the platform's client
+        return
+    if parts.hostname is None or port is None:
         return  # no explicit port (e.g. a YARN or k8s master): leave it to the platform's client
     try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
             pass
     except OSError as exc:
         raise ConnectionError(f"{what} at {url} is not reachable ({exc.strerror or exc})") from None
