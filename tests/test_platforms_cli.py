@@ -96,5 +96,5 @@ def test_kill_minus_9_mid_run_leaves_no_h2o_jvm(tmp_path):
     time.sleep(5)  # mid-run
     runner.send_signal(signal.SIGKILL)
     runner.wait()
-    gone, alive = psutil.wait_procs(jvms, timeout=15)
+    _, alive = psutil.wait_procs(jvms, timeout=15)
     assert not alive, f"JVMs alive 15 s after kill -9 of mlbench: {[p.pid for p in alive]}"

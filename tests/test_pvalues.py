@@ -10,21 +10,15 @@ from adapters.sklearn import SklearnAdapter
 from adapters.statsmodels import StatsmodelsAdapter
 from mlbench import steps
 from mlbench.adapter import DataSource, SessionOptions
-from mlbench.datasets import load_builtin
-from mlbench.design import build_design
 from tests.conftest import assert_rel
+from tests.helpers import materialise
 
 FEATURES = ["TV", "Radio", "Newspaper"]
 
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory) -> DataSource:
-    design = build_design(load_builtin("advertising").frame, "Sales")
-    directory = tmp_path_factory.mktemp("advertising")
-    design.frame.to_parquet(directory / "design.parquet", index=False)
-    design.frame.to_csv(directory / "design.csv", index=False)
-    return DataSource("advertising", directory / "design.parquet", directory / "design.csv", "Sales",
-                      design.features, len(design.frame))
+    return materialise("advertising", tmp_path_factory.mktemp("advertising"))[1]
 
 
 @pytest.fixture(params=[StatsmodelsAdapter, SklearnAdapter], ids=["statsmodels", "sklearn"])

@@ -26,9 +26,8 @@ import pytest
 from adapters.spark import SparkAdapter
 from mlbench import metrics, steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
-from mlbench.datasets import load_builtin
-from mlbench.design import build_design
 from tests.conftest import run_cli
+from tests.helpers import materialise
 from tests.test_train import task_source
 
 FEATURES = ["TV", "Radio", "Newspaper"]
@@ -64,12 +63,7 @@ def _alive(pids: list[int]) -> list[int]:
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory) -> DataSource:
-    design = build_design(load_builtin("advertising").frame, "Sales")
-    directory = tmp_path_factory.mktemp("advertising")
-    design.frame.to_parquet(directory / "design.parquet", index=False)
-    design.frame.to_csv(directory / "design.csv", index=False)
-    return DataSource("advertising", directory / "design.parquet", directory / "design.csv", "Sales",
-                      design.features, len(design.frame))
+    return materialise("advertising", tmp_path_factory.mktemp("advertising"))[1]
 
 
 @pytest.fixture(scope="module")
