@@ -8,12 +8,15 @@ phase in `measure()`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
@@ -47,6 +50,24 @@ def tree_cpu_seconds(root: psutil.Process) -> float:
             continue
         total += times.user + times.system
     return total
+
+
+def wait_with_peak(proc: subprocess.Popen[Any], timeout: float | None = None,
+                   interval: float = SAMPLE_INTERVAL_S * 2) -> tuple[int, bool]:
+    """Wait for a child process while sampling its tree's RSS: (peak bytes, whether `timeout` ran out first).
+
+    For processes the runner launches itself (artifact scorers, benchmark commands), where the measured tree
+    is the child's rather than this process's."""
+    root = psutil.Process(proc.pid)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    peak = 0
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, tree_rss_bytes(root))
+        if deadline is not None and time.monotonic() > deadline:
+            return peak, True
+        time.sleep(interval)
+    return peak, False
 
 
 @dataclass

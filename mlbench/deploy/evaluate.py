@@ -7,7 +7,6 @@ session's (parity). `summarize` turns the raw figures into per-format sub-scores
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -18,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psutil
 
 from mlbench.deploy import score as scoring
 from mlbench.deploy.loaders import KINDS, Artifact
-from mlbench.measure import tree_rss_bytes
+from mlbench.measure import wait_with_peak
 from mlbench.worker import kill_tree
 
 JVM_PER_CALL_LATENCY_CALLS = 5  # mojo_predict_pandas starts a JVM per call: 1000 calls would take ~20 minutes
@@ -52,14 +50,9 @@ def score_artifact(art: Artifact, test_x: Path, reference: np.ndarray, task: str
     with open(str(stem) + ".log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "mlbench.deploy.scorer", str(request_path)],
                                 stdout=log, stderr=log, env=env, start_new_session=True)
-        root, peak, deadline = psutil.Process(proc.pid), 0, time.monotonic() + SCORER_TIMEOUT_S
-        while proc.poll() is None:
-            with contextlib.suppress(psutil.Error):
-                peak = max(peak, tree_rss_bytes(root))
-            if time.monotonic() > deadline:
-                kill_tree(proc.pid)
-                break
-            time.sleep(0.02)
+        peak, timed_out = wait_with_peak(proc, timeout=SCORER_TIMEOUT_S)
+        if timed_out:
+            kill_tree(proc.pid)
         proc.wait()
     facts: dict[str, Any] = {"needs_jvm": kind.needs_jvm, "needs_training_library": kind.needs_training_library,
              "runs_code_on_load": kind.runs_code_on_load, "scorer": kind.scorer,
