@@ -11,7 +11,6 @@ from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
 from mlbench.deploy.loaders import Artifact
 from mlbench.emulate import ols_inference, vif_from_r2
 from mlbench.errors import UnsupportedStep
-from mlbench.reference import kept_columns
 
 # SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
 # train and test rows are all rows, scored by negative MSE (i.e. RSS). Its default 5-fold CV picks other sets.
@@ -24,7 +23,8 @@ class SklearnAdapter(Adapter):
     modules = ("sklearn",)
     session_imports = ("sklearn.linear_model",)
     capabilities = {
-        "pvalues": Capability.emulated("LinearRegression fit; standard errors and p-values from its residuals"),
+        "pvalues": Capability.emulated("LinearRegression().fit(X, y) (scipy lstsq); SEs and p-values from its "
+                                        "residuals"),
         "vif": Capability.emulated("auxiliary LinearRegression fits (R² of each feature on the others)"),
         "subset:forward": Capability.native(SFS_HOW.format(direction="forward")),
         "subset:backward": Capability.native(SFS_HOW.format(direction="backward")),
@@ -74,15 +74,10 @@ class SklearnAdapter(Adapter):
         return LinearRegression().fit(X, y), X, y
 
     def ols(self, features: list[str]) -> OLSFit:
-        """LinearRegression returns a minimum-norm solution on a rank-deficient design; like R, fit only the
-        columns that are not combinations of earlier ones and report the rest as aliased."""
-        X_all = self.frame[features].to_numpy(dtype=float).reshape(len(self.frame), len(features))
-        keep = [j - 1 for j in kept_columns(np.column_stack([np.ones(len(X_all)), X_all])) if j > 0]
-        kept = [features[j] for j in keep]
-        model, X, y = self._fit(kept, self.target)
-        fit = ols_inference(X, y, float(model.intercept_), model.coef_, kept)
-        fit.aliased = [f for f in features if f not in kept]
-        return fit
+        """LinearRegression's own fit (scipy's lstsq: a minimum-norm solution on a rank-deficient design), with
+        standard errors and p-values emulated from its residuals."""
+        model, X, y = self._fit(features, self.target)
+        return ols_inference(X, y, float(model.intercept_), model.coef_, features)
 
     def rss(self, features: list[str]) -> float:
         model, X, y = self._fit(features, self.target)

@@ -7,7 +7,6 @@ from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
 from mlbench.deploy.loaders import Artifact
-from mlbench.reference import kept_columns
 
 
 class StatsmodelsAdapter(Adapter):
@@ -16,7 +15,7 @@ class StatsmodelsAdapter(Adapter):
     modules = ("statsmodels",)
     session_imports = ("statsmodels.api", "statsmodels.stats.outliers_influence")
     capabilities = {
-        "pvalues": Capability.native("statsmodels OLS summary (t-based p-values)"),
+        "pvalues": Capability.native("OLS(y, add_constant(X)).fit() (method='pinv'), t-based p-values"),
         "vif": Capability.native("variance_inflation_factor on a design with the constant"),
         # statsmodels has no stepwise or best-subset search: mlbench drives its OLS fits.
         "subset:best": Capability.emulated("exhaustive OLS fits within the fit budget"),
@@ -57,17 +56,14 @@ class StatsmodelsAdapter(Adapter):
         return sm.add_constant(self.frame[features].to_numpy(dtype=float), has_constant="add")
 
     def ols(self, features: list[str]) -> OLSFit:
-        """statsmodels answers a rank-deficient design with a pseudo-inverse solution; like R, mlbench fits the
-        non-aliased columns and reports the others as aliased (R's NA rows)."""
+        """statsmodels' defaults: `OLS(y, add_constant(X)).fit()` solves by pseudo-inverse (method="pinv"), so a
+        rank-deficient design gets its minimum-norm estimates for every term, reported as statsmodels gives them."""
         import statsmodels.api as sm
 
         exog = self._exog(features)
-        terms = ["Intercept", *features]
-        keep = kept_columns(exog)
-        res = sm.OLS(self.frame[self.target].to_numpy(dtype=float), exog[:, keep]).fit()
+        res = sm.OLS(self.frame[self.target].to_numpy(dtype=float), exog).fit()
         return OLSFit(
-            terms=[terms[j] for j in keep],
-            aliased=[t for j, t in enumerate(terms) if j not in keep],
+            terms=["Intercept", *features],
             estimate=list(map(float, res.params)),
             std_error=list(map(float, res.bse)),
             t_value=list(map(float, res.tvalues)),

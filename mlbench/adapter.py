@@ -81,6 +81,7 @@ class OLSFit:
     rss: float
     n_obs: int
     aliased: list[str] = field(default_factory=list)  # terms the platform dropped as collinear (R's NA rows)
+    not_estimable: list[str] = field(default_factory=list)  # the truth reference only: coefficients not identified
 
     def coefficients(self) -> dict[str, dict[str, float]]:
         return {

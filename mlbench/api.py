@@ -25,6 +25,7 @@ class RunRequest:
     warmup: int | None = None
     seed: int | None = None
     alpha: float | None = None
+    digits: float | None = None  # pass line of the truth grade (correct digits); the scenario's by default
     vif_threshold: float | None = None
     methods: list[str] | None = None
     max_fits: int | None = None
@@ -118,18 +119,29 @@ def _user_split(dataset: Any, seed: int) -> tuple[Any, Any, str]:
     return dataset, frame.iloc[cut:], task
 
 
+def _stats_datasets(request: RunRequest, spec: Any) -> tuple[list[str | None], list[dict[str, str]]]:
+    """The statistics steps' datasets: a user file, --dataset, the scenario's suite, or its one dataset; and the
+    suite members that cannot run, each with the reason."""
+    from mlbench import datasets
+
+    if request.data is not None:
+        return [None], []
+    if request.dataset:
+        return [request.dataset], []
+    if spec.datasets:
+        return datasets.expand_suite(spec.datasets)  # type: ignore[return-value]
+    return [spec.dataset], []
+
+
 def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int, data_dir: Path) -> list[Any]:
     from mlbench import datasets, steps
 
     cells = [(i, s, v) for i, s in enumerate(step_specs) for v in steps.variants(s)]
-    stats = [c for c in cells if c[1].step not in ("train", "deploy")]
-    train = [c for c in cells if c[1].step in ("train", "deploy")]
+    stats = [c for c in cells if steps.is_statistics(c[1].step)]
+    train = [c for c in cells if not steps.is_statistics(c[1].step)]
     units = []
-    if stats:
-        dataset = datasets.resolve(
-            None if request.data else (request.dataset or spec.dataset), request.data, request.target, seed
-        )
-        unit = _unit(dataset, stats, data_dir)
+    for name in _stats_datasets(request, spec)[0] if stats else []:
+        unit = _unit(datasets.resolve(name, request.data, request.target, seed), stats, data_dir)
         _check_shape(unit.design, stats)
         units.append(unit)
     if train and request.data is not None:
@@ -217,7 +229,8 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         "repeats": request.repeats or spec.repeats,
         "warmup": spec.warmup if request.warmup is None else request.warmup,
         "seed": seed,
-        "tolerance": spec.tolerance,
+        "digits": spec.digits if request.digits is None else request.digits,
+        "datasets_not_run": _stats_datasets(request, spec)[1],
         "isolation": request.isolation,
         "timeout_s": request.timeout,
         "deploy_weights_overridden": request.weights or {},
@@ -231,7 +244,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     store.write_manifest(manifest)
     plan = RunPlan(
         scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
-        seed=seed, tolerance=spec.tolerance, options=options, step_specs=step_specs,
+        seed=seed, digits=manifest["digits"], options=options, step_specs=step_specs,
         isolation=request.isolation, timeout=request.timeout, deploy_weights=request.weights or {},
     )
     done = results.finished_cells(previous[1]) if previous else set()
@@ -248,7 +261,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     finally:
         manifest["finished_utc"] = results.utc_now()
         manifest["counts"] = _counts([*(previous[1] if previous else []), *(r.to_json() for r in runner.records)])
-        manifest["reference"] = runner.reference_results()
+        manifest["truth"] = runner.truth()
         store.write_manifest(manifest)
         store.close()
     return RunOutcome(store.run_dir, manifest, [r.to_json() for r in runner.records])

@@ -90,7 +90,9 @@ def _weights(items: list[str] | None) -> dict[str, float] | None:
 def run(
     scenario: Annotated[str | None, typer.Argument(
         help="Scenario name (see `mlbench list scenarios`) or YAML path.")] = None,
-    dataset: Annotated[str | None, typer.Option(help="Built-in dataset name, or synthetic-linear:n=..,p=..")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="Built-in dataset (advertising, hitters, credit, nist-filip, ...: `mlbench list datasets`), or "
+             "synthetic-linear:n=..,p=..")] = None,
     data: Annotated[Path | None, typer.Option(help="Your own CSV or Parquet file (needs --target).")] = None,
     target: Annotated[str | None, typer.Option(help="Response column of --data.")] = None,
     adapters: Annotated[str | None, typer.Option(help="Comma-separated adapters (default: the scenario's).")] = None,
@@ -98,6 +100,9 @@ def run(
     warmup: Annotated[int | None, typer.Option(min=0, help="Unmeasured warm-up runs per cell.")] = None,
     alpha: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="p-value threshold for elimination.")] = None,
     vif_threshold: Annotated[float | None, typer.Option(help="Remove features while max VIF exceeds this.")] = None,
+    digits: Annotated[float | None, typer.Option(
+        min=0.0, max=15.0, help="Pass line of the truth grade: correct digits each quantity needs (default 6).")
+    ] = None,
     method: Annotated[str | None, typer.Option(help="Subset methods: best,forward,backward.")] = None,
     max_fits: Annotated[int | None, typer.Option(min=1, help="Fit budget of an emulated subset search.")] = None,
     sizes: Annotated[str | None, typer.Option(help="Train rows per size for training steps, e.g. 10k,100k,1m.")] = None,
@@ -130,7 +135,7 @@ def run(
         _finish(outcome, json_output, err)
     request = api.RunRequest(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
-        repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, methods=_split(method),
+        repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, digits=digits, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, weights=_weights(weight),
     )

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mlbench import nist
 from mlbench.errors import MlbenchError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -53,7 +55,8 @@ class Dataset:
     target: str
     sha256: str
     provenance: str
-    truth: dict[str, Any] = field(default_factory=dict)  # known coefficients / support for synthetic data
+    truth: dict[str, Any] = field(default_factory=dict)  # known coefficients / support, or certified values
+    exact: dict[str, list[Fraction]] | None = None  # exact values of the design columns, where the source has them
 
 
 def _sha256_file(path: Path) -> str:
@@ -212,6 +215,8 @@ def resolve(name: str | None, path: Path | None, target: str | None, seed: int) 
     base, _, param_text = name.partition(":")
     if base in BUILTINS and not param_text:
         dataset = load_builtin(base)
+    elif base.startswith(nist.PREFIX) and not param_text and nist.case(base) is not None:
+        dataset = load_nist(base)
     elif base == "synthetic-linear":
         params = {"seed": seed, **_parse_params(param_text)}
         try:
@@ -227,7 +232,7 @@ def resolve(name: str | None, path: Path | None, target: str | None, seed: int) 
     else:
         from mlbench.registry import suggest
 
-        known = [*BUILTINS, *SYNTHETIC]
+        known = [*BUILTINS, *SYNTHETIC, *(c.dataset_name for c in nist.suite())]
         raise MlbenchError(f"unknown dataset {name!r}{suggest(base, known)}; known: {', '.join(known)}")
     if target is not None:
         dataset.target = target
@@ -237,4 +242,35 @@ def resolve(name: str | None, path: Path | None, target: str | None, seed: int) 
 def list_datasets() -> list[dict[str, str]]:
     rows = [{"name": n, "target": d.target, "description": d.description} for n, d in BUILTINS.items()]
     rows += [{"name": n, "target": "y", "description": d} for n, d in SYNTHETIC.items()]
+    rows += [{"name": c.dataset_name, "target": "y", "description": c.description()
+              + (f" (not runnable: {c.unsupported})" if c.unsupported else "")} for c in nist.suite()]
     return rows
+
+
+def load_nist(name: str) -> Dataset:
+    """A NIST StRD case: the float64 design for the platforms, its exact values and certified answers."""
+    case = nist.case(name)
+    assert case is not None
+    if case.unsupported:
+        raise MlbenchError(f"{name} cannot run: {case.unsupported}")
+    truth = {"certified": case.certified, "nist": {"name": case.name, "difficulty": case.difficulty,
+                                                   "order": case.order, "model": case.model}}
+    provenance = f"NIST StRD {case.name} ({case.source}), public domain; mlbench/data/nist/{case.key}.json"
+    return Dataset(name, case.frame(), "y", case.sha256, provenance, truth, exact=dict(case.exact))
+
+
+def expand_suite(names: list[str]) -> tuple[list[str], list[dict[str, str]]]:
+    """A scenario's `datasets`, with `nist` standing for every NIST case in order; the cases mlbench cannot run
+    are returned apart, each with the reason."""
+    runnable: list[str] = []
+    not_run: list[dict[str, str]] = []
+    for name in names:
+        cases = nist.suite() if name == "nist" else []
+        if not cases:
+            runnable.append(name)
+        for c in cases:
+            if c.unsupported:
+                not_run.append({"name": c.dataset_name, "reason": c.unsupported})
+            else:
+                runnable.append(c.dataset_name)
+    return runnable, not_run

@@ -15,7 +15,6 @@ import numpy as np
 from scipy import stats
 
 from mlbench.adapter import OLSFit, goodness_of_fit
-from mlbench.reference import kept_columns
 
 
 def ols_inference(
@@ -23,31 +22,36 @@ def ols_inference(
 ) -> OLSFit:
     """Standard errors, t, p, R², adj. R² and F for a platform's OLS estimates on design X (no intercept column).
 
-    The covariance is sigma² (A'A)^-1 with A = [1, X], taken from a QR factor of A (not by inverting A'A).
-    Columns that are linear combinations of earlier ones are reported as aliased, as R reports NA.
+    The platform's coefficients are taken as they are, every term of them: on a rank-deficient design a
+    platform's minimum-norm solution is its answer, and it is graded as such (no mlbench pivoting first). The
+    covariance is sigma² (A'A)^-1 with A = [1, X], from a QR factor of A when A has full rank (numpy's rank
+    tolerance), else sigma² (A'A)^+ from an SVD, the covariance that belongs to a minimum-norm solution.
     """
     A = np.column_stack([np.ones(len(y)), X])
     beta = np.concatenate([[intercept], np.asarray(coef, dtype=float)])
-    terms = ["Intercept", *names]
-    keep = kept_columns(A)
     residuals = y - A @ beta
     rss = float(residuals @ residuals)
-    n, rank = len(y), len(keep)
+    n, rank = len(y), int(np.linalg.matrix_rank(A))
     df_resid = n - rank
     sigma2 = rss / df_resid if df_resid > 0 else math.nan
-    _, r = np.linalg.qr(A[:, keep])
-    r_inv = np.linalg.solve(r, np.eye(rank))
-    se = np.sqrt(sigma2 * np.sum(r_inv**2, axis=1))
-    est = beta[keep]
+    if rank == A.shape[1]:
+        _, r = np.linalg.qr(A)
+        r_inv = np.linalg.solve(r, np.eye(rank))
+        unscaled = np.sum(r_inv**2, axis=1)
+    else:
+        _, s, vt = np.linalg.svd(A, full_matrices=False)
+        inverse = np.where(np.arange(len(s)) < rank, 1.0 / np.where(s > 0, s, 1.0) ** 2, 0.0)
+        unscaled = np.sum(vt.T**2 * inverse, axis=1)
+    se = np.sqrt(sigma2 * unscaled)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = est / se
+        t = beta / se
     p = 2.0 * stats.t.sf(np.abs(t), df_resid)
     tss = float(np.sum((y - y.mean()) ** 2))
     df_model = rank - 1
     r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
     return OLSFit(
-        terms=[terms[j] for j in keep],
-        estimate=est.tolist(),
+        terms=["Intercept", *names],
+        estimate=beta.tolist(),
         std_error=se.tolist(),
         t_value=t.tolist(),
         p_value=p.tolist(),
@@ -58,7 +62,6 @@ def ols_inference(
         df_resid=df_resid,
         rss=rss,
         n_obs=n,
-        aliased=[t for j, t in enumerate(terms) if j not in keep],
     )
 
 

@@ -1,8 +1,21 @@
-"""Grade a platform's answer against the reference's answer to the same step on the same data.
+"""Grade a platform's answer in correct digits against the truth reference's answer to the same step.
 
-The deviation stored with each record says how far off the platform was (max relative error per quantity)
-and whether it agrees within the scenario's tolerance; a platform that picks a different model (drops another
-term, chooses another subset) disagrees whatever its numbers.
+The measure is McCullough's: the log relative error, LRE = -log10(|got - truth| / |truth|), the number of
+significant digits the platform got right, capped at 15 (a double holds about 15.9; the reference is exact to
+that) or at the reference's own expected digits when it had to fall back to float64. Every quantity a step
+reports is graded on its own natural scale, so exact fits, zero standard errors and underflowed p-values need
+no special tolerances:
+
+- estimate, std_error, R², adj. R², RSS, VIF, F, t: relative; where the truth is 0, absolute against a partner
+  scale (an estimate against its standard error, a standard error against its estimate, RSS against TSS);
+- t, F, VIF where the truth is infinite (exact fit, exact collinearity): their reciprocal, whose truth is 0
+  (1/t is SE/estimate; 1/VIF is 1 - R²_j);
+- p-value: absolute, a probability read against alpha (a reported 0 for a truth of 1e-81 is right to 15
+  digits; 0.8599 for 0.8601 is right to 3.7).
+
+A record's grade is the minimum over the quantities its step reports; it agrees when that minimum reaches the
+pass line (`--digits`, default 6) and the model is the same: the same aliased terms, the same terms dropped,
+the same subset per size. The record keeps the digits per quantity and which term was worst.
 """
 
 from __future__ import annotations
@@ -10,91 +23,150 @@ from __future__ import annotations
 import math
 from typing import Any
 
-UNDERFLOW_P = 1e-12  # a platform p-value of exactly 0 agrees with a reference below this (double underflow)
+CAP = 15.0
+DEFAULT_PASS_DIGITS = 6.0
 
 
-def rel_err(value: float | None, ref: float | None) -> float:
-    """|value - ref| / |ref| (absolute error when ref is 0); inf when one side is missing."""
-    if value is None or ref is None:
-        return math.inf
-    if math.isnan(value) and math.isnan(ref):
+def correct_digits(got: float | None, truth: float | None, *, absolute: bool = False, zero_scale: float = 1.0,
+                   cap: float = CAP) -> float:
+    """Correct significant digits of `got` against `truth`, in [0, cap]; see the module docstring for scales."""
+    if got is None or truth is None or math.isnan(truth):
+        undefined_too = got is None or math.isnan(got) if truth is None or math.isnan(truth) else False
+        return cap if undefined_too else 0.0
+    if math.isnan(got):
         return 0.0
-    if math.isinf(ref) or math.isinf(value):
-        return 0.0 if value == ref else math.inf
-    diff = abs(value - ref)
-    return diff / abs(ref) if ref != 0 else diff
-
-
-def _p_err(value: float | None, ref: float | None) -> float:
-    if value == 0.0 and ref is not None and ref < UNDERFLOW_P:
+    if math.isinf(truth):
+        if got == truth:
+            return cap
+        if got == 0.0 or math.copysign(1.0, got) != math.copysign(1.0, truth):
+            return 0.0
+        error = abs(1.0 / got)  # the reciprocal scale: truth 1/inf = 0
+    elif math.isinf(got):
         return 0.0
-    return rel_err(value, ref)
+    elif absolute:
+        error = abs(got - truth)
+    elif truth == 0.0:
+        error = abs(got) / (zero_scale if zero_scale > 0 and math.isfinite(zero_scale) else 1.0)
+    else:
+        error = abs(got - truth) / abs(truth)
+    if error == 0.0:
+        return cap
+    return max(0.0, min(cap, -math.log10(error)))
 
 
-def _coef_errors(got: dict[str, Any], ref: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
-    errors = {"estimate": 0.0, "std_error": 0.0, "t_value": 0.0, "p_value": 0.0}
-    mismatched = sorted(set(got) ^ set(ref))
-    for term in set(got) & set(ref):
-        for key in errors:
-            compare = _p_err if key == "p_value" else rel_err
-            errors[key] = max(errors[key], compare(got[term].get(key), ref[term].get(key)))
-    return errors, mismatched
+class _Tally:
+    """The minimum digits per quantity, and the single worst (quantity, term) over everything graded."""
+
+    def __init__(self, cap: float) -> None:
+        self.cap = cap
+        self.digits: dict[str, float] = {}
+        self.worst: dict[str, Any] | None = None
+
+    def add(self, quantity: str, digits: float, term: str | None = None) -> None:
+        self.digits[quantity] = min(self.digits.get(quantity, self.cap), digits)
+        if self.worst is None or digits < self.worst["digits"]:
+            self.worst = {"quantity": quantity, "term": term, "digits": round(digits, 2)}
+
+    def grade(self, got: Any, truth: Any, quantity: str, term: str | None = None, **scale: Any) -> None:
+        self.add(quantity, correct_digits(got, truth, cap=self.cap, **scale), term)
 
 
-def _fit_errors(got: dict[str, Any], ref: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
-    errors, mismatched = _coef_errors(got["coefficients"], ref["coefficients"])
-    for key in ("r_squared", "adj_r_squared", "f_statistic"):
-        errors[key] = rel_err(got.get(key), ref.get(key))
-    return errors, mismatched
+COEF_QUANTITIES = ("estimate", "std_error", "t_value", "p_value")
+FIT_QUANTITIES = ("r_squared", "adj_r_squared", "f_statistic", "rss")
 
 
-def _verdict(errors: dict[str, float], tolerance: float, problems: list[str]) -> dict[str, Any]:
-    worst_key = max(errors, key=lambda k: errors[k]) if errors else None
-    worst = errors[worst_key] if worst_key else 0.0
-    agrees = not problems and worst <= tolerance
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _grade_fit(tally: _Tally, got: dict[str, Any], ref: dict[str, Any], label: str = "") -> list[str]:
+    """Digits of one OLS fit's coefficient table and summary; returns the differences in the model itself."""
+    got_coefs, ref_coefs = got.get("coefficients") or {}, ref.get("coefficients") or {}
+    got_aliased, ref_aliased = set(got.get("aliased") or []), set(ref.get("aliased") or [])
+    problems = []
+    for term in sorted(ref_aliased - got_aliased):
+        problems.append(f"{label}{term} is exactly collinear (aliased) but was estimated" if term in got_coefs
+                        else f"{label}no answer for aliased {term}")
+    for term in sorted(got_aliased - ref_aliased):
+        problems.append(f"{label}{term} aliased, but it is not exactly collinear")
+    missing = [t for t in ref_coefs if t not in got_coefs and t not in got_aliased]
+    if missing:
+        problems.append(f"{label}no answer for {', '.join(missing)}")
+    extra = [t for t in got_coefs if t not in ref_coefs and t not in ref_aliased]
+    if extra:
+        problems.append(f"{label}{', '.join(extra)} not in the model")
+    # with other aliasing the parameterisation differs: only estimable coefficients are comparable
+    skip = set(ref.get("not_estimable") or []) if got_aliased != ref_aliased else set()
+    for term, truth in ref_coefs.items():
+        if term not in got_coefs or term in skip:
+            continue
+        mine = got_coefs[term]
+        est, se = _number(truth.get("estimate")), _number(truth.get("std_error"))
+        tally.grade(_number(mine.get("estimate")), est, "estimate", label + term, zero_scale=se or 1.0)
+        tally.grade(_number(mine.get("std_error")), se, "std_error", label + term, zero_scale=abs(est or 0.0) or 1.0)
+        tally.grade(_number(mine.get("t_value")), _number(truth.get("t_value")), "t_value", label + term)
+        tally.grade(_number(mine.get("p_value")), _number(truth.get("p_value")), "p_value", label + term,
+                    absolute=True)
+    tss = None
+    if _number(ref.get("rss")) is not None and _number(ref.get("r_squared")) not in (None, 1.0):
+        tss = ref["rss"] / (1.0 - ref["r_squared"])
+    for key in FIT_QUANTITIES:
+        if key in got and key in ref:
+            tally.grade(_number(got[key]), _number(ref[key]), key, label.rstrip(": ") or None,
+                        zero_scale=tss or 1.0)
+    return problems
+
+
+def _verdict(tally: _Tally, problems: list[str], pass_digits: float) -> dict[str, Any]:
+    minimum = min(tally.digits.values(), default=tally.cap)
+    agrees = not problems and minimum >= pass_digits
     if agrees:
         grade = "agrees"
     elif problems:
         grade = "differs: " + "; ".join(problems)
     else:
-        grade = f"differs: {worst_key} rel. err {worst:.1e}"
-    return {"agrees": agrees, "grade": grade, "max_rel_err": errors, "worst_rel_err": worst, "tolerance": tolerance}
+        worst = tally.worst or {}
+        where = f" of {worst['term']}" if worst.get("term") else ""
+        grade = f"differs: {minimum:.1f} digits ({worst.get('quantity')}{where})"
+    return {"agrees": agrees, "grade": grade, "min_digits": round(minimum, 2),
+            "digits": {k: round(v, 2) for k, v in tally.digits.items()}, "worst": tally.worst,
+            "pass_digits": pass_digits, "cap": tally.cap}
 
 
-def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], tolerance: float) -> dict[str, Any]:
-    full, full_terms = _fit_errors(got, ref)
-    refit, refit_terms = _fit_errors(got["refit"], ref["refit"])
+def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+    tally = _Tally(cap)
+    problems = _grade_fit(tally, got, ref)
+    if got.get("dropped") != ref.get("dropped"):
+        problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
+    elif got.get("refit") and ref.get("refit") and got.get("dropped") and not problems:
+        problems += _grade_fit(tally, got["refit"], ref["refit"], "refit: ")
+    return _verdict(tally, problems, pass_digits)
+
+
+def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+    tally = _Tally(cap)
+    for term, truth in (ref.get("vif") or {}).items():
+        tally.grade(_number((got.get("vif") or {}).get(term)), _number(truth), "vif", term)
     problems = []
-    if full_terms:
-        problems.append(f"terms differ: {', '.join(full_terms)}")
-    if got["dropped"] != ref["dropped"]:
-        problems.append(f"dropped {got['dropped']} but reference dropped {ref['dropped']}")
-    elif refit_terms:
-        problems.append(f"refit terms differ: {', '.join(refit_terms)}")
-    errors = {k: max(full[k], refit.get(k, 0.0)) for k in full}
-    return _verdict(errors, tolerance, problems)
+    if got.get("dropped") != ref.get("dropped"):
+        problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
+    return _verdict(tally, problems, pass_digits)
 
 
-def grade_vif(got: dict[str, Any], ref: dict[str, Any], tolerance: float) -> dict[str, Any]:
-    errors = {"vif": max((rel_err(got["vif"].get(k), v) for k, v in ref["vif"].items()), default=0.0)}
-    problems = []
-    if got["dropped"] != ref["dropped"]:
-        problems.append(f"dropped {got['dropped']} but reference dropped {ref['dropped']}")
-    return _verdict(errors, tolerance, problems)
+SUBSET_QUANTITIES = ("rss", "r_squared", "adj_r_squared")
 
 
-SUBSET_NUMBERS = ("rss", "r_squared", "adj_r_squared", "cp", "bic")
-
-
-def grade_subset(got: dict[str, Any], ref: dict[str, Any], tolerance: float) -> dict[str, Any]:
-    """Per size: the same set as the reference's search of the same method? Numbers compared where it is."""
+def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+    """Per size: the same set as the truth's search of the same method? Digits of RSS and R² where it is."""
     same = {k: set(v["features"]) == set(ref["by_size"][k]["features"])
             for k, v in got["by_size"].items() if k in ref["by_size"]}
-    errors = dict.fromkeys(SUBSET_NUMBERS, 0.0)
+    tally = _Tally(cap)
     for k, is_same in same.items():
         if is_same:
-            for key in SUBSET_NUMBERS:
-                errors[key] = max(errors[key], rel_err(got["by_size"][k][key], ref["by_size"][k][key]))
+            mine, truth = got["by_size"][k], ref["by_size"][k]
+            for key in SUBSET_QUANTITIES:
+                if key in mine and key in truth:
+                    tally.grade(_number(mine[key]), _number(truth[key]), key, f"size {k}")
     problems = []
     differing = [k for k, ok in same.items() if not ok]
     missing = sorted(set(ref["by_size"]) - set(got["by_size"]), key=int)
@@ -104,12 +176,32 @@ def grade_subset(got: dict[str, Any], ref: dict[str, Any], tolerance: float) -> 
         problems.append(f"no answer at size {', '.join(missing)}")
     if not differing and got["chosen"] != ref["chosen"]:
         problems.append(f"chosen sizes {got['chosen']} vs {ref['chosen']}")
-    verdict = _verdict(errors, tolerance, problems)
+    verdict = _verdict(tally, problems, pass_digits)
     verdict["same_set_by_size"] = same
     verdict["sizes_agree"] = sum(same.values())
     verdict["sizes_total"] = len(ref["by_size"])
     verdict["chosen_same"] = got["chosen"] == ref["chosen"]
     return verdict
+
+
+def grade_certified(got: dict[str, Any], certified: dict[str, Any], cap: float = CAP) -> dict[str, Any]:
+    """Digits of a full OLS fit against NIST's certified values (coefficients, their standard deviations,
+    residual standard deviation, R², F), as in McCullough's tables."""
+    tally = _Tally(cap)
+    coefs = got.get("coefficients") or {}
+    for term, truth in certified["coefficients"].items():
+        se = certified["std_errors"].get(term)
+        tally.grade(_number((coefs.get(term) or {}).get("estimate")), truth, "estimate", term, zero_scale=se or 1.0)
+        tally.grade(_number((coefs.get(term) or {}).get("std_error")), se, "std_error", term,
+                    zero_scale=abs(truth) or 1.0)
+    rss, df = _number(got.get("rss")), (got.get("f_df") or [None, None])[1]
+    residual_sd = math.sqrt(rss / df) if rss is not None and rss >= 0 and df else None
+    tally.grade(residual_sd, certified["residual_sd"], "residual_sd", zero_scale=1.0)
+    tally.grade(_number(got.get("r_squared")), certified["r_squared"], "r_squared")
+    tally.grade(_number(got.get("f_statistic")), certified["f_statistic"], "f_statistic")
+    minimum = min(tally.digits.values(), default=cap)
+    return {"min_digits": round(minimum, 2), "digits": {k: round(v, 2) for k, v in tally.digits.items()},
+            "worst": tally.worst}
 
 
 def selection_quality(got: dict[str, Any], support: list[str]) -> dict[str, Any]:
@@ -142,9 +234,11 @@ def grade_predictions(task: str, prediction: Any) -> dict[str, Any]:
 GRADERS = {"pvalues": grade_pvalues, "vif": grade_vif, "subset": grade_subset}
 
 
-def grade(step: str, got: dict[str, Any], ref: dict[str, Any], tolerance: float,
-          truth: dict[str, Any] | None = None) -> dict[str, Any]:
-    deviation = GRADERS[step](got, ref, tolerance)
+def grade(step: str, got: dict[str, Any], ref: dict[str, Any], pass_digits: float = DEFAULT_PASS_DIGITS,
+          truth: dict[str, Any] | None = None, cap: float = CAP) -> dict[str, Any]:
+    deviation = GRADERS[step](got, ref, pass_digits, cap)
     if step == "subset" and truth and truth.get("support"):
         deviation["truth"] = selection_quality(got, truth["support"])
+    if step == "pvalues" and truth and truth.get("certified"):
+        deviation["certified"] = grade_certified(got, truth["certified"], cap)
     return deviation

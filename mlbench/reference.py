@@ -1,33 +1,52 @@
-"""Exact reference computations that grade every platform's answer.
+"""The truth reference that grades every platform's answer: exact where the size allows, float64 refined beyond.
 
-OLS is solved by Householder QR of the design (LAPACK geqrf via numpy), never by normal equations or a
-pseudo-inverse: squaring the condition number is exactly how platforms go wrong on ill-conditioned data, and
-the reference must not go wrong with them. Collinear columns are detected the way R's `lm` does (a column
-whose residual norm against the earlier kept columns falls below 1e-7 of its own norm is aliased, R's NA row).
+The exact engine (mlbench.exact) solves every OLS, VIF and subset RSS in rational arithmetic on the very numbers
+the platforms read (or, for NIST's cases, on NIST's exact decimal data), so its answers are right to the last
+bit of a double and it aliases only exact linear dependence. Its cost grows as n·p²; above
+`exact.EXACT_BUDGET` (about 2 s of work) the reference falls back to float64: Householder QR with iterative
+refinement of the solution (residuals in extended precision). That fallback is not exact, so it states its own
+expected digits (from the design's condition number) and grading caps every record's digits there.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
 
+from mlbench import exact
 from mlbench.adapter import OLSFit, goodness_of_fit
+from mlbench.grading import CAP
 
 if TYPE_CHECKING:
     import pandas as pd
 
-ALIAS_TOLERANCE = 1e-7  # R's lm.fit default `tol`
+FALLBACK_ALIAS_TOLERANCE = 1e-12  # float64 fallback only: a pivot this small relative to its column is aliased
+ENGINE_EXACT = "exact rational arithmetic (python-flint)"
+ENGINE_FLOAT = "float64 Householder QR with iterative refinement"
 
 
 def _with_intercept(X: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(X.shape[0]), X])
 
 
-def kept_columns(A: np.ndarray, tol: float = ALIAS_TOLERANCE) -> list[int]:
-    """Indices of columns of A that are not (numerically) combinations of earlier columns, in order."""
+def condition_number(X: np.ndarray) -> float:
+    """2-norm condition number of the design with intercept, as reported next to every grade."""
+    return float(np.linalg.cond(_with_intercept(X)))
+
+
+def scaled_condition_number(X: np.ndarray) -> float:
+    """Condition number after scaling each column of [1, X] to unit norm: what limits a good solver's digits."""
+    A = _with_intercept(np.asarray(X, dtype=float))
+    norms = np.linalg.norm(A, axis=0)
+    return float(np.linalg.cond(A / np.where(norms > 0, norms, 1.0)))
+
+
+def kept_columns(A: np.ndarray, tol: float = FALLBACK_ALIAS_TOLERANCE) -> list[int]:
+    """Indices of columns of A that are not (numerically) combinations of earlier columns, in order (fallback)."""
     kept: list[int] = []
     for j in range(A.shape[1]):
         column = A[:, j]
@@ -43,106 +62,156 @@ def kept_columns(A: np.ndarray, tol: float = ALIAS_TOLERANCE) -> list[int]:
     return kept
 
 
-def condition_number(X: np.ndarray) -> float:
-    """2-norm condition number of the design with intercept, as reported next to every grade."""
-    return float(np.linalg.cond(_with_intercept(X)))
+def _refined_solve(A: np.ndarray, y: np.ndarray, rounds: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares by Householder QR of the column-scaled design, then corrected seminormal equations: each
+    round solves R'R d = A'r with the residual r and A'r computed in extended precision (x87 long double).
+    Returns (beta, R of the unscaled design)."""
+    norms = 2.0 ** np.round(np.log2(np.linalg.norm(A, axis=0)))  # powers of two: the scaling is exact
+    scaled = A / norms
+    q, r = np.linalg.qr(scaled)
+    beta = np.linalg.solve(r, q.T @ y)
+    wide_A, wide_y = scaled.astype(np.longdouble), y.astype(np.longdouble)
+    for _ in range(rounds):
+        gradient = np.asarray(wide_A.T @ (wide_y - wide_A @ beta.astype(np.longdouble)), dtype=float)
+        beta = beta + np.linalg.solve(r, np.linalg.solve(r.T, gradient))
+    return beta / norms, r * norms  # A = Q (R_s diag(norms)): the factor of the unscaled design
 
 
-def ols(X: np.ndarray, y: np.ndarray, names: list[str]) -> OLSFit:
-    """OLS with intercept: estimates, standard errors, t and p values, R², adj. R², F (R's summary.lm)."""
+def _float_ols(X: np.ndarray, y: np.ndarray, names: list[str]) -> OLSFit:
     A = _with_intercept(np.asarray(X, dtype=float))
-    y = np.asarray(y, dtype=float)
     terms = ["Intercept", *names]
     keep = kept_columns(A)
     n, rank = A.shape[0], len(keep)
     if n <= rank:
         raise ValueError(f"{n} rows for {rank} coefficients: no residual degrees of freedom")
-    q, r = np.linalg.qr(A[:, keep])
-    qty = q.T @ y
-    beta = np.linalg.solve(r, qty) if rank else np.zeros(0)
-    residuals = y - A[:, keep] @ beta
-    rss = float(residuals @ residuals)
+    beta, r = _refined_solve(A[:, keep], y)
+    residuals = y.astype(np.longdouble) - A[:, keep].astype(np.longdouble) @ beta.astype(np.longdouble)
+    rss = float(np.sum(residuals * residuals))
     df_resid = n - rank
-    sigma2 = rss / df_resid
     r_inv = np.linalg.solve(r, np.eye(rank))
-    se = np.sqrt(sigma2 * np.sum(r_inv**2, axis=1))
+    se = np.sqrt(rss / df_resid * np.sum(r_inv**2, axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = beta / se
     p = 2.0 * stats.t.sf(np.abs(t), df_resid)
-    tss = float(np.sum((y - y.mean()) ** 2))
-    df_model = rank - 1
-    r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
-    kept_terms = [terms[j] for j in keep]
-    return OLSFit(
-        terms=kept_terms,
-        estimate=beta.tolist(),
-        std_error=se.tolist(),
-        t_value=t.tolist(),
-        p_value=p.tolist(),
-        r_squared=r2,
-        adj_r_squared=adj,
-        f_statistic=f,
-        df_model=df_model,
-        df_resid=df_resid,
-        rss=rss,
-        n_obs=n,
-        aliased=[t for j, t in enumerate(terms) if j not in keep],
-    )
+    tss = float(np.sum((y.astype(np.longdouble) - y.mean()) ** 2))
+    r2, adj, f = goodness_of_fit(rss, tss, n, rank - 1, df_resid)
+    return OLSFit(terms=[terms[j] for j in keep], estimate=beta.tolist(), std_error=se.tolist(), t_value=t.tolist(),
+                  p_value=p.tolist(), r_squared=r2, adj_r_squared=adj, f_statistic=f, df_model=rank - 1,
+                  df_resid=df_resid, rss=rss, n_obs=n, aliased=[t for j, t in enumerate(terms) if j not in keep])
 
 
-def rss(X: np.ndarray, y: np.ndarray) -> float:
-    """RSS of the OLS fit with intercept, by QR."""
+def _float_rss(X: np.ndarray, y: np.ndarray) -> float:
     A = _with_intercept(np.asarray(X, dtype=float))
-    q, _ = np.linalg.qr(A[:, kept_columns(A)])
-    residual = y - q @ (q.T @ y)
-    return float(residual @ residual)
+    A = A[:, kept_columns(A)]
+    beta, _ = _refined_solve(A, y)
+    residual = y.astype(np.longdouble) - A.astype(np.longdouble) @ beta.astype(np.longdouble)
+    return float(np.sum(residual * residual))
 
 
-def vif(X: np.ndarray, names: list[str]) -> dict[str, float]:
-    """VIF_j = 1 / (1 - R²_j), R²_j from the auxiliary regression of x_j on the other features with intercept.
-
-    This is R's `car::vif` for numeric predictors. A feature fully explained by the others gets +inf.
-    """
-    X = np.asarray(X, dtype=float)
+def _float_vif(X: np.ndarray, names: list[str]) -> dict[str, float]:
     result: dict[str, float] = {}
     for j, name in enumerate(names):
         xj = X[:, j]
-        others = np.delete(X, j, axis=1)
         tss = float(np.sum((xj - xj.mean()) ** 2))
         if tss == 0.0:
-            result[name] = math.nan  # a constant column has no defined VIF
+            result[name] = math.nan
             continue
-        r2 = 1.0 - rss(others, xj) / tss
-        result[name] = math.inf if r2 >= 1.0 else 1.0 / (1.0 - r2)
+        rss = _float_rss(np.delete(X, j, axis=1), xj)
+        result[name] = math.inf if rss <= 0.0 else tss / rss
     return result
 
 
-class ReferenceFitter:
-    """The reference as a fitter, so mlbench.steps drives it exactly as it drives a platform."""
+def _expected_float_digits(X: np.ndarray, y: np.ndarray) -> float:
+    """Digits the float64 fallback can promise: the least-squares perturbation bound for a backward-stable
+    solver, eps·(κ + κ²·tanθ) (Golub & Van Loan 5.3.8; κ of the column-scaled design, θ the angle between y and
+    its fit), less one digit for the quantities derived from the solution (standard errors, t, p)."""
+    kappa = scaled_condition_number(X) if X.shape[1] else 1.0
+    A = _with_intercept(X)
+    A = A[:, kept_columns(A)]
+    beta, _ = _refined_solve(A, y)
+    residual = float(np.linalg.norm(y - A @ beta))
+    fitted = math.sqrt(max(float(y @ y) - residual**2, 0.0))
+    tan_theta = residual / fitted if fitted > 0 else math.inf
+    bound = math.log10(kappa + kappa**2 * tan_theta) if math.isfinite(tan_theta) else math.inf
+    return round(max(0.0, min(CAP, 15.6 - bound - 1.0)), 1)
 
-    def __init__(self, frame: pd.DataFrame, target: str) -> None:
+
+class ReferenceFitter:
+    """The truth as a fitter, so mlbench.steps drives it exactly as it drives a platform.
+
+    `exact_columns` (design column -> exact values, e.g. NIST's decimals) makes the truth the answer for those
+    exact numbers; otherwise it is the answer for the float64 design every platform reads.
+    """
+
+    def __init__(self, frame: pd.DataFrame, target: str,
+                 exact_columns: dict[str, list[Fraction]] | None = None) -> None:
         self.frame, self.target = frame, target
         self.y = frame[target].to_numpy(dtype=float)
+        n, p = len(frame), frame.shape[1]
+        self.data: exact.ExactData | None = None
+        self.meta: dict[str, Any]
+        if exact_columns is not None or n * p * p <= exact.EXACT_BUDGET:
+            columns = {c: exact_columns[c] for c in frame.columns} if exact_columns is not None else None
+            self.data = (exact.ExactData.from_rationals(columns) if columns is not None else
+                         exact.ExactData.from_floats({c: frame[c].to_numpy(dtype=float) for c in frame.columns}))
+            self.meta = {"engine": ENGINE_EXACT, "digits": CAP,
+                         "data": "exact values of the source" if columns is not None else "the float64 design"}
+        else:
+            features = [c for c in frame.columns if c != target]
+            expected = _expected_float_digits(self._x(features), self.y)
+            self.meta = {"engine": ENGINE_FLOAT, "digits": expected, "data": "the float64 design",
+                         "why": f"n·p² = {n * p * p:.2g} is above the exact engine's budget of "
+                                f"{exact.EXACT_BUDGET:.0g}"}
+
+    @property
+    def cap(self) -> float:
+        return float(self.meta["digits"])
 
     def _x(self, features: list[str]) -> np.ndarray:
         return self.frame[features].to_numpy(dtype=float).reshape(len(self.frame), len(features))
 
     def ols(self, features: list[str]) -> OLSFit:
-        return ols(self._x(features), self.y, features)
+        if self.data is None:
+            return _float_ols(self._x(features), self.y, features)
+        fit = exact.ols(self.data, self.target, features)
+        return OLSFit(terms=fit.terms, estimate=fit.estimate, std_error=fit.std_error, t_value=fit.t_value,
+                      p_value=fit.p_value, r_squared=fit.r_squared, adj_r_squared=fit.adj_r_squared,
+                      f_statistic=fit.f_statistic, df_model=fit.df_model, df_resid=fit.df_resid, rss=fit.rss,
+                      n_obs=fit.n_obs, aliased=fit.aliased, not_estimable=fit.not_estimable)
 
     def rss(self, features: list[str]) -> float:
-        return rss(self._x(features), self.y)
+        if self.data is None:
+            return _float_rss(self._x(features), self.y)
+        return exact.rss(self.data, self.target, features)
 
     def vif(self, features: list[str]) -> dict[str, float]:
-        return vif(self._x(features), features)
+        if self.data is None:
+            return _float_vif(self._x(features), features)
+        return exact.vif(self.data, features)
 
     def subset_path(self, method: str, features: list[str], max_size: int) -> dict[int, tuple[list[str], float]]:
-        """Exact paths: branch-and-bound best subsets, leaps-style forward and backward stepwise."""
+        """The sets: exact branch-and-bound best subsets, leaps-style forward and backward stepwise (searched in
+        float64); the RSS of every reported set: from the truth engine."""
         from mlbench import subsets
 
         X = self._x(features)
         if method == "best":
-            return subsets.best_subsets(X, self.y, features, max_size)
-        if method == "forward":
-            return subsets.forward_path(X, self.y, features, max_size)
-        return {k: v for k, v in subsets.backward_path(X, self.y, features).items() if k <= max_size}
+            path = subsets.best_subsets(X, self.y, features, max_size)
+        elif method == "forward":
+            path = subsets.forward_path(X, self.y, features, max_size)
+        else:
+            path = {k: v for k, v in subsets.backward_path(X, self.y, features).items() if k <= max_size}
+        return {k: (chosen, self.rss(chosen)) for k, (chosen, _) in path.items()}
+
+    def float64_input_digits(self) -> float | None:
+        """With exact source values: the digits of the exact answer on the float64 design (what platforms read)
+        against the exact answer on the source, i.e. how much the float64 rounding of the data alone costs."""
+        if self.data is None or self.meta["data"] != "exact values of the source":
+            return None
+        features = [c for c in self.frame.columns if c != self.target]
+        rounded = exact.ExactData.from_floats({c: self.frame[c].to_numpy(dtype=float) for c in self.frame.columns})
+        truth = exact.ols(self.data, self.target, features)
+        mine = exact.ols(rounded, self.target, features)
+        from mlbench.grading import correct_digits
+
+        return round(min(correct_digits(g, t) for g, t in zip(mine.estimate, truth.estimate, strict=True)), 2)

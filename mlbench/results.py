@@ -163,3 +163,13 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         except json.JSONDecodeError:
             continue  # the torn last line of an interrupted run
     return manifest, records
+
+
+def reference_answers(manifest: dict[str, Any], dataset: str | None = None) -> dict[str, Any]:
+    """The truth reference's answer per statistics cell ("pvalues", "subset/best") for one dataset of a stored
+    run (its first statistics dataset by default)."""
+    truth = manifest.get("truth") or {}
+    if truth:
+        entry = truth.get(dataset) if dataset else next(iter(truth.values()))
+        return (entry or {}).get("answers") or {}
+    return manifest.get("reference") or {}  # runs stored before the truth reference had one answer set

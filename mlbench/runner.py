@@ -64,7 +64,7 @@ class RunPlan:
     repeats: int
     warmup: int
     seed: int
-    tolerance: float
+    digits: float  # the pass line: an answer agrees with at least this many correct digits everywhere
     options: SessionOptions
     step_specs: list[Any] = field(default_factory=list)
     isolation: str = "process"  # "process": each adapter in a worker subprocess; "inline": in this process
@@ -98,6 +98,7 @@ class Runner:
         self.cells_done = 0
         self.records: list[ResultRecord] = []
         self._references: dict[tuple[str, int, str | None], dict[str, Any] | Exception] = {}
+        self._fitters: dict[str, ReferenceFitter | Exception] = {}
         self._java = environment.java_version()
         self._conditions: dict[str, float | None] = {}
 
@@ -130,11 +131,22 @@ class Runner:
         design = unit.design
         return steps.StepContext(features=design.features, X=design.X, y=design.y, support=support)
 
+    def _fitter(self, unit: DataUnit) -> ReferenceFitter | Exception:
+        """One truth reference per data unit (its exact Gram matrix is built once and serves every step)."""
+        if unit.label not in self._fitters:
+            try:
+                self._fitters[unit.label] = ReferenceFitter(unit.design.frame, unit.design.target, unit.dataset.exact)
+            except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
+                self._fitters[unit.label] = exc
+        return self._fitters[unit.label]
+
     def _reference(self, unit: DataUnit, index: int, spec: Any, variant: str | None) -> dict[str, Any] | Exception:
         key = (unit.label, index, variant)
         if key not in self._references:
-            fitter = ReferenceFitter(unit.design.frame, unit.design.target)
+            fitter = self._fitter(unit)
             try:
+                if isinstance(fitter, Exception):
+                    raise fitter
                 self._references[key] = steps.run(spec, variant, fitter, self._context(unit, "reference"))
             except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
                 self._references[key] = exc
@@ -145,26 +157,45 @@ class Runner:
         ref = self._reference(unit, index, spec, variant)
         if isinstance(ref, Exception):
             return {"agrees": None, "grade": f"no reference: {_one_line(ref)}"}
-        deviation = grading.grade(spec.step, result, ref, self.plan.tolerance, unit.dataset.truth)
+        fitter = self._fitter(unit)
+        assert not isinstance(fitter, Exception)
+        deviation = grading.grade(spec.step, result, ref, self.plan.digits, unit.dataset.truth, cap=fitter.cap)
         deviation["condition_number"] = self._conditions.get(unit.label)
+        deviation["reference"] = {k: fitter.meta[k] for k in ("engine", "digits")}
         return deviation
 
-    def reference_results(self) -> dict[str, Any]:
-        """The reference's answer per statistics cell ("pvalues", "subset/best"), stored in run.json."""
+    def truth(self) -> dict[str, Any]:
+        """Per dataset: how the truth was computed (engine, its digits, what data), how many digits the float64
+        rounding of exact source data leaves, the truth against certified values, and its answer per statistics
+        cell ("pvalues", "subset/best"). Stored in run.json."""
         out: dict[str, Any] = {}
-        for (_, index, variant), ref in self._references.items():
-            label = cell_label(self.plan.step_specs[index], variant)
-            out[label] = ref if not isinstance(ref, Exception) else {"error": _one_line(ref)}
+        for unit in self.plan.units:
+            fitter = self._fitters.get(unit.label)
+            if fitter is None:
+                continue
+            entry: dict[str, Any] = {"error": _one_line(fitter)} if isinstance(fitter, Exception) else dict(fitter.meta)
+            answers: dict[str, Any] = {}
+            for (label, index, variant), ref in self._references.items():
+                if label == unit.label:
+                    answers[cell_label(self.plan.step_specs[index], variant)] = (
+                        ref if not isinstance(ref, Exception) else {"error": _one_line(ref)})
+            if not isinstance(fitter, Exception) and unit.dataset.exact is not None:
+                entry["float64_input_digits"] = fitter.float64_input_digits()
+            certified = (unit.dataset.truth or {}).get("certified")
+            if certified and isinstance(answers.get("pvalues"), dict) and "coefficients" in answers["pvalues"]:
+                entry["vs_certified"] = grading.grade_certified(answers["pvalues"], certified)
+            entry["answers"] = answers
+            out[unit.label] = entry
         return out
 
     # ----- the plan -------------------------------------------------------------------------------------
 
     def run(self) -> list[ResultRecord]:
         for unit in self.plan.units:
-            stats_cells = [c for c in unit.cells if c[1].step != "train"]
+            stats_cells = [c for c in unit.cells if steps.is_statistics(c[1].step)]
             if stats_cells:
                 self._conditions[unit.label] = condition_number(unit.design.X) if unit.design.features else None
-                self.progress("computing the exact reference answers")
+                self.progress(f"computing the truth reference for {unit.label}")
             for index, spec, variant in stats_cells:  # every reference, so reports show it even if all skip
                 self._reference(unit, index, spec, variant)
         for name in self.plan.adapters:

@@ -25,7 +25,7 @@ class Fitter(Protocol):
 
 
 def _fit_summary(fit: OLSFit) -> dict[str, Any]:
-    return {
+    summary = {
         "coefficients": fit.coefficients(),
         "r_squared": fit.r_squared,
         "adj_r_squared": fit.adj_r_squared,
@@ -35,6 +35,9 @@ def _fit_summary(fit: OLSFit) -> dict[str, Any]:
         "n_obs": fit.n_obs,
         "aliased": list(fit.aliased),
     }
+    if fit.not_estimable:
+        summary["not_estimable"] = list(fit.not_estimable)
+    return summary
 
 
 def _worst_term(fit: OLSFit, alpha: float) -> str | None:
@@ -158,6 +161,14 @@ def subset(fitter: Any, ctx: StepContext, method: str, max_size: int | None, max
             by_size[str(k)]["cv_mse"] = cv_mse(ctx.X, ctx.y, columns, cv_folds)
     return {"method": method, "by_size": by_size, "chosen": subsets.chosen_sizes(crit), "fits": fits,
             "max_size": k_max}
+
+
+STATISTICS_STEPS = ("pvalues", "vif", "subset")
+
+
+def is_statistics(step: str) -> bool:
+    """Steps with an exact answer, computed by the truth reference and graded in correct digits."""
+    return step in STATISTICS_STEPS
 
 
 def run(spec: Any, variant: str | None, fitter: Any, ctx: StepContext) -> dict[str, Any]:

@@ -383,7 +383,9 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     ))
     for note in dataset.get("notes", []):
         console.print(Text(f"  note: {note}"))
-    reference = manifest.get("reference", {})
+    from mlbench.results import reference_answers
+
+    reference = reference_answers(manifest)
     tables = (
         coefficient_table(records, reference.get("pvalues")), elimination_table(records), vif_table(records),
         subset_table(records, reference), truth_table(records),

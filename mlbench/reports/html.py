@@ -26,6 +26,7 @@ from typing import Any
 from mlbench import __version__
 from mlbench.reports import summary, svg
 from mlbench.reports.summary import fmt
+from mlbench.results import reference_answers
 
 TEMPLATE = "report_template.html"
 SUPPORT_CLASS = {"native": "b-ok", "emulated": "b-warn", "unsupported": "b-dim"}
@@ -711,7 +712,7 @@ def _section(anchor: str, title: str, parts: Sequence[str | None], intro: str = 
 
 def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
     """The whole report as one HTML string (write it to a .html file; open it anywhere, offline)."""
-    reference = manifest.get("reference") or {}
+    reference = reference_answers(manifest)
     notes = [n for d in (manifest.get("datasets") or [manifest.get("dataset") or {}]) for n in (d or {}).get(
         "notes") or []]
     sections = [

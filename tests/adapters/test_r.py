@@ -185,7 +185,7 @@ def test_hitters_pvalues_equal_statsmodels(hitters, tmp_path):
 def test_odd_names_and_aliased_terms(tmp_path):
     """Names R would mangle stay mlbench's; an exactly collinear column is R's NA coefficient (aliased)."""
     rng = np.random.default_rng(7)
-    a, b = rng.normal(size=(2, 80))
+    a, b = np.round(rng.normal(size=(2, 80)) * 2**20) / 2**20  # dyadic: a + b is exact, so exactly collinear
     names = ["x one", "2nd-col", "a + b (sum)", "Größe"]
     frame = pd.DataFrame({names[0]: a, names[1]: b, names[2]: a + b, names[3]: rng.normal(size=80),
                           "y value": 1 + a - 2 * b + rng.normal(size=80)})
