@@ -354,11 +354,15 @@ def report(run_dir: Path, fmt: str) -> tuple[dict[str, Any], list[dict[str, Any]
         from mlbench.reports.wide import records_to_wide_csv
 
         return manifest, records, records_to_wide_csv(records)
+    if fmt == "digits-csv":
+        from mlbench.reports.wide import records_to_digits_csv
+
+        return manifest, records, records_to_digits_csv(records, manifest)
     if fmt == "html":
         from mlbench.reports.html import render_html
 
         return manifest, records, render_html(manifest, records)
-    raise MlbenchError(f"unknown report format {fmt!r}; use table, csv, wide-csv, html or json")
+    raise MlbenchError(f"unknown report format {fmt!r}; use table, csv, wide-csv, digits-csv, html or json")
 
 
 def compare(run_a: Path, run_b: Path, alpha: float = 0.05) -> dict[str, Any]:

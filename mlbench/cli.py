@@ -36,6 +36,7 @@ class ReportFormat(str, Enum):
     table = "table"
     csv = "csv"
     wide_csv = "wide-csv"
+    digits_csv = "digits-csv"
     html = "html"
     json = "json"
 

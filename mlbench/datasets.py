@@ -270,7 +270,8 @@ def expand_suite(names: list[str]) -> tuple[list[str], list[dict[str, str]]]:
             runnable.append(name)
         for c in cases:
             if c.unsupported:
-                not_run.append({"name": c.dataset_name, "reason": c.unsupported})
+                not_run.append({"name": c.dataset_name, "reason": c.unsupported, "label": c.name,
+                                "difficulty": c.difficulty, "order": c.order})
             else:
                 runnable.append(c.dataset_name)
     return runnable, not_run

@@ -63,7 +63,9 @@ def test_missing_and_unreadable_files(tmp_path):
 
 
 @pytest.mark.parametrize("extra", ["constant", "collinear"])
-def test_constant_and_collinear_columns_are_aliased_like_r(tmp_path, extra):
+def test_constant_and_collinear_columns_are_aliased_by_the_truth_and_graded(tmp_path, extra):
+    """statsmodels (pinv) and scikit-learn (lstsq) answer with minimum-norm estimates for every column: that is
+    their answer, kept visible and graded against the truth, which aliases c (exact dependence)."""
     lines = ["a,b,c,y"]
     for i in range(30):
         a, b = i, (i * 7) % 11
@@ -73,10 +75,15 @@ def test_constant_and_collinear_columns_are_aliased_like_r(tmp_path, extra):
     proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels,sklearn",
                    "--json", "--out", str(tmp_path / "runs"))
     assert proc.returncode == 0, proc.stderr
-    for record in (r for r in json.loads(proc.stdout) if r["phase"] == "fit"):
-        assert record["result"]["aliased"] == ["c"], record["adapter"]
-        assert "c" not in record["result"]["coefficients"]
-        assert record["deviation"]["agrees"], record["deviation"]
+    records = json.loads(proc.stdout)
+    for record in (r for r in records if r["phase"] == "fit"):
+        assert record["result"]["aliased"] == [] and "c" in record["result"]["coefficients"], record["adapter"]
+        assert record["deviation"]["agrees"] is False
+        assert "c is exactly collinear (aliased) but was estimated" in record["deviation"]["grade"]
+        assert record["deviation"]["min_digits"] >= 10  # the identifiable quantities are right
+    manifest = json.loads((tmp_path / "runs" / records[0]["run_id"] / "run.json").read_text())
+    truth = next(iter(manifest["truth"].values()))["answers"]["pvalues"]
+    assert truth["aliased"] == ["c"] and "c" not in truth["coefficients"]
 
 
 def test_unicode_and_hostile_column_names(tmp_path):

@@ -44,9 +44,9 @@ def summary_table(records: list[dict[str, Any]]) -> Table:
 
     versus_r = {(k[1], k[2] + (f"/{k[3]}" if k[3] else "")): v for k, v in r_agreement(records).items()}
     table = Table(title="Platforms side by side", title_justify="left")
-    columns = ["adapter", "step", "support", "status", "grade", "median s", "peak MB", "how / why"]
+    columns = ["adapter", "step", "support", "status", "grade", "digits", "median s", "peak MB", "how / why"]
     if versus_r:
-        columns.insert(5, "vs R")
+        columns.insert(6, "vs R")
     for column in columns:
         table.add_column(column, overflow="fold")
     phase_time: dict[tuple[str, str], float | None] = {}
@@ -61,7 +61,7 @@ def summary_table(records: list[dict[str, Any]]) -> Table:
         for phase in ("session", "load"):
             if (adapter, phase) in phase_time:
                 seconds = _fmt(phase_time[(adapter, phase)], 3)
-                table.add_row(Text(adapter), Text(phase, style="dim"), "", "", "", *([""] if versus_r else []),
+                table.add_row(Text(adapter), Text(phase, style="dim"), "", "", "", "", *([""] if versus_r else []),
                               seconds, "", "")
         for (cell_adapter, step), rows in cells.items():
             if cell_adapter != adapter:
@@ -77,7 +77,9 @@ def summary_table(records: list[dict[str, Any]]) -> Table:
             r_text = [Text(vs_r["grade"], style="green" if vs_r["agrees"] else "red") if vs_r else Text("")]
             table.add_row(
                 Text(adapter), Text(step), Text(last["support"], style=SUPPORT_STYLE.get(last["support"], "")),
-                Text(status, style=STATUS_STYLE.get(status, "")), grade_text, *(r_text if versus_r else []),
+                Text(status, style=STATUS_STYLE.get(status, "")), grade_text,
+                Text("" if deviation.get("min_digits") is None else f"{deviation['min_digits']:.1f}"),
+                *(r_text if versus_r else []),
                 _fmt(_median([r.get("wall_s") for r in rows]), 3),
                 _fmt(max((r.get("peak_rss_mb") or 0 for r in rows), default=None), 4), Text(why),
             )
@@ -93,7 +95,8 @@ def _latest_ok(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, 
     return found
 
 
-def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> Table | None:
+def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None,
+                      order: list[str] | None = None) -> Table | None:
     """Each platform's OLS coefficient table side by side (estimate and p-value), after the reference's."""
     results = _latest_ok(records, "pvalues")
     if not results:
@@ -105,10 +108,14 @@ def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] |
     for adapter in results:
         table.add_column(f"{adapter}\nestimate", justify="right")
         table.add_column(f"{adapter}\np-value", justify="right")
-    terms = list(dict.fromkeys(t for res in results.values() for t in res["coefficients"]))
-    for term in terms:
+    from mlbench.reports.summary import coefficient_terms
+
+    for term in coefficient_terms(results, order):
         row: list[Any] = [Text(term)]
         for res in results.values():
+            if term in (res.get("aliased") or []):
+                row += [Text("aliased", style="dim"), Text("NA", style="dim")]
+                continue
             coef = res["coefficients"].get(term, {})
             row += [_fmt(coef.get("estimate")), _fmt(coef.get("p_value"), 4)]
         table.add_row(*row)
@@ -372,6 +379,49 @@ def best_table(records: list[dict[str, Any]]) -> Table | None:
     return table
 
 
+def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> tuple[Table | None, list[str]]:
+    """McCullough's table: correct digits of each platform's OLS answer per dataset, with numbered footnotes for
+    what a number cannot say (a different model, an error, a suite member that cannot run). Shown for runs over
+    several datasets or NIST's; single-dataset runs have the digits in the side-by-side table."""
+    from mlbench.reports.summary import accuracy
+
+    pivot = accuracy(records, manifest)
+    rows, adapters = pivot["rows"], pivot["adapters"]
+    if not rows or (len(rows) == 1 and rows[0]["difficulty"] is None):
+        return None, []
+    digits = manifest.get("digits", 6)
+    table = Table(title=f"Correct digits (OLS: min over estimate, SE, t, p, R², F; pass >= {digits:g})",
+                  title_justify="left")
+    for column in ("dataset", "difficulty", "float64 input"):
+        table.add_column(column, justify="right" if column == "float64 input" else "left")
+    for adapter in adapters:
+        table.add_column(adapter, justify="right")
+    notes: list[str] = []
+    for row in rows:
+        cells: list[Text] = []
+        for adapter in adapters:
+            cell = row["cells"].get(adapter)
+            if cell is None:
+                cells.append(Text(""))
+                continue
+            mark = ""
+            if cell["note"]:
+                notes.append(f"{adapter} on {row['label']}: {cell['note']}")
+                mark = f" [{len(notes)}]"
+            if cell["status"] != "ok":
+                cells.append(Text(f"{cell['status']}{mark}", style=STATUS_STYLE.get(cell["status"], "")))
+            else:
+                shown = "—" if cell["digits"] is None else f"{cell['digits']:.1f}"
+                cells.append(Text(shown + mark, style="green" if cell["agrees"] else "red"))
+        if row["not_run"]:
+            notes.append(f"{row['label']}: not run: {row['not_run']}")
+            cells = [Text(f"not run [{len(notes)}]", style="dim") for _ in adapters]
+        ceiling = row["input_digits"]
+        table.add_row(Text(row["label"]), Text(row["difficulty"] or ""),
+                      Text("" if ceiling is None else f"{ceiling:.1f}"), *cells)
+    return table, notes
+
+
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
     dataset = manifest.get("dataset", {})
     scenario = manifest.get("scenario", {}).get("name", "?")
@@ -383,11 +433,23 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     ))
     for note in dataset.get("notes", []):
         console.print(Text(f"  note: {note}"))
+    from mlbench.reports.summary import design_terms
     from mlbench.results import reference_answers
 
     reference = reference_answers(manifest)
+    accuracy, notes = accuracy_table(records, manifest)
+    if accuracy is not None:
+        console.print(accuracy)
+        for number, note in enumerate(notes, 1):
+            console.print(Text(f"[{number}] {note}", style="dim"), soft_wrap=False)
+        console.print(Text("float64 input: the digits left by storing the exact data as float64 (the best any "
+                           "platform reading it can do); digits are against mlbench's exact reference.",
+                           style="dim"))
+        if len({r["dataset"] for r in records if r.get("step")}) > 1:
+            records = [r for r in records if r.get("step") != "pvalues"]  # the per-dataset tables would mix them
     tables = (
-        coefficient_table(records, reference.get("pvalues")), elimination_table(records), vif_table(records),
+        coefficient_table(records, reference.get("pvalues"), design_terms(manifest)), elimination_table(records),
+        vif_table(records),
         subset_table(records, reference), truth_table(records),
         *train_tables([r for r in records if r["step"] == "train"]), *deploy_tables(records),
         summary_table([r for r in records if r["step"] != "train"]) if any(

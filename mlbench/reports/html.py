@@ -298,6 +298,8 @@ def side_by_side(records: list[dict[str, Any]]) -> str | None:
     with_r = any(r.get("vs_r") for r in rows_data)
     head = ([th("dataset")] if several else []) + [
         th("adapter"), th("step"), th("support"), th("status"), th("grade"),
+        th("digits", "num", "correct significant digits against the exact reference: the minimum over every "
+                            "quantity the step reports"),
         *([th("vs R", "", "agreement with the live R adapter's answer in this run")] if with_r else []),
         th("median s", "num"),
         th("runs", "num", "measured repeats"), th("peak MB", "num", "peak RSS of the process tree"),
@@ -313,6 +315,7 @@ def side_by_side(records: list[dict[str, Any]]) -> str | None:
             txt(r["adapter"]), txt(summary.step_label(r["step"], r["variant"])),
             td(support_badge(r["support"])), td(status_badge(r["status"])),
             td(grade_badge(r["grade"], r["agrees"]), sort=r["grade"] or ""),
+            num(r["min_digits"], 3),
             *([td(grade_badge((r.get("vs_r") or {}).get("grade"), (r.get("vs_r") or {}).get("agrees")),
                   sort=(r.get("vs_r") or {}).get("grade") or "")] if with_r else []),
             time_cell(r["median_wall_s"], r["iqr_wall_s"]), num(r["repeats"]), num(r["peak_rss_mb"], 4),
@@ -321,6 +324,43 @@ def side_by_side(records: list[dict[str, Any]]) -> str | None:
         ])
     return table(head, body, "Support, status, grade against the reference, median wall time (± IQR), peak memory",
                  cls="full")
+
+
+def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> str | None:
+    """McCullough's table: correct digits of each platform's OLS answer (rows: datasets by NIST's difficulty;
+    columns: platforms), the float64 ceiling of each dataset, and what a number cannot say as a note."""
+    pivot = summary.accuracy(records, manifest)
+    if not pivot["rows"]:
+        return None
+    adapters = pivot["adapters"]
+    head = [th("dataset"), th("difficulty"),
+            th("float64 input", "num", "digits left by storing the exact data as float64: the best a platform "
+                                      "reading it can do"),
+            *(th(a, "num") for a in adapters), th("notes")]
+    body = []
+    for row in pivot["rows"]:
+        cells, notes = [], []
+        for adapter in adapters:
+            cell = row["cells"].get(adapter)
+            if cell is None:
+                cells.append(td())
+            elif cell["status"] != "ok":
+                cells.append(td(status_badge(cell["status"])))
+            else:
+                worst = cell.get("worst") or {}
+                title = f"worst: {worst.get('quantity')} of {worst.get('term')}" if worst.get("term") else None
+                style = "num good" if cell["agrees"] else "num bad"
+                cells.append(td(esc(fmt(cell["digits"], 3)), style, sort=cell["digits"], title=title))
+            if cell and cell["note"]:
+                notes.append(f"{adapter}: {cell['note']}")
+        if row["not_run"]:
+            notes.append(f"not run: {row['not_run']}")
+        body.append([txt(row["label"]), txt(row["difficulty"] or ""), num(row["input_digits"], 3), *cells,
+                     txt("; ".join(notes), "wrap")])
+    digits = manifest.get("digits", 6)
+    return table(head, body, f"Correct significant digits of the OLS answer against mlbench's exact reference "
+                             f"(minimum over estimate, SE, t, p, R², F); green: at least {digits:g} and the same "
+                             "model", cls="full")
 
 
 def startup_table(records: list[dict[str, Any]]) -> str | None:
@@ -338,7 +378,8 @@ def startup_table(records: list[dict[str, Any]]) -> str | None:
     return table(head, body, "Platform start-up (session) and data loading with each platform's own reader (load)")
 
 
-def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] | None) -> str | None:
+def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] | None,
+                      order: list[str] | None = None) -> str | None:
     results = summary.latest_ok(records, "pvalues")
     if not results:
         return None
@@ -347,11 +388,14 @@ def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] |
     head = [th("term")]
     for name in results:
         head += [th(f"{name}\nestimate", "num"), th(f"{name}\np-value", "num")]
-    terms = list(dict.fromkeys(t for res in results.values() for t in (res.get("coefficients") or {})))
     rows = []
-    for term in terms:
+    for term in summary.coefficient_terms(results, order):
         row = [txt(term)]
         for res in results.values():
+            if term in (res.get("aliased") or []):
+                row += [td(esc("aliased"), "num muted", title="exactly collinear with earlier terms: R's NA"),
+                        td("NA", "num muted")]
+                continue
             coef = (res.get("coefficients") or {}).get(term, {})
             row += [num(coef.get("estimate")), num(coef.get("p_value"), 4)]
         rows.append(row)
@@ -722,7 +766,12 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
         _section("side-by-side", "Platforms side by side", [side_by_side(records), startup_table(records)],
                  "Support: native = the platform's own API does it; emulated = mlbench drives the platform's own "
                  "fits; unsupported = cannot. Grade: the answer against mlbench's exact reference computation."),
-        _section("pvalues", "OLS p-values", [coefficient_table(records, reference.get("pvalues")),
+        _section("accuracy", "Accuracy: correct digits", [accuracy_table(records, manifest)],
+                 "Correct digits (McCullough's log relative error) of every quantity against the truth: an exact "
+                 "rational-arithmetic reference on the data the platforms read (NIST's exact decimals where "
+                 "certified values exist)."),
+        _section("pvalues", "OLS p-values", [coefficient_table(records, reference.get("pvalues"),
+                                                               summary.design_terms(manifest)),
                                              elimination_table(records)]),
         _section("vif", "Variance inflation", [vif_table(records)]),
         _section("subsets", "Feature selection", [plot_subset_agreement(records, reference),

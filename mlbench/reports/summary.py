@@ -147,7 +147,7 @@ def _why(rows: list[dict[str, Any]]) -> str:
 R_ADAPTER = "r"
 
 
-def r_agreement(records: list[dict[str, Any]], tolerance: float = 1e-6) -> dict[tuple[Any, ...], dict[str, Any]]:
+def r_agreement(records: list[dict[str, Any]], digits: float = 6.0) -> dict[tuple[Any, ...], dict[str, Any]]:
     """Each platform's statistics answers graded against R's own answers in the same run (live R adapter),
     keyed like group_cells: {(dataset, adapter, step, variant): {"agrees", "grade"}}."""
     from mlbench import grading
@@ -162,7 +162,7 @@ def r_agreement(records: list[dict[str, Any]], tolerance: float = 1e-6) -> dict[
         if adapter == R_ADAPTER or r_result is None:
             continue
         try:
-            verdict = grading.grade(step, result, r_result, tolerance)
+            verdict = grading.grade(step, result, r_result, digits)
         except (KeyError, TypeError, ValueError) as exc:
             verdict = {"agrees": False, "grade": f"not comparable: {exc}"}
         out[(dataset, adapter, step, variant)] = {"agrees": verdict["agrees"], "grade": verdict["grade"]}
@@ -212,7 +212,7 @@ def cell_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "peak_rss_mb": max(peaks) if peaks else None,
             "metric": metric if value is not None else None,
             "metric_value": value,
-            "worst_rel_err": deviation.get("worst_rel_err"),
+            "min_digits": deviation.get("min_digits"),
             "vs_r": versus_r.get(key),
             "how": _why(rows),
         })
@@ -333,3 +333,67 @@ def latest_ok(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, A
         if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
             found[str(record["adapter"])] = record["result"]
     return found
+
+
+def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
+    """McCullough's table: per statistics dataset (rows, in NIST's order of difficulty where they are NIST's)
+    and adapter (columns), the correct digits of the pvalues answer against the truth and against certified
+    values, with what limits them. Datasets a suite could not run are rows with the reason.
+
+    {"adapters": [...], "rows": [{"dataset", "label", "difficulty", "input_digits", "not_run",
+      "cells": {adapter: {"status", "digits", "certified", "agrees", "note", "digits_by_quantity"}}}]}
+    """
+    truth = manifest.get("truth") or {}
+    described = {d.get("name"): d for d in manifest.get("datasets") or []}
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == "pvalues" and record.get("phase") == "fit":
+            last[(str(record["dataset"]), str(record["adapter"]))] = record
+    adapters = list(dict.fromkeys(a for _, a in last))
+    names = list(dict.fromkeys(d for d, _ in last))
+
+    def nist(name: str) -> dict[str, Any]:
+        return ((described.get(name) or {}).get("truth") or {}).get("nist") or {}
+
+    rows = []
+    for name in names:
+        cells = {}
+        for adapter in adapters:
+            record = last.get((name, adapter))
+            if record is None:
+                continue
+            deviation = record.get("deviation") or {}
+            grade = str(deviation.get("grade") or "")
+            cells[adapter] = {
+                "status": record.get("status"), "digits": deviation.get("min_digits"),
+                "certified": (deviation.get("certified") or {}).get("min_digits"),
+                "agrees": deviation.get("agrees"), "digits_by_quantity": deviation.get("digits") or {},
+                "worst": deviation.get("worst"),
+                "note": record.get("error") or (grade.removeprefix("differs: ") if grade.startswith("differs")
+                                                 and "digits (" not in grade else None),
+            }
+        info = nist(name)
+        rows.append({"dataset": name, "label": info.get("name", name), "difficulty": info.get("difficulty"),
+                     "order": info.get("order"), "input_digits": (truth.get(name) or {}).get("float64_input_digits"),
+                     "not_run": None, "cells": cells})
+    for skipped in manifest.get("datasets_not_run") or []:
+        rows.append({"dataset": skipped["name"], "label": skipped.get("label", skipped["name"]),
+                     "difficulty": skipped.get("difficulty"), "order": skipped.get("order"), "input_digits": None,
+                     "not_run": skipped["reason"], "cells": {}})
+    rows = [row for _, row in sorted(enumerate(rows), key=lambda item: (
+        item[1]["order"] if item[1]["order"] is not None else 1000, item[0]))]
+    return {"adapters": adapters, "rows": rows}
+
+
+def coefficient_terms(results: dict[str, dict[str, Any]], order: list[str] | None = None) -> list[str]:
+    """Every term any platform estimated or aliased (an aliased term keeps its row: R's NA, H2O's removed
+    column), in the design's order where known."""
+    seen = list(dict.fromkeys(t for res in results.values()
+                              for t in [*(res.get("coefficients") or {}), *(res.get("aliased") or [])]))
+    rank = {t: i for i, t in enumerate(order or [])}
+    return sorted(seen, key=lambda t: (rank.get(t, len(rank)), seen.index(t)))
+
+
+def design_terms(manifest: dict[str, Any]) -> list[str]:
+    """Intercept and the statistics dataset's features, in the design's order."""
+    return ["Intercept", *((manifest.get("dataset") or {}).get("features") or [])]

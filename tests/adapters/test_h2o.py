@@ -253,7 +253,7 @@ def test_rss_is_the_residual_deviance(h2o_session, advertising, r_advertising):
 
 
 def test_collinear_column_is_aliased_like_r(h2o_session, hitters_design, tmp_path):
-    from mlbench.reference import ols as reference_ols
+    from mlbench.reference import ReferenceFitter
 
     frame = hitters_design.frame.copy()
     frame.insert(2, "Hits2", frame["Hits"] * 2.0)  # exactly collinear with Hits, and later in the column order
@@ -261,7 +261,7 @@ def test_collinear_column_is_aliased_like_r(h2o_session, hitters_design, tmp_pat
     design = Design(frame, "Salary", features, len(frame), 0)
     adapter = h2o_session.use(_source(design, "hitters_collinear", tmp_path))
     fit = adapter.ols(features)
-    expected = reference_ols(frame[features].to_numpy(float), frame["Salary"].to_numpy(float), features)
+    expected = ReferenceFitter(frame, "Salary").ols(features)
     assert fit.aliased == expected.aliased == ["Hits2"]
     assert fit.terms == expected.terms
     for got, want in zip(fit.estimate + fit.p_value, expected.estimate + expected.p_value, strict=True):

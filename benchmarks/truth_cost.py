@@ -1,0 +1,134 @@
+"""What the exact truth reference costs: the main job and the feature-selection scenario, before and after.
+
+Two measurements, both printed:
+1. In process: the truth reference's own work for each scenario (exact Gram matrix, every statistics cell's
+   answer, the float64-input ceiling), median of 5, next to the float64 QR reference it replaced.
+2. Whole command, the way a user runs it: `mlbench run <scenario>` at this checkout (A) against the same command
+   at a base revision from before the truth reference (B, a git worktree), alternated A B A B ... in one run;
+   the median of the per-pair ratios A/B is the growth (goals: main job <= 1.05, feature-selection <= 1.10).
+
+Usage: python benchmarks/truth_cost.py [--base 05fc0a6] [--pairs 3] [--scenarios pvalues,feature-selection]
+       [--adapters statsmodels,sklearn,h2o,spark] [--skip-commands]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _util import run_measured
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BASE = "05fc0a6"  # main before the truth reference (float64 QR, R-style aliasing)
+
+
+def reference_seconds(scenario_name: str) -> tuple[float, float, str]:
+    """(seconds of the exact truth for every statistics cell, seconds of a float64 QR reference doing the same
+    fits, engine) for one scenario's dataset, each the median of 5."""
+    from mlbench import datasets, reference, scenario, steps
+    from mlbench.design import build_design
+
+    spec = scenario.load(scenario_name)
+    dataset = datasets.resolve(spec.dataset, None, None, spec.seed)
+    design = build_design(dataset.frame, dataset.target)
+    cells = [(s, v) for s in spec.steps if steps.is_statistics(s.step) for v in steps.variants(s)]
+    ctx = steps.StepContext(design.features, design.X, design.y, "reference")
+
+    def truth() -> str:
+        fitter = reference.ReferenceFitter(design.frame, design.target, dataset.exact)
+        for step, variant in cells:
+            steps.run(step, variant, fitter, ctx)
+        return str(fitter.meta["engine"])
+
+    def float_qr() -> None:
+        fitter = reference.ReferenceFitter(design.frame, design.target)
+        fitter.data = None  # the float64 path: Householder QR (with refinement) for every fit
+        for step, variant in cells:
+            steps.run(step, variant, fitter, ctx)
+
+    times: dict[str, list[float]] = {"truth": [], "float": []}
+    engine = truth()  # warm: imports, flint initialisation
+    for _ in range(5):
+        for name, action in (("truth", truth), ("float", float_qr)):
+            t0 = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - t0)
+    return statistics.median(times["truth"]), statistics.median(times["float"]), engine
+
+
+def command(checkout: Path, scenario: str, adapters: str | None, out: Path) -> list[str]:
+    cmd = [sys.executable, "-m", "mlbench", "run", scenario, "--out", str(out)]
+    return cmd + (["--adapters", adapters] if adapters else [])
+
+
+def timed(checkout: Path, cmd: list[str]) -> float:
+    wall, _, proc = run_measured_in(checkout, cmd)
+    if proc.returncode not in (0, 1):  # 1: some platform cell failed, which is a finding, not a benchmark error
+        raise SystemExit(f"{' '.join(cmd)} in {checkout} failed:\n{proc.stderr[-2000:]}")
+    return wall
+
+
+def run_measured_in(checkout: Path, cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """run_measured with the checkout's own mlbench and adapters first on the path (cwd and PYTHONPATH)."""
+    import os
+
+    old_cwd, old_path = Path.cwd(), os.environ.get("PYTHONPATH")
+    os.chdir(checkout)
+    os.environ["PYTHONPATH"] = str(checkout)
+    try:
+        return run_measured(cmd)
+    finally:
+        os.chdir(old_cwd)
+        if old_path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old_path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", default=DEFAULT_BASE)
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--scenarios", default="pvalues,feature-selection")
+    parser.add_argument("--adapters", default=None, help="default: each scenario's own adapters")
+    parser.add_argument("--skip-commands", action="store_true", help="only the in-process measurement")
+    args = parser.parse_args()
+    scenarios = args.scenarios.split(",")
+
+    for name in scenarios:
+        exact_s, float_s, engine = reference_seconds(name)
+        print(f"{name}: truth reference {exact_s * 1000:.1f} ms ({engine}); float64 QR doing the same fits "
+              f"{float_s * 1000:.1f} ms")
+    if args.skip_commands:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base], check=True,
+                       capture_output=True)
+        try:
+            for name in scenarios:
+                ratios, new, old = [], [], []
+                for i in range(args.pairs):
+                    a = timed(ROOT, command(ROOT, name, args.adapters, Path(tmp) / f"a{i}"))
+                    b = timed(base, command(base, name, args.adapters, Path(tmp) / f"b{i}"))
+                    new.append(a)
+                    old.append(b)
+                    ratios.append(a / b)
+                    print(f"  {name} pair {i + 1}: this checkout {a:.2f} s, base {args.base} {b:.2f} s, "
+                          f"ratio {a / b:.3f}", flush=True)
+                goal = 1.05 if name == "pvalues" else 1.10
+                print(f"{name}: median {statistics.median(new):.2f} s vs {statistics.median(old):.2f} s; median "
+                      f"ratio {statistics.median(ratios):.3f} (goal <= {goal:.2f})")
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
+                           capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
