@@ -119,7 +119,7 @@ def _user_split(dataset: Any, seed: int) -> tuple[Any, Any, str]:
     return dataset, frame.iloc[cut:], task
 
 
-def _stats_datasets(request: RunRequest, spec: Any) -> tuple[list[str | None], list[dict[str, str]]]:
+def _stats_datasets(request: RunRequest, spec: Any) -> tuple[list[str | None], list[dict[str, Any]]]:
     """The statistics steps' datasets: a user file, --dataset, the scenario's suite, or its one dataset; and the
     suite members that cannot run, each with the reason."""
     from mlbench import datasets

@@ -259,11 +259,11 @@ def load_nist(name: str) -> Dataset:
     return Dataset(name, case.frame(), "y", case.sha256, provenance, truth, exact=dict(case.exact))
 
 
-def expand_suite(names: list[str]) -> tuple[list[str], list[dict[str, str]]]:
+def expand_suite(names: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
     """A scenario's `datasets`, with `nist` standing for every NIST case in order; the cases mlbench cannot run
     are returned apart, each with the reason."""
     runnable: list[str] = []
-    not_run: list[dict[str, str]] = []
+    not_run: list[dict[str, Any]] = []
     for name in names:
         cases = nist.suite() if name == "nist" else []
         if not cases:

@@ -22,7 +22,7 @@ n = 1e5, p = 20 here), so above EXACT_BUDGET the caller falls back to float64 (m
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -106,7 +106,7 @@ class ExactData:
         return cls(names, _gram(ints, scales, n), n)
 
     @classmethod
-    def from_rationals(cls, columns: dict[str, Sequence[Fraction]]) -> ExactData:
+    def from_rationals(cls, columns: Mapping[str, Sequence[Fraction]]) -> ExactData:
         """From exact values (e.g. NIST's decimal data and exact polynomial terms)."""
         names = list(columns)
         n = len(next(iter(columns.values()))) if columns else 0
@@ -247,9 +247,10 @@ def ols(data: ExactData, target: str, features: Sequence[str], intercept: bool =
     if df_resid <= 0:
         raise ValueError(f"{n} rows for {rank} coefficients: no residual degrees of freedom")
     sigma2 = fit.rss / df_resid
+    inverse: Any = fit.gram_inverse  # present: asked for above (None only when no term is kept)
     estimate, std_error, t_value, p_value = [], [], [], []
     for i, b in enumerate(fit.beta):
-        var = sigma2 * fit.gram_inverse[i, i]
+        var = sigma2 * inverse[i, i]
         estimate.append(to_float(b))
         std_error.append(sqrt_float(var))
         if var == 0:  # an exact fit: t is infinite, p is 0 (NaN for a coefficient that is exactly 0)

@@ -425,11 +425,17 @@ def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> t
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
     dataset = manifest.get("dataset", {})
     scenario = manifest.get("scenario", {}).get("name", "?")
+    several = [d.get("name") for d in manifest.get("datasets") or []]
+    what: list[Any]
+    if len(several) > 1:
+        what = [" · datasets ", (f"{len(several)} ({several[0]} … {several[-1]})", "bold")]
+    else:
+        what = [" · dataset ", (str(dataset.get("name", "?")), "bold"),
+                f" ({dataset.get('n_rows', '?')} rows, target {dataset.get('target')}, "
+                f"sha256 {str(dataset.get('sha256', ''))[:12]})"]
     console.print(Text.assemble(
         ("mlbench", "bold"), " run ", (str(manifest.get("run_id", "?")), "cyan"), " · scenario ",
-        (str(scenario), "bold"), " · dataset ", (str(dataset.get("name", "?")), "bold"),
-        f" ({dataset.get('n_rows', '?')} rows, target {dataset.get('target')}, "
-        f"sha256 {str(dataset.get('sha256', ''))[:12]}) · status {manifest.get('status', '?')}",
+        (str(scenario), "bold"), *what, f" · status {manifest.get('status', '?')}",
     ))
     for note in dataset.get("notes", []):
         console.print(Text(f"  note: {note}"))

@@ -359,9 +359,10 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
     for name in names:
         cells = {}
         for adapter in adapters:
-            record = last.get((name, adapter))
-            if record is None:
+            found = last.get((name, adapter))
+            if found is None:
                 continue
+            record = found
             deviation = record.get("deviation") or {}
             grade = str(deviation.get("grade") or "")
             cells[adapter] = {
