@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from mlbench.adapter import OLSFit
+
 EXACT_BUDGET = 2e7  # n·p² above which the exact Gram matrix takes more than about 2 s on this machine
 _PREC = 256  # bits of the arb balls for square roots and t tails
 
@@ -217,28 +219,9 @@ def sqrt_float(q: Any) -> float:
         return _ball_to_float(flint.arb(q).sqrt())
 
 
-@dataclass
-class ExactOLS:
-    """What the pvalues step reports, exactly rounded: R's summary.lm, computed without rounding error."""
-
-    terms: list[str]
-    estimate: list[float]
-    std_error: list[float]
-    t_value: list[float]
-    p_value: list[float]
-    r_squared: float
-    adj_r_squared: float
-    f_statistic: float
-    df_model: int
-    df_resid: int
-    rss: float
-    n_obs: int
-    aliased: list[str]
-    not_estimable: list[str]
-
-
-def ols(data: ExactData, target: str, features: Sequence[str], intercept: bool = True) -> ExactOLS:
-    """Estimates, standard errors, t and p values, R², adj. R², F (R's summary.lm definitions), exactly."""
+def ols(data: ExactData, target: str, features: Sequence[str], intercept: bool = True) -> OLSFit:
+    """What the pvalues step reports (R's summary.lm definitions), computed without rounding error and each
+    number rounded once to the nearest double."""
     flint = _flint()
     requested = (["Intercept"] if intercept else []) + list(features)
     fit = solve(data, target, requested, inverse=True)
@@ -269,7 +252,7 @@ def ols(data: ExactData, target: str, features: Sequence[str], intercept: bool =
         adj = to_float(1 - (1 - r2_q) * flint.fmpq(denominator) / df_resid)
         if df_model > 0:
             f = math.inf if fit.rss == 0 else to_float(((fit.tss - fit.rss) / df_model) / (fit.rss / df_resid))
-    return ExactOLS(
+    return OLSFit(
         terms=fit.terms, estimate=estimate, std_error=std_error, t_value=t_value, p_value=p_value,
         r_squared=r2, adj_r_squared=adj, f_statistic=f, df_model=df_model, df_resid=df_resid,
         rss=to_float(fit.rss), n_obs=n, aliased=fit.aliased,

@@ -173,11 +173,7 @@ class ReferenceFitter:
     def ols(self, features: list[str]) -> OLSFit:
         if self.data is None:
             return _float_ols(self._x(features), self.y, features)
-        fit = exact.ols(self.data, self.target, features)
-        return OLSFit(terms=fit.terms, estimate=fit.estimate, std_error=fit.std_error, t_value=fit.t_value,
-                      p_value=fit.p_value, r_squared=fit.r_squared, adj_r_squared=fit.adj_r_squared,
-                      f_statistic=fit.f_statistic, df_model=fit.df_model, df_resid=fit.df_resid, rss=fit.rss,
-                      n_obs=fit.n_obs, aliased=fit.aliased, not_estimable=fit.not_estimable)
+        return exact.ols(self.data, self.target, features)
 
     def rss(self, features: list[str]) -> float:
         if self.data is None:

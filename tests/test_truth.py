@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from mlbench import exact, nist, reference
+from mlbench.adapter import OLSFit
 from mlbench.datasets import load_builtin, load_nist
 from mlbench.design import build_design
 from mlbench.grading import correct_digits
@@ -25,7 +26,7 @@ def _digits(got: float, truth: float) -> float:
     return -math.log10(abs(got - truth) / abs(truth)) if truth != 0 else -math.log10(abs(got))
 
 
-def _truth_fit(case: nist.NistCase) -> exact.ExactOLS:
+def _truth_fit(case: nist.NistCase) -> OLSFit:
     data = exact.ExactData.from_rationals(case.exact)
     return exact.ols(data, "y", list(case.features), intercept=case.intercept)
 
