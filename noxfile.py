@@ -17,7 +17,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "mlbench", "adapters", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "mlbench", "tests", "benchmarks", "noxfile.py")
 
 
 @nox.session

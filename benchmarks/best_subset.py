@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from adapters.statsmodels import StatsmodelsAdapter
 from mlbench import steps, subsets
 from mlbench.adapter import DataSource, SessionOptions
 from mlbench.datasets import load_builtin, synthetic_linear
 from mlbench.design import build_design
+from mlbench.platforms.statsmodels import StatsmodelsAdapter
 
 
 def _median_time(action, repeats: int) -> float:  # type: ignore[no-untyped-def]

@@ -18,12 +18,12 @@ from mlbench.errors import MlbenchError
 
 GROUP = "mlbench.adapters"
 BUILTINS: dict[str, str] = {
-    "sklearn": "adapters.sklearn:SklearnAdapter",
-    "statsmodels": "adapters.statsmodels:StatsmodelsAdapter",
-    "h2o": "adapters.h2o:H2OAdapter",
-    "spark": "adapters.spark:SparkAdapter",
-    "xgboost": "adapters.xgboost:XGBoostAdapter",
-    "r": "adapters.r:RAdapter",
+    "sklearn": "mlbench.platforms.sklearn:SklearnAdapter",
+    "statsmodels": "mlbench.platforms.statsmodels:StatsmodelsAdapter",
+    "h2o": "mlbench.platforms.h2o:H2OAdapter",
+    "spark": "mlbench.platforms.spark:SparkAdapter",
+    "xgboost": "mlbench.platforms.xgboost:XGBoostAdapter",
+    "r": "mlbench.platforms.r:RAdapter",
 }
 
 

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from adapters.statsmodels import StatsmodelsAdapter
 from mlbench.adapter import Capability, OLSFit, SessionOptions
+from mlbench.platforms.statsmodels import StatsmodelsAdapter
 
 ENV = ",".join([
     "hang=tests.fake_adapters:HangingAdapter",

@@ -12,12 +12,12 @@ import urllib.request
 import numpy as np
 import pytest
 
-from adapters.sklearn import SklearnAdapter
-from adapters.statsmodels import StatsmodelsAdapter
 from mlbench.adapter import SessionOptions, TrainSpec
 from mlbench.deploy import evaluate, score
 from mlbench.deploy.loaders import Artifact, load
 from mlbench.errors import MlbenchError
+from mlbench.platforms.sklearn import SklearnAdapter
+from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from tests.conftest import run_cli
 from tests.test_train import task_source
 

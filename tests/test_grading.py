@@ -146,8 +146,8 @@ def test_grade_never_passes_under_4_digits_nor_fails_over_8(build):
     answers = {}
     for how in ("lstsq", "normal equations", "float32"):
         answers[how] = steps.pvalues(_Solver(frame, how), features, 1.0)
-    from adapters.sklearn import SklearnAdapter
-    from adapters.statsmodels import StatsmodelsAdapter
+    from mlbench.platforms.sklearn import SklearnAdapter
+    from mlbench.platforms.statsmodels import StatsmodelsAdapter
 
     for cls in (StatsmodelsAdapter, SklearnAdapter):
         adapter = cls()

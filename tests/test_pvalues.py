@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sklearn import SklearnAdapter
-from adapters.statsmodels import StatsmodelsAdapter
 from mlbench import steps
 from mlbench.adapter import DataSource, SessionOptions
+from mlbench.platforms.sklearn import SklearnAdapter
+from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from tests.conftest import assert_rel
 from tests.helpers import materialise
 

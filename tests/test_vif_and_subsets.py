@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapters.sklearn import SklearnAdapter
-from adapters.statsmodels import StatsmodelsAdapter
 from mlbench import steps
 from mlbench.design import build_design
 from mlbench.errors import SkippedCell
 from mlbench.grading import grade_subset
+from mlbench.platforms.sklearn import SklearnAdapter
+from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from tests.conftest import assert_rel
 from tests.helpers import context, materialise, reference_fitter, started
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.h2o import H2OAdapter
-from adapters.r import RAdapter
-from adapters.sklearn import SklearnAdapter
-from adapters.spark import SparkAdapter
-from adapters.statsmodels import StatsmodelsAdapter
-from adapters.xgboost import XGBoostAdapter
+from mlbench.platforms.h2o import H2OAdapter
+from mlbench.platforms.r import RAdapter
+from mlbench.platforms.sklearn import SklearnAdapter
+from mlbench.platforms.spark import SparkAdapter
+from mlbench.platforms.statsmodels import StatsmodelsAdapter
+from mlbench.platforms.xgboost import XGBoostAdapter
 from mlbench.testing import parametrize_with_adapter_checks, run_check
 
 KNOWN_FAILURES = {

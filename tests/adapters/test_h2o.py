@@ -29,12 +29,12 @@ import pandas as pd
 import psutil
 import pytest
 
-from adapters.h2o import H2OAdapter
 from mlbench import metrics, steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.datasets import load_builtin
 from mlbench.design import Design, build_design
 from mlbench.errors import UnsupportedStep
+from mlbench.platforms.h2o import H2OAdapter
 from tests.conftest import assert_rel, run_cli
 from tests.test_train import task_source
 
@@ -484,7 +484,7 @@ def test_each_model_learns_a_learnable_task(h2o_session, classification_task, fa
 def test_logistic_equals_sklearns_unpenalised_logistic(h2o_session, classification_task, tmp_path):
     import statsmodels.api as sm
 
-    from adapters.sklearn import SklearnAdapter
+    from mlbench.platforms.sklearn import SklearnAdapter
 
     source, y_test = classification_task
     prediction = _train(h2o_session, source, TrainSpec("logistic", "classification"))

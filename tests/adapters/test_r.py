@@ -15,13 +15,13 @@ import pandas as pd
 import psutil
 import pytest
 
-from adapters.r import RAdapter, RError
-from adapters.statsmodels import StatsmodelsAdapter
 from mlbench import metrics, steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.design import build_design
 from mlbench.errors import UnsupportedStep
 from mlbench.grading import grade_subset
+from mlbench.platforms.r import RAdapter, RError
+from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from tests.conftest import assert_rel, run_cli
 from tests.helpers import context, materialise, reference_fitter, started
 from tests.test_train import task_source
@@ -82,7 +82,7 @@ def test_declarations_and_version():
 
 
 def test_availability_names_what_is_missing(monkeypatch):
-    import adapters.r as r_module
+    import mlbench.platforms.r as r_module
 
     r_module._r_problem.cache_clear()
     r_module._r_version.cache_clear()

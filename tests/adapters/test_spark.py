@@ -23,9 +23,9 @@ import pandas as pd
 import psutil
 import pytest
 
-from adapters.spark import SparkAdapter
 from mlbench import metrics, steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
+from mlbench.platforms.spark import SparkAdapter
 from tests.conftest import run_cli
 from tests.helpers import materialise
 from tests.test_train import task_source
@@ -237,7 +237,7 @@ def test_linear_regression_beats_the_mean(trainer, regression):
 def test_load_assembles_and_caches_and_a_new_load_unpersists(trainer, source, classification, regression):
     from pyspark import StorageLevel
 
-    from adapters.spark import _TRAIN_FEATURES_COL
+    from mlbench.platforms.spark import _TRAIN_FEATURES_COL
 
     def persisted() -> int:
         return int(trainer._sc._jsc.getPersistentRDDs().size())
