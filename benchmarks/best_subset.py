@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlbench import steps, subsets
 from mlbench.adapter import DataSource, SessionOptions
 from mlbench.datasets import load_builtin, synthetic_linear
 from mlbench.design import build_design
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
+from mlbench.stats import procedures, subsets
 
 
 def _median_time(action, repeats: int) -> float:  # type: ignore[no-untyped-def]
@@ -49,9 +49,9 @@ def main() -> None:
         adapter = StatsmodelsAdapter()
         adapter.start_session(SessionOptions(run_dir=Path(tmp)))
         adapter.load(DataSource("synthetic", path, path, "y", design.features, len(design.frame)))
-        ctx = steps.StepContext(design.features, design.X, design.y, "emulated")
+        ctx = procedures.StepContext(design.features, design.X, design.y, "emulated")
         t0 = time.perf_counter()
-        result = steps.subset(adapter, ctx, "best", None, max_fits=10_000)
+        result = procedures.subset(adapter, ctx, "best", None, max_fits=10_000)
         emulated_s = time.perf_counter() - t0
     print(f"statsmodels emulated best subset, synthetic (n=300, p=12): {emulated_s:.2f} s for "
           f"{result['fits']} OLS fits ({emulated_s / result['fits'] * 1e3:.2f} ms per fit)")

@@ -31,26 +31,27 @@ DEFAULT_BASE = "05fc0a6"  # main before the truth reference (float64 QR, R-style
 def reference_seconds(scenario_name: str) -> tuple[float, float, str]:
     """(seconds of the exact truth for every statistics cell, seconds of a float64 QR reference doing the same
     fits, engine) for one scenario's dataset, each the median of 5."""
-    from mlbench import datasets, reference, scenario, steps
+    from mlbench import datasets, scenario, steps
     from mlbench.design import build_design
+    from mlbench.stats import procedures, reference
 
     spec = scenario.load(scenario_name)
     dataset = datasets.resolve(spec.dataset, None, None, spec.seed)
     design = build_design(dataset.frame, dataset.target)
     cells = [(s, v) for s in spec.steps if steps.is_statistics(s.step) for v in steps.variants(s)]
-    ctx = steps.StepContext(design.features, design.X, design.y, "reference")
+    ctx = procedures.StepContext(design.features, design.X, design.y, "reference")
 
     def truth() -> str:
         fitter = reference.ReferenceFitter(design.frame, design.target, dataset.exact)
         for step, variant in cells:
-            steps.run(step, variant, fitter, ctx)
+            steps.compute(step, variant, fitter, ctx)
         return str(fitter.meta["engine"])
 
     def float_qr() -> None:
         fitter = reference.ReferenceFitter(design.frame, design.target)
         fitter.data = None  # the float64 path: Householder QR (with refinement) for every fit
         for step, variant in cells:
-            steps.run(step, variant, fitter, ctx)
+            steps.compute(step, variant, fitter, ctx)
 
     times: dict[str, list[float]] = {"truth": [], "float": []}
     engine = truth()  # warm: imports, flint initialisation

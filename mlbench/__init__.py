@@ -5,6 +5,7 @@ statsmodels, h2o, pyspark, xgboost). Those are imported by the adapter that need
 """
 
 __version__ = "0.1.0"
-SCHEMA_VERSION = 1
+# The record and run.json layout. 2: the truth grade (deviation in correct digits, run.json `truth` and `vs_r`).
+SCHEMA_VERSION = 2
 
 __all__ = ["SCHEMA_VERSION", "__version__"]

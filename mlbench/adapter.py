@@ -1,9 +1,10 @@
 """The contract between mlbench's core and one ML platform.
 
 An adapter contains platform calls only: it starts a session, loads a file with the platform's own reader,
-and answers primitive questions (fit this OLS, give these VIFs, run your native subset search). Everything
-else - backward elimination, iterative VIF removal, emulated subset search, timing, memory, grading - lives
-in the core, so every platform is driven and measured the same way.
+and answers primitive questions (fit this OLS, give these VIFs, run your native subset search), returning what
+the platform returned. Everything else - backward elimination, iterative VIF removal, emulation of p-values,
+VIF and subset search from primitives, timing, memory, grading - lives in the core, so every platform is driven
+and measured the same way.
 
 Each adapter declares, per step and variant, whether it does the work natively, emulated (mlbench drives the
 platform's own fits) or not at all, and why. The runner never calls a primitive for an unsupported step.
@@ -21,14 +22,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mlbench.errors import UnsupportedStep
-
-
-class Step(str, Enum):
-    PVALUES = "pvalues"
-    VIF = "vif"
-    SUBSET = "subset"
-    TRAIN = "train"
-    DEPLOY = "deploy"
 
 
 class Support(str, Enum):
@@ -90,19 +83,6 @@ class OLSFit:
                 self.terms, self.estimate, self.std_error, self.t_value, self.p_value, strict=True
             )
         }
-
-
-def goodness_of_fit(rss: float, tss: float, n: int, df_model: int, df_resid: int) -> tuple[float, float, float]:
-    """R², adj. R² and the F statistic of an OLS fit with intercept, as R's summary.lm computes them (NaN where
-    undefined), from the residual and total sums of squares and the degrees of freedom."""
-    import math
-
-    if tss <= 0 or df_resid <= 0:
-        return math.nan, math.nan, math.nan
-    r2 = 1.0 - rss / tss
-    adj = 1.0 - (1.0 - r2) * (n - 1) / df_resid
-    f = ((tss - rss) / df_model) / (rss / df_resid) if df_model > 0 and rss > 0 else math.nan
-    return r2, adj, f
 
 
 @dataclass
@@ -183,16 +163,22 @@ class Adapter(ABC):
     # ----- declarations (cheap: no platform import) -------------------------------------------------
 
     @classmethod
-    def capability(cls, step: Step | str, variant: str | None = None) -> Capability:
-        step = Step(step).value
-        if step == "deploy" and variant is not None:  # deploying a model needs training it first
-            trained = cls.capability("train", variant)
-            if trained.support is Support.UNSUPPORTED:
-                return trained
+    def capability(cls, step: str, variant: str | None = None) -> Capability:
+        from mlbench import steps
+
+        required = steps.kind(step).requires  # e.g. deploying a model needs training it first
+        if required and variant is not None:
+            needed = cls.capability(required, variant)
+            if needed.support is Support.UNSUPPORTED:
+                return needed
         if variant is not None and f"{step}:{variant}" in cls.capabilities:
             return cls.capabilities[f"{step}:{variant}"]
         if step in cls.capabilities:
             return cls.capabilities[step]
+        inherited = steps.kind(step).support_from
+        if inherited:
+            other, _, other_variant = inherited.partition(":")
+            return cls.capability(other, other_variant or None)
         what = f"{step}:{variant}" if variant else step
         return Capability.unsupported(f"{cls.name} declares no support for {what}")
 
@@ -240,15 +226,27 @@ class Adapter(ABC):
     # ----- step primitives (phase `fit`); the default says "not supported" ---------------------------
 
     def ols(self, features: list[str]) -> OLSFit:
-        """OLS of the target on `features` plus an intercept: estimates, standard errors, t and p values."""
+        """OLS of the target on `features` plus an intercept: estimates, standard errors, t and p values, as the
+        platform reports them (declared `native` for pvalues)."""
         raise UnsupportedStep(f"{self.name} has no OLS")
+
+    def coefficients(self, features: list[str]) -> tuple[float, list[float]]:
+        """(intercept, coefficients) of the platform's OLS fit of the target on `features`, for a platform that
+        reports no standard errors: mlbench emulates the inference from them (pvalues declared `emulated`)."""
+        raise UnsupportedStep(f"{self.name} has no OLS coefficients")
+
+    def r_squared(self, features: list[str], target: str) -> float:
+        """R² of the platform's OLS fit of the column `target` on `features` plus an intercept: the auxiliary
+        regression from which mlbench emulates VIF (vif declared `emulated`)."""
+        raise UnsupportedStep(f"{self.name} has no auxiliary R²")
 
     def rss(self, features: list[str]) -> float:
         """Residual sum of squares of one OLS fit; the unit of work of emulated subset searches."""
         return self.ols(features).rss
 
     def vif(self, features: list[str]) -> dict[str, float]:
-        """Variance inflation factor of each feature in an OLS with intercept (R car::vif semantics)."""
+        """Variance inflation factor of each feature in an OLS with intercept (R car::vif semantics), by the
+        platform's own VIF (vif declared `native`)."""
         raise UnsupportedStep(f"{self.name} has no VIF")
 
     def subset(self, method: str, features: list[str], max_size: int) -> dict[int, Any]:
@@ -276,3 +274,13 @@ class Adapter(ABC):
     def describe(self) -> dict[str, Any]:
         """Extra facts for provenance (e.g. the cluster version actually connected to)."""
         return {}
+
+
+def primitives() -> tuple[str, ...]:
+    """The calls a runner makes on an adapter (lifecycle and step primitives): every public method the Adapter
+    class defines except `close`, which a handle performs itself. A primitive added to the contract is forwarded
+    to worker processes with no other change."""
+    import inspect
+
+    return tuple(name for name, value in vars(Adapter).items()
+                 if inspect.isfunction(value) and not name.startswith("_") and name != "close")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlbench import SCHEMA_VERSION, __version__
 from mlbench.errors import MlbenchError, RunInterrupted
 
 
@@ -53,14 +54,13 @@ class RunOutcome:
 
 
 def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:
-    updates_by_step: dict[str, dict[str, Any]] = {
-        "pvalues": {"alpha": request.alpha},
-        "vif": {"threshold": request.vif_threshold},
-        "subset": {"methods": request.methods, "max_fits": request.max_fits},
-    }
+    """The scenario's step specs with the command line's overrides (each step's `overrides` in the step table)."""
+    from mlbench import steps
+
     result = []
     for spec in specs:
-        updates = {k: v for k, v in updates_by_step.get(spec.step, {}).items() if v is not None}
+        fields = steps.kind(spec.step).overrides
+        updates = {k: getattr(request, attr) for k, attr in fields.items() if getattr(request, attr) is not None}
         result.append(type(spec).model_validate({**spec.model_dump(), **updates}) if updates else spec)
     return result
 
@@ -219,6 +219,8 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         log_path=store.run_dir / "platform.log", h2o_url=request.h2o_url, spark_master=request.spark_master,
     )
     manifest: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "mlbench_version": __version__,
         "run_id": run_id,
         "status": "running",
         "started_utc": results.utc_now(),
@@ -250,7 +252,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     done = results.finished_cells(previous[1]) if previous else set()
     runner = Runner(plan, store, progress, done=done)
     try:
-        runner.run()
+        runner.execute()
         manifest["status"] = "complete"
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
@@ -262,6 +264,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         manifest["finished_utc"] = results.utc_now()
         manifest["counts"] = _counts([*(previous[1] if previous else []), *(r.to_json() for r in runner.records)])
         manifest["truth"] = runner.truth()
+        manifest["vs_r"] = runner.versus_r(previous[1] if previous else None)
         store.write_manifest(manifest)
         store.close()
     return RunOutcome(store.run_dir, manifest, [r.to_json() for r in runner.records])
@@ -353,7 +356,7 @@ def report(run_dir: Path, fmt: str) -> tuple[dict[str, Any], list[dict[str, Any]
     if fmt == "wide-csv":
         from mlbench.reports.wide import records_to_wide_csv
 
-        return manifest, records, records_to_wide_csv(records)
+        return manifest, records, records_to_wide_csv(records, manifest)
     if fmt == "digits-csv":
         from mlbench.reports.wide import records_to_digits_csv
 

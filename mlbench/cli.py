@@ -87,8 +87,8 @@ def _weights(items: list[str] | None) -> dict[str, float] | None:
     return weights
 
 
-@app.command()
-def run(
+@app.command("run")
+def run_command(
     scenario: Annotated[str | None, typer.Argument(
         help="Scenario name (see `mlbench list scenarios`) or YAML path.")] = None,
     dataset: Annotated[str | None, typer.Option(

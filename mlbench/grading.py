@@ -153,6 +153,16 @@ def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap:
     return _verdict(tally, problems, pass_digits)
 
 
+def grade_numbers(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+    """The grade of a result made of named numbers (a new step's answer, say): digits of each, relative scale."""
+    tally = _Tally(cap)
+    missing = [key for key in ref if key not in got]
+    for key, truth in ref.items():
+        if key in got:
+            tally.grade(_number(got[key]), _number(truth), key)
+    return _verdict(tally, [f"no answer for {', '.join(missing)}"] if missing else [], pass_digits)
+
+
 SUBSET_QUANTITIES = ("rss", "r_squared", "adj_r_squared")
 
 
@@ -229,16 +239,3 @@ def grade_predictions(task: str, prediction: Any) -> dict[str, Any]:
     elif task == "classification" and (prediction.min() < 0 or prediction.max() > 1):
         problems.append("probabilities outside [0, 1]")
     return {"agrees": not problems, "grade": "; ".join(problems) or "valid predictions"}
-
-
-GRADERS = {"pvalues": grade_pvalues, "vif": grade_vif, "subset": grade_subset}
-
-
-def grade(step: str, got: dict[str, Any], ref: dict[str, Any], pass_digits: float = DEFAULT_PASS_DIGITS,
-          truth: dict[str, Any] | None = None, cap: float = CAP) -> dict[str, Any]:
-    deviation = GRADERS[step](got, ref, pass_digits, cap)
-    if step == "subset" and truth and truth.get("support"):
-        deviation["truth"] = selection_quality(got, truth["support"])
-    if step == "pvalues" and truth and truth.get("certified"):
-        deviation["certified"] = grade_certified(got, truth["certified"], cap)
-    return deviation

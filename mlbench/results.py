@@ -119,24 +119,23 @@ def _drop_torn_line(path: Path) -> None:
         path.write_bytes(data[: data.rfind(b"\n") + 1])
 
 
-CELL_END_PHASE = {"train": "predict", "deploy": "reload"}  # other steps end with their `fit` record
-
-
-def cell_key(record: dict[str, Any]) -> tuple[Any, ...]:
+def repeat_key(record: dict[str, Any]) -> tuple[Any, ...]:
+    """One repeat of one cell: what --resume skips once it is finished."""
     return (record["adapter"], record["dataset"], record["step"], record["variant"], record["repeat"])
 
 
 def finished_cells(records: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
-    """Cells that need no rerun on --resume: their last phase was recorded, or they ended in a failure."""
+    """Repeats that need no rerun on --resume: their step's last phase was recorded, or they ended in a failure."""
+    from mlbench import steps
+
     done = set()
     for record in records:
         if record["step"] is None:
             continue
-        last_phase = CELL_END_PHASE.get(record["step"], "fit")
-        if record["phase"] == last_phase or record["status"] != "ok":
-            done.add(cell_key(record))
+        if record["phase"] == steps.kind(record["step"]).end_phase or record["status"] != "ok":
+            done.add(repeat_key(record))
         if record["status"] == "unsupported":  # recorded once for all repeats
-            done.add((*cell_key(record)[:4], "*"))
+            done.add((*repeat_key(record)[:4], "*"))
     return done
 
 
@@ -162,7 +161,17 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             continue  # the torn last line of an interrupted run
+    _check_schema(run_dir, manifest, records)
     return manifest, records
+
+
+def _check_schema(run_dir: Path, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
+    """A run stored by another layout version cannot be read as if it were this one: say so, and which."""
+    found = manifest.get("schema_version", records[0].get("schema_version") if records else SCHEMA_VERSION)
+    if found != SCHEMA_VERSION:
+        by = manifest.get("mlbench_version") or (records[0].get("mlbench_version") if records else None) or "?"
+        raise MlbenchError(f"{run_dir} was stored with result schema {found} (mlbench {by}); this mlbench "
+                           f"({__version__}) reads schema {SCHEMA_VERSION}: re-run it, or report it with that version")
 
 
 def reference_answers(manifest: dict[str, Any], dataset: str | None = None) -> dict[str, Any]:

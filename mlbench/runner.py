@@ -24,18 +24,21 @@ from typing import Any
 
 import numpy as np
 
-from mlbench import environment, grading, metrics, steps
+from mlbench import environment, grading, steps
 from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainSpec
 from mlbench.datasets import Dataset
 from mlbench.design import Design
 from mlbench.errors import SkippedCell, UnsupportedStep
+from mlbench.handle import PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
-from mlbench.reference import ReferenceFitter, condition_number
 from mlbench.registry import get as get_adapter
 from mlbench.results import ResultRecord, RunStore
 from mlbench.scenario import Scenario
-from mlbench.worker import CellTimeout, RemoteError, WorkerAdapter, WorkerDied
+from mlbench.stats import metrics, procedures
+from mlbench.stats.reference import ReferenceFitter, condition_number
+from mlbench.worker import CellTimeout, RemoteError, WorkerDied
 
+R_ADAPTER = "r"  # the platform whose answers users check against: each run with R grades the others against it
 Progress = Callable[[str, int, int], None]  # (message, cells done, cells total)
 Cell = tuple[int, Any, str | None]  # (step index in the scenario, step spec, variant)
 
@@ -84,10 +87,6 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:80]
 
 
-def cell_label(spec: Any, variant: str | None) -> str:
-    return spec.step + (f"/{variant}" if variant else "")
-
-
 class Runner:
     def __init__(self, plan: RunPlan, store: RunStore, progress: Progress | None = None,
                  done: set[tuple[Any, ...]] | None = None) -> None:
@@ -127,9 +126,9 @@ class Runner:
 
     # ----- reference ----------------------------------------------------------------------------------
 
-    def _context(self, unit: DataUnit, support: str) -> steps.StepContext:
+    def _context(self, unit: DataUnit, support: str) -> procedures.StepContext:
         design = unit.design
-        return steps.StepContext(features=design.features, X=design.X, y=design.y, support=support)
+        return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support)
 
     def _fitter(self, unit: DataUnit) -> ReferenceFitter | Exception:
         """One truth reference per data unit (its exact Gram matrix is built once and serves every step)."""
@@ -147,7 +146,7 @@ class Runner:
             try:
                 if isinstance(fitter, Exception):
                     raise fitter
-                self._references[key] = steps.run(spec, variant, fitter, self._context(unit, "reference"))
+                self._references[key] = steps.compute(spec, variant, fitter, self._context(unit, "reference"))
             except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
                 self._references[key] = exc
         return self._references[key]
@@ -159,7 +158,9 @@ class Runner:
             return {"agrees": None, "grade": f"no reference: {_one_line(ref)}"}
         fitter = self._fitter(unit)
         assert not isinstance(fitter, Exception)
-        deviation = grading.grade(spec.step, result, ref, self.plan.digits, unit.dataset.truth, cap=fitter.cap)
+        grade = steps.kind(spec.step).grade
+        assert grade is not None
+        deviation = grade(result, ref, self.plan.digits, fitter.cap, unit.dataset.truth)
         deviation["condition_number"] = self._conditions.get(unit.label)
         deviation["reference"] = {k: fitter.meta[k] for k in ("engine", "digits")}
         return deviation
@@ -177,7 +178,7 @@ class Runner:
             answers: dict[str, Any] = {}
             for (label, index, variant), ref in self._references.items():
                 if label == unit.label:
-                    answers[cell_label(self.plan.step_specs[index], variant)] = (
+                    answers[steps.label(self.plan.step_specs[index].step, variant)] = (
                         ref if not isinstance(ref, Exception) else {"error": _one_line(ref)})
             if not isinstance(fitter, Exception) and unit.dataset.exact is not None:
                 entry["float64_input_digits"] = fitter.float64_input_digits()
@@ -188,9 +189,34 @@ class Runner:
             out[unit.label] = entry
         return out
 
+    def versus_r(self, earlier: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Each platform's statistics answer graded against R's answer to the same cell in this run (where the R
+        adapter ran), with the run's pass line: computed once here, stored in run.json, read by every report.
+        `earlier`: the records of the interrupted run a resumed one continues."""
+        last: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for record in [*(earlier or []), *(r.to_json() for r in self.records)]:
+            if (record.get("step") and steps.is_statistics(record["step"]) and record.get("status") == "ok"
+                    and record.get("result") and not record.get("is_warmup")):
+                last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = record["result"]
+        out = []
+        for (dataset, adapter, step, variant), result in last.items():
+            r_result = last.get((dataset, R_ADAPTER, step, variant))
+            if adapter == R_ADAPTER or r_result is None:
+                continue
+            grade = steps.kind(step).grade
+            assert grade is not None
+            try:
+                verdict = grade(result, r_result, self.plan.digits, grading.CAP, None)
+            except (KeyError, TypeError, ValueError) as exc:
+                verdict = {"agrees": False, "grade": f"not comparable: {exc}", "min_digits": None}
+            out.append({"dataset": dataset, "adapter": adapter, "step": step, "variant": variant,
+                        "agrees": verdict["agrees"], "grade": verdict["grade"], "min_digits": verdict["min_digits"]})
+        return out
+
     # ----- the plan -------------------------------------------------------------------------------------
 
-    def run(self) -> list[ResultRecord]:
+    def execute(self) -> list[ResultRecord]:
+        """The whole plan: the truth reference of every statistics cell first, then each adapter in turn."""
         for unit in self.plan.units:
             stats_cells = [c for c in unit.cells if steps.is_statistics(c[1].step)]
             if stats_cells:
@@ -203,9 +229,10 @@ class Runner:
         return self.records
 
     def _params(self, spec: Any, variant: str | None, how: str) -> dict[str, Any]:
+        step = steps.kind(spec.step)
         params = spec.model_dump(exclude={"step", "methods", "models"})
-        if variant is not None:
-            params["method" if spec.step == "subset" else "model"] = variant
+        if variant is not None and step.variant_key:
+            params[step.variant_key] = variant
         params["how"] = how
         return params
 
@@ -219,10 +246,10 @@ class Runner:
                              params=self._params(spec, variant, cap.how), support=support,
                              error=reason or cap.reason)
 
-    def _timed(self, cls: type[Adapter], adapter: Any, unit: DataUnit, phase: str,
+    def _timed(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, phase: str,
                action: Callable[[], None]) -> bool:
         """Time a per-adapter phase; its record carries what the adapter says it connected to or read."""
-        with measure(getattr(adapter, "pid", None)) as m:
+        with measure(adapter.pid) as m:
             try:
                 action()
                 error = None
@@ -243,10 +270,8 @@ class Runner:
         with (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
             fh.write(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n")
 
-    def _new_adapter(self, cls: type[Adapter]) -> Any:
-        if self.plan.isolation == "process":
-            return WorkerAdapter(cls.name, self.plan.options.log_path)
-        return cls()
+    def _new_handle(self, cls: type[Adapter]) -> PlatformHandle:
+        return new_handle(cls, self.plan.isolation, self.plan.options.log_path)
 
     def _run_adapter(self, cls: type[Adapter]) -> None:
         units = self.plan.units
@@ -302,30 +327,31 @@ class Runner:
             if self._finished(cls, unit, spec, variant, repeat):
                 continue
             is_warmup = repeat < self.plan.warmup
-            label = f"{cls.name}: {cell_label(spec, variant)} on {unit.label} {repeat + 1}/{total}"
+            label = f"{cls.name}: {steps.label(spec.step, variant)} on {unit.label} {repeat + 1}/{total}"
             self.progress(label + (" (warm-up)" if is_warmup else ""))
             common.update(repeat=repeat, is_warmup=is_warmup)
             if not life.ready(unit):
                 self._record(cls, unit, phase="fit", status="error", support=cap.support.value,
                              error="could not restart the platform after a failed cell", **common)
                 continue
-            if spec.step in ("train", "deploy"):
-                trained = self._train_once(cls, life.adapter, unit, spec, variant, cap.support.value, common)
-                if trained is not None and spec.step == "deploy":
-                    self._deploy_once(cls, life.adapter, unit, spec, variant, trained, common)
+            handle = life.handle()
+            step = steps.kind(spec.step)
+            if step.trains:
+                trained = self._train_once(cls, handle, unit, spec, variant, cap.support.value, common)
+                if trained is not None and step.deploys:
+                    self._deploy_once(cls, handle, unit, spec, variant, trained, common)
                 if trained is not None:
                     with contextlib.suppress(Exception):
-                        life.adapter.release(trained[0])
+                        handle.release(trained[0])
             else:
-                self._stats_once(cls, life.adapter, unit, index, spec, variant, cap.support.value, common)
+                self._stats_once(cls, handle, unit, index, spec, variant, cap.support.value, common)
 
-    def _attempt(self, cls: type[Adapter], adapter: Any, what: str,
+    def _attempt(self, cls: type[Adapter], adapter: PlatformHandle, what: str,
                  action: Callable[[], Any]) -> tuple[Any, Measurement, str, str | None]:
         """Run and measure one phase under the cell deadline: (value, measurement, status, error)."""
         value, status, error = None, "ok", None
-        if isinstance(adapter, WorkerAdapter):
-            adapter.deadline = time.monotonic() + self.plan.timeout if self.plan.timeout else None
-        with measure(getattr(adapter, "pid", None)) as m:
+        adapter.deadline = time.monotonic() + self.plan.timeout if self.plan.timeout else None
+        with measure(adapter.pid) as m:
             try:
                 value = action()
             except UnsupportedStep as exc:
@@ -338,15 +364,14 @@ class Runner:
                 status, error = "error", _one_line(exc)
                 self._log_traceback(cls.name, what, getattr(exc, "remote_traceback", ""))
             finally:
-                if isinstance(adapter, WorkerAdapter):
-                    adapter.deadline = None
+                adapter.deadline = None
         return value, m, status, error
 
-    def _stats_once(self, cls: type[Adapter], adapter: Any, unit: DataUnit, index: int, spec: Any,
+    def _stats_once(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, index: int, spec: Any,
                     variant: str | None, support: str, common: dict[str, Any]) -> None:
         result, m, status, error = self._attempt(
-            cls, adapter, cell_label(spec, variant),
-            lambda: steps.run(spec, variant, adapter, self._context(unit, support)))
+            cls, adapter, steps.label(spec.step, variant),
+            lambda: steps.compute(spec, variant, adapter, self._context(unit, support)))
         deviation = self._grade(unit, index, spec, variant, result) if result is not None else None
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
                      support="unsupported" if status == "unsupported" else support, **common)
@@ -356,7 +381,7 @@ class Runner:
         return TrainSpec(family=variant, task=unit.source.task, trees=spec.trees, max_depth=spec.max_depth,
                          learning_rate=spec.learning_rate, seed=self.plan.seed, cores=self.plan.options.cores)
 
-    def _train_once(self, cls: type[Adapter], adapter: Any, unit: DataUnit, spec: Any, variant: str | None,
+    def _train_once(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, spec: Any, variant: str | None,
                     support: str, common: dict[str, Any]) -> tuple[Any, np.ndarray] | None:
         """Fit and predict, each a timed phase; (model, test predictions) when both succeeded."""
         assert variant is not None and unit.test_y is not None
@@ -383,7 +408,7 @@ class Runner:
                      error=error, support=support, **common)
         return (model, prediction) if result is not None else None
 
-    def _deploy_once(self, cls: type[Adapter], adapter: Any, unit: DataUnit, spec: Any, variant: str | None,
+    def _deploy_once(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, spec: Any, variant: str | None,
                      trained: tuple[Any, np.ndarray], common: dict[str, Any]) -> None:
         """Export every format, score each artifact in a fresh process, retrain once elsewhere, score it all."""
         from mlbench.deploy import evaluate
@@ -427,7 +452,7 @@ class Runner:
                          first: np.ndarray) -> dict[str, Any]:
         """Train the same model with the same seed in a separate worker process; compare predictions."""
         self.progress(f"{cls.name}: retraining {variant} in a separate process (reproducibility)")
-        other = WorkerAdapter(cls.name, self.plan.options.log_path)
+        other = self._new_handle(cls)
         try:
             other.start_session(self.plan.options)
             other.load(unit.source)
@@ -446,12 +471,12 @@ class _Lifecycle:
 
     def __init__(self, runner: Runner, cls: type[Adapter]) -> None:
         self.runner, self.cls = runner, cls
-        self.adapter: Any = None
+        self.adapter: PlatformHandle | None = None
         self.loaded: DataUnit | None = None
         self.session_failed = False
 
     def _alive(self) -> bool:
-        return self.adapter is not None and getattr(self.adapter, "alive", True)
+        return self.adapter is not None and self.adapter.alive
 
     def ready(self, unit: DataUnit) -> bool:
         """Session started and `unit` loaded; starts or restarts what is missing, each a timed phase."""
@@ -462,7 +487,7 @@ class _Lifecycle:
             if self.adapter is not None:
                 runner.progress(f"{cls.name}: restarting the platform after a failed cell")
                 self.close()
-            self.adapter = runner._new_adapter(cls)
+            self.adapter = runner._new_handle(cls)
             self.loaded = None
             runner.progress(f"{cls.name}: starting session")
             adapter = self.adapter
@@ -472,14 +497,20 @@ class _Lifecycle:
                 return False
         if self.loaded is not unit:
             runner.progress(f"{cls.name}: loading {unit.label}")
-            if not runner._timed(cls, self.adapter, unit, "load", functools.partial(self.adapter.load, unit.source)):
+            handle = self.handle()
+            if not runner._timed(cls, handle, unit, "load", functools.partial(handle.load, unit.source)):
                 self.loaded = None
                 return False
             self.loaded = unit
         return True
 
+    def handle(self) -> PlatformHandle:
+        """The platform's handle, once `ready` said it is started."""
+        assert self.adapter is not None, "ready() first"
+        return self.adapter
+
     def kill(self) -> None:
-        if self.adapter is not None and hasattr(self.adapter, "kill"):
+        if self.adapter is not None:
             self.adapter.kill()
         self.close()
 

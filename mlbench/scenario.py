@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
 
+from mlbench import steps
 from mlbench.errors import MlbenchError
+from mlbench.steps import StepSpec
 
 SCENARIO_DIRS = (
     Path(__file__).parent / "_scenarios",  # inside an installed wheel
@@ -27,63 +29,39 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PValuesStep(_Strict):
-    step: Literal["pvalues"]
-    alpha: float = Field(0.05, gt=0, le=1)  # 1: no elimination, the full fit only
-
-
-class VifStep(_Strict):
-    step: Literal["vif"]
-    threshold: float = Field(10.0, gt=1)
-
-
-class SubsetStep(_Strict):
-    step: Literal["subset"]
-    methods: list[Literal["best", "forward", "backward"]] = ["best", "forward", "backward"]
-    max_size: int | None = Field(None, ge=1)
-    max_fits: int = Field(20000, ge=1)
-    cv_folds: int | None = Field(None, ge=2)
-
-
-class TrainStep(_Strict):
-    """Train model families on synthetic data of each size; hyperparameters are matched across platforms."""
-
-    step: Literal["train"]
-    task: Literal["classification", "regression"] = "classification"
-    models: list[Literal["linear", "logistic", "random_forest", "gbm"]] = ["logistic", "random_forest", "gbm"]
-    trees: int = Field(100, ge=1)
-    max_depth: int = Field(6, ge=1)
-    learning_rate: float = Field(0.1, gt=0, le=1)
-    features: int = Field(10, ge=5)  # columns of the synthetic data
-
-
-class DeployStep(TrainStep):
-    """Train each model as the train step does, then export every format the platform offers and score each
-    artifact in a fresh process: cold start, load, latency, throughput, parity, footprint, reproducibility."""
-
-    step: Literal["deploy"]  # type: ignore[assignment]
-    latency_calls: int = Field(1000, ge=10)  # single-row calls timed after the warm-up
-    warmup_calls: int = Field(50, ge=0)
-    reproducibility: bool = True  # retrain with the same seed in a separate process and compare
-    http: bool = False  # also serve the first artifact over HTTP (mlbench serve) and time requests
-
-
-StepSpec = Annotated[PValuesStep | VifStep | SubsetStep | TrainStep | DeployStep, Field(discriminator="step")]
-
-
 class Scenario(_Strict):
     name: str
     description: str = ""
     dataset: str = "advertising"
     datasets: list[str] = []  # a suite for the statistics steps, run one after another ("nist": every NIST case)
     adapters: list[str] = []
-    steps: list[StepSpec] = Field(min_length=1)
+    steps: list[SerializeAsAny[StepSpec]] = Field(min_length=1)  # each parsed by its step's spec model
     repeats: int = Field(1, ge=1)
     warmup: int = Field(0, ge=0)
     seed: int = 42
     digits: float = Field(6.0, gt=0, le=15)  # pass line: an answer agrees with this many correct digits or more
     sizes: list[int | str] = ["10k", "100k"]  # train rows per size (train steps only)
     test_rows: int = Field(10_000, ge=10)  # one fixed test set scores every size
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _parse_steps(cls, items: Any) -> Any:
+        """Each entry by the spec model of its step in the step table (mlbench.steps)."""
+        if not isinstance(items, list):
+            return items
+        parsed = []
+        for i, item in enumerate(items):
+            try:
+                parsed.append(steps.parse_spec(item))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in (i, *first["loc"]))
+                if first["type"] == "extra_forbidden":
+                    raise ValueError(f"steps.{where}: unknown key {first['loc'][-1]!r}") from None
+                raise ValueError(f"steps.{where}: {first['msg']}") from None
+            except ValueError as exc:
+                raise ValueError(f"steps.{i}: {exc}") from None
+        return parsed
 
 
 def scenario_paths() -> dict[str, Path]:
@@ -117,6 +95,8 @@ def _describe(error: ValidationError, path: Path) -> str:
         return f"{path}: unknown key {first['loc'][-1]!r} (at {location})"
     if first["type"] == "missing":
         return f"{path}: missing required key {location!r}"
+    if first["type"] == "value_error":  # a step entry, already described by its own validation
+        return f"{path}: {(first.get('ctx') or {}).get('error', first['msg'])}"
     return f"{path}: {location}: {first['msg']}"
 
 

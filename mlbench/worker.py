@@ -37,13 +37,13 @@ from typing import IO, Any
 
 import psutil
 
+from mlbench.adapter import primitives
 from mlbench.errors import SkippedCell, UnsupportedStep
+from mlbench.procs import close_log, kill_tree, open_log
 
 HEADER = struct.Struct("!Q")
 PARENT_POLL_S = 0.25
 KILL_GRACE_S = 5.0
-FORWARDED = ("start_session", "load", "ols", "rss", "vif", "subset", "fit", "predict", "export", "release",
-             "describe")
 
 
 class CellTimeout(Exception):
@@ -67,23 +67,6 @@ class ModelRef:
     """A model that lives in the worker process."""
 
     key: int
-
-
-def kill_tree(pid: int, grace: float = KILL_GRACE_S) -> None:
-    """Terminate a process and all its descendants; kill what is still alive after `grace` seconds."""
-    try:
-        root = psutil.Process(pid)
-        procs = [*root.children(recursive=True), root]
-    except psutil.Error:
-        return
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    psutil.wait_procs(alive, timeout=grace)
 
 
 def _write_frame(stream: IO[bytes], obj: Any) -> None:
@@ -113,19 +96,20 @@ def _read_frame(fd: int, deadline: float | None = None) -> Any:
 
 
 class WorkerAdapter:
-    """Stands in for an adapter instance; every primitive runs in the worker process."""
+    """The handle (mlbench.handle.PlatformHandle) on an adapter that lives in a worker process: every primitive
+    runs there; `pid` is the worker, whose tree (its JVMs too) is measured and killed."""
 
     def __init__(self, adapter_name: str, log_path: Path | None) -> None:
         self.adapter_name = adapter_name
         self.deadline: float | None = None
-        log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed in close()
+        log = open_log(log_path)  # closed in kill()
         self._log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mlbench.worker", adapter_name, str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops workers in order
         )
-        self.pid = self.process.pid
+        self.pid: int | None = self.process.pid
         self.alive = True
 
     def _call(self, method: str, *args: Any) -> Any:
@@ -153,7 +137,7 @@ class WorkerAdapter:
         raise RemoteError(f"{kind}: {message}" if message else kind, remote_tb)
 
     def __getattr__(self, name: str) -> Any:
-        if name in FORWARDED:
+        if name in primitives():
             return lambda *args: self._call(name, *args)
         raise AttributeError(name)
 
@@ -172,12 +156,11 @@ class WorkerAdapter:
 
     def kill(self) -> None:
         self.alive = False
-        kill_tree(self.pid)
+        if self.pid is not None:
+            kill_tree(self.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=KILL_GRACE_S)
-        if self._log is not subprocess.DEVNULL:
-            with contextlib.suppress(OSError):
-                self._log.close()  # type: ignore[union-attr]
+        close_log(self._log)
 
 
 # ----- the worker side ---------------------------------------------------------------------------------------

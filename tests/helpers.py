@@ -8,7 +8,8 @@ from mlbench import steps
 from mlbench.adapter import Adapter, DataSource, SessionOptions
 from mlbench.datasets import load_builtin
 from mlbench.design import Design, build_design
-from mlbench.reference import ReferenceFitter
+from mlbench.stats import procedures
+from mlbench.stats.reference import ReferenceFitter
 
 
 def materialise(name: str, directory: Path) -> tuple[Design, DataSource]:
@@ -29,9 +30,17 @@ def started(cls: type[Adapter], source: DataSource, run_dir: Path) -> Adapter:
     return adapter
 
 
-def context(design: Design, support: str) -> steps.StepContext:
-    return steps.StepContext(features=design.features, X=design.X, y=design.y, support=support)
+def context(design: Design, support: str) -> procedures.StepContext:
+    return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support)
 
 
 def reference_fitter(design: Design) -> ReferenceFitter:
     return ReferenceFitter(design.frame, design.target)
+
+
+def answer(adapter: Adapter, step: str, design: Design, variant: str | None = None, **params: object) -> dict:
+    """A statistics cell's answer from an adapter, driven exactly as a run drives it: through the step table,
+    with the emulation the adapter's declared support asks for."""
+    spec = steps.parse_spec({"step": step, **params})
+    support = type(adapter).capability(step, variant).support.value
+    return steps.compute(spec, variant, adapter, context(design, support))

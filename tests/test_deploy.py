@@ -120,6 +120,9 @@ def test_cli_deploy_table_with_weight_override(tmp_path):
     http = reloads[("sklearn", "logistic")]["result"]["formats"]["onnx"]
     assert http["http_calls"] == 100 and 0 < http["http_p50_ms"] <= http["http_p99_ms"]
     assert reloads[("statsmodels", "logistic")]["result"]["subscores"]["security"] == 0
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["truth"] == {}  # a deploy run has no statistics cell: no truth computed, so no truth errors
+    assert "error" not in json.dumps(manifest["truth"])
 
 
 def _free_port() -> int:

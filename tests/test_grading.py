@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlbench import steps
-from mlbench.grading import correct_digits, grade
-from mlbench.reference import ReferenceFitter
+from mlbench.design import build_design
+from mlbench.grading import correct_digits, grade_pvalues
+from mlbench.stats import procedures
+from mlbench.stats.reference import ReferenceFitter
+from tests.helpers import answer
 
 mpmath.mp.dps = 60
 
@@ -104,7 +106,7 @@ class _Solver:
         self.frame, self.how = frame, how
 
     def ols(self, features):
-        from mlbench.emulate import ols_inference
+        from mlbench.stats.emulate import ols_inference
 
         X = self.frame[features].to_numpy(float)
         y = self.frame["y"].to_numpy(float)
@@ -145,20 +147,21 @@ def test_grade_never_passes_under_4_digits_nor_fails_over_8(build):
     truth = mp_truth(frame)
     answers = {}
     for how in ("lstsq", "normal equations", "float32"):
-        answers[how] = steps.pvalues(_Solver(frame, how), features, 1.0)
+        answers[how] = procedures.pvalues(_Solver(frame, how), features, 1.0)
     from mlbench.platforms.sklearn import SklearnAdapter
     from mlbench.platforms.statsmodels import StatsmodelsAdapter
 
+    design = build_design(frame, "y")
     for cls in (StatsmodelsAdapter, SklearnAdapter):
         adapter = cls()
         adapter.frame, adapter.target, adapter.features = frame, "y", features
-        answers[cls.name] = steps.pvalues(adapter, features, 1.0)
+        answers[cls.name] = answer(adapter, "pvalues", design, alpha=1.0)
     rng = np.random.default_rng(0)
     for d in (1.0, 2.0, 3.0, 3.9, 4.5, 5.5, 7.0, 8.0, 9.0, 12.0):
         answers[f"truth moved by 1e-{d}"] = _perturbed(truth, d, rng)
     seen = {"agree": 0, "differ": 0}
     for label, got in answers.items():
-        verdict = grade("pvalues", got, truth, 6.0)
+        verdict = grade_pvalues(got, truth, 6.0)
         mine = independent_digits(got, truth)
         assert abs(verdict["min_digits"] - mine) < 0.02, (label, verdict["min_digits"], mine)
         if verdict["agrees"]:
@@ -173,8 +176,8 @@ def test_grade_never_passes_under_4_digits_nor_fails_over_8(build):
 def test_mlbench_reference_equals_60_digit_truth(build):
     frame = build()
     features = [c for c in frame.columns if c != "y"]
-    got = steps.pvalues(ReferenceFitter(frame, "y"), features, 1.0)
-    verdict = grade("pvalues", got, mp_truth(frame), 14.0)
+    got = procedures.pvalues(ReferenceFitter(frame, "y"), features, 1.0)
+    verdict = grade_pvalues(got, mp_truth(frame), 14.0)
     assert verdict["agrees"], verdict
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mlbench import metrics
+from mlbench.stats import metrics
 
 
 @pytest.fixture

@@ -6,19 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from mlbench import steps
 from mlbench.adapter import DataSource, SessionOptions
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from tests.conftest import assert_rel
-from tests.helpers import materialise
+from tests.helpers import answer, materialise
 
 FEATURES = ["TV", "Radio", "Newspaper"]
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory) -> DataSource:
-    return materialise("advertising", tmp_path_factory.mktemp("advertising"))[1]
+def advertising(tmp_path_factory):
+    return materialise("advertising", tmp_path_factory.mktemp("advertising"))
+
+
+@pytest.fixture(scope="module")
+def source(advertising) -> DataSource:
+    return advertising[1]
 
 
 @pytest.fixture(params=[StatsmodelsAdapter, SklearnAdapter], ids=["statsmodels", "sklearn"])
@@ -30,8 +34,8 @@ def adapter(request, source, tmp_path: Path):
     instance.close()
 
 
-def test_full_model_equals_r(adapter, r_advertising):
-    result = steps.pvalues(adapter, FEATURES, alpha=0.05)
+def test_full_model_equals_r(adapter, advertising, r_advertising):
+    result = answer(adapter, "pvalues", advertising[0], alpha=0.05)
     r_full = r_advertising["full_model"]
     for r_term, expected in r_full["coefficients"].items():
         got = result["coefficients"]["Intercept" if r_term == "(Intercept)" else r_term]
@@ -48,8 +52,8 @@ def test_full_model_equals_r(adapter, r_advertising):
     assert round(result["adj_r_squared"], 4) == 0.8956
 
 
-def test_newspaper_dropped_and_refit_equals_r(adapter, r_advertising):
-    result = steps.pvalues(adapter, FEATURES, alpha=0.05)
+def test_newspaper_dropped_and_refit_equals_r(adapter, advertising, r_advertising):
+    result = answer(adapter, "pvalues", advertising[0], alpha=0.05)
     assert result["dropped"] == ["Newspaper"]
     assert result["kept"] == ["TV", "Radio"]
     r_reduced = r_advertising["reduced_model_tv_radio"]
@@ -60,7 +64,7 @@ def test_newspaper_dropped_and_refit_equals_r(adapter, r_advertising):
         assert_rel(got["p_value"], expected["p_value"])
 
 
-def test_alpha_one_keeps_everything(adapter):
-    result = steps.pvalues(adapter, FEATURES, alpha=0.99)
+def test_alpha_one_keeps_everything(adapter, advertising):
+    result = answer(adapter, "pvalues", advertising[0], alpha=0.99)
     assert result["dropped"] == []
     assert result["refit"]["coefficients"].keys() == result["coefficients"].keys()

@@ -1,4 +1,4 @@
-"""Tests for mlbench.subsets: R's leaps answer on Hitters, brute force on small problems, edge cases."""
+"""Tests for mlbench.stats.subsets: R's leaps answer on Hitters, brute force on small problems, edge cases."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlbench.subsets import (
+from mlbench.stats.subsets import (
     backward_path,
     best_subsets,
     chosen_sizes,

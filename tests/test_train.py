@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from mlbench import metrics
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.datasets import parse_size, synthetic_task
 from mlbench.errors import MlbenchError
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from mlbench.platforms.xgboost import XGBoostAdapter
+from mlbench.stats import metrics
 from tests.conftest import run_cli
 
 

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlbench import exact, nist, reference
+from mlbench import nist
 from mlbench.adapter import OLSFit
 from mlbench.datasets import load_builtin, load_nist
 from mlbench.design import build_design
 from mlbench.grading import correct_digits
+from mlbench.stats import exact, reference
 from tests.conftest import assert_rel
 
 R_NAMES = {"(Intercept)": "Intercept"}

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlbench import steps
 from mlbench.design import build_design
 from mlbench.errors import SkippedCell
 from mlbench.grading import grade_subset
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
+from mlbench.stats import procedures
 from tests.conftest import assert_rel
-from tests.helpers import context, materialise, reference_fitter, started
+from tests.helpers import answer, context, materialise, reference_fitter, started
 
 ADAPTERS = [StatsmodelsAdapter, SklearnAdapter]
 IDS = ["statsmodels", "sklearn"]
@@ -33,7 +33,7 @@ def hitters(tmp_path_factory):
 def test_advertising_vif_equals_car_vif(cls, advertising, r_advertising, tmp_path):
     design, source = advertising
     adapter = started(cls, source, tmp_path)
-    result = steps.vif(adapter, design.features, threshold=10)
+    result = answer(adapter, "vif", design, threshold=10)
     for name, expected in r_advertising["vif_full_model"].items():
         assert_rel(result["vif"][name], expected)
     assert [round(result["vif"][n], 6) for n in ("TV", "Radio", "Newspaper")] == [1.004611, 1.144952, 1.145187]
@@ -52,11 +52,11 @@ def test_iterative_vif_removal_drops_the_collinear_feature(cls, tmp_path):
 
     source = DataSource("collinear", path, path, "y", ["x1", "x2", "x3", "x4"], 120)
     adapter = started(cls, source, tmp_path)
-    result = steps.vif(adapter, ["x1", "x2", "x3", "x4"], threshold=10)
+    result = answer(adapter, "vif", build_design(frame, "y"), threshold=10)
     assert result["vif"]["x3"] > 100
     assert result["dropped"] == ["x3"] and result["kept"] == ["x1", "x2", "x4"]
     assert max(result["final_vif"].values()) < 1.1
-    ref = steps.vif(reference_fitter(build_design(frame, "y")), ["x1", "x2", "x3", "x4"], threshold=10)
+    ref = procedures.vif(reference_fitter(build_design(frame, "y")), ["x1", "x2", "x3", "x4"], threshold=10)
     for name in ("x1", "x2", "x3", "x4"):
         assert_rel(result["vif"][name], ref["vif"][name], 1e-8)
 
@@ -64,7 +64,7 @@ def test_iterative_vif_removal_drops_the_collinear_feature(cls, tmp_path):
 def test_reference_best_subsets_equal_leaps(hitters, r_hitters_subsets):
     design, _ = hitters
     assert len(design.frame) == r_hitters_subsets["n"] == 263
-    result = steps.subset(reference_fitter(design), context(design, "reference"), "best", None, 20000)
+    result = procedures.subset(reference_fitter(design), context(design, "reference"), "best", None, 20000)
     for expected in r_hitters_subsets["best_by_size"]:
         got = result["by_size"][str(expected["size"])]
         assert set(got["features"]) == set(expected["variables"])
@@ -81,8 +81,8 @@ def test_stepwise_paths_equal_the_reference(cls, method, hitters, tmp_path):
     design, source = hitters
     adapter = started(cls, source, tmp_path)
     support = cls.capability("subset", method).support.value
-    got = steps.subset(adapter, context(design, support), method, None, 20000)
-    ref = steps.subset(reference_fitter(design), context(design, "reference"), method, None, 20000)
+    got = procedures.subset(adapter, context(design, support), method, None, 20000)
+    ref = procedures.subset(reference_fitter(design), context(design, "reference"), method, None, 20000)
     verdict = grade_subset(got, ref, 1e-8)
     assert verdict["agrees"], verdict["grade"]
     assert verdict["sizes_agree"] == 19
@@ -92,7 +92,7 @@ def test_stepwise_paths_equal_the_reference(cls, method, hitters, tmp_path):
 def test_emulated_best_within_budget_equals_leaps(cls, hitters, r_hitters_subsets, tmp_path):
     design, source = hitters
     adapter = started(cls, source, tmp_path)
-    got = steps.subset(adapter, context(design, "emulated"), "best", 3, 20000)
+    got = procedures.subset(adapter, context(design, "emulated"), "best", 3, 20000)
     assert got["fits"] == 19 + 171 + 969
     for expected in r_hitters_subsets["best_by_size"][:3]:
         assert set(got["by_size"][str(expected["size"])]["features"]) == set(expected["variables"])
@@ -103,12 +103,12 @@ def test_emulation_over_budget_is_skipped_with_the_estimate(hitters, tmp_path):
     design, source = hitters
     adapter = started(StatsmodelsAdapter, source, tmp_path)
     with pytest.raises(SkippedCell, match="524287 fits"):
-        steps.subset(adapter, context(design, "emulated"), "best", None, 20000)
+        procedures.subset(adapter, context(design, "emulated"), "best", None, 20000)
 
 
 def test_cv_error_per_size_is_reported(advertising):
     design, _ = advertising
-    result = steps.subset(reference_fitter(design), context(design, "reference"), "best", None, 100, cv_folds=5)
+    result = procedures.subset(reference_fitter(design), context(design, "reference"), "best", None, 100, cv_folds=5)
     cv = [result["by_size"][str(k)]["cv_mse"] for k in (1, 2, 3)]
     assert cv[1] < cv[0]  # TV + Radio predicts far better than TV alone
     assert all(c > 0 for c in cv)

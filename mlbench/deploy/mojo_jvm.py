@@ -27,6 +27,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from mlbench.procs import close_streams, stop
+
 SOURCE = Path(__file__).with_name("MojoServer.java")
 MAIN_CLASS = "MojoServer"
 STOP_TIMEOUT_S = 5.0
@@ -112,19 +114,10 @@ def _encode(text: str) -> bytes:
 
 
 def _stop(proc: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
-    """Close the JVM's stdin (it exits on end of input); kill it if it does not go at once. Idempotent."""
-    for stream in (proc.stdin, proc.stdout):
-        if stream is not None:
-            with contextlib.suppress(OSError, ValueError):
-                stream.close()
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_TIMEOUT_S)
-    with contextlib.suppress(OSError, ValueError):
-        stderr.close()
+    """Close the JVM's stdin (it exits on end of input); stop it if it does not go at once. Idempotent."""
+    close_streams(proc.stdin, proc.stdout)
+    stop(proc, wait=STOP_TIMEOUT_S, grace=STOP_TIMEOUT_S)
+    close_streams(stderr)
 
 
 class MojoJvm:

@@ -2,7 +2,8 @@
 
 Session: either a local single-node cluster that this adapter starts (and shuts down) itself, bound to loopback,
 with its ice root and logs inside the run directory, or an existing cluster given by URL (`h2o.connect`, never
-`h2o.init(url=...)`, which starts a local JVM when the versions differ) that is left running.
+`h2o.init(url=...)`, which starts a local JVM when the versions differ) that is left running. Starting, joining,
+shutting down and leaving the cluster live in `mlbench.platforms.h2o_cluster`; this module is the adapter.
 
 H2O's Python client prints to stdout (version-age warnings, connection messages, progress bars) even with
 `verbose=False`; every platform call here runs with Python's stdout and stderr redirected to the run's platform
@@ -20,8 +21,6 @@ import math
 import os
 import re
 import shutil
-import socket
-import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -37,38 +36,12 @@ from mlbench.adapter import (
     OLSFit,
     SessionOptions,
     TrainSpec,
-    goodness_of_fit,
     require_reachable,
 )
 from mlbench.errors import UnsupportedStep
-
-JVM_STOP_TIMEOUT_S = 10.0  # after the REST shutdown, wait this long for the JVM to exit before killing it
-
-
-def _mem_bytes(text: str) -> int:
-    """'4G' / '512M' / '1T' (or a bare number of gigabytes, as h2o.init reads it) -> bytes."""
-    text = str(text).strip().upper().removesuffix("B")
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    if text and text[-1] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(float(text) * (1 << 30))
-
-
-def _free_loopback_port() -> int:
-    """A port p on 127.0.0.1 with p and p + 1 free (H2O listens on both: REST API and internal)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port >= 65535:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free pair of loopback ports for H2O")
+from mlbench.platforms.h2o_cluster import H2OCluster
+from mlbench.procs import close_log, open_log
+from mlbench.stats.ols import goodness_of_fit, intercept_only
 
 
 class H2OAdapter(Adapter):
@@ -111,10 +84,7 @@ class H2OAdapter(Adapter):
 
     def __init__(self) -> None:
         self._log: IO[str] | None = None
-        self._conn: Any = None
-        self._server: Any = None  # h2o's H2OLocalServer when we started the cluster
-        self._jvm: Any = None  # psutil.Process of the JVM we started
-        self._started = False
+        self._cluster: H2OCluster | None = None  # the session's cluster: started by us, or joined by URL
         self._closed = False
         self._facts: dict[str, Any] = {}
         self._prefix = "mlbench"  # every key we create in the cluster starts with this (set per session)
@@ -145,147 +115,37 @@ class H2OAdapter(Adapter):
         super().start_session(options)  # imports h2o: a cold import is charged to the session phase
         import h2o
 
-        log_path = options.log_path or options.run_dir / "platform.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session
-        self._closed, self._started, self._facts = False, False, {}
+        self._log = open_log(options.log_path or options.run_dir / "platform.log", text=True)
+        self._closed, self._facts = False, {}
         self._prefix = f"mlbench_{uuid.uuid4().hex[:12]}"
+        cluster = self._cluster = H2OCluster(self._prefix)  # set first: close() must find a half-started JVM
         try:
             with self._quiet():
                 if options.h2o_url:
                     require_reachable(options.h2o_url, "H2O cluster")
-                    # connect only: never h2o.init(url=...), which silently starts a local JVM on a version mismatch.
-                    # strict_version_check=None: refuse a cluster whose version differs from the h2o package (the
-                    # records would carry the wrong platform version) unless H2O_DISABLE_STRICT_VERSION_CHECK=true
-                    self._conn = h2o.connect(url=options.h2o_url, verbose=False, strict_version_check=None)
+                    cluster.connect(options.h2o_url)
                 else:
-                    self._start_local(options)
+                    cluster.start_local(options)
                 h2o.no_progress()
-                cluster = h2o.cluster()
-                self._facts = {
-                    **self._facts,
-                    "cluster_version": str(cluster.version),
-                    "started_by_mlbench": self._started,
-                    "url": self._conn.base_url,
-                    "nodes": int(cluster.cloud_size),
-                }
+                self._facts = cluster.describe()
         except BaseException:
             self.close()
             raise
-
-    def _start_local(self, options: SessionOptions) -> None:
-        """Start one single-node cluster on loopback, owned by this adapter.
-
-        H2OLocalServer.start is what h2o.init uses to launch a JVM; calling it directly skips h2o.init's first
-        step (probing for and silently connecting to any cluster already answering on the port, or one named in
-        ~/.h2oconfig), so the cluster we connect to is always the one we started and may shut down.
-        """
-        import h2o
-        import psutil
-        from h2o.backend import H2OLocalServer
-
-        root = options.run_dir / "h2o"
-        ice_root, log_dir, jvm_dir = root / "ice", root / "logs", root / "jvm"
-        for directory in (ice_root, log_dir, jvm_dir):
-            directory.mkdir(parents=True, exist_ok=True)
-        # H2OLocalServer writes the JVM's stdout/stderr to a fresh tempfile.mkdtemp(); point that into the run dir
-        me = psutil.Process()
-        before = {child.pid for child in me.children()}
-        saved_tempdir = tempfile.tempdir
-        tempfile.tempdir = str(jvm_dir)
-        try:
-            self._server = H2OLocalServer.start(
-                nthreads=max(1, int(options.cores)), max_mem_size=_mem_bytes(options.memory),
-                ice_root=str(ice_root), log_dir=str(log_dir), port=f"{_free_loopback_port()}+",
-                name=f"mlbench-{os.getpid()}", bind_to_localhost=True, enable_assertions=False, verbose=False,
-            )
-        except BaseException:
-            # a start that times out or is interrupted leaves its JVM running, and h2o keeps no handle on it
-            for child in me.children():
-                if child.pid not in before:
-                    self._jvm = child
-                    self._stop_jvm(graceful=False)
-            raise
-        finally:
-            tempfile.tempdir = saved_tempdir
-        self._started = True
-        process = getattr(self._server, "_process", None)
-        new = {child.pid: child for child in me.children() if child.pid not in before}
-        if process is not None:
-            self._jvm = new.get(process.pid) or psutil.Process(process.pid)
-        elif len(new) == 1:
-            self._jvm = next(iter(new.values()))
-        if self._jvm is not None:
-            self._facts["jvm_pid"] = self._jvm.pid
-        self._conn = h2o.connect(server=self._server, verbose=False, strict_version_check=None)
 
     def close(self) -> None:
         """Shut down the cluster we started (and make sure its JVM is gone), or just leave one we joined."""
         if self._closed:
             return
         self._closed = True
-        requested = False
+        cluster, self._cluster = self._cluster, None
         try:
-            with self._quiet():
-                if self._started:
-                    requested = self._shutdown_cluster()
-                elif self._conn is not None:
-                    self._leave_cluster()
+            if cluster is not None:
+                with self._quiet():
+                    cluster.close()
         finally:
-            self._stop_jvm(graceful=requested)
-            self._conn = None
             self.frame = self.test = None
-            if self._log is not None:
-                self._log.close()
-                self._log = None
-
-    def _shutdown_cluster(self) -> bool:
-        """Ask our cluster to shut down over REST; True if the request went out."""
-        import h2o
-
-        requested = False
-        if self._conn is not None:
-            try:
-                h2o.api("POST /3/Shutdown")
-                requested = True
-            except Exception:  # noqa: BLE001 - the JVM is killed below if it does not stop
-                pass
-            with contextlib.suppress(Exception):
-                self._conn.close()
-        return requested
-
-    def _leave_cluster(self) -> None:
-        """Someone else's cluster: remove what we put there (every key has our prefix), close our session, and
-        leave it running."""
-        import h2o
-
-        ours: list[str] = []
-        with contextlib.suppress(Exception):
-            ours = [str(k) for k in h2o.ls()["key"] if str(k).startswith(self._prefix)]
-        for key in ours:
-            with contextlib.suppress(Exception):
-                h2o.remove(key)
-        with contextlib.suppress(Exception):
-            self._conn.close()
-
-    def _stop_jvm(self, graceful: bool) -> None:
-        """Make sure the JVM we started is gone: give a requested shutdown time to finish, then kill it."""
-        import psutil
-
-        jvm, self._jvm = self._jvm, None
-        if jvm is not None:
-            try:
-                jvm.wait(timeout=JVM_STOP_TIMEOUT_S if graceful else 0.1)
-            except psutil.TimeoutExpired:
-                with contextlib.suppress(psutil.Error):
-                    jvm.kill()
-                    jvm.wait(timeout=10)
-            except psutil.Error:
-                pass  # already gone
-        process = getattr(self._server, "_process", None)
-        if process is not None:
-            with contextlib.suppress(Exception):
-                process.poll()  # reap it, so h2o's own atexit hook finds nothing left to stop
+            close_log(self._log)
+            self._log = None
 
     def describe(self) -> dict[str, Any]:
         return dict(self._facts)
@@ -446,17 +306,9 @@ class H2OAdapter(Adapter):
 
     def _intercept_only(self) -> OLSFit:
         """The model with no predictors (backward elimination can end there). H2O's GLM refuses an empty
-        predictor list, so this one fit is H2O's mean and variance of the target plus the t distribution."""
-        from scipy import stats
-
-        n, mean, tss = self._target_summary()
-        df_resid = n - 1
-        se = math.sqrt(tss / df_resid / n) if df_resid > 0 else math.nan
-        t = mean / se if se > 0 else math.nan
-        p = float(2.0 * stats.t.sf(abs(t), df_resid)) if not math.isnan(t) else math.nan
-        return OLSFit(terms=["Intercept"], estimate=[mean], std_error=[se], t_value=[t], p_value=[p],
-                      r_squared=0.0, adj_r_squared=0.0, f_statistic=math.nan, df_model=0, df_resid=df_resid,
-                      rss=tss, n_obs=n)
+        predictor list, so this one fit is emulated: H2O's own mean and variance of the target, finished into the
+        t test of the mean by mlbench.stats."""
+        return intercept_only(*self._target_summary())
 
     def rss(self, features: list[str]) -> float:
         with self._quiet():

@@ -3,7 +3,8 @@
 R is not a Python package: the adapter starts `Rscript` once per session (phase `session`: starting R and
 loading car, leaps and jsonlite) and keeps it. Each primitive is one JSON request line on R's stdin and one
 JSON answer line on its stdout (jsonlite; doubles travel as "%.17g" text, so they come back exactly). R's messages
-and warnings go to the platform log; output printed while a request runs is captured and logged there too.
+and warnings go to the platform log; output printed while a request runs is captured and logged there too. The R
+side is `r_server.R`, beside this module.
 
 Names never cross into R: Python sends column positions (read from the CSV header) and feature indices, and
 maps R's answers back to mlbench's names. R's name mangling (`check.names`), formula parsing of odd names and
@@ -31,6 +32,7 @@ from typing import IO, Any
 
 from mlbench.adapter import Adapter, Availability, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
 from mlbench.errors import UnsupportedStep
+from mlbench.procs import close_log, close_streams, open_log, stop
 
 R_PACKAGES = ("car", "leaps", "jsonlite")
 INSTALL_HINT = "apt-get install r-base-core r-cran-car r-cran-leaps r-cran-jsonlite"
@@ -38,150 +40,9 @@ INSTALL_HINT = "apt-get install r-base-core r-cran-car r-cran-leaps r-cran-jsonl
 RSCRIPT_ARGS = ("--no-init-file",)
 CLOSE_GRACE_S = 5.0
 
-# The whole R side: one request per stdin line, one answer per stdout line.
-R_SERVER = r"""
-options(warn = 1, stringsAsFactors = FALSE)
-suppressPackageStartupMessages({
-  library(car)
-  library(leaps)
-  library(jsonlite)
-})
-
-state <- new.env()
-state$models <- list()
-state$next_id <- 0L
-
-# Positions arrive 1-based from Python; R never sees mlbench's column names.
-ints <- function(x) as.integer(unlist(x))
-# Doubles go back as "%.17g" strings: exact round trips (jsonlite stops at 15 digits); NA/NaN/Inf spelled out.
-num <- function(x) sprintf("%.17g", as.double(x))
-nums <- function(x) I(num(unname(x)))
-
-read_design <- function(path) {
-  # the run's design is all numeric (dummy-coded, missing rows dropped)
-  d <- utils::read.csv(path, check.names = FALSE, colClasses = "numeric")
-  as.matrix(d)
-}
-
-model_frame <- function(X, cols, y = NULL) {
-  d <- as.data.frame(X[, cols, drop = FALSE])
-  names(d) <- sprintf("x%d", seq_along(cols))
-  if (!is.null(y)) d$y <- y
-  d
-}
-
-fit_lm <- function(cols) {
-  d <- model_frame(state$X, cols, state$y)
-  lm(if (length(cols)) y ~ . else y ~ 1, data = d)
-}
-
-h_hello <- function(req) {
-  list(r_version = R.version.string,
-       packages = lapply(c(car = "car", leaps = "leaps", jsonlite = "jsonlite"),
-                         function(p) format(utils::packageVersion(p))),
-       pid = Sys.getpid())
-}
-
-h_load <- function(req) {
-  M <- read_design(req$path)
-  state$feature_cols <- ints(req$feature_cols)
-  state$X <- M[, state$feature_cols, drop = FALSE]
-  state$y <- M[, req$target_col]
-  state$X_test <- NULL
-  if (!is.null(req$test_path)) {
-    test <- read_design(req$test_path)
-    state$X_test <- test[, ints(req$test_feature_cols), drop = FALSE]
-  }
-  state$models <- list()
-  list(n = nrow(state$X), p = ncol(state$X), n_test = if (is.null(state$X_test)) 0L else nrow(state$X_test))
-}
-
-h_ols <- function(req) {
-  cols <- ints(req$features)
-  fit <- fit_lm(cols)
-  s <- summary(fit)
-  aliased <- unname(s$aliased)  # in coefficient order: intercept, then cols
-  cm <- s$coefficients  # rows of the non-aliased terms only
-  fs <- s$fstatistic  # NULL for an intercept-only model
-  list(terms = I(which(!aliased) - 1L),  # 0 = intercept, j = j-th requested feature
-       aliased = I(which(aliased) - 1L),
-       estimate = nums(cm[, 1]), std_error = nums(cm[, 2]), t_value = nums(cm[, 3]), p_value = nums(cm[, 4]),
-       r_squared = num(s$r.squared), adj_r_squared = num(s$adj.r.squared),
-       f_statistic = num(if (is.null(fs)) NA_real_ else fs[["value"]]),
-       df_model = if (is.null(fs)) 0L else as.integer(fs[["numdf"]]),
-       df_resid = fit$df.residual, rss = num(deviance(fit)), n_obs = length(residuals(fit)))
-}
-
-h_vif <- function(req) {
-  cols <- ints(req$features)
-  v <- car::vif(fit_lm(cols))  # numeric terms only: plain VIF (car's GVIF applies to factor terms)
-  list(vif = nums(v[sprintf("x%d", seq_along(cols))]))
-}
-
-h_subset <- function(req) {
-  cols <- ints(req$features)
-  method <- switch(req$method, best = "exhaustive", forward = "forward", backward = "backward",
-                   stop("unknown subset method: ", req$method))
-  X <- state$X[, cols, drop = FALSE]
-  colnames(X) <- sprintf("x%d", seq_along(cols))
-  fit <- leaps::regsubsets(x = X, y = state$y, method = method, nvmax = req$max_size, really.big = TRUE)
-  s <- summary(fit)
-  chosen <- s$which[, colnames(X), drop = FALSE]  # one row per size; the intercept column dropped
-  list(sizes = I(as.integer(rowSums(chosen))),
-       features = lapply(seq_len(nrow(chosen)), function(i) I(which(chosen[i, ]))),
-       rss = nums(s$rss))
-}
-
-h_fit <- function(req) {
-  d <- model_frame(state$X, seq_len(ncol(state$X)), state$y)
-  model <- switch(req$family,
-                  linear = lm(y ~ ., data = d, model = FALSE),
-                  logistic = glm(y ~ ., family = binomial(), data = d, model = FALSE),
-                  stop("unsupported model family: ", req$family))
-  state$next_id <- state$next_id + 1L
-  key <- sprintf("m%d", state$next_id)
-  state$models[[key]] <- model
-  list(model = key)
-}
-
-h_predict <- function(req) {
-  model <- state$models[[req$model]]
-  if (is.null(model)) stop("no model ", req$model, " in this R session")
-  if (is.null(state$X_test)) stop("no test set loaded")
-  newdata <- model_frame(state$X_test, seq_len(ncol(state$X_test)))
-  p <- as.double(predict(model, newdata = newdata, type = "response"))
-  writeBin(p, req$out, size = 8L, endian = "little")
-  list(n = length(p))
-}
-
-h_release <- function(req) {
-  state$models[[req$model]] <- NULL
-  list(released = req$model)
-}
-
-handlers <- list(hello = h_hello, load = h_load, ols = h_ols, vif = h_vif, subset = h_subset,
-                 fit = h_fit, predict = h_predict, release = h_release)
-
-answer <- function(req) {
-  handler <- handlers[[req$task]]
-  if (is.null(handler)) stop("unknown task: ", req$task)
-  noise <- utils::capture.output(result <- handler(req))  # stray printing goes to the log, not the protocol
-  if (length(noise)) message(paste(noise, collapse = "\n"))
-  list(ok = TRUE, result = result)
-}
-
-input <- file("stdin", open = "r")
-repeat {
-  line <- readLines(input, n = 1L, warn = FALSE)
-  if (length(line) == 0L) break
-  req <- tryCatch(jsonlite::fromJSON(line, simplifyVector = TRUE), error = function(e) NULL)
-  if (!is.null(req) && identical(req$task, "quit")) break
-  out <- if (is.null(req)) list(ok = FALSE, error = "malformed request") else
-    tryCatch(answer(req), error = function(e) list(ok = FALSE, error = conditionMessage(e)))
-  cat(jsonlite::toJSON(out, auto_unbox = TRUE, na = "string", null = "null"), "\n", sep = "")
-  flush(stdout())
-}
-"""
+# The whole R side, a real R file shipped beside this module: one request per stdin line, one answer per
+# stdout line.
+SERVER_SCRIPT = Path(__file__).with_name("r_server.R")
 
 
 def _num(value: Any) -> float:
@@ -282,14 +143,10 @@ class RAdapter(Adapter):
             raise RuntimeError(f"R not installed: {INSTALL_HINT}")
         options.run_dir.mkdir(parents=True, exist_ok=True)
         self._workdir = Path(tempfile.mkdtemp(prefix="r-", dir=options.run_dir))
-        script = self._workdir / "mlbench_server.R"
-        script.write_text(R_SERVER, encoding="utf-8")
-        log_path = options.log_path or options.run_dir / "platform.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session
+        self._log = open_log(options.log_path or options.run_dir / "platform.log", text=True)
         self._proc = subprocess.Popen(
-            [rscript, *RSCRIPT_ARGS, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-            text=True, encoding="utf-8", cwd=self._workdir,
+            [rscript, *RSCRIPT_ARGS, str(SERVER_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self._log, text=True, encoding="utf-8", cwd=self._workdir,
         )
         self._facts = self._call("hello")
 
@@ -312,20 +169,14 @@ class RAdapter(Adapter):
     def close(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
-            with contextlib.suppress(OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError):  # R may be gone already
                 assert proc.stdin is not None
                 proc.stdin.write(json.dumps({"task": "quit"}) + "\n")
-                proc.stdin.close()
-            try:
-                proc.wait(timeout=CLOSE_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+            close_streams(proc.stdin)
+            stop(proc, wait=CLOSE_GRACE_S)
+            close_streams(proc.stdout)
+        close_log(self._log)
+        self._log = None
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None

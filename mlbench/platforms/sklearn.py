@@ -1,4 +1,4 @@
-"""scikit-learn: LinearRegression fits; p-values and VIF emulated from those fits (sklearn has neither)."""
+"""scikit-learn: LinearRegression fits; mlbench emulates p-values and VIF from them (sklearn has neither)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
+from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
 from mlbench.deploy.loaders import Artifact
-from mlbench.emulate import ols_inference, vif_from_r2
 from mlbench.errors import UnsupportedStep
 
 # SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
@@ -23,9 +22,10 @@ class SklearnAdapter(Adapter):
     modules = ("sklearn",)
     session_imports = ("sklearn.linear_model",)
     capabilities = {
-        "pvalues": Capability.emulated("LinearRegression().fit(X, y) (scipy lstsq); SEs and p-values from its "
-                                        "residuals"),
-        "vif": Capability.emulated("auxiliary LinearRegression fits (R² of each feature on the others)"),
+        "pvalues": Capability.emulated("LinearRegression().fit(X, y) (scipy lstsq); mlbench emulates SEs and "
+                                        "p-values from its residuals"),
+        "vif": Capability.emulated("auxiliary LinearRegression().score (R² of each feature on the others); "
+                                    "VIF = 1/(1 - R²) by mlbench"),
         "subset:forward": Capability.native(SFS_HOW.format(direction="forward")),
         "subset:backward": Capability.native(SFS_HOW.format(direction="backward")),
         "subset:best": Capability.emulated("exhaustive LinearRegression fits within the fit budget"),
@@ -73,24 +73,21 @@ class SklearnAdapter(Adapter):
         y = self.frame[target].to_numpy(dtype=float)
         return LinearRegression().fit(X, y), X, y
 
-    def ols(self, features: list[str]) -> OLSFit:
-        """LinearRegression's own fit (scipy's lstsq: a minimum-norm solution on a rank-deficient design), with
-        standard errors and p-values emulated from its residuals."""
-        model, X, y = self._fit(features, self.target)
-        return ols_inference(X, y, float(model.intercept_), model.coef_, features)
+    def coefficients(self, features: list[str]) -> tuple[float, list[float]]:
+        """LinearRegression's own fit (scipy's lstsq, with its `tol` as the singular-value cut-off); mlbench
+        emulates standard errors and p-values from these estimates."""
+        model, _, _ = self._fit(features, self.target)
+        return float(model.intercept_), [float(c) for c in model.coef_]
 
     def rss(self, features: list[str]) -> float:
         model, X, y = self._fit(features, self.target)
         residuals = y - model.predict(X)
         return float(residuals @ residuals)
 
-    def vif(self, features: list[str]) -> dict[str, float]:
-        r2 = {}
-        for name in features:
-            others = [f for f in features if f != name]
-            model, X, y = self._fit(others, name)
-            r2[name] = float(model.score(X, y))
-        return vif_from_r2(r2)
+    def r_squared(self, features: list[str], target: str) -> float:
+        """LinearRegression.score of the auxiliary regression: mlbench turns it into a VIF."""
+        model, X, y = self._fit(features, target)
+        return float(model.score(X, y))
 
     def subset(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
         """One SequentialFeatureSelector run, its path read off as it goes (see _recording_selector)."""

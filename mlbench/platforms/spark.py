@@ -9,7 +9,7 @@ with the intercept LAST; they are reordered here to mlbench's `Intercept`-first 
 The driver JVM is started by this adapter with its stdout and stderr sent to the run's platform log (and
 log4j at WARN), so nothing the JVM prints can reach mlbench's own stdout (`--json`). `close()` stops the
 session, shuts the py4j gateway down and waits for the driver JVM to exit, so another session can start in
-the same Python process.
+the same Python process (the generic stopping is `mlbench.procs.stop`).
 
 Training: `load` reads the training file (and the test file, when the unit has one) with Spark's Parquet reader,
 assembles the feature vector (VectorAssembler) for both, caches and counts them, so reading and assembling are
@@ -31,15 +31,17 @@ from typing import IO, Any
 
 import numpy as np
 
+from mlbench import procs
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec, require_reachable
-from mlbench.emulate import vif_from_r2
+from mlbench.stats.emulate import vif_from_r2
 
 _FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
 _TRAIN_FEATURES_COL = "__mlbench_train_features"  # training: assembled once in `load`, all features
 _PREDICTION_COL = "__mlbench_prediction"
 _PROBABILITY_COL = "__mlbench_probability"
 _RAW_PREDICTION_COL = "__mlbench_raw_prediction"
-_JVM_EXIT_TIMEOUT_S = 15.0
+_JVM_EXIT_TIMEOUT_S = 15.0  # the driver exits by itself once its stdin closes; stopped after this long
+_JVM_KILL_GRACE_S = 5.0
 
 _LOG4J2 = """\
 # Written by mlbench: the Spark driver logs at WARN to stderr, which mlbench sends to the run's platform log.
@@ -130,7 +132,6 @@ class SparkAdapter(Adapter):
         log4j = spark_dir / "log4j2.properties"
         log4j.write_text(_LOG4J2, encoding="utf-8")
         log_path = Path(options.log_path) if options.log_path else spark_dir / "driver.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
 
         self._master = options.spark_master or f"local[{options.cores}]"
         if self._master.startswith("spark://"):  # Spark's client retries an absent master for minutes
@@ -150,7 +151,7 @@ class SparkAdapter(Adapter):
             .set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.as_uri()}")
         )
         # The driver JVM (spark-submit) inherits our stdout unless told otherwise: send both streams to the log.
-        self._log = log_path.open("ab")
+        self._log = procs.open_log(log_path)
         try:
             self._gateway = launch_gateway(conf, popen_kwargs={"stdout": self._log, "stderr": self._log})
             self._jvm_proc = self._gateway.proc
@@ -167,17 +168,8 @@ class SparkAdapter(Adapter):
             raise
 
     def _remember_jvm(self) -> None:
-        import psutil
-
-        if self._jvm_proc is None:
-            return
-        known = set(self._jvm_pids)
-        with contextlib.suppress(psutil.Error):
-            proc = psutil.Process(self._jvm_proc.pid)
-            for p in [proc, *proc.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    if (p.pid, p.create_time()) not in known:
-                        self._jvm_pids.append((p.pid, p.create_time()))
+        if self._jvm_proc is not None and self._jvm_proc.poll() is None:
+            procs.remember(self._jvm_proc.pid, self._jvm_pids)
 
     def jvm_pids(self) -> list[int]:
         """Process ids of the driver JVM this adapter started (and its children), for checks and tests."""
@@ -203,42 +195,17 @@ class SparkAdapter(Adapter):
                 self._gateway = None
             self._stop_jvm()
         finally:
-            if self._log is not None:
-                self._log.close()
-                self._log = None
+            procs.close_log(self._log)
+            self._log = None
 
     def _stop_jvm(self) -> None:
-        import psutil
-
         proc, self._jvm_proc = self._jvm_proc, None
         if proc is not None:
             # Spark's PythonGatewayServer exits when its stdin closes; wait for it, then insist.
-            with contextlib.suppress(OSError):
-                if proc.stdin is not None:
-                    proc.stdin.close()
-            try:
-                proc.wait(timeout=_JVM_EXIT_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
-        survivors = []
-        for pid, created in self._jvm_pids:
-            with contextlib.suppress(psutil.Error):
-                p = psutil.Process(pid)
-                if p.create_time() == created and p.status() != psutil.STATUS_ZOMBIE:
-                    survivors.append(p)
-        for p in survivors:
-            with contextlib.suppress(psutil.Error):
-                p.terminate()
-        _, alive = psutil.wait_procs(survivors, timeout=5)
-        for p in alive:
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        psutil.wait_procs(alive, timeout=5)
+            procs.close_streams(proc.stdin)
+            procs.stop(proc, wait=_JVM_EXIT_TIMEOUT_S, grace=_JVM_KILL_GRACE_S)
+        # what the driver started and left behind (re-parented once the driver is gone) goes too
+        procs.terminate_then_kill(procs.running(self._jvm_pids), grace=_JVM_KILL_GRACE_S)
 
     def load(self, source: DataSource) -> None:
         self._unpersist()  # the runner loads one data unit after another in the same session

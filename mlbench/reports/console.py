@@ -38,11 +38,11 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
-def summary_table(records: list[dict[str, Any]]) -> Table:
+def summary_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> Table:
     """adapter x step: support, status, grade, median fit time, peak memory; plus session and load times."""
     from mlbench.reports.summary import r_agreement
 
-    versus_r = {(k[1], k[2] + (f"/{k[3]}" if k[3] else "")): v for k, v in r_agreement(records).items()}
+    versus_r = {(k[1], k[2] + (f"/{k[3]}" if k[3] else "")): v for k, v in r_agreement(manifest).items()}
     table = Table(title="Platforms side by side", title_justify="left")
     columns = ["adapter", "step", "support", "status", "grade", "digits", "median s", "peak MB", "how / why"]
     if versus_r:
@@ -458,7 +458,7 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
         vif_table(records),
         subset_table(records, reference), truth_table(records),
         *train_tables([r for r in records if r["step"] == "train"]), *deploy_tables(records),
-        summary_table([r for r in records if r["step"] != "train"]) if any(
+        summary_table([r for r in records if r["step"] != "train"], manifest) if any(
             r["step"] not in (None, "train") for r in records) else None,
         best_table(records),
     )

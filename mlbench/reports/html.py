@@ -27,6 +27,7 @@ from mlbench import __version__
 from mlbench.reports import summary, svg
 from mlbench.reports.summary import fmt
 from mlbench.results import reference_answers
+from mlbench.stats import metrics
 
 TEMPLATE = "report_template.html"
 SUPPORT_CLASS = {"native": "b-ok", "emulated": "b-warn", "unsupported": "b-dim"}
@@ -288,9 +289,9 @@ def _datasets(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
 # ------------------------------------------------------------------------------------------ result tables
 
 
-def side_by_side(records: list[dict[str, Any]]) -> str | None:
+def side_by_side(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> str | None:
     """The console's "Platforms side by side" for the statistics steps (training and deploy have their own)."""
-    rows_data = [r for r in summary.cell_rows(records)
+    rows_data = [r for r in summary.cell_rows(records, manifest)
                  if r["step"] not in ("train", "deploy", *summary.ADAPTER_PHASES)]
     if not rows_data:
         return None
@@ -512,7 +513,7 @@ def train_tables(records: list[dict[str, Any]]) -> list[str]:
     out = []
     for task in dict.fromkeys(p["task"] for p in points):
         task_points = [p for p in points if p["task"] == task]
-        metric = summary.TASK_METRIC.get(task, "metric")
+        metric = metrics.headline_metric(task) or "metric"
         sizes = sorted({p["n_rows"] for p in task_points})
         head = [th("adapter"), th("model")]
         for size in sizes:
@@ -638,7 +639,7 @@ def plot_pareto(records: list[dict[str, Any]]) -> list[str]:
         size = max(p["n_rows"] for p in points if p["task"] == task)
         chosen = [p for p in points if p["task"] == task and p["n_rows"] == size]
         metric = chosen[0]["metric"] or "metric"
-        higher = summary.HIGHER_IS_BETTER.get(metric, True)
+        higher = metrics.higher_is_better(metric)
         models = list(dict.fromkeys(p["model"] for p in chosen))
         plotted = [svg.Point(float(p["fit_s"]), float(p["metric_value"]), colors[p["adapter"]], shapes[p["model"]],
                              f"{p['adapter']} · {p['model']}: {metric.upper()} {p['metric_value']:.4g}, "
@@ -763,7 +764,7 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
         _section("run", "Run and environment", [_environment(manifest, records)]),
         _section("data", "Data", [_datasets(manifest, records)] + [
             f'<p class="note">note: {esc(n)}</p>' for n in notes]),
-        _section("side-by-side", "Platforms side by side", [side_by_side(records), startup_table(records)],
+        _section("side-by-side", "Platforms side by side", [side_by_side(records, manifest), startup_table(records)],
                  "Support: native = the platform's own API does it; emulated = mlbench drives the platform's own "
                  "fits; unsupported = cannot. Grade: the answer against mlbench's exact reference computation."),
         _section("accuracy", "Accuracy: correct digits", [accuracy_table(records, manifest)],

@@ -12,13 +12,11 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+from mlbench.stats import metrics
+
 PHASES = ("session", "load", "fit", "predict", "export", "reload")
 ADAPTER_PHASES = ("session", "load")
 PRIMARY_PHASE = "fit"
-
-# The one number a reader looks at first, per step (train: per task).
-TASK_METRIC = {"classification": "auc", "regression": "rmse"}
-HIGHER_IS_BETTER = {"auc": True, "accuracy": True, "rmse": False, "logloss": False}
 
 CellKey = tuple[str, str, str, str | None]  # dataset, adapter, step (or session/load), variant
 
@@ -83,49 +81,11 @@ def combined_status(rows: list[dict[str, Any]]) -> str:
     return statuses[0] if len(statuses) == 1 else "/".join(statuses)
 
 
-def _task(rows: list[dict[str, Any]]) -> str | None:
-    for r in rows:
-        task = (r.get("params") or {}).get("task") or (r.get("result") or {}).get("task")
-        if task:
-            return str(task)
-    return None
-
-
-def train_metric(rows: list[dict[str, Any]]) -> tuple[str | None, list[float]]:
-    """The headline metric of a train cell and its values over the ok predict repeats."""
-    name = TASK_METRIC.get(_task(rows) or "")
-    if name is None:
-        return None, []
-    values = [float(r["result"]["metrics"][name]) for r in rows
-              if r.get("phase") == "predict" and r.get("status") == "ok"
-              and isinstance(((r.get("result") or {}).get("metrics") or {}).get(name), int | float)]
-    return name, values
-
-
 def headline(step: str, rows: list[dict[str, Any]]) -> tuple[str | None, float | None]:
-    """(metric name, value) that sums the cell up; (None, None) where a step has none."""
-    ok = [r for r in rows if r.get("status") == "ok" and r.get("result")]
-    if step == "train":
-        name, values = train_metric(rows)
-        return name, median(list(values)) if values else None
-    if step == "deploy":
-        scores = [r["result"].get("score") for r in ok if r.get("phase") == "reload"]
-        return "score", median(scores)
-    if not ok:
-        return None, None
-    last = ok[-1]
-    result = last["result"]
-    if step == "pvalues":
-        return "adj_r_squared", result.get("adj_r_squared")
-    if step == "vif":
-        vifs = [v for v in (result.get("vif") or {}).values() if isinstance(v, int | float)]
-        return "max_vif", max(vifs) if vifs else None
-    if step == "subset":
-        deviation = last.get("deviation") or {}
-        total = deviation.get("sizes_total")
-        if total:
-            return "share_sizes_same_set", deviation.get("sizes_agree", 0) / total
-    return None, None
+    """(metric name, value) that sums the cell up, as its step defines it; (None, None) for session/load."""
+    from mlbench import steps
+
+    return steps.kind(step).headline(rows) if step in steps.kinds() else (None, None)
 
 
 def _grade(rows: list[dict[str, Any]]) -> tuple[str | None, bool | None]:
@@ -144,32 +104,13 @@ def _why(rows: list[dict[str, Any]]) -> str:
                      if (r.get("params") or {}).get("how")), ""))
 
 
-R_ADAPTER = "r"
+def r_agreement(manifest: dict[str, Any] | None) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Each platform's statistics answers graded against R's in the same run, as the runner stored them in
+    run.json (`vs_r`), keyed like group_cells: {(dataset, adapter, step, variant): {"agrees", "grade", ...}}."""
+    return {(v["dataset"], v["adapter"], v["step"], v.get("variant")): v for v in (manifest or {}).get("vs_r") or []}
 
 
-def r_agreement(records: list[dict[str, Any]], digits: float = 6.0) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """Each platform's statistics answers graded against R's own answers in the same run (live R adapter),
-    keyed like group_cells: {(dataset, adapter, step, variant): {"agrees", "grade"}}."""
-    from mlbench import grading
-
-    last: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for record in measured(records):
-        if record.get("step") in grading.GRADERS and record.get("status") == "ok" and record.get("result"):
-            last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = record["result"]
-    out = {}
-    for (dataset, adapter, step, variant), result in last.items():
-        r_result = last.get((dataset, R_ADAPTER, step, variant))
-        if adapter == R_ADAPTER or r_result is None:
-            continue
-        try:
-            verdict = grading.grade(step, result, r_result, digits)
-        except (KeyError, TypeError, ValueError) as exc:
-            verdict = {"agrees": False, "grade": f"not comparable: {exc}"}
-        out[(dataset, adapter, step, variant)] = {"agrees": verdict["agrees"], "grade": verdict["grade"]}
-    return out
-
-
-def cell_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One summary dict per cell: support, status, grade, median time and IQR, peak memory, headline metric.
 
     Ordered by dataset, then adapter (in first-appearance order), session/load first, then steps as run.
@@ -179,7 +120,7 @@ def cell_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     adapters = list(dict.fromkeys(k[1] for k in cells))
     ordered = sorted(cells, key=lambda k: (datasets.index(k[0]), adapters.index(k[1]),
                                            ADAPTER_PHASES.index(k[2]) if k[2] in ADAPTER_PHASES else 2))
-    versus_r = r_agreement(records)
+    versus_r = r_agreement(manifest)
     out = []
     for key in ordered:
         dataset, adapter, step, variant = key
@@ -250,14 +191,14 @@ def train_points(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     cells: dict[tuple[str, str, str, int], list[dict[str, Any]]] = defaultdict(list)
     for record in measured(records):
         if record.get("step") == "train":
-            task = _task([record]) or "?"
+            task = metrics.task_of([record]) or "?"
             cells[(task, str(record["adapter"]), str(record.get("variant")), int(record.get("n_rows") or 0))].append(
                 record)
     points = []
     for (task, adapter, model, n_rows), rows in cells.items():
         fits = [r for r in rows if r.get("phase") == "fit"]
         times = ok_times(rows, "fit")
-        metric, values = train_metric(rows)
+        metric, values = metrics.headline_values(rows)
         peaks = [r["peak_rss_mb"] for r in rows if r.get("peak_rss_mb") is not None]
         failed = bool(fits) and all(r.get("status") != "ok" for r in fits)
         points.append({

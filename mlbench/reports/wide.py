@@ -22,18 +22,18 @@ WIDE_COLUMNS = [
 ]
 
 
-def wide_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def wide_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The pivot as dicts (WIDE_COLUMNS keys), before CSV quoting."""
     run_ids = list(dict.fromkeys(str(r.get("run_id", "")) for r in records))
     run_id = run_ids[0] if len(run_ids) == 1 else "/".join(run_ids)
-    return [{"run_id": run_id, **row} for row in cell_rows(records)]
+    return [{"run_id": run_id, **row} for row in cell_rows(records, manifest)]
 
 
-def records_to_wide_csv(records: list[dict[str, Any]]) -> str:
+def records_to_wide_csv(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=WIDE_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for row in wide_rows(records):
+    for row in wide_rows(records, manifest):
         writer.writerow({k: _cell(row.get(k)) for k in WIDE_COLUMNS})
     return out.getvalue()
 

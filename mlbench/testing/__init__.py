@@ -21,13 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from mlbench.adapter import Adapter, DataSource, SessionOptions, Step, Support, TrainSpec
+from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainSpec
 from mlbench.errors import UnsupportedStep
 
 REFERENCE = Path(__file__).parent / "advertising_r.json"  # R's lm/summary and car::vif (see its "source")
 REL_TOL = 1e-6
-VALID_KEYS = re.compile(r"^(pvalues|vif|subset(:(best|forward|backward))?|train(:(linear|logistic|random_forest|gbm))?"
-                        r"|deploy(:(linear|logistic|random_forest|gbm))?)$")
 
 
 class CheckFailed(AssertionError):
@@ -98,7 +96,21 @@ class Harness:
 
 def _declared(cls: type[Adapter], key: str) -> bool:
     step, _, variant = key.partition(":")
-    return cls.capability(Step(step), variant or None).support is not Support.UNSUPPORTED
+    return cls.capability(step, variant or None).support is not Support.UNSUPPORTED
+
+
+def _answer(h: Harness, step: str, variant: str | None = None, **params: Any) -> dict[str, Any]:
+    """The adapter's answer to one statistics cell on Advertising, driven exactly as a run drives it: through
+    the step table, with the emulation its declared support asks for."""
+    from mlbench import steps
+    from mlbench.datasets import load_builtin
+    from mlbench.design import build_design
+    from mlbench.stats import procedures
+
+    design = build_design(load_builtin("advertising").frame, "Sales")
+    support = h.cls.capability(step, variant).support.value
+    ctx = procedures.StepContext(design.features, design.X, design.y, support)
+    return steps.compute(steps.parse_spec({"step": step, **params}), variant, h.adapter("advertising"), ctx)
 
 
 def _r_reference() -> dict[str, Any]:
@@ -114,11 +126,13 @@ def _rel(a: float, b: float) -> float:
 
 def check_declarations(h: Harness) -> None:
     """Name, platform distribution and every capability key are well formed; unsupported ones say why."""
+    from mlbench import steps
+
     cls = h.cls
     if not getattr(cls, "name", None) or not re.fullmatch(r"[a-z][a-z0-9_\-]*", cls.name):
         raise CheckFailed(f"adapter name {getattr(cls, 'name', None)!r} must be lower-case letters, digits, - or _")
     for key, cap in cls.capabilities.items():
-        if not VALID_KEYS.match(key):
+        if key not in steps.capability_keys():
             raise CheckFailed(f"capability key {key!r} is not a step or step:variant mlbench knows")
         if cap.support is Support.UNSUPPORTED and not cap.reason:
             raise CheckFailed(f"{key} is unsupported without a reason")
@@ -136,10 +150,8 @@ def check_does_not_time_itself(h: Harness) -> None:
 
 def check_pvalues_equal_r(h: Harness) -> None:
     """OLS on Advertising: estimates, std errors, t and p equal R's lm; terms named Intercept, TV, Radio, ..."""
-    from mlbench import steps
-
     ref = _r_reference()
-    result = steps.pvalues(h.adapter("advertising"), ["TV", "Radio", "Newspaper"], 0.05)
+    result = _answer(h, "pvalues", alpha=0.05)
     terms = list(result["coefficients"])
     if terms != ["Intercept", "TV", "Radio", "Newspaper"]:
         raise CheckFailed(f"terms must be named Intercept, TV, Radio, Newspaper in that order, got {terms}")
@@ -161,7 +173,7 @@ def check_pvalues_equal_r(h: Harness) -> None:
 
 def check_vif_equals_car(h: Harness) -> None:
     """VIF on Advertising equals R's car::vif."""
-    vif = h.adapter("advertising").vif(["TV", "Radio", "Newspaper"])
+    vif = _answer(h, "vif", threshold=10)["vif"]
     for name, expected in _r_reference()["vif_full_model"].items():
         if name not in vif or _rel(vif[name], expected) > REL_TOL:
             raise CheckFailed(f"VIF of {name}: {vif.get(name)!r}, car::vif says {expected!r}")
@@ -169,17 +181,16 @@ def check_vif_equals_car(h: Harness) -> None:
 
 def _subset_check(method: str) -> Callable[[Harness], None]:
     def check(h: Harness) -> None:
-        from mlbench import steps
         from mlbench.datasets import load_builtin
         from mlbench.design import build_design
-        from mlbench.reference import ReferenceFitter
+        from mlbench.stats import procedures
+        from mlbench.stats.reference import ReferenceFitter
 
-        support = h.cls.capability(Step.SUBSET, method).support.value
+        got = _answer(h, "subset", method, methods=[method], max_fits=1000)
         design = build_design(load_builtin("advertising").frame, "Sales")
-        ctx = steps.StepContext(design.features, design.X, design.y, support)
-        got = steps.subset(h.adapter("advertising"), ctx, method, None, 1000)
-        ref = steps.subset(ReferenceFitter(design.frame, "Sales"),
-                           steps.StepContext(design.features, design.X, design.y, "reference"), method, None, 1000)
+        ref = procedures.subset(ReferenceFitter(design.frame, "Sales"),
+                                procedures.StepContext(design.features, design.X, design.y, "reference"), method,
+                                None, 1000)
         for size, expected in ref["by_size"].items():
             chosen = got["by_size"].get(size, {}).get("features")
             if chosen is None or set(chosen) != set(expected["features"]):
@@ -197,7 +208,7 @@ def _train_check(family: str) -> Callable[[Harness], None]:
     task = "regression" if family == "linear" else "classification"
 
     def check(h: Harness) -> None:
-        from mlbench import metrics
+        from mlbench.stats import metrics
 
         adapter = h.adapter(task)
         prediction = np.asarray(adapter.predict(adapter.fit(TrainSpec(family, task, trees=30, max_depth=4))),

@@ -29,12 +29,12 @@ import pandas as pd
 import psutil
 import pytest
 
-from mlbench import metrics, steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.datasets import load_builtin
 from mlbench.design import Design, build_design
 from mlbench.errors import UnsupportedStep
 from mlbench.platforms.h2o import H2OAdapter
+from mlbench.stats import metrics, procedures
 from tests.conftest import assert_rel, run_cli
 from tests.test_train import task_source
 
@@ -205,7 +205,7 @@ def test_load_reads_parquet_with_h2o_reader(h2o_session, advertising):
 
 def test_full_model_equals_r(h2o_session, advertising, r_advertising):
     adapter = h2o_session.use(advertising)
-    result = steps.pvalues(adapter, FEATURES, alpha=0.05)
+    result = procedures.pvalues(adapter, FEATURES, alpha=0.05)
     r_full = r_advertising["full_model"]
     assert set(result["coefficients"]) == {_r_name(t) for t in r_full["coefficients"]}
     for r_term, expected in r_full["coefficients"].items():
@@ -221,7 +221,7 @@ def test_full_model_equals_r(h2o_session, advertising, r_advertising):
 
 def test_newspaper_dropped_and_refit_equals_r(h2o_session, advertising, r_advertising):
     adapter = h2o_session.use(advertising)
-    result = steps.pvalues(adapter, FEATURES, alpha=0.05)
+    result = procedures.pvalues(adapter, FEATURES, alpha=0.05)
     assert result["dropped"] == ["Newspaper"]
     assert result["kept"] == ["TV", "Radio"]
     r_reduced = r_advertising["reduced_model_tv_radio"]
@@ -253,7 +253,7 @@ def test_rss_is_the_residual_deviance(h2o_session, advertising, r_advertising):
 
 
 def test_collinear_column_is_aliased_like_r(h2o_session, hitters_design, tmp_path):
-    from mlbench.reference import ReferenceFitter
+    from mlbench.stats.reference import ReferenceFitter
 
     frame = hitters_design.frame.copy()
     frame.insert(2, "Hits2", frame["Hits"] * 2.0)  # exactly collinear with Hits, and later in the column order
@@ -290,10 +290,8 @@ def test_backward_path_equals_reference(h2o_session, hitters, hitters_design):
     p = len(hitters.features)
     assert sorted(chosen) == list(range(1, p + 1))
     assert chosen[p] == hitters.features
-    try:
-        from mlbench.subsets import backward_path
-    except ImportError:
-        pytest.skip("mlbench.subsets.backward_path does not exist yet: cannot compare H2O's backward path with it")
+    from mlbench.stats.subsets import backward_path
+
     reference = backward_path(hitters_design.X, hitters_design.y, hitters_design.features)
     for size, (names, _rss) in reference.items():
         assert set(chosen[size]) == set(names), f"size {size}"

@@ -15,13 +15,13 @@ import pandas as pd
 import psutil
 import pytest
 
-from mlbench import metrics, steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.design import build_design
 from mlbench.errors import UnsupportedStep
 from mlbench.grading import grade_subset
 from mlbench.platforms.r import RAdapter, RError
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
+from mlbench.stats import metrics, procedures
 from tests.conftest import assert_rel, run_cli
 from tests.helpers import context, materialise, reference_fitter, started
 from tests.test_train import task_source
@@ -40,7 +40,7 @@ def _r_term(term: str) -> str:
 
 
 def _assert_same_fit(got: dict, expected: dict, what: str) -> None:
-    """A steps.pvalues fit summary against R's printout (tests/reference/advertising.json)."""
+    """A procedures.pvalues fit summary against R's printout (tests/reference/advertising.json)."""
     assert list(got["coefficients"]) == [_r_term(t) for t in expected["coefficients"]], what
     for term, values in expected["coefficients"].items():
         for key in ("estimate", "std_error", "t_value", "p_value"):
@@ -110,7 +110,7 @@ def test_session_reports_r_and_package_versions(advertising):
 
 def test_advertising_pvalues_equal_r(advertising, r_advertising):
     design, adapter = advertising
-    result = steps.pvalues(adapter, design.features, alpha=0.05)
+    result = procedures.pvalues(adapter, design.features, alpha=0.05)
     _assert_same_fit(result, r_advertising["full_model"], "full model")
     assert result["dropped"] == ["Newspaper"] and result["kept"] == ["TV", "Radio"]
     _assert_same_fit(result["refit"], r_advertising["reduced_model_tv_radio"], "refit on TV + Radio")
@@ -119,7 +119,7 @@ def test_advertising_pvalues_equal_r(advertising, r_advertising):
 
 def test_advertising_vif_equals_car_vif(advertising, r_advertising):
     design, adapter = advertising
-    result = steps.vif(adapter, design.features, threshold=10)
+    result = procedures.vif(adapter, design.features, threshold=10)
     for name, expected in r_advertising["vif_full_model"].items():
         assert_rel(result["vif"][name], expected, TOL)
     assert result["dropped"] == [] and result["kept"] == ADVERTISING
@@ -136,8 +136,8 @@ def test_intercept_only_model(advertising, r_advertising):
 @pytest.mark.parametrize("method", ["best", "forward", "backward"])
 def test_hitters_subsets_equal_the_reference_at_every_size(method, hitters):
     design, _, adapter = hitters
-    got = steps.subset(adapter, context(design, "native"), method, None, 20000)
-    ref = steps.subset(reference_fitter(design), context(design, "reference"), method, None, 20000)
+    got = procedures.subset(adapter, context(design, "native"), method, None, 20000)
+    ref = procedures.subset(reference_fitter(design), context(design, "reference"), method, None, 20000)
     assert got["fits"] is None  # R searched natively: mlbench drove no fits
     for size in SIZES:
         assert set(got["by_size"][size]["features"]) == set(ref["by_size"][size]["features"]), (method, size)
@@ -149,7 +149,7 @@ def test_hitters_subsets_equal_the_reference_at_every_size(method, hitters):
 
 def test_hitters_best_subsets_equal_leaps_printout(hitters, r_hitters_subsets):
     design, _, adapter = hitters
-    got = steps.subset(adapter, context(design, "native"), "best", None, 20000)
+    got = procedures.subset(adapter, context(design, "native"), "best", None, 20000)
     for expected in r_hitters_subsets["best_by_size"]:
         row = got["by_size"][str(expected["size"])]
         assert set(row["features"]) == set(expected["variables"])
@@ -177,8 +177,8 @@ def test_hitters_pvalues_equal_statsmodels(hitters, tmp_path):
         assert_rel(getattr(got, key), getattr(expected, key), TOL)
     assert (got.df_model, got.df_resid, got.n_obs) == (19, 243, 263)
     # the whole step (backward elimination by p-value) agrees with the reference
-    mine = steps.pvalues(adapter, design.features, 0.05)
-    ref = steps.pvalues(reference_fitter(design), design.features, 0.05)
+    mine = procedures.pvalues(adapter, design.features, 0.05)
+    ref = procedures.pvalues(reference_fitter(design), design.features, 0.05)
     assert mine["dropped"] == ref["dropped"] and mine["kept"] == ref["kept"]
 
 

@@ -23,9 +23,9 @@ import pandas as pd
 import psutil
 import pytest
 
-from mlbench import metrics, steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.platforms.spark import SparkAdapter
+from mlbench.stats import metrics, procedures
 from tests.conftest import run_cli
 from tests.helpers import materialise
 from tests.test_train import task_source
@@ -85,7 +85,7 @@ def spark(source, tmp_path_factory):
 
 
 def test_advertising_pvalues_equal_r(spark, r_advertising):
-    result = steps.pvalues(spark, FEATURES, alpha=0.05)
+    result = procedures.pvalues(spark, FEATURES, alpha=0.05)
     full = r_advertising["full_model"]
     assert list(result["coefficients"]) == ["Intercept", *FEATURES]  # Spark lists the intercept last: remapped
     for r_term, expected in full["coefficients"].items():

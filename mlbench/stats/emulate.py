@@ -14,7 +14,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
-from mlbench.adapter import OLSFit, goodness_of_fit
+from mlbench.adapter import OLSFit
+from mlbench.stats.ols import goodness_of_fit
 
 
 def ols_inference(

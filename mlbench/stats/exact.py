@@ -16,7 +16,7 @@ Library choice (DESIGN notes): python-flint, because its fmpz/fmpq matrices do t
 (Hitters' 20x20 solves in under a millisecond) and its arb balls carry rigorous error bounds, so the reference
 knows its own digits; mpmath would compute the same numbers in pure Python, 100-1000x slower and without
 bounds. The size limit: building the exact Gram matrix costs about n·p² big-integer operations (~2 s at
-n = 1e5, p = 20 here), so above EXACT_BUDGET the caller falls back to float64 (mlbench.reference).
+n = 1e5, p = 20 here), so above EXACT_BUDGET the caller falls back to float64 (mlbench.stats.reference).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The truth reference that grades every platform's answer: exact where the size allows, float64 refined beyond.
 
-The exact engine (mlbench.exact) solves every OLS, VIF and subset RSS in rational arithmetic on the very numbers
+The exact engine (mlbench.stats.exact) solves every OLS, VIF and subset RSS in rational arithmetic on the very numbers
 the platforms read (or, for NIST's cases, on NIST's exact decimal data), so its answers are right to the last
 bit of a double and it aliases only exact linear dependence. Its cost grows as n·p²; above
 `exact.EXACT_BUDGET` (about 2 s of work) the reference falls back to float64: Householder QR with iterative
@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from mlbench import exact
-from mlbench.adapter import OLSFit, goodness_of_fit
+from mlbench.adapter import OLSFit
 from mlbench.grading import CAP
+from mlbench.stats import exact
+from mlbench.stats.ols import goodness_of_fit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -188,7 +189,7 @@ class ReferenceFitter:
     def subset_path(self, method: str, features: list[str], max_size: int) -> dict[int, tuple[list[str], float]]:
         """The sets: exact branch-and-bound best subsets, leaps-style forward and backward stepwise (searched in
         float64); the RSS of every reported set: from the truth engine."""
-        from mlbench import subsets
+        from mlbench.stats import subsets
 
         X = self._x(features)
         if method == "best":

@@ -1,8 +1,11 @@
-"""The statistical procedures of each step, written once over an adapter's primitives.
+"""The statistical procedures of the statistics steps, written once over an adapter's primitives.
 
-Backward elimination by p-value and iterative VIF removal are the same procedure whichever platform fits the
-models, so they live here, not in adapters. The reference (mlbench.reference) is driven through the very same
-functions, which is what makes a platform's answer comparable with it.
+Backward elimination by p-value, iterative VIF removal and subset searches are the same procedure whichever
+platform fits the models, so they live here, not in adapters. Where a platform lacks a statistic, the procedure
+emulates it from the platform's own primitives (p-values from its coefficients, VIF from its auxiliary R²,
+subsets from its RSS); the `support` of the StepContext says which. The truth reference
+(mlbench.stats.reference) is driven through the very same functions, which is what makes a platform's answer
+comparable with it.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mlbench import emulate, subsets
 from mlbench.adapter import OLSFit
-from mlbench.emulate import SearchPath
 from mlbench.errors import SkippedCell
+from mlbench.stats import emulate, subsets
+from mlbench.stats.emulate import SearchPath
 
 
 class Fitter(Protocol):
@@ -24,7 +27,7 @@ class Fitter(Protocol):
     def vif(self, features: list[str]) -> dict[str, float]: ...
 
 
-def _fit_summary(fit: OLSFit) -> dict[str, Any]:
+def fit_summary(fit: OLSFit) -> dict[str, Any]:
     summary = {
         "coefficients": fit.coefficients(),
         "r_squared": fit.r_squared,
@@ -59,11 +62,11 @@ def pvalues(fitter: Fitter, features: list[str], alpha: float) -> dict[str, Any]
         dropped.append(worst)
         current = [f for f in current if f != worst]
         fit = fitter.ols(current)
-    result = _fit_summary(full)
+    result = fit_summary(full)
     result["alpha"] = alpha
     result["dropped"] = dropped
     result["kept"] = current
-    result["refit"] = _fit_summary(fit)
+    result["refit"] = fit_summary(fit)
     return result
 
 
@@ -163,30 +166,26 @@ def subset(fitter: Any, ctx: StepContext, method: str, max_size: int | None, max
             "max_size": k_max}
 
 
-STATISTICS_STEPS = ("pvalues", "vif", "subset")
+class Emulated:
+    """A platform whose missing statistics mlbench emulates from the platform's own primitives, as one cell's
+    support says: OLS inference from its `coefficients` (standard errors from its residuals on the shared design),
+    VIF from its auxiliary `r_squared`. Everything else (rss, native calls) goes to the platform unchanged."""
+
+    def __init__(self, fitter: Any, ctx: StepContext) -> None:
+        self.fitter, self.ctx = fitter, ctx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fitter, name)
+
+    def ols(self, features: list[str]) -> OLSFit:
+        intercept, coef = self.fitter.coefficients(features)
+        columns = [self.ctx.features.index(f) for f in features]
+        return emulate.ols_inference(self.ctx.X[:, columns], self.ctx.y, intercept, np.asarray(coef), features)
+
+    def vif(self, features: list[str]) -> dict[str, float]:
+        return emulate.vif_from_r2({f: self.fitter.r_squared([g for g in features if g != f], f) for f in features})
 
 
-def is_statistics(step: str) -> bool:
-    """Steps with an exact answer, computed by the truth reference and graded in correct digits."""
-    return step in STATISTICS_STEPS
-
-
-def run(spec: Any, variant: str | None, fitter: Any, ctx: StepContext) -> dict[str, Any]:
-    """Run one step of a scenario (a `mlbench.scenario` step spec) on a fitter: an adapter or the reference."""
-    if spec.step == "pvalues":
-        return pvalues(fitter, ctx.features, spec.alpha)
-    if spec.step == "vif":
-        return vif(fitter, ctx.features, spec.threshold)
-    if spec.step == "subset":
-        assert variant is not None
-        return subset(fitter, ctx, variant, spec.max_size, spec.max_fits, spec.cv_folds)
-    raise ValueError(f"step {spec.step!r} is not implemented")
-
-
-def variants(spec: Any) -> list[str | None]:
-    """The cells a step spec expands into: one per subset method or model family, else one."""
-    if spec.step == "subset":
-        return list(spec.methods)
-    if spec.step in ("train", "deploy"):
-        return list(spec.models)
-    return [None]
+def fitter_for(fitter: Any, ctx: StepContext) -> Any:
+    """The fitter a procedure drives for one cell: the platform itself, or the platform with emulation."""
+    return Emulated(fitter, ctx) if ctx.support == "emulated" else fitter

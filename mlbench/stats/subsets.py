@@ -173,7 +173,7 @@ class _BranchAndBound:
         self.upper = np.triu(np.ones((self.p + 1, self.p + 1)))  # mask that keeps R upper triangular
         self.moves = 0  # QR updates done (the unit of work); kept for benchmarking the pruning
 
-    def run(self) -> dict[int, tuple[int, ...]]:
+    def search(self) -> dict[int, tuple[int, ...]]:
         """Search every size 1..kmax; return {k: column indices of the best full-rank model}."""
         self._report_prefixes(1, self.p)  # the forward path: good bests before any pruning decision
         self._sort_free(0, self.p)
@@ -328,7 +328,7 @@ def best_subsets(X, y, names, max_size=None) -> Path:
         return {}
     forward = _forward_order(Xc, yc, thr, p)
     order = forward + [j for j in range(p) if j not in forward]
-    sets = _BranchAndBound(Xc, yc, thr, order, kmax).run()
+    sets = _BranchAndBound(Xc, yc, thr, order, kmax).search()
     return _as_path(Xc, yc, names, sets)
 
 

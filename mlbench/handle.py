@@ -1,0 +1,56 @@
+"""How the runner holds one platform: a typed handle, the same whether the adapter lives in this process
+(`InlineHandle`, --isolation inline) or in a worker subprocess (`mlbench.worker.WorkerAdapter`).
+
+The runner measures the process tree of `pid`, sets `deadline` for a cell (only a worker can be stopped
+mid-call), asks `alive` after a failure and `kill`s on Ctrl-C; every adapter primitive (mlbench.adapter.primitives)
+is called through the handle. It never probes attributes of the adapter itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from mlbench.adapter import Adapter, primitives
+
+
+class PlatformHandle(Protocol):
+    pid: int | None  # the process whose tree is measured; None: this process
+    alive: bool  # False once the platform's process is gone (a killed or crashed worker)
+    deadline: float | None  # time.monotonic() after which the current call is stopped (workers only)
+
+    def kill(self) -> None: ...
+    def close(self) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...  # the adapter primitives
+
+
+class InlineHandle:
+    """The adapter in this process: measured as this process, no deadline, `kill` is `close`."""
+
+    def __init__(self, cls: type[Adapter]) -> None:
+        self.adapter = cls()
+        self.pid: int | None = None
+        self.alive = True
+        self.deadline: float | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in primitives():
+            return getattr(self.adapter, name)
+        raise AttributeError(name)
+
+    def kill(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.alive:
+            self.alive = False
+            self.adapter.close()
+
+
+def new_handle(cls: type[Adapter], isolation: str, log_path: Path | None) -> PlatformHandle:
+    """A handle on a fresh instance of the adapter, in a worker process (isolation "process") or here."""
+    if isolation == "process":
+        from mlbench.worker import WorkerAdapter
+
+        return WorkerAdapter(cls.name, log_path)
+    return InlineHandle(cls)

@@ -1,0 +1,178 @@
+"""The H2O cluster an H2O session runs on: a local single-node cluster started (and shut down) here, or an
+existing one joined by URL (and left running).
+
+The local cluster is bound to loopback, on a free pair of ports, with its ice root, H2O's logs and the JVM's own
+stdout/stderr inside the run directory. An existing cluster is joined with `h2o.connect`, never
+`h2o.init(url=...)`, which starts a local JVM when the versions differ. The adapter (`mlbench.platforms.h2o`)
+holds one `H2OCluster` per session and runs these calls with the h2o client's printing sent to the platform log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from mlbench import procs
+
+if TYPE_CHECKING:
+    from mlbench.adapter import SessionOptions
+
+JVM_STOP_TIMEOUT_S = 10.0  # after the REST shutdown, wait this long for the JVM to exit before stopping it
+
+
+def _mem_bytes(text: str) -> int:
+    """'4G' / '512M' / '1T' (or a bare number of gigabytes, as h2o.init reads it) -> bytes."""
+    text = str(text).strip().upper().removesuffix("B")
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(float(text) * (1 << 30))
+
+
+def _free_loopback_port() -> int:
+    """A port p on 127.0.0.1 with p and p + 1 free (H2O listens on both: REST API and internal)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port >= 65535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as second:
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free pair of loopback ports for H2O")
+
+
+class H2OCluster:
+    """One session's cluster: `start_local` or `connect`, then `describe`, then `close` (once).
+
+    `prefix` starts every key the session creates in the cluster; leaving someone else's cluster removes those.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.conn: Any = None  # h2o's connection
+        self.server: Any = None  # h2o's H2OLocalServer when we started the cluster
+        self.jvm: Any = None  # psutil.Process of the JVM we started
+        self.started = False
+
+    def connect(self, url: str) -> None:
+        """Join an existing cluster by URL (the caller has checked that it answers)."""
+        import h2o
+
+        # connect only: never h2o.init(url=...), which silently starts a local JVM on a version mismatch.
+        # strict_version_check=None: refuse a cluster whose version differs from the h2o package (the
+        # records would carry the wrong platform version) unless H2O_DISABLE_STRICT_VERSION_CHECK=true
+        self.conn = h2o.connect(url=url, verbose=False, strict_version_check=None)
+
+    def start_local(self, options: SessionOptions) -> None:
+        """Start one single-node cluster on loopback, owned by this session.
+
+        H2OLocalServer.start is what h2o.init uses to launch a JVM; calling it directly skips h2o.init's first
+        step (probing for and silently connecting to any cluster already answering on the port, or one named in
+        ~/.h2oconfig), so the cluster we connect to is always the one we started and may shut down.
+        """
+        import h2o
+        import psutil
+        from h2o.backend import H2OLocalServer
+
+        root = options.run_dir / "h2o"
+        ice_root, log_dir, jvm_dir = root / "ice", root / "logs", root / "jvm"
+        for directory in (ice_root, log_dir, jvm_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        # H2OLocalServer writes the JVM's stdout/stderr to a fresh tempfile.mkdtemp(); point that into the run dir
+        before = procs.child_pids()
+        saved_tempdir = tempfile.tempdir
+        tempfile.tempdir = str(jvm_dir)
+        try:
+            self.server = H2OLocalServer.start(
+                nthreads=max(1, int(options.cores)), max_mem_size=_mem_bytes(options.memory),
+                ice_root=str(ice_root), log_dir=str(log_dir), port=f"{_free_loopback_port()}+",
+                name=f"mlbench-{os.getpid()}", bind_to_localhost=True, enable_assertions=False, verbose=False,
+            )
+        except BaseException:
+            # a start that times out or is interrupted leaves its JVM running, and h2o keeps no handle on it
+            for child in procs.new_children(before).values():
+                procs.stop(child)
+            raise
+        finally:
+            tempfile.tempdir = saved_tempdir
+        self.started = True
+        process = getattr(self.server, "_process", None)
+        new = procs.new_children(before)
+        if process is not None:
+            self.jvm = new.get(process.pid) or psutil.Process(process.pid)
+        elif len(new) == 1:
+            self.jvm = next(iter(new.values()))
+        self.conn = h2o.connect(server=self.server, verbose=False, strict_version_check=None)
+
+    def describe(self) -> dict[str, Any]:
+        """What the cluster says about itself, and whether (and as which JVM) we started it."""
+        import h2o
+
+        cluster = h2o.cluster()
+        facts: dict[str, Any] = {"jvm_pid": self.jvm.pid} if self.jvm is not None else {}
+        return {
+            **facts,
+            "cluster_version": str(cluster.version),
+            "started_by_mlbench": self.started,
+            "url": self.conn.base_url,
+            "nodes": int(cluster.cloud_size),
+        }
+
+    def close(self) -> None:
+        """Shut down the cluster we started (and make sure its JVM is gone), or just leave one we joined."""
+        requested = False
+        try:
+            if self.started:
+                requested = self._shutdown()
+            elif self.conn is not None:
+                self._leave()
+        finally:
+            self._stop_jvm(graceful=requested)
+            self.conn = None
+
+    def _shutdown(self) -> bool:
+        """Ask our cluster to shut down over REST; True if the request went out."""
+        import h2o
+
+        requested = False
+        if self.conn is not None:
+            try:
+                h2o.api("POST /3/Shutdown")
+                requested = True
+            except Exception:  # noqa: BLE001 - the JVM is stopped below if it does not stop by itself
+                pass
+            with contextlib.suppress(Exception):
+                self.conn.close()
+        return requested
+
+    def _leave(self) -> None:
+        """Someone else's cluster: remove what we put there (every key has our prefix), close our session, and
+        leave it running."""
+        import h2o
+
+        ours: list[str] = []
+        with contextlib.suppress(Exception):
+            ours = [str(k) for k in h2o.ls()["key"] if str(k).startswith(self.prefix)]
+        for key in ours:
+            with contextlib.suppress(Exception):
+                h2o.remove(key)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+    def _stop_jvm(self, graceful: bool) -> None:
+        """Make sure the JVM we started is gone: give a requested shutdown time to finish, then stop it."""
+        jvm, self.jvm = self.jvm, None
+        if jvm is not None:
+            procs.stop(jvm, wait=JVM_STOP_TIMEOUT_S if graceful else 0.0)
+        process = getattr(self.server, "_process", None)
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.poll()  # reap it, so h2o's own atexit hook finds nothing left to stop

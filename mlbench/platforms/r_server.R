@@ -1,0 +1,144 @@
+# mlbench's R server, run by mlbench/platforms/r.py as `Rscript --no-init-file r_server.R`: one JSON request
+# per stdin line, one JSON answer per stdout line. Messages and warnings go to stderr (the platform log).
+
+options(warn = 1, stringsAsFactors = FALSE)
+suppressPackageStartupMessages({
+  library(car)
+  library(leaps)
+  library(jsonlite)
+})
+
+state <- new.env()
+state$models <- list()
+state$next_id <- 0L
+
+# Positions arrive 1-based from Python; R never sees mlbench's column names.
+ints <- function(x) as.integer(unlist(x))
+# Doubles go back as "%.17g" strings: exact round trips (jsonlite stops at 15 digits); NA/NaN/Inf spelled out.
+num <- function(x) sprintf("%.17g", as.double(x))
+nums <- function(x) I(num(unname(x)))
+
+read_design <- function(path) {
+  # the run's design is all numeric (dummy-coded, missing rows dropped)
+  d <- utils::read.csv(path, check.names = FALSE, colClasses = "numeric")
+  as.matrix(d)
+}
+
+model_frame <- function(X, cols, y = NULL) {
+  d <- as.data.frame(X[, cols, drop = FALSE])
+  names(d) <- sprintf("x%d", seq_along(cols))
+  if (!is.null(y)) d$y <- y
+  d
+}
+
+fit_lm <- function(cols) {
+  d <- model_frame(state$X, cols, state$y)
+  lm(if (length(cols)) y ~ . else y ~ 1, data = d)
+}
+
+h_hello <- function(req) {
+  list(r_version = R.version.string,
+       packages = lapply(c(car = "car", leaps = "leaps", jsonlite = "jsonlite"),
+                         function(p) format(utils::packageVersion(p))),
+       pid = Sys.getpid())
+}
+
+h_load <- function(req) {
+  M <- read_design(req$path)
+  state$feature_cols <- ints(req$feature_cols)
+  state$X <- M[, state$feature_cols, drop = FALSE]
+  state$y <- M[, req$target_col]
+  state$X_test <- NULL
+  if (!is.null(req$test_path)) {
+    test <- read_design(req$test_path)
+    state$X_test <- test[, ints(req$test_feature_cols), drop = FALSE]
+  }
+  state$models <- list()
+  list(n = nrow(state$X), p = ncol(state$X), n_test = if (is.null(state$X_test)) 0L else nrow(state$X_test))
+}
+
+h_ols <- function(req) {
+  cols <- ints(req$features)
+  fit <- fit_lm(cols)
+  s <- summary(fit)
+  aliased <- unname(s$aliased)  # in coefficient order: intercept, then cols
+  cm <- s$coefficients  # rows of the non-aliased terms only
+  fs <- s$fstatistic  # NULL for an intercept-only model
+  list(terms = I(which(!aliased) - 1L),  # 0 = intercept, j = j-th requested feature
+       aliased = I(which(aliased) - 1L),
+       estimate = nums(cm[, 1]), std_error = nums(cm[, 2]), t_value = nums(cm[, 3]), p_value = nums(cm[, 4]),
+       r_squared = num(s$r.squared), adj_r_squared = num(s$adj.r.squared),
+       f_statistic = num(if (is.null(fs)) NA_real_ else fs[["value"]]),
+       df_model = if (is.null(fs)) 0L else as.integer(fs[["numdf"]]),
+       df_resid = fit$df.residual, rss = num(deviance(fit)), n_obs = length(residuals(fit)))
+}
+
+h_vif <- function(req) {
+  cols <- ints(req$features)
+  v <- car::vif(fit_lm(cols))  # numeric terms only: plain VIF (car's GVIF applies to factor terms)
+  list(vif = nums(v[sprintf("x%d", seq_along(cols))]))
+}
+
+h_subset <- function(req) {
+  cols <- ints(req$features)
+  method <- switch(req$method, best = "exhaustive", forward = "forward", backward = "backward",
+                   stop("unknown subset method: ", req$method))
+  X <- state$X[, cols, drop = FALSE]
+  colnames(X) <- sprintf("x%d", seq_along(cols))
+  fit <- leaps::regsubsets(x = X, y = state$y, method = method, nvmax = req$max_size, really.big = TRUE)
+  s <- summary(fit)
+  chosen <- s$which[, colnames(X), drop = FALSE]  # one row per size; the intercept column dropped
+  list(sizes = I(as.integer(rowSums(chosen))),
+       features = lapply(seq_len(nrow(chosen)), function(i) I(which(chosen[i, ]))),
+       rss = nums(s$rss))
+}
+
+h_fit <- function(req) {
+  d <- model_frame(state$X, seq_len(ncol(state$X)), state$y)
+  model <- switch(req$family,
+                  linear = lm(y ~ ., data = d, model = FALSE),
+                  logistic = glm(y ~ ., family = binomial(), data = d, model = FALSE),
+                  stop("unsupported model family: ", req$family))
+  state$next_id <- state$next_id + 1L
+  key <- sprintf("m%d", state$next_id)
+  state$models[[key]] <- model
+  list(model = key)
+}
+
+h_predict <- function(req) {
+  model <- state$models[[req$model]]
+  if (is.null(model)) stop("no model ", req$model, " in this R session")
+  if (is.null(state$X_test)) stop("no test set loaded")
+  newdata <- model_frame(state$X_test, seq_len(ncol(state$X_test)))
+  p <- as.double(predict(model, newdata = newdata, type = "response"))
+  writeBin(p, req$out, size = 8L, endian = "little")
+  list(n = length(p))
+}
+
+h_release <- function(req) {
+  state$models[[req$model]] <- NULL
+  list(released = req$model)
+}
+
+handlers <- list(hello = h_hello, load = h_load, ols = h_ols, vif = h_vif, subset = h_subset,
+                 fit = h_fit, predict = h_predict, release = h_release)
+
+answer <- function(req) {
+  handler <- handlers[[req$task]]
+  if (is.null(handler)) stop("unknown task: ", req$task)
+  noise <- utils::capture.output(result <- handler(req))  # stray printing goes to the log, not the protocol
+  if (length(noise)) message(paste(noise, collapse = "\n"))
+  list(ok = TRUE, result = result)
+}
+
+input <- file("stdin", open = "r")
+repeat {
+  line <- readLines(input, n = 1L, warn = FALSE)
+  if (length(line) == 0L) break
+  req <- tryCatch(jsonlite::fromJSON(line, simplifyVector = TRUE), error = function(e) NULL)
+  if (!is.null(req) && identical(req$task, "quit")) break
+  out <- if (is.null(req)) list(ok = FALSE, error = "malformed request") else
+    tryCatch(answer(req), error = function(e) list(ok = FALSE, error = conditionMessage(e)))
+  cat(jsonlite::toJSON(out, auto_unbox = TRUE, na = "string", null = "null"), "\n", sep = "")
+  flush(stdout())
+}

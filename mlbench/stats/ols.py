@@ -1,0 +1,45 @@
+"""Finishing an OLS answer from the raw numbers a platform reports, as R's summary.lm defines each quantity.
+
+Adapters call these to turn what their platform returned (sums of squares, degrees of freedom, a column's mean and
+variance) into mlbench's contract, so every platform's R², adj. R² and F mean the same thing; they never
+recompute from data what the platform did not report.
+"""
+
+from __future__ import annotations
+
+import math
+
+from mlbench.adapter import OLSFit
+
+
+def f_statistic(r_squared: float, df_model: int, df_resid: int) -> float:
+    """The overall F of a model with intercept: NaN without a model or residual degree of freedom, +inf for an
+    exact fit (R² = 1), as the exact reference reports it."""
+    if df_model <= 0 or df_resid <= 0 or math.isnan(r_squared):
+        return math.nan
+    if r_squared >= 1.0:
+        return math.inf
+    return (r_squared / df_model) / ((1.0 - r_squared) / df_resid)
+
+
+def goodness_of_fit(rss: float, tss: float, n: int, df_model: int, df_resid: int) -> tuple[float, float, float]:
+    """R², adj. R² and F from the residual and total sums of squares and the degrees of freedom (NaN where
+    undefined)."""
+    if tss <= 0 or df_resid <= 0:
+        return math.nan, math.nan, math.nan
+    r2 = 1.0 - rss / tss
+    adj = 1.0 - (1.0 - r2) * (n - 1) / df_resid
+    return r2, adj, f_statistic(r2, df_model, df_resid)
+
+
+def intercept_only(n: int, mean: float, tss: float) -> OLSFit:
+    """The model with no predictors (backward elimination can end there) from the target's n, mean and total sum
+    of squares, for platforms that refuse an empty predictor list: the t test of the mean."""
+    from scipy import stats
+
+    df_resid = n - 1
+    se = math.sqrt(tss / df_resid / n) if df_resid > 0 else math.nan
+    t = mean / se if se > 0 else math.nan
+    p = float(2.0 * stats.t.sf(abs(t), df_resid)) if not math.isnan(t) else math.nan
+    return OLSFit(terms=["Intercept"], estimate=[mean], std_error=[se], t_value=[t], p_value=[p], r_squared=0.0,
+                  adj_r_squared=0.0, f_statistic=math.nan, df_model=0, df_resid=df_resid, rss=tss, n_obs=n)

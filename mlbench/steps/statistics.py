@@ -1,0 +1,100 @@
+"""The statistics steps: pvalues, vif, subset. Each has an exact answer (the truth reference's) and a grade in
+correct digits; the procedures themselves are in mlbench.stats.procedures."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from mlbench import grading
+from mlbench.stats import procedures
+from mlbench.steps import Rows, StepKind, StepSpec, register
+
+
+class PValuesStep(StepSpec):
+    step: Literal["pvalues"]
+    alpha: float = Field(0.05, gt=0, le=1)  # 1: no elimination, the full fit only
+
+
+class VifStep(StepSpec):
+    step: Literal["vif"]
+    threshold: float = Field(10.0, gt=1)
+
+
+SUBSET_METHODS = ("best", "forward", "backward")
+
+
+class SubsetStep(StepSpec):
+    step: Literal["subset"]
+    methods: list[Literal["best", "forward", "backward"]] = ["best", "forward", "backward"]
+    max_size: int | None = Field(None, ge=1)
+    max_fits: int = Field(20000, ge=1)
+    cv_folds: int | None = Field(None, ge=2)
+
+
+def _last_ok(rows: Rows) -> dict[str, Any] | None:
+    ok = [r for r in rows if r.get("status") == "ok" and r.get("result")]
+    return ok[-1] if ok else None
+
+
+def _pvalues_headline(rows: Rows) -> tuple[str | None, float | None]:
+    last = _last_ok(rows)
+    return ("adj_r_squared", last["result"].get("adj_r_squared")) if last else (None, None)
+
+
+def _vif_headline(rows: Rows) -> tuple[str | None, float | None]:
+    last = _last_ok(rows)
+    if last is None:
+        return None, None
+    vifs = [v for v in (last["result"].get("vif") or {}).values() if isinstance(v, int | float)]
+    return "max_vif", max(vifs) if vifs else None
+
+
+def _subset_headline(rows: Rows) -> tuple[str | None, float | None]:
+    last = _last_ok(rows)
+    deviation = (last or {}).get("deviation") or {}
+    total = deviation.get("sizes_total")
+    return ("share_sizes_same_set", deviation.get("sizes_agree", 0) / total) if total else (None, None)
+
+
+def _grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
+                   truth: dict[str, Any] | None) -> dict[str, Any]:
+    deviation = grading.grade_pvalues(got, ref, pass_digits, cap)
+    if truth and truth.get("certified"):
+        deviation["certified"] = grading.grade_certified(got, truth["certified"], cap)
+    return deviation
+
+
+def _grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
+               truth: dict[str, Any] | None) -> dict[str, Any]:
+    return grading.grade_vif(got, ref, pass_digits, cap)
+
+
+def _grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
+                  truth: dict[str, Any] | None) -> dict[str, Any]:
+    deviation = grading.grade_subset(got, ref, pass_digits, cap)
+    if truth and truth.get("support"):
+        deviation["truth"] = grading.selection_quality(got, truth["support"])
+    return deviation
+
+
+register(StepKind(
+    name="pvalues", spec=PValuesStep, statistics=True, overrides={"alpha": "alpha"},
+    run=lambda spec, variant, fitter, ctx: procedures.pvalues(procedures.fitter_for(fitter, ctx), ctx.features,
+                                                              spec.alpha),
+    grade=_grade_pvalues, headline=_pvalues_headline,
+))
+register(StepKind(
+    name="vif", spec=VifStep, statistics=True, overrides={"threshold": "vif_threshold"},
+    run=lambda spec, variant, fitter, ctx: procedures.vif(procedures.fitter_for(fitter, ctx), ctx.features,
+                                                          spec.threshold),
+    grade=_grade_vif, headline=_vif_headline,
+))
+register(StepKind(
+    name="subset", spec=SubsetStep, statistics=True, overrides={"methods": "methods", "max_fits": "max_fits"},
+    variants=lambda spec: list(spec.methods), variant_key="method", variant_values=SUBSET_METHODS,
+    run=lambda spec, variant, fitter, ctx: procedures.subset(fitter, ctx, variant, spec.max_size, spec.max_fits,
+                                                             spec.cv_folds),
+    grade=_grade_subset, headline=_subset_headline,
+))
