@@ -39,11 +39,10 @@ import psutil
 
 from mlbench.adapter import primitives
 from mlbench.errors import SkippedCell, UnsupportedStep
-from mlbench.procs import close_log, kill_tree, open_log
+from mlbench.procs import KILL_GRACE_S, close_log, kill_tree, open_log
 
 HEADER = struct.Struct("!Q")
 PARENT_POLL_S = 0.25
-KILL_GRACE_S = 5.0
 
 
 class CellTimeout(Exception):

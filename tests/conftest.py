@@ -18,6 +18,14 @@ def r_advertising() -> dict:
     return json.loads((REFERENCE_DIR / "advertising.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def advertising(tmp_path_factory):
+    """(design, source) of the built-in Advertising data, written where adapters read it."""
+    from tests.helpers import materialise
+
+    return materialise("advertising", tmp_path_factory.mktemp("advertising"))
+
+
 @pytest.fixture(scope="session")
 def r_hitters_subsets() -> dict:
     return json.loads((REFERENCE_DIR / "hitters_best_subset_partial.json").read_text())

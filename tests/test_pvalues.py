@@ -10,14 +10,9 @@ from mlbench.adapter import DataSource, SessionOptions
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from tests.conftest import assert_rel
-from tests.helpers import answer, materialise
+from tests.helpers import answer
 
 FEATURES = ["TV", "Radio", "Newspaper"]
-
-
-@pytest.fixture(scope="module")
-def advertising(tmp_path_factory):
-    return materialise("advertising", tmp_path_factory.mktemp("advertising"))
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import pytest
 from rich.console import Console
 
 from mlbench.reports.compare import compare_runs, render_compare
+from mlbench.reports.console import render_run
 from mlbench.reports.csv import COLUMNS, records_to_csv
 from mlbench.reports.html import render_html
 from mlbench.reports.svg import Point, pareto_front
@@ -233,6 +234,172 @@ def test_html_deploy_subscores_and_failures():
     # Without sub-scores (every export failed) the table stays and the chart is skipped.
     page = render_html({}, records[1:])
     assert 'id="deploy"' in page and "Deployability sub-scores" not in page
+
+
+def _repeated_run() -> list[dict]:
+    """Two adapters, each with session and load, three statistics cells and two train cells. Every cell has a
+    warm-up and a failed repeat far slower than its ok repeats; train cells also have predict phases, slower still:
+    only the median of the ok fit repeats is right."""
+    records = []
+    for i, adapter in enumerate(("alpha", "beta")):
+        records.append(_record(adapter=adapter, phase="session", wall_s=2.0 + i))
+        records.append(_record(adapter=adapter, phase="load", wall_s=0.25 + i))
+        for step, variant in (("pvalues", None), ("vif", None), ("subset", "best")):
+            common = dict(adapter=adapter, step=step, variant=variant, params={"how": "its own OLS"},
+                          deviation={"agrees": True, "grade": "agrees", "min_digits": 12.5})
+            records.append(_record(**common, is_warmup=True, wall_s=50.0))
+            for repeat, wall_s in enumerate((1.0, 1.5, 1.25)):
+                records.append(_record(**common, repeat=repeat, wall_s=wall_s + i))
+            records.append(_record(adapter=adapter, step=step, variant=variant, repeat=3, status="error", wall_s=30.0,
+                                   error="boom"))
+        for model in ("logistic", "gbm"):
+            common = dict(adapter=adapter, step="train", variant=model,
+                          params={"task": "classification", "model": model})
+            for repeat, fit_s in enumerate((0.2, 0.5, 0.375)):
+                records.append(_record(**common, repeat=repeat, wall_s=fit_s * (1 + i),
+                                       result={"model": model, "task": "classification"}))
+                records.append(_record(**common, phase="predict", repeat=repeat, wall_s=7.0,
+                                       result={"model": model, "metrics": {"auc": 0.8}}))
+            records.append(_record(**common, repeat=3, status="error", wall_s=40.0, error="boom"))
+    return records
+
+
+def _rich_tables(text: str) -> dict[str, list[dict[str, str]]]:
+    """Title -> rows ({header: cell text}) of every rich table in a console transcript (no wrapped cells)."""
+    lines, tables, title = text.splitlines(), {}, []
+    rows: list[dict[str, str]] = []
+    head: list[str] = []
+    for line in lines:
+        if line.startswith("┏"):
+            header_lines: list[list[str]] = []
+        elif line.startswith("┃"):
+            header_lines.append([c.strip() for c in line.strip().strip("┃").split("┃")])
+        elif line.startswith("┡"):
+            head = [" ".join(p for p in parts if p) for parts in zip(*header_lines, strict=True)]
+            rows = []
+        elif line.startswith("│"):
+            rows.append(dict(zip(head, [c.strip() for c in line.strip().strip("│").split("│")], strict=True)))
+        elif line.startswith("└"):
+            tables[" ".join(title)] = rows
+            title = []
+        else:
+            title.append(line.strip())
+    return tables
+
+
+class _HtmlTables(HTMLParser):
+    """Caption -> rows ({header: cell text}) of the body of every <table> with a header row in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[dict[str, str]]] = {}
+        self.caption: list[str] | None = None
+        self.last_caption = ""
+        self.cell: list[str] | None = None
+        self.row: list[str] = []
+        self.head: list[str] = []
+        self.part = ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "p" and ("class", "tcap") in attrs:
+            self.caption = []
+        elif tag == "table":
+            self.head = []
+        elif tag in ("thead", "tbody", "tfoot"):
+            self.part = tag
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag == "p" and self.caption is not None:
+            self.last_caption, self.caption = "".join(self.caption), None
+        elif tag in ("td", "th") and self.cell is not None:
+            self.row.append("".join(self.cell).strip())
+            self.cell = None
+        elif tag == "tr" and self.part == "thead":
+            self.head = self.row
+        elif tag == "tr" and self.part == "tbody" and self.head:  # key/value tables have no header row
+            self.tables.setdefault(self.last_caption, []).append(dict(zip(self.head, self.row, strict=True)))
+
+    def handle_data(self, data):
+        for sink in (self.caption, self.cell):
+            if sink is not None:
+                sink.append(data)
+
+
+def _seconds(text: str) -> float | None:
+    """A median as shown ("1.25 ±0.25", "—")."""
+    shown = text.split("±")[0].strip()
+    return None if shown == "—" else float(shown)
+
+
+def _table(tables: dict[str, list[dict[str, str]]], start: str) -> list[dict[str, str]]:
+    (rows,) = [rows for title, rows in tables.items() if title.startswith(start)]
+    return rows
+
+
+def test_console_and_html_show_the_same_median_of_every_cell():
+    records = _repeated_run()
+    buffer = io.StringIO()
+    render_run(Console(file=buffer, width=200), {}, records)
+    console = _rich_tables(buffer.getvalue())
+    parser = _HtmlTables()
+    parser.feed(render_html({}, records))
+    html = parser.tables
+
+    # The side-by-side tables: statistics cells, and each adapter's session and load (the HTML's start-up table).
+    shown_console = {(r["adapter"], r["step"]): _seconds(r["median s"])
+                     for r in _table(console, "Platforms side by side")}
+    shown_html = {(r["adapter"], r["step"]): _seconds(r["median s"]) for r in _table(html, "Support, status, grade")}
+    shown_html |= {(r["adapter"], r["phase"]): _seconds(r["seconds"]) for r in _table(html, "Platform start-up")}
+    # Training: fit seconds per adapter x model.
+    fit_console = {(r["adapter"], r["model"]): _seconds(r["100 fit s"])
+                   for r in _table(console, "Training (classification)")}
+    fit_html = {(r["adapter"], r["model"]): _seconds(r["100 rows fit s"])
+                for r in _table(html, "Training (classification)")}
+
+    expected = {}  # the median of the ok measured repeats of each cell's primary phase, computed here
+    for record in records:
+        if record["is_warmup"] or record["status"] != "ok":
+            continue
+        if record["step"] is None:
+            expected.setdefault((record["adapter"], record["phase"]), []).append(record["wall_s"])
+        elif record["phase"] == "fit":
+            label = record["step"] if record["step"] == "train" else "/".join(
+                x for x in (record["step"], record["variant"]) if x)
+            key = (record["adapter"], record["variant"] if record["step"] == "train" else label)
+            expected.setdefault(key, []).append(record["wall_s"])
+    medians = {key: statistics.median(values) for key, values in expected.items()}
+
+    assert set(shown_console) == set(shown_html) and len(shown_console) == 2 * 5
+    assert set(fit_console) == set(fit_html) and len(fit_console) == 2 * 2
+    for shown_a, shown_b in ((shown_console, shown_html), (fit_console, fit_html)):
+        for cell, seconds in shown_a.items():
+            assert seconds == shown_b[cell], cell
+            assert seconds == pytest.approx(medians[cell], rel=5e-3), cell
+    assert shown_console[("alpha", "pvalues")] == 1.25 and shown_console[("beta", "subset/best")] == 2.25
+
+
+def test_a_column_declared_once_reaches_console_html_and_wide_csv(monkeypatch):
+    from mlbench.reports import summary
+
+    column = summary.Column("label", "cell label", "the cell as one string", kind="text")
+    monkeypatch.setattr(summary, "CELL_COLUMNS", [*summary.CELL_COLUMNS, column])
+    records = _repeated_run()
+    buffer = io.StringIO()
+    render_run(Console(file=buffer, width=250), {}, records)
+    console = _table(_rich_tables(buffer.getvalue()), "Platforms side by side")
+    parser = _HtmlTables()
+    parser.feed(render_html({}, records))
+    html = _table(parser.tables, "Support, status, grade")
+    frame = pd.read_csv(io.StringIO(records_to_wide_csv(records)))
+    assert {r["cell label"] for r in console} == {"session", "load", "pvalues", "vif", "subset/best"}
+    assert {r["cell label"] for r in html} == {"pvalues", "vif", "subset/best"}
+    assert list(frame.columns) == [*WIDE_COLUMNS, "label"] and "subset/best" in set(frame["label"])
 
 
 def test_pareto_front_keeps_only_undominated_points():

@@ -21,7 +21,7 @@ import numpy as np
 from mlbench.deploy import score as scoring
 from mlbench.deploy.loaders import KINDS, Artifact
 from mlbench.measure import wait_with_peak
-from mlbench.worker import kill_tree
+from mlbench.procs import kill_tree
 
 JVM_PER_CALL_LATENCY_CALLS = 5  # mojo_predict_pandas starts a JVM per call: 1000 calls would take ~20 minutes
 SCORER_TIMEOUT_S = 900

@@ -186,8 +186,8 @@ class RAdapter(Adapter):
         return {"r_version": facts.get("r_version"), "r_packages": facts.get("packages", {})}
 
     @property
-    def r_pid(self) -> int | None:
-        """The Rscript process id (not `pid`: the runner measures an object's `pid` tree instead of its own)."""
+    def rscript_pid(self) -> int | None:
+        """The Rscript process id (its tree is measured through the worker that holds this adapter)."""
         return self._proc.pid if self._proc is not None else None
 
     # ----- the protocol ----------------------------------------------------------------------------

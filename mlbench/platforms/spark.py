@@ -22,7 +22,6 @@ Each load unpersists the frames the previous load cached.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import subprocess
 import warnings
@@ -33,7 +32,7 @@ import numpy as np
 
 from mlbench import procs
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec, require_reachable
-from mlbench.stats.emulate import vif_from_r2
+from mlbench.stats.ols import f_statistic
 
 _FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
 _TRAIN_FEATURES_COL = "__mlbench_train_features"  # training: assembled once in `load`, all features
@@ -77,7 +76,8 @@ class SparkAdapter(Adapter):
             "p-values below ~1e-16 underflow to exactly 0 in Spark",
         ),
         "vif": Capability.emulated(
-            "auxiliary Spark LinearRegression fits: VIF = 1/(1-R²) of each feature on the others"
+            "auxiliary Spark LinearRegression fits (summary.r2 of each feature on the others); "
+            "VIF = 1/(1-R²) by mlbench"
         ),
         "subset:forward": Capability.emulated("mlbench's forward search over Spark LinearRegression fits (RSS)"),
         "subset:backward": Capability.emulated("mlbench's backward search over Spark LinearRegression fits (RSS)"),
@@ -305,10 +305,6 @@ class SparkAdapter(Adapter):
         df_resid = int(summary.degreesOfFreedom)
         df_model = len(features)
         r2 = float(summary.r2)
-        if df_model > 0 and df_resid > 0 and r2 < 1.0:
-            f_statistic = (r2 / df_model) / ((1.0 - r2) / df_resid)
-        else:
-            f_statistic = math.inf if df_model > 0 and r2 >= 1.0 else math.nan
         return OLSFit(
             terms=["Intercept", *features],
             estimate=estimate,
@@ -317,7 +313,7 @@ class SparkAdapter(Adapter):
             p_value=[float(p[-1]), *map(float, p[:-1])],
             r_squared=r2,
             adj_r_squared=float(summary.r2adj),
-            f_statistic=f_statistic,
+            f_statistic=f_statistic(r2, df_model, df_resid),  # Spark reports no F: finished from its R²
             df_model=df_model,
             df_resid=df_resid,
             rss=float(summary.meanSquaredError) * n,
@@ -328,12 +324,9 @@ class SparkAdapter(Adapter):
         summary = self._fit(features, self._label()).summary
         return float(summary.meanSquaredError) * int(summary.numInstances)
 
-    def vif(self, features: list[str]) -> dict[str, float]:
-        r2 = {}
-        for name in features:
-            others = [f for f in features if f != name]
-            r2[name] = float(self._fit(others, name).summary.r2)
-        return vif_from_r2(r2)
+    def r_squared(self, features: list[str], target: str) -> float:
+        """The training summary's r2 of an auxiliary Spark fit: mlbench turns it into a VIF."""
+        return float(self._fit(features, target).summary.r2)
 
     def _label(self) -> str:
         if self.target is None or self._frame is None:

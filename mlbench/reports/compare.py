@@ -15,6 +15,7 @@ import math
 import statistics
 from typing import Any
 
+from mlbench import steps
 from mlbench.reports import summary
 
 MIN_REPEATS = 3
@@ -24,15 +25,8 @@ SETTING_KEYS = ("repeats", "warmup", "seed", "tolerance", "isolation", "timeout_
 
 
 def _run_info(manifest: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
-    scenario = manifest.get("scenario") or {}
-    name = scenario.get("name") if isinstance(scenario, dict) else scenario
-    return {
-        "run_id": manifest.get("run_id") or (records[0].get("run_id") if records else None),
-        "scenario": name or (records[0].get("scenario") if records else None),
-        "started_utc": manifest.get("started_utc"),
-        "status": manifest.get("status"),
-        "records": len(records),
-    }
+    info = summary.run_header(manifest, records)
+    return {**{k: info[k] for k in ("run_id", "scenario", "started_utc", "status")}, "records": len(records)}
 
 
 def _significance(a: list[float], b: list[float], alpha: float) -> tuple[float | None, str, float | None]:
@@ -81,16 +75,9 @@ def timing_cells(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]
 
 
 def _cell_verdicts(records: list[dict[str, Any]]) -> dict[tuple[str, str, str | None, str], dict[str, Any]]:
-    """(adapter, step, variant, dataset) -> grade, agrees and combined status of a step cell."""
-    out = {}
-    for (dataset, adapter, step, variant), rows in summary.group_cells(records).items():
-        if step in summary.ADAPTER_PHASES:
-            continue
-        graded = [r["deviation"] for r in rows if r.get("deviation")]
-        deviation = graded[-1] if graded else {}
-        out[(adapter, step, variant, dataset)] = {"grade": deviation.get("grade"), "agrees": deviation.get("agrees"),
-                                                  "status": summary.combined_status(rows)}
-    return out
+    """(adapter, step, variant, dataset) -> grade, agrees and combined status of a step cell (summary.cell_rows)."""
+    return {(r["adapter"], r["step"], r["variant"], r["dataset"]): {k: r[k] for k in ("grade", "agrees", "status")}
+            for r in summary.cell_rows(records) if r["step"] not in summary.ADAPTER_PHASES}
 
 
 def verdict_changes(records_a: list[dict[str, Any]],
@@ -178,13 +165,15 @@ def compare_runs(manifest_a: dict[str, Any], records_a: list[dict[str, Any]], ma
 
 def _label(cell: dict[str, Any]) -> str:
     """step/variant; empty for the per-adapter phases (session, load), whose phase column says it."""
-    return summary.step_label(cell["step"], cell.get("variant")) if cell.get("step") else ""
+    return steps.label(cell["step"], cell.get("variant")) if cell.get("step") else ""
 
 
 def render_compare(console: Any, comparison: dict[str, Any]) -> None:
     """Print a comparison (from compare_runs) with rich: environment, grades, then the timing ratios."""
     from rich.table import Table
     from rich.text import Text
+
+    from mlbench.reports.console import status_text, verdict
 
     a, b = comparison["a"], comparison["b"]
     console.print(Text.assemble(
@@ -208,26 +197,22 @@ def render_compare(console: Any, comparison: dict[str, Any]) -> None:
                                                                                    style="bold"))
         console.print(table)
 
-    grades = comparison.get("grade_changes") or []
-    if grades:
-        table = Table(title="Grade changes", title_justify="left")
+    changes = (
+        ("Grade changes", "grade_changes", lambda row, side: verdict(row[f"grade_{side}"], row[f"agrees_{side}"])),
+        ("Status changes", "status_changes", lambda row, side: status_text(row[f"status_{side}"])),
+    )
+    for title, key, cell in changes:
+        rows = comparison.get(key) or []
+        if not rows:
+            if key == "grade_changes":
+                console.print(Text(f"{title}: none", style="green"))
+            continue
+        table = Table(title=title, title_justify="left")
         for column in ("adapter", "step", "dataset", "A", "B"):
             table.add_column(column, overflow="fold")
-        for row in grades:
-            table.add_row(Text(row["adapter"]), Text(_label(row)), Text(str(row["dataset"])),
-                          Text(str(row["grade_a"]), style="green" if row["agrees_a"] else "red"),
-                          Text(str(row["grade_b"]), style="green" if row["agrees_b"] else "red"))
-        console.print(table)
-    else:
-        console.print(Text("Grade changes: none", style="green"))
-    statuses = comparison.get("status_changes") or []
-    if statuses:
-        table = Table(title="Status changes", title_justify="left")
-        for column in ("adapter", "step", "dataset", "A", "B"):
-            table.add_column(column, overflow="fold")
-        for row in statuses:
-            table.add_row(Text(row["adapter"]), Text(_label(row)), Text(str(row["dataset"])), Text(row["status_a"]),
-                          Text(row["status_b"], style="red" if row["status_b"] in ("error", "timeout") else ""))
+        for row in rows:
+            table.add_row(Text(row["adapter"]), Text(_label(row)), Text(str(row["dataset"])), cell(row, "a"),
+                          cell(row, "b"))
         console.print(table)
 
     cells = comparison.get("cells") or []

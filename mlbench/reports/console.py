@@ -1,297 +1,213 @@
-"""All terminal output: rich tables built from stored records (dicts, as in records.jsonl)."""
+"""All terminal output: rich tables drawn from summary's pivots of stored records (dicts, as in records.jsonl).
+
+Nothing here computes a number: each table draws what a mlbench.reports.summary function returns, so the
+terminal, the HTML report and the CSVs show the same values for the same cell. The side-by-side table's columns
+are summary.CELL_COLUMNS; `column_cell` is how a column's kind looks in a terminal.
+"""
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-SUPPORT_STYLE = {"native": "green", "emulated": "yellow", "unsupported": "dim"}
-STATUS_STYLE = {"ok": "green", "error": "bold red", "timeout": "red", "skipped": "yellow", "unsupported": "dim"}
+from mlbench.reports import summary
+from mlbench.reports.summary import Column, fmt
+
+TONE_STYLE = {"good": "green", "warn": "yellow", "bad": "bold red", "dim": "dim"}
 
 
-def _fmt(value: Any, digits: int = 6) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e7):
-            return f"{value:.{digits - 2}e}"
-        return f"{value:.{digits}g}"
-    return str(value)
+def styled(value: Any, tones: dict[str, str]) -> Text:
+    """A badge value in its tone's colour."""
+    return Text("" if value is None else str(value), style=TONE_STYLE.get(summary.tone(value, tones) or "", ""))
 
 
-def _cell_key(record: dict[str, Any]) -> tuple[str, str]:
-    step = record["step"] + (f"/{record['variant']}" if record.get("variant") else "")
-    return record["adapter"], step
+def status_text(status: Any) -> Text:
+    return styled(status, summary.STATUS_TONES)
 
 
-def _measured(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in records if not r.get("is_warmup")]
+def verdict(grade: Any, agrees: Any) -> Text:
+    """A grade: green when it agrees, red when it does not."""
+    return Text(str(grade or ""), style="green" if agrees else "red" if grade else "")
 
 
-def _median(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
+def with_spread(value: Any, spread: Any, digits: int) -> str:
+    """A median and its ± spread (IQR over the repeats, or a metric's range)."""
+    extra = summary.spread_text(spread)
+    return fmt(value, digits) + (f" {extra}" if extra and value is not None else "")
 
 
-def summary_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> Table:
-    """adapter x step: support, status, grade, median fit time, peak memory; plus session and load times."""
-    from mlbench.reports.summary import r_agreement
+def column_cell(column: Column, row: dict[str, Any]) -> Text:
+    """One cell of a per-cell table (summary.cell_rows), drawn as its column's kind says."""
+    value = row.get(column.key)
+    aux = row.get(column.aux) if column.aux else None
+    if column.kind == "badge":
+        return styled(value, column.tones)
+    if column.kind == "verdict":
+        return verdict(value, aux)
+    if column.kind == "number":
+        return Text(fmt(value, column.digits))
+    if column.kind == "time":
+        return Text(with_spread(value, aux, column.digits))
+    if column.kind == "headline":
+        shown, label = summary.headline_text(aux, value)
+        return Text.assemble(shown, (f" {label}" if label else "", "dim"))
+    if column.kind == "note":
+        return Text(str(value or ""), style="red" if row.get("status") in summary.FAILED else "")
+    return Text("" if value is None else str(value))
 
-    versus_r = {(k[1], k[2] + (f"/{k[3]}" if k[3] else "")): v for k, v in r_agreement(manifest).items()}
-    table = Table(title="Platforms side by side", title_justify="left")
-    columns = ["adapter", "step", "support", "status", "grade", "digits", "median s", "peak MB", "how / why"]
-    if versus_r:
-        columns.insert(6, "vs R")
+
+def cells_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    """A side-by-side table of summary.cell_rows rows, with the columns summary.shown_columns picks."""
+    columns = summary.shown_columns(rows)
+    table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
-    phase_time: dict[tuple[str, str], float | None] = {}
-    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for record in _measured(records):
-        if record["step"] is None:
-            phase_time[(record["adapter"], record["phase"])] = record.get("wall_s")
-        else:
-            cells[_cell_key(record)].append(record)
-    adapters = list(dict.fromkeys(r["adapter"] for r in records))
-    for adapter in adapters:
-        for phase in ("session", "load"):
-            if (adapter, phase) in phase_time:
-                seconds = _fmt(phase_time[(adapter, phase)], 3)
-                table.add_row(Text(adapter), Text(phase, style="dim"), "", "", "", "", *([""] if versus_r else []),
-                              seconds, "", "")
-        for (cell_adapter, step), rows in cells.items():
-            if cell_adapter != adapter:
-                continue
-            last = rows[-1]
-            statuses = sorted({r["status"] for r in rows})
-            status = statuses[0] if len(statuses) == 1 else "/".join(statuses)
-            deviation = last.get("deviation") or {}
-            grade = deviation.get("grade", "")
-            grade_text = Text(grade, style="green" if deviation.get("agrees") else "red" if grade else "")
-            why = last.get("error") or (last.get("params") or {}).get("how", "")
-            vs_r = versus_r.get((adapter, step))
-            r_text = [Text(vs_r["grade"], style="green" if vs_r["agrees"] else "red") if vs_r else Text("")]
-            table.add_row(
-                Text(adapter), Text(step), Text(last["support"], style=SUPPORT_STYLE.get(last["support"], "")),
-                Text(status, style=STATUS_STYLE.get(status, "")), grade_text,
-                Text("" if deviation.get("min_digits") is None else f"{deviation['min_digits']:.1f}"),
-                *(r_text if versus_r else []),
-                _fmt(_median([r.get("wall_s") for r in rows]), 3),
-                _fmt(max((r.get("peak_rss_mb") or 0 for r in rows), default=None), 4), Text(why),
-            )
+        table.add_column(column.header or column.key, justify="right" if column.numeric else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(column_cell(column, row) for column in columns))
     return table
 
 
-def _latest_ok(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
-    """adapter -> result of its last measured ok record of `step`."""
-    found: dict[str, dict[str, Any]] = {}
-    for record in _measured(records):
-        if record["step"] == step and record["status"] == "ok" and record.get("result"):
-            found[record["adapter"]] = record["result"]
-    return found
+def summary_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> Table | None:
+    """Every cell but training's (which has its own tables), each adapter's session and load first."""
+    rows = [r for r in summary.cell_rows(records, manifest) if r["step"] != "train"]
+    if all(r["step"] in summary.ADAPTER_PHASES for r in rows):
+        return None
+    return cells_table("Platforms side by side", rows)
 
 
 def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None,
                       order: list[str] | None = None) -> Table | None:
     """Each platform's OLS coefficient table side by side (estimate and p-value), after the reference's."""
-    results = _latest_ok(records, "pvalues")
-    if not results:
+    grid = summary.coefficient_grid(records, reference, order)
+    if grid is None:
         return None
-    if reference and "coefficients" in reference:
-        results = {"reference": reference, **results}
     table = Table(title="OLS coefficients (full model)", title_justify="left")
     table.add_column("term")
-    for adapter in results:
-        table.add_column(f"{adapter}\nestimate", justify="right")
-        table.add_column(f"{adapter}\np-value", justify="right")
-    from mlbench.reports.summary import coefficient_terms
-
-    for term in coefficient_terms(results, order):
-        row: list[Any] = [Text(term)]
-        for res in results.values():
-            if term in (res.get("aliased") or []):
-                row += [Text("aliased", style="dim"), Text("NA", style="dim")]
-                continue
-            coef = res["coefficients"].get(term, {})
-            row += [_fmt(coef.get("estimate")), _fmt(coef.get("p_value"), 4)]
-        table.add_row(*row)
-    for label, key in (("R²", "r_squared"), ("adj. R²", "adj_r_squared"), ("F", "f_statistic")):
-        row = [Text(label, style="bold")]
-        for res in results.values():
-            row += [_fmt(res.get(key)), ""]
-        table.add_row(*row)
+    for name in grid["names"]:
+        table.add_column(f"{name}\nestimate", justify="right")
+        table.add_column(f"{name}\np-value", justify="right")
+    for row in grid["rows"]:
+        cells: list[Any] = [Text(row["term"])]
+        for cell in row["cells"]:
+            cells += ([Text("aliased", style="dim"), Text("NA", style="dim")] if cell["aliased"]
+                      else [fmt(cell["estimate"]), fmt(cell["p_value"], 4)])
+        table.add_row(*cells)
+    for label, values in grid["fit"]:
+        table.add_row(Text(label, style="bold"), *[x for value in values for x in (fmt(value), "")])
     return table
 
 
 def elimination_table(records: list[dict[str, Any]]) -> Table | None:
     """Backward elimination by p-value: what each platform dropped, in order, and the refit."""
-    results = _latest_ok(records, "pvalues")
-    if not results:
+    alpha, rows = summary.elimination_rows(records)
+    if not rows:
         return None
-    alpha = next(iter(results.values())).get("alpha")
     table = Table(title=f"Backward elimination (drop the largest p > {alpha}, refit)", title_justify="left")
     for column in ("adapter", "dropped, in order", "kept", "refit R²", "refit adj. R²"):
         table.add_column(column, overflow="fold")
-    for adapter, res in results.items():
-        refit = res.get("refit", {})
-        table.add_row(Text(adapter), Text(", ".join(res.get("dropped", [])) or "none"),
-                      Text(", ".join(res.get("kept", []))), _fmt(refit.get("r_squared")),
-                      _fmt(refit.get("adj_r_squared")))
+    for row in rows:
+        table.add_row(Text(row["adapter"]), Text(row["dropped"]), Text(row["kept"]), fmt(row["r_squared"]),
+                      fmt(row["adj_r_squared"]))
     return table
 
 
 def vif_table(records: list[dict[str, Any]]) -> Table | None:
-    results = _latest_ok(records, "vif")
-    if not results:
+    grid = summary.vif_grid(records)
+    if grid is None:
         return None
     table = Table(title="Variance inflation factors", title_justify="left")
     table.add_column("feature")
-    for adapter in results:
+    for adapter in grid["adapters"]:
         table.add_column(adapter, justify="right")
-    features = list(dict.fromkeys(f for res in results.values() for f in res["vif"]))
-    for feature in features:
-        table.add_row(Text(feature), *[_fmt(res["vif"].get(feature)) for res in results.values()])
-    dropped = [Text(", ".join(res["dropped"]) or "none") for res in results.values()]
-    table.add_row(Text("dropped", style="bold"), *dropped)
+    for feature, values in grid["rows"]:
+        table.add_row(Text(feature), *[fmt(v) for v in values])
+    table.add_row(Text("dropped", style="bold"), *[Text(d) for d in grid["dropped"]])
     return table
 
 
-def _subset_results(records: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """(adapter, method) -> the last measured subset record (any status)."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for record in _measured(records):
-        if record["step"] == "subset":
-            found[(record["adapter"], record["variant"])] = record
-    return found
-
-
-def _subset_mark(record: dict[str, Any], size: int, best_set: set[str]) -> Text:
-    """✓/✗: same set as the reference of the record's own method; '≠best' where that is not the best subset."""
-    same = ((record.get("deviation") or {}).get("same_set_by_size") or {}).get(str(size))
+def _subset_mark(row: dict[str, Any], size: int) -> Text:
+    """✓/✗: same set as the reference of the row's own method; '≠best' where that is not the best subset."""
+    same = row["same"].get(size)
     if same is None:
-        return Text(record["status"] if record["status"] != "ok" else "—", style="dim")
-    chosen = set(((record.get("result") or {}).get("by_size") or {}).get(str(size), {}).get("features", []))
-    suffix = " ≠best" if best_set and chosen != best_set else ""
-    return Text(("✓" if same else "✗") + suffix, style="green" if same else "red")
+        return Text(row["status"] if row["status"] != "ok" else "—", style="dim")
+    return Text(("✓" if same else "✗") + (" ≠best" if row["not_best"].get(size) else ""),
+                style="green" if same else "red")
 
 
 def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> Table | None:
     """Per size: the reference's best set, then per adapter x method whether the platform chose the same set."""
-    cells = _subset_results(records)
-    if not cells:
+    sizes, rows = summary.subset_agreement(records, reference)
+    if not rows:
         return None
-    exact = reference.get("subset/best") or next(
-        (v for k, v in reference.items() if k.startswith("subset/") and "by_size" in v), None)
+    exact = summary.exact_subset_rows(reference, sizes)
+    several = len({r["dataset"] for r in rows}) > 1
     table = Table(
         title="Subset selection: ✓ = same set as the exact reference of the same method; ≠best = not the best subset",
         title_justify="left",
     )
     table.add_column("size", justify="right")
-    if exact and "by_size" in exact:
+    if exact:
         table.add_column("exact best subset (reference)", overflow="fold")
         table.add_column("adj. R²", justify="right")
         table.add_column("BIC", justify="right")
-    for adapter, method in cells:
-        table.add_column(f"{adapter}\n{method}", justify="center")
-    sizes = sorted({int(k) for r in cells.values() for k in ((r.get("result") or {}).get("by_size") or {})}
-                   | {int(k) for k in ((exact or {}).get("by_size") or {})})
+    for row in rows:
+        table.add_column(f"{row['adapter']}\n{row['method']}" + (f"\n{row['dataset']}" if several else ""),
+                         justify="center")
     for size in sizes:
-        row: list[Any] = [str(size)]
-        if exact and "by_size" in exact:
-            ref = exact["by_size"].get(str(size), {})
-            row += [Text(", ".join(ref.get("features", []))), _fmt(ref.get("adj_r_squared")), _fmt(ref.get("bic"))]
-        best_set = set(((exact or {}).get("by_size") or {}).get(str(size), {}).get("features", []))
-        for record in cells.values():
-            row.append(_subset_mark(record, size, best_set))
-        table.add_row(*row)
-    chosen_row: list[Any] = [Text("picks", style="bold")]
-    if exact and "by_size" in exact:
-        chosen = exact.get("chosen", {})
-        chosen_row += [Text(f"adj. R² {chosen.get('adj_r_squared')}, Cp {chosen.get('cp')}, BIC {chosen.get('bic')}"),
-                       "", ""]
-    for record in cells.values():
-        chosen = (record.get("result") or {}).get("chosen") or {}
-        chosen_row.append(Text(f"{chosen.get('adj_r_squared')}/{chosen.get('cp')}/{chosen.get('bic')}"
-                               if chosen else "—"))
-    table.add_row(*chosen_row)
+        cells: list[Any] = [str(size)]
+        if exact:
+            ref = exact["by_size"][size]
+            cells += [Text(", ".join(map(str, ref.get("features") or []))), fmt(ref.get("adj_r_squared")),
+                      fmt(ref.get("bic"))]
+        table.add_row(*cells, *[_subset_mark(row, size) for row in rows])
+    picks: list[Any] = [Text("picks", style="bold")]
+    if exact:
+        picks += [Text(exact["picks"]), "", ""]
+    table.add_row(*picks, *[Text(row["picks"] or "—") for row in rows])
     return table
 
 
 def truth_table(records: list[dict[str, Any]]) -> Table | None:
     """Synthetic data: precision and recall of the model each criterion picks, against the true support."""
-    cells = {k: v for k, v in _subset_results(records).items() if (v.get("deviation") or {}).get("truth")}
-    if not cells:
+    rows = summary.support_recovery(records)
+    if not rows:
         return None
     table = Table(title="Recovery of the true support (precision / recall of the picked model)", title_justify="left")
-    for column in ("adapter", "method", "adj. R²", "Cp", "BIC"):
+    for column in ("adapter", "method", *(label for _, label in summary.CRITERIA)):
         table.add_column(column)
-    for (adapter, method), record in cells.items():
-        truth = record["deviation"]["truth"]
-        row: list[Any] = [Text(adapter), Text(method)]
-        for criterion in ("adj_r_squared", "cp", "bic"):
-            q = truth.get(criterion, {})
-            row.append(f"{q.get('precision', 0):.2f} / {q.get('recall', 0):.2f} (k={q.get('size')})")
-        table.add_row(*row)
+    for row in rows:
+        table.add_row(Text(row["adapter"]), Text(row["method"]), *[c["text"] for c in row["criteria"].values()])
     return table
-
-
-def _iqr(values: list[float]) -> float | None:
-    if len(values) < 2:
-        return None
-    q = statistics.quantiles(values, n=4, method="inclusive")
-    return q[2] - q[0]
-
-
-def _time_cell(values: list[float]) -> str:
-    if not values:
-        return "—"
-    iqr = _iqr(values)
-    return _fmt(statistics.median(values), 3) + (f" ±{_fmt(iqr, 2)}" if iqr is not None else "")
 
 
 def train_tables(records: list[dict[str, Any]]) -> list[Table]:
     """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric."""
-    measured = [r for r in _measured(records) if r["step"] == "train"]
     tables = []
-    for task, metric in (("classification", "auc"), ("regression", "rmse")):
-        rows = [r for r in measured if (r.get("params") or {}).get("task") == task]
-        if not rows:
-            continue
-        sizes = sorted({r["n_rows"] for r in rows})
-        table = Table(title=f"Training ({task}): median fit time (± IQR), peak MB of the process tree, "
-                            f"{metric.upper()} on the fixed test set", title_justify="left")
+    for grid in summary.train_grid(records):
+        metric = grid["metric"].upper()
+        table = Table(title=f"Training ({grid['task']}): median fit time (± IQR), peak MB of the process tree, "
+                            f"{metric} on the fixed test set", title_justify="left")
         table.add_column("adapter")
         table.add_column("model")
-        for size in sizes:
-            for column in ("fit s", "peak MB", metric.upper()):
+        for size in grid["sizes"]:
+            for column in ("fit s", "peak MB", metric):
                 table.add_column(f"{size:,}\n{column}", justify="right")
-        keys = list(dict.fromkeys((r["adapter"], r["variant"]) for r in rows))
-        for adapter, model in keys:
-            row: list[Any] = [Text(adapter), Text(model)]
-            for size in sizes:
-                cell = [r for r in rows if (r["adapter"], r["variant"], r["n_rows"]) == (adapter, model, size)]
-                fits = [r for r in cell if r["phase"] == "fit"]
-                if fits and all(r["status"] != "ok" for r in fits):
-                    row += [Text(fits[0]["status"], style=STATUS_STYLE.get(fits[0]["status"], "")), "", ""]
-                    continue
-                times = [r["wall_s"] for r in fits if r["status"] == "ok"]
-                peak = max((r.get("peak_rss_mb") or 0 for r in cell), default=None)
-                values = [r["result"]["metrics"][metric] for r in cell
-                          if r["phase"] == "predict" and r["status"] == "ok"]
-                spread = f" ±{_fmt(max(values) - min(values), 2)}" if len(values) > 1 else ""
-                row += [_time_cell(times), _fmt(peak, 4), (_fmt(statistics.median(values), 4) + spread)
-                        if values else "—"]
-            table.add_row(*row)
+        for row in grid["rows"]:
+            cells: list[Any] = [Text(row["adapter"]), Text(row["model"])]
+            for point in row["points"].values():
+                if point is None:
+                    cells += ["—", "", ""]
+                elif point["failed"]:
+                    cells += [status_text(point["status"]), "", ""]
+                else:
+                    cells += [with_spread(point["fit_s"], point["fit_iqr_s"], 3), fmt(point["peak_rss_mb"], 4),
+                              with_spread(point["metric_value"], point["metric_spread"], 4)]
+            table.add_row(*cells)
         tables.append(table)
     return tables
-
-
-SUBSCORE_LABELS = {"portability": "port", "fidelity": "fid", "reproducibility": "repro", "latency": "lat",
-                   "throughput": "thru", "cold_start": "cold", "footprint": "foot", "security": "sec"}
 
 
 def _yes(value: Any) -> str:
@@ -300,75 +216,49 @@ def _yes(value: Any) -> str:
 
 def deploy_tables(records: list[dict[str, Any]]) -> list[Table]:
     """Deployability: per adapter x model x format, the total, floor and every sub-score; then the raw values."""
-    cells = [r for r in _measured(records) if r["step"] == "deploy" and r["phase"] == "reload" and r.get("result")]
-    if not cells:
+    rows = [r for r in summary.deploy_rows(records) if r["formats"]]
+    if not rows:
         return []
-    first = cells[0]["result"]
-    weights = ", ".join(f"{SUBSCORE_LABELS[k]} {v:g}" for k, v in first.get("weights", {}).items())
-    changed = first.get("weights_overridden") or {}
+    labels = summary.SUBSCORE_LABELS
+    first = rows[0]
+    weights = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in first["weights"].items())
+    changed = first["weights_overridden"]
     note = ("; weights changed on the command line: " + ", ".join(
         f"{k} {v['from']:g}→{v['to']:g}" for k, v in changed.items())) if changed else ""
-    scores = Table(title=f"Deployability score v{first.get('score_version')} (weights: {weights}{note})",
+    scores = Table(title=f"Deployability score v{first['score_version']} (weights: {weights}{note})",
                    title_justify="left")
-    raw = Table(title="Deployability: raw measurements (each artifact reloaded in a fresh process)",
-                title_justify="left")
-    for column in ("adapter", "model", "format", "total", "floor", *SUBSCORE_LABELS.values()):
+    raw_table = Table(title="Deployability: raw measurements (each artifact reloaded in a fresh process)",
+                      title_justify="left")
+    for column in ("adapter", "model", "format", "total", "floor", *labels.values()):
         scores.add_column(column, justify="left" if column in ("adapter", "model", "format") else "right")
     for column in ("adapter", "model", "format", "cold start s", "load s", "p50 ms", "p99 ms", "rows/s",
                    "parity max|Δ|", "footprint MB", "size KB", "JVM", "train lib", "code on load", "repro Δ"):
-        raw.add_column(column, justify="left" if column in ("adapter", "model", "format") else "right",
-                       overflow="fold")
-    for record in cells:
-        result = record["result"]
-        repro = (result.get("reproducibility") or {}).get("max_abs_diff")
-        for kind, fmt in result.get("formats", {}).items():
-            key = [Text(record["adapter"]), Text(record["variant"] or ""),
-                   Text(kind + (" ★" if kind == result.get("best_format") else ""))]
-            if not fmt.get("ok"):
-                label = "unavailable" if fmt.get("unavailable") else "error"
-                why = Text(f"{label}: {fmt.get('error', '')}", style="dim" if fmt.get("unavailable") else "red")
-                scores.add_row(*key, why, *[""] * (1 + len(SUBSCORE_LABELS)))
+        raw_table.add_column(column, justify="left" if column in ("adapter", "model", "format") else "right",
+                             overflow="fold")
+    for row in rows:
+        for kind, raw in row["formats"].items():
+            key = [Text(row["adapter"]), Text(row["model"] or ""),
+                   Text(kind + (" ★" if kind == row["best_format"] else ""))]
+            if not raw.get("ok"):
+                label = "unavailable" if raw.get("unavailable") else "error"
+                why = Text(f"{label}: {raw.get('error', '')}", style="dim" if raw.get("unavailable") else "red")
+                scores.add_row(*key, why, *[""] * (1 + len(labels)))
                 continue
-            sub = fmt.get("subscores", {})
-            scores.add_row(*key, _fmt(fmt.get("score"), 4), _fmt(fmt.get("floor"), 3),
-                           *[_fmt(sub.get(name), 3) for name in SUBSCORE_LABELS])
-            raw.add_row(*key, _fmt(fmt.get("cold_start_s"), 3), _fmt(fmt.get("load_s"), 3),
-                        _fmt(fmt.get("p50_ms"), 3), _fmt(fmt.get("p99_ms"), 3), _fmt(fmt.get("throughput_rows_s"), 3),
-                        _fmt(fmt.get("parity_max_abs"), 2), _fmt(fmt.get("footprint_mb"), 4),
-                        _fmt((fmt.get("size_bytes") or 0) / 1024, 4), _yes(fmt.get("needs_jvm")),
-                        _yes(fmt.get("needs_training_library")), _yes(fmt.get("runs_code_on_load")), _fmt(repro, 2))
-    return [scores, raw]
+            sub = raw.get("subscores") or {}
+            scores.add_row(*key, fmt(raw.get("score"), 4), fmt(raw.get("floor"), 3),
+                           *[fmt(sub.get(name), 3) for name in labels])
+            raw_table.add_row(*key, fmt(raw.get("cold_start_s"), 3), fmt(raw.get("load_s"), 3),
+                              fmt(raw.get("p50_ms"), 3), fmt(raw.get("p99_ms"), 3),
+                              fmt(raw.get("throughput_rows_s"), 3), fmt(raw.get("parity_max_abs"), 2),
+                              fmt(raw.get("footprint_mb"), 4), fmt((raw.get("size_bytes") or 0) / 1024, 4),
+                              _yes(raw.get("needs_jvm")), _yes(raw.get("needs_training_library")),
+                              _yes(raw.get("runs_code_on_load")), fmt(row["reproducibility"], 2))
+    return [scores, raw_table]
 
 
-def best_table(records: list[dict[str, Any]]) -> Table | None:
+def best_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> Table | None:
     """A short "best per metric" summary: who was fastest among correct answers, most accurate, leanest."""
-    from mlbench.reports.summary import cell_rows
-
-    rows = [r for r in cell_rows(records) if r["step"] not in ("session", "load")]
-    lines: list[tuple[str, str, str]] = []
-    for step in dict.fromkeys(r["step"] for r in rows):
-        cells = [r for r in rows if r["step"] == step and r["status"] == "ok"]
-        correct = [r for r in cells if r["agrees"] and r["median_wall_s"] is not None]
-        if step not in ("train", "deploy") and correct:
-            best = min(correct, key=lambda r: r["median_wall_s"])
-            label = step + (f"/{best['variant']}" if best["variant"] else "")
-            lines.append((f"fastest correct {step}", f"{best['adapter']} ({label})", f"{best['median_wall_s']:.3g} s"))
-        metric_cells = [r for r in cells if r["metric_value"] is not None and r["metric"] in ("auc", "rmse", "score")]
-        for metric in dict.fromkeys(r["metric"] for r in metric_cells):
-            candidates = [r for r in metric_cells if r["metric"] == metric]
-            pick = min if metric == "rmse" else max
-            best = pick(candidates, key=lambda r: r["metric_value"])
-            lines.append((f"best {metric} ({step})", f"{best['adapter']} {best['variant']} at {best['n_rows']:,} rows",
-                          f"{best['metric_value']:.4g}"))
-        timed = [r for r in cells if r["median_wall_s"] is not None and step == "train"]
-        if timed:
-            best = min(timed, key=lambda r: r["median_wall_s"])
-            lines.append(("fastest fit (train)", f"{best['adapter']} {best['variant']} at {best['n_rows']:,} rows",
-                          f"{best['median_wall_s']:.3g} s"))
-    peaks = [r for r in rows if r.get("peak_rss_mb") and r["status"] == "ok"]
-    if peaks:
-        best = min(peaks, key=lambda r: r["peak_rss_mb"])
-        lines.append(("least memory", f"{best['adapter']} ({best['step']})", f"{best['peak_rss_mb']:.0f} MB"))
+    lines = summary.best_per_metric(summary.cell_rows(records, manifest))
     if not lines:
         return None
     table = Table(title="Best per metric", title_justify="left")
@@ -383,9 +273,7 @@ def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> t
     """McCullough's table: correct digits of each platform's OLS answer per dataset, with numbered footnotes for
     what a number cannot say (a different model, an error, a suite member that cannot run). Shown for runs over
     several datasets or NIST's; single-dataset runs have the digits in the side-by-side table."""
-    from mlbench.reports.summary import accuracy
-
-    pivot = accuracy(records, manifest)
+    pivot = summary.accuracy(records, manifest)
     rows, adapters = pivot["rows"], pivot["adapters"]
     if not rows or (len(rows) == 1 and rows[0]["difficulty"] is None):
         return None, []
@@ -409,7 +297,7 @@ def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> t
                 notes.append(f"{adapter} on {row['label']}: {cell['note']}")
                 mark = f" [{len(notes)}]"
             if cell["status"] != "ok":
-                cells.append(Text(f"{cell['status']}{mark}", style=STATUS_STYLE.get(cell["status"], "")))
+                cells.append(status_text(cell["status"]).append(mark))
             else:
                 shown = "—" if cell["digits"] is None else f"{cell['digits']:.1f}"
                 cells.append(Text(shown + mark, style="green" if cell["agrees"] else "red"))
@@ -423,8 +311,8 @@ def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> t
 
 
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
+    header = summary.run_header(manifest, records)
     dataset = manifest.get("dataset", {})
-    scenario = manifest.get("scenario", {}).get("name", "?")
     several = [d.get("name") for d in manifest.get("datasets") or []]
     what: list[Any]
     if len(several) > 1:
@@ -434,12 +322,11 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
                 f" ({dataset.get('n_rows', '?')} rows, target {dataset.get('target')}, "
                 f"sha256 {str(dataset.get('sha256', ''))[:12]})"]
     console.print(Text.assemble(
-        ("mlbench", "bold"), " run ", (str(manifest.get("run_id", "?")), "cyan"), " · scenario ",
-        (str(scenario), "bold"), *what, f" · status {manifest.get('status', '?')}",
+        ("mlbench", "bold"), " run ", (str(header["run_id"] or "?"), "cyan"), " · scenario ",
+        (str(header["scenario"] or "?"), "bold"), *what, f" · status {header['status'] or '?'}",
     ))
     for note in dataset.get("notes", []):
         console.print(Text(f"  note: {note}"))
-    from mlbench.reports.summary import design_terms
     from mlbench.results import reference_answers
 
     reference = reference_answers(manifest)
@@ -454,13 +341,10 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
         if len({r["dataset"] for r in records if r.get("step")}) > 1:
             records = [r for r in records if r.get("step") != "pvalues"]  # the per-dataset tables would mix them
     tables = (
-        coefficient_table(records, reference.get("pvalues"), design_terms(manifest)), elimination_table(records),
-        vif_table(records),
-        subset_table(records, reference), truth_table(records),
-        *train_tables([r for r in records if r["step"] == "train"]), *deploy_tables(records),
-        summary_table([r for r in records if r["step"] != "train"], manifest) if any(
-            r["step"] not in (None, "train") for r in records) else None,
-        best_table(records),
+        coefficient_table(records, reference.get("pvalues"), summary.design_terms(manifest)),
+        elimination_table(records), vif_table(records), subset_table(records, reference), truth_table(records),
+        *train_tables(records), *deploy_tables(records), summary_table(records, manifest),
+        best_table(records, manifest),
     )
     for table in tables:
         if table is not None:

@@ -1,17 +1,23 @@
-"""Plain-data pivots of stored records, shared by the wide CSV, the HTML report and run comparison.
+"""Plain-data pivots of stored records: the one place a report learns what to show. The console (rich), the wide
+CSV, the HTML report and run comparison only draw what these functions return.
 
 Records are dicts as in records.jsonl. Warm-up records never count. A *cell* is one
 (dataset, adapter, step, variant); the per-adapter phases `session` and `load` (step None) are cells of their
-own, labelled by the phase. Times are medians over the measured repeats of the cell's `fit` phase (or of the
-phase itself for session/load); the IQR uses the same inclusive quartiles as the console tables.
+own, labelled by the phase. Times are medians over the measured ok repeats of the cell's primary phase (`fit`,
+or the phase itself for session/load); the IQR uses inclusive quartiles.
+
+The columns of the side-by-side table are declared once, in CELL_COLUMNS: every renderer (console, HTML, wide
+CSV) draws its columns from that list, so adding a column is adding a value to cell_rows and one Column here.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from mlbench import steps
 from mlbench.stats import metrics
 
 PHASES = ("session", "load", "fit", "predict", "export", "reload")
@@ -19,6 +25,23 @@ ADAPTER_PHASES = ("session", "load")
 PRIMARY_PHASE = "fit"
 
 CellKey = tuple[str, str, str, str | None]  # dataset, adapter, step (or session/load), variant
+
+# Tones of the values a badge shows; each renderer maps a tone to its own colour (rich style, CSS class).
+SUPPORT_TONES = {"native": "good", "emulated": "warn", "unsupported": "dim"}
+STATUS_TONES = {"ok": "good", "error": "bad", "timeout": "bad", "skipped": "warn", "unsupported": "dim"}
+FAILED = ("error", "timeout")
+
+# How a headline metric is named in a table, and the ones shown as a share.
+METRIC_LABELS = {"adj_r_squared": "adj. R²", "max_vif": "max VIF", "share_sizes_same_set": "sizes same",
+                 "auc": "AUC", "rmse": "RMSE", "score": "deploy score"}
+SHARE_METRICS = ("share_sizes_same_set",)
+
+# The deployability sub-scores in mlbench.deploy.score's order, with the short labels of narrow tables.
+SUBSCORE_LABELS = {"portability": "port", "fidelity": "fid", "reproducibility": "repro", "latency": "lat",
+                   "throughput": "thru", "cold_start": "cold", "footprint": "foot", "security": "sec"}
+
+# The criteria a subset search picks a size by: (key in results, label).
+CRITERIA = (("adj_r_squared", "adj. R²"), ("cp", "Cp"), ("bic", "BIC"))
 
 
 def measured(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,7 +61,7 @@ def iqr(values: list[float]) -> float | None:
 
 
 def fmt(value: Any, digits: int = 6) -> str:
-    """Numbers as the console prints them; None as an em dash."""
+    """Numbers as every report prints them (`digits` significant digits); None as an em dash."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -50,13 +73,111 @@ def fmt(value: Any, digits: int = 6) -> str:
     return str(value)
 
 
+def spread_text(spread: Any) -> str:
+    """The ± part of a median (IQR over repeats, or a metric's range); empty without one."""
+    return f"±{fmt(spread, 2)}" if spread is not None else ""
+
+
+def headline_text(metric: str | None, value: Any) -> tuple[str, str]:
+    """(value as shown, metric label) of a cell's headline number; ("", "") when it has none."""
+    if metric is None:
+        return "", ""
+    shown = f"{value:.0%}" if metric in SHARE_METRICS and isinstance(value, int | float) else fmt(value, 4)
+    return shown, METRIC_LABELS.get(metric, metric)
+
+
+def tone(value: Any, tones: dict[str, str]) -> str | None:
+    """The tone of a badge value; values outside the vocabulary (mixed statuses like "error/ok") warn."""
+    if not value:
+        return None
+    return tones.get(str(value), "warn")
+
+
+# ------------------------------------------------------------------------------------ the side-by-side columns
+
+Kind = Literal["text", "number", "badge", "verdict", "time", "headline", "note"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the per-cell table (cell_rows).
+
+    key: the value's key in cell_rows, also the wide CSV's column name. header: its heading in the side-by-side
+    tables (None: the wide CSV only). kind: how it is drawn: text; number (`digits` significant digits); badge
+    (coloured by `tones`); verdict (a grade, green when the row's `aux` key is true); time (a median with the
+    row's `aux` key as ± spread); headline (a number labelled by the metric named in `aux`); note (wrapped free
+    text, red for a failed cell). show: always, if any row has a value ("any"), or if rows differ ("varies").
+    """
+
+    key: str
+    header: str | None = None
+    tooltip: str | None = None
+    kind: Kind = "text"
+    digits: int = 6
+    aux: str | None = None
+    tones: dict[str, str] = field(default_factory=dict)
+    show: Literal["always", "any", "varies"] = "always"
+    csv: bool = True
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("number", "time", "headline")
+
+
+CELL_COLUMNS = [
+    Column("run_id"),  # not in cell_rows: the wide CSV (wide_rows) adds it
+    Column("dataset", "dataset", show="varies"),
+    Column("n_rows"),
+    Column("adapter", "adapter"),
+    Column("platform_version"),
+    Column("step"),
+    Column("variant"),
+    Column("label", "step", csv=False),
+    Column("phase"),
+    Column("support", "support", kind="badge", tones=SUPPORT_TONES),
+    Column("status", "status", kind="badge", tones=STATUS_TONES),
+    Column("grade", "grade", "the answer against mlbench's exact reference", kind="verdict", aux="agrees"),
+    Column("agrees"),
+    Column("min_digits", "digits", "correct significant digits against the exact reference: the minimum over every "
+                                   "quantity the step reports", kind="number", digits=3),
+    Column("vs_r_grade", "vs R", "agreement with the live R adapter's answer in this run", kind="verdict",
+           aux="vs_r_agrees", show="any", csv=False),
+    Column("median_wall_s", "median s", "median wall seconds of the ok repeats of the cell's fit (session, load: "
+                                        "of the phase); ± is their interquartile range", kind="time", digits=3,
+           aux="iqr_wall_s"),
+    Column("iqr_wall_s"),
+    Column("repeats", "runs", "measured repeats", kind="number"),
+    Column("predict_median_s"),
+    Column("export_median_s"),
+    Column("reload_median_s"),
+    Column("peak_rss_mb", "peak MB", "peak RSS of the process tree", kind="number", digits=4),
+    Column("metric"),
+    Column("metric_value", "headline", "the one number that sums the cell up", kind="headline", aux="metric"),
+    Column("how", "how / why", kind="note"),
+]
+
+
+def shown_columns(rows: list[dict[str, Any]], columns: list[Column] | None = None) -> list[Column]:
+    """The columns of a side-by-side table of these rows: those with a header whose `show` rule holds."""
+    out = []
+    for column in columns or CELL_COLUMNS:
+        if column.header is None:
+            continue
+        values = [r.get(column.key) for r in rows]
+        if column.show == "any" and not any(v is not None for v in values):
+            continue
+        if column.show == "varies" and len(set(map(str, values))) < 2:
+            continue
+        out.append(column)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------- cells
+
+
 def step_name(record: dict[str, Any]) -> str:
     """The record's step, or its phase for the per-adapter phases (step None)."""
     return record["step"] if record.get("step") else str(record.get("phase"))
-
-
-def step_label(step: str, variant: str | None) -> str:
-    return step + (f"/{variant}" if variant else "")
 
 
 def cell_key(record: dict[str, Any]) -> CellKey:
@@ -81,27 +202,24 @@ def combined_status(rows: list[dict[str, Any]]) -> str:
     return statuses[0] if len(statuses) == 1 else "/".join(statuses)
 
 
+def first_error(rows: list[dict[str, Any]]) -> str | None:
+    return next((str(r["error"]) for r in rows if r.get("error")), None)
+
+
 def headline(step: str, rows: list[dict[str, Any]]) -> tuple[str | None, float | None]:
     """(metric name, value) that sums the cell up, as its step defines it; (None, None) for session/load."""
-    from mlbench import steps
-
     return steps.kind(step).headline(rows) if step in steps.kinds() else (None, None)
 
 
-def _grade(rows: list[dict[str, Any]]) -> tuple[str | None, bool | None]:
-    graded = [r for r in rows if r.get("deviation")]
-    if not graded:
-        return None, None
-    deviation = graded[-1]["deviation"]
-    return deviation.get("grade"), deviation.get("agrees")
+def _deviation(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cell's verdict: the deviation of its last graded record ({} when none is graded)."""
+    graded = [r["deviation"] for r in rows if r.get("deviation")]
+    return graded[-1] if graded else {}
 
 
 def _why(rows: list[dict[str, Any]]) -> str:
-    error = next((r["error"] for r in rows if r.get("error")), None)
-    if error:
-        return str(error)
-    return str(next(((r.get("params") or {}).get("how") for r in reversed(rows)
-                     if (r.get("params") or {}).get("how")), ""))
+    return first_error(rows) or str(next(((r.get("params") or {}).get("how") for r in reversed(rows)
+                                          if (r.get("params") or {}).get("how")), ""))
 
 
 def r_agreement(manifest: dict[str, Any] | None) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -111,7 +229,8 @@ def r_agreement(manifest: dict[str, Any] | None) -> dict[tuple[Any, ...], dict[s
 
 
 def cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """One summary dict per cell: support, status, grade, median time and IQR, peak memory, headline metric.
+    """One summary dict per cell (the keys of CELL_COLUMNS, but run_id, plus vs_r): support, status, grade,
+    median time and IQR of the primary phase's ok repeats, peak memory, headline metric, how or why not.
 
     Ordered by dataset, then adapter (in first-appearance order), session/load first, then steps as run.
     """
@@ -127,11 +246,10 @@ def cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = N
         rows = cells[key]
         primary = step if step in ADAPTER_PHASES else PRIMARY_PHASE
         times = ok_times(rows, primary)
-        grade, agrees = _grade(rows)
+        deviation = _deviation(rows)
         metric, value = headline(step, rows)
-        graded = [r["deviation"] for r in rows if r.get("deviation")]
-        deviation: dict[str, Any] = graded[-1] if graded else {}
         peaks = [r["peak_rss_mb"] for r in rows if r.get("peak_rss_mb") is not None]
+        vs_r = versus_r.get(key)
         out.append({
             "dataset": dataset,
             "n_rows": rows[-1].get("n_rows"),
@@ -139,11 +257,12 @@ def cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = N
             "platform_version": rows[-1].get("platform_version"),
             "step": step,
             "variant": variant,
+            "label": steps.label(step, variant),
             "phase": primary,
             "support": rows[-1].get("support") if step not in ADAPTER_PHASES else None,
             "status": combined_status(rows),
-            "grade": grade,
-            "agrees": agrees,
+            "grade": deviation.get("grade"),
+            "agrees": deviation.get("agrees"),
             "repeats": len([r for r in rows if r.get("phase") == primary]),
             "median_wall_s": median(list(times)),
             "iqr_wall_s": iqr(times),
@@ -154,10 +273,57 @@ def cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = N
             "metric": metric if value is not None else None,
             "metric_value": value,
             "min_digits": deviation.get("min_digits"),
-            "vs_r": versus_r.get(key),
+            "vs_r": vs_r,
+            "vs_r_grade": (vs_r or {}).get("grade"),
+            "vs_r_agrees": (vs_r or {}).get("agrees"),
             "how": _why(rows),
         })
     return out
+
+
+def best_per_metric(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(what, who, value) lines from cell_rows: the fastest correct answer per statistics step, the best headline
+    metric of the model steps (per the metric registry's direction), the fastest fit, the leanest cell."""
+    rows = [r for r in rows if r["step"] not in ADAPTER_PHASES]
+    lines: list[tuple[str, str, str]] = []
+    for step in dict.fromkeys(r["step"] for r in rows):
+        cells = [r for r in rows if r["step"] == step and r["status"] == "ok"]
+        model_step = step in steps.kinds() and not steps.kind(step).statistics
+        correct = [r for r in cells if r["agrees"] and r["median_wall_s"] is not None]
+        if not model_step and correct:
+            best = min(correct, key=lambda r: r["median_wall_s"])
+            lines.append((f"fastest correct {step}", f"{best['adapter']} ({best['label']})",
+                          f"{best['median_wall_s']:.3g} s"))
+        metric_cells = [r for r in cells if model_step and r["metric_value"] is not None]
+        for metric in dict.fromkeys(r["metric"] for r in metric_cells):
+            candidates = [r for r in metric_cells if r["metric"] == metric]
+            pick = max if metrics.higher_is_better(metric) else min
+            best = pick(candidates, key=lambda r: r["metric_value"])
+            lines.append((f"best {metric} ({step})", f"{best['adapter']} {best['variant']} at {best['n_rows']:,} rows",
+                          f"{best['metric_value']:.4g}"))
+        timed = [r for r in cells if r["median_wall_s"] is not None and step == "train"]
+        if timed:
+            best = min(timed, key=lambda r: r["median_wall_s"])
+            lines.append(("fastest fit (train)", f"{best['adapter']} {best['variant']} at {best['n_rows']:,} rows",
+                          f"{best['median_wall_s']:.3g} s"))
+    peaks = [r for r in rows if r.get("peak_rss_mb") and r["status"] == "ok"]
+    if peaks:
+        best = min(peaks, key=lambda r: r["peak_rss_mb"])
+        lines.append(("least memory", f"{best['adapter']} ({best['step']})", f"{best['peak_rss_mb']:.0f} MB"))
+    return lines
+
+
+def run_header(manifest: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Run id, scenario name and description, start, status: from run.json, else from the records."""
+    scenario = manifest.get("scenario") or {}
+    name = scenario.get("name") if isinstance(scenario, dict) else scenario
+    return {
+        "run_id": manifest.get("run_id") or (records[0].get("run_id") if records else None),
+        "scenario": name or (records[0].get("scenario") if records else None),
+        "description": scenario.get("description") if isinstance(scenario, dict) else None,
+        "started_utc": manifest.get("started_utc"),
+        "status": manifest.get("status"),
+    }
 
 
 PhaseKey = tuple[str, str | None, str | None, str | None, str]  # adapter, step, variant, dataset, phase
@@ -206,7 +372,7 @@ def train_points(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "dataset": rows[0].get("dataset"),
             "status": fits[0].get("status") if failed else combined_status(rows),
             "failed": failed,
-            "error": next((r["error"] for r in rows if r.get("error")), None),
+            "error": first_error(rows),
             "fit_s": median(list(times)), "fit_iqr_s": iqr(times), "fit_times": times,
             "predict_s": median(list(ok_times(rows, "predict"))),
             "peak_rss_mb": max(peaks) if peaks else None,
@@ -216,11 +382,45 @@ def train_points(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return points
 
 
+def train_grid(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The training tables: per task {"task", "metric" (its headline metric), "sizes",
+    "rows": [{"adapter", "model", "points": {size: train point or None}}]}, from train_points."""
+    points = train_points(records)
+    grids = []
+    for task in dict.fromkeys(p["task"] for p in points):
+        mine = [p for p in points if p["task"] == task]
+        sizes = sorted({p["n_rows"] for p in mine})
+        by_key = {(p["adapter"], p["model"], p["n_rows"]): p for p in mine}
+        rows = [{"adapter": adapter, "model": model,
+                 "points": {size: by_key.get((adapter, model, size)) for size in sizes}}
+                for adapter, model in dict.fromkeys((p["adapter"], p["model"]) for p in mine)]
+        grids.append({"task": task, "metric": metrics.headline_metric(task) or "metric", "sizes": sizes,
+                      "rows": rows})
+    return grids
+
+
+def exact_subsets(reference: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The reference's subset answer the tables print beside the platforms: best subsets, else any method's."""
+    reference = reference or {}
+    exact = reference.get("subset/best") or next(
+        (v for k, v in reference.items() if k.startswith("subset/") and isinstance(v, dict) and "by_size" in v),
+        None)
+    return exact if isinstance(exact, dict) and "by_size" in exact else None
+
+
+def _picks(result: dict[str, Any] | None) -> str | None:
+    """The sizes adj. R² / Cp / BIC pick, as "a/b/c"."""
+    chosen = (result or {}).get("chosen") or {}
+    return "/".join(str(chosen.get(key)) for key, _ in CRITERIA) if chosen else None
+
+
 def subset_agreement(records: list[dict[str, Any]],
                      reference: dict[str, Any] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
     """Sizes, and per (dataset, adapter, method) the last subset record's same-set-as-reference per size.
 
-    Each row: dataset, adapter, method, status, record, same: {size: True | False | None (missing)}.
+    Each row: dataset, adapter, method, status, record, same: {size: True | False | None (missing)},
+    chosen: {size: the features the platform chose}, not_best: {size: chose other than the exact best subset},
+    picks: the sizes adj. R² / Cp / BIC pick ("a/b/c", None without an answer).
     """
     last: dict[tuple[str, str, str], dict[str, Any]] = {}
     for record in measured(records):
@@ -234,17 +434,53 @@ def subset_agreement(records: list[dict[str, Any]],
         if key.startswith("subset/") and isinstance(value, dict):
             sizes |= {int(k) for k in (value.get("by_size") or {})}
     ordered = sorted(sizes)
+    best_by_size = (exact_subsets(reference) or {}).get("by_size") or {}
     rows = []
     for (dataset, adapter, method), record in last.items():
         same_by_size = (record.get("deviation") or {}).get("same_set_by_size") or {}
-        same = {size: same_by_size.get(str(size)) for size in ordered}
+        by_size = (record.get("result") or {}).get("by_size") or {}
+        chosen = {size: list((by_size.get(str(size)) or {}).get("features") or []) for size in ordered}
+        best = {size: set((best_by_size.get(str(size)) or {}).get("features") or []) for size in ordered}
         rows.append({"dataset": dataset, "adapter": adapter, "method": method, "status": record.get("status"),
-                     "record": record, "same": same})
+                     "record": record, "same": {size: same_by_size.get(str(size)) for size in ordered},
+                     "chosen": chosen,
+                     "not_best": {size: bool(best[size]) and set(chosen[size]) != best[size] for size in ordered},
+                     "picks": _picks(record.get("result"))})
     return ordered, rows
 
 
+def exact_subset_rows(reference: dict[str, Any] | None, sizes: list[int]) -> dict[str, Any] | None:
+    """The reference's columns of the subset table: per size its features, adj. R² and BIC, and its picks."""
+    exact = exact_subsets(reference)
+    if exact is None:
+        return None
+    by_size = {size: exact["by_size"].get(str(size)) or {} for size in sizes}
+    chosen = exact.get("chosen") or {}
+    return {"by_size": by_size,
+            "picks": ", ".join(f"{label} {chosen.get(key)}" for key, label in CRITERIA)}
+
+
+def support_recovery(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Synthetic data with a known support: per subset cell, precision / recall of the model each criterion picks.
+    Rows: adapter, method, dataset, criteria: {label: {"text", "precision"}}."""
+    _sizes, rows = subset_agreement(records)
+    out = []
+    for r in rows:
+        truth = (r["record"].get("deviation") or {}).get("truth")
+        if not truth:
+            continue
+        criteria = {}
+        for key, label in CRITERIA:
+            q = truth.get(key) or {}
+            criteria[label] = {"text": f"{q.get('precision', 0):.2f} / {q.get('recall', 0):.2f} (k={q.get('size')})",
+                               "precision": q.get("precision")}
+        out.append({"adapter": r["adapter"], "method": r["method"], "dataset": r["dataset"], "criteria": criteria})
+    return out
+
+
 def deploy_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Deploy cells: per (dataset, adapter, model) the last reload result (score, sub-scores, formats) or why not."""
+    """Deploy cells: per (dataset, adapter, model) the last reload result (score, sub-scores, formats, weights,
+    reproducibility) or why not."""
     cells: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for record in measured(records):
         if record.get("step") == "deploy":
@@ -262,13 +498,16 @@ def deploy_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "best_format": result.get("best_format"), "floor": result.get("floor"),
             "floor_subscore": result.get("floor_subscore"),
             "formats": result.get("formats") if isinstance(result.get("formats"), dict) else {},
-            "error": next((r["error"] for r in group if r.get("error")), None),
+            "weights": result.get("weights") or {}, "weights_overridden": result.get("weights_overridden") or {},
+            "score_version": result.get("score_version"),
+            "reproducibility": (result.get("reproducibility") or {}).get("max_abs_diff"),
+            "error": first_error(group),
         })
     return rows
 
 
 def latest_ok(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
-    """adapter -> result of its last measured ok record of `step` (as the console tables pick them)."""
+    """adapter -> result of its last measured ok record of `step` (the answer every report shows)."""
     found: dict[str, dict[str, Any]] = {}
     for record in measured(records):
         if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
@@ -334,6 +573,52 @@ def coefficient_terms(results: dict[str, dict[str, Any]], order: list[str] | Non
                               for t in [*(res.get("coefficients") or {}), *(res.get("aliased") or [])]))
     rank = {t: i for i, t in enumerate(order or [])}
     return sorted(seen, key=lambda t: (rank.get(t, len(rank)), seen.index(t)))
+
+
+def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = None,
+                     order: list[str] | None = None) -> dict[str, Any] | None:
+    """Each platform's OLS coefficient table side by side, after the reference's (None without a pvalues answer).
+
+    {"names": [reference?, adapters...], "rows": [{"term", "cells": [{"aliased", "estimate", "p_value"}, ...]}],
+     "fit": [(label, [value per name])]} for R², adj. R², F.
+    """
+    results = latest_ok(records, "pvalues")
+    if not results:
+        return None
+    if reference and "coefficients" in reference:
+        results = {"reference": reference, **results}
+    rows = []
+    for term in coefficient_terms(results, order):
+        cells = []
+        for res in results.values():
+            coef = (res.get("coefficients") or {}).get(term) or {}
+            cells.append({"aliased": term in (res.get("aliased") or []), "estimate": coef.get("estimate"),
+                          "p_value": coef.get("p_value")})
+        rows.append({"term": term, "cells": cells})
+    fit = [(label, [res.get(key) for res in results.values()])
+           for label, key in (("R²", "r_squared"), ("adj. R²", "adj_r_squared"), ("F", "f_statistic"))]
+    return {"names": list(results), "rows": rows, "fit": fit}
+
+
+def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:
+    """Backward elimination by p-value: (alpha, per adapter what it dropped in order, kept, and the refit's R²)."""
+    results = latest_ok(records, "pvalues")
+    alpha = next(iter(results.values())).get("alpha") if results else None
+    return alpha, [{"adapter": adapter, "dropped": ", ".join(map(str, res.get("dropped") or [])) or "none",
+                    "kept": ", ".join(map(str, res.get("kept") or [])),
+                    "r_squared": (res.get("refit") or {}).get("r_squared"),
+                    "adj_r_squared": (res.get("refit") or {}).get("adj_r_squared")} for adapter, res in results.items()]
+
+
+def vif_grid(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Variance inflation factors: {"adapters", "rows": [(feature, [vif per adapter])], "dropped": [text]}."""
+    results = latest_ok(records, "vif")
+    if not results:
+        return None
+    features = list(dict.fromkeys(f for res in results.values() for f in (res.get("vif") or {})))
+    return {"adapters": list(results),
+            "rows": [(f, [(res.get("vif") or {}).get(f) for res in results.values()]) for f in features],
+            "dropped": [", ".join(map(str, res.get("dropped") or [])) or "none" for res in results.values()]}
 
 
 def design_terms(manifest: dict[str, Any]) -> list[str]:

@@ -23,7 +23,8 @@ CHAR_PX = 6.6  # rough width of one 12 px character, for layout only
 
 
 def esc(value: Any) -> str:
-    return escape(str(value), quote=True)
+    """Text for an HTML/SVG text node or attribute value; None is empty."""
+    return escape("" if value is None else str(value), quote=True)
 
 
 def color(index: int) -> str:
@@ -122,15 +123,20 @@ def marker(shape: str, x: float, y: float, fill: str, size: float = 4.5, tip: st
     return body + (f">{tip_el}</{body.split()[0][1:]}>" if tip_el else "/>")
 
 
-def _axes(out: list[str], xs: Scale, ys: Scale, left: float, top: float, right: float, bottom: float,
-          x_label: str, y_label: str) -> None:
-    out.append(f'<rect x="{left:.1f}" y="{top:.1f}" width="{right - left:.1f}" height="{bottom - top:.1f}" '
-               'fill="#fafafa" stroke="#999"/>')
+def _x_grid(out: list[str], xs: Scale, top: float, bottom: float) -> None:
+    """Vertical grid lines from top to bottom at the x ticks, labelled below."""
     for tick in xs.ticks():
         x = xs(tick)
         out.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="#e3e3e3"/>')
         out.append(f'<text x="{x:.1f}" y="{bottom + 16:.1f}" text-anchor="middle" fill="#333">'
                    f"{esc(short_number(tick))}</text>")
+
+
+def _axes(out: list[str], xs: Scale, ys: Scale, left: float, top: float, right: float, bottom: float,
+          x_label: str, y_label: str) -> None:
+    out.append(f'<rect x="{left:.1f}" y="{top:.1f}" width="{right - left:.1f}" height="{bottom - top:.1f}" '
+               'fill="#fafafa" stroke="#999"/>')
+    _x_grid(out, xs, top, bottom)
     for tick in ys.ticks():
         y = ys(tick)
         out.append(f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{right:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>')
@@ -309,11 +315,7 @@ def stacked_bars(rows: list[tuple[str, dict[str, float]]], segments: list[str], 
         out.append(f'<rect x="{x:.1f}" y="8" width="12" height="12" fill="{colors[segment]}"/>')
         out.append(f'<text x="{x + 16:.1f}" y="18" fill="#222">{esc(segment)}</text>')
         x += 30 + CHAR_PX * len(segment)
-    for tick in xs.ticks():
-        tx = xs(tick)
-        out.append(f'<line x1="{tx:.1f}" y1="{top - 4:.1f}" x2="{tx:.1f}" y2="{bottom:.1f}" stroke="#e3e3e3"/>')
-        out.append(f'<text x="{tx:.1f}" y="{bottom + 16:.1f}" text-anchor="middle" fill="#333">'
-                   f"{esc(short_number(tick))}</text>")
+    _x_grid(out, xs, top - 4, bottom)
     out.append(f'<text x="{(left + right) / 2:.1f}" y="{bottom + 34:.1f}" text-anchor="middle" fill="#111">'
                f"{esc(x_label)}</text>")
     for i, (label, values) in enumerate(rows):

@@ -1,6 +1,7 @@
 """Wide CSV: one row per dataset x adapter x step/variant (plus each adapter's session and load), for a
 spreadsheet. The long format (mlbench.reports.csv) keeps every record; this one keeps the summary a reader
 compares: support, status, grade, median wall seconds and IQR of the fit phase, peak RSS, the headline metric.
+Its columns are summary.CELL_COLUMNS (those marked csv), the same list the side-by-side tables are drawn from.
 
 Cells go through the long CSV's formula neutraliser, so a dataset or error text starting with = + - @ cannot
 run as a spreadsheet formula.
@@ -12,14 +13,17 @@ import csv
 import io
 from typing import Any
 
+from mlbench.reports import summary
 from mlbench.reports.csv import _cell
-from mlbench.reports.summary import cell_rows
+from mlbench.reports.summary import accuracy, cell_rows
 
-WIDE_COLUMNS = [
-    "run_id", "dataset", "n_rows", "adapter", "platform_version", "step", "variant", "phase", "support", "status",
-    "grade", "agrees", "repeats", "median_wall_s", "iqr_wall_s", "predict_median_s", "export_median_s",
-    "reload_median_s", "peak_rss_mb", "metric", "metric_value", "min_digits", "how",
-]
+
+def wide_columns() -> list[str]:
+    """The wide CSV's columns: the keys of summary.CELL_COLUMNS marked csv, in its order."""
+    return [column.key for column in summary.CELL_COLUMNS if column.csv]
+
+
+WIDE_COLUMNS = wide_columns()
 
 
 def wide_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -30,11 +34,12 @@ def wide_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = N
 
 
 def records_to_wide_csv(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> str:
+    columns = wide_columns()
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=WIDE_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in wide_rows(records, manifest):
-        writer.writerow({k: _cell(row.get(k)) for k in WIDE_COLUMNS})
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
     return out.getvalue()
 
 
@@ -48,8 +53,6 @@ DIGITS_COLUMNS = [
 def records_to_digits_csv(records: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
     """The accuracy table (summary.accuracy) in long form: one row per dataset x adapter, correct digits per
     quantity of the pvalues answer; suite members that could not run are rows with the reason."""
-    from mlbench.reports.summary import accuracy
-
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=DIGITS_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

@@ -267,11 +267,11 @@ def test_close_stops_r_and_is_safe_twice(tmp_path):
     _, source = materialise("advertising", tmp_path)
     adapter = started(RAdapter, source, tmp_path)
     assert isinstance(adapter, RAdapter)
-    pid = adapter.r_pid
+    pid = adapter.rscript_pid
     assert pid is not None and psutil.pid_exists(pid)
     adapter.close()
     adapter.close()
-    assert adapter.r_pid is None
+    assert adapter.rscript_pid is None
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     with pytest.raises(RuntimeError, match="not running"):
         adapter.ols(ADVERTISING)
@@ -308,8 +308,8 @@ def test_tables_show_each_platform_against_live_r(tmp_path):
     from mlbench.reports.summary import r_agreement
     from mlbench.results import load_run
 
-    _, records = load_run(run_dir)
-    versus = r_agreement(records)
+    manifest, _ = load_run(run_dir)
+    versus = r_agreement(manifest)
     assert {k[1] for k in versus} == {"statsmodels", "sklearn"}
     assert all(v["agrees"] for v in versus.values()), versus
     html = run_cli("report", str(run_dir), "--format", "html")

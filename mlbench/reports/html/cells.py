@@ -1,0 +1,136 @@
+"""The HTML report's building blocks: escaped cells, headers, badges, numbers, tables, figures.
+
+Every string from data goes through esc (html.escape, quotes included); helpers that take HTML say so.
+`column_head` and `column_cell` draw summary.CELL_COLUMNS, the side-by-side columns every renderer shares.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlbench.reports import summary
+from mlbench.reports.summary import Column, fmt
+from mlbench.reports.svg import esc
+
+TONE_CLASS = {"good": "b-ok", "warn": "b-warn", "bad": "b-bad", "dim": "b-dim"}
+
+__all__ = ["TONE_CLASS", "badge", "column_cell", "column_head", "esc", "figure", "grade_badge", "kv_table", "num",
+           "status_badge", "table", "td", "th", "time_cell", "toned", "txt"]
+
+
+def _attrs(cls: str | None = None, sort: Any = None, title: str | None = None, scope: str | None = None) -> str:
+    out = ""
+    if cls:
+        out += f' class="{esc(cls)}"'
+    if sort is not None and not (isinstance(sort, float) and sort != sort):
+        out += f' data-sort="{esc(repr(sort) if isinstance(sort, float) else sort)}"'
+    if title:
+        out += f' title="{esc(title)}"'
+    if scope:
+        out += f' scope="{scope}"'
+    return out
+
+
+def td(inner: str = "", cls: str | None = None, sort: Any = None, title: str | None = None) -> str:
+    """A cell whose `inner` is already HTML (escape data with esc() or use txt())."""
+    return f"<td{_attrs(cls, sort, title)}>{inner}</td>"
+
+
+def txt(value: Any, cls: str | None = None, title: str | None = None) -> str:
+    return td(esc(value), cls, title=title)
+
+
+def num(value: Any, digits: int = 6, cls: str = "num") -> str:
+    sort = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return td(esc(fmt(value, digits)), cls, sort=sort)
+
+
+def th(label: str, cls: str | None = None, title: str | None = None) -> str:
+    """A header cell; `label` is escaped, a '\\n' becomes a line break."""
+    inner = "<br>".join(esc(part) for part in label.split("\n"))
+    return f'<th{_attrs(cls, title=title, scope="col")}>{inner}</th>'
+
+
+def badge(text: Any, cls: str) -> str:
+    return f'<span class="badge {cls}">{esc(text)}</span>'
+
+
+def toned(value: Any, tones: dict[str, str]) -> str:
+    """A badge in its value's tone (summary.SUPPORT_TONES, STATUS_TONES); empty for no value."""
+    tone = summary.tone(value, tones)
+    return badge(value, TONE_CLASS[tone]) if tone else ""
+
+
+def status_badge(status: Any) -> str:
+    return toned(status, summary.STATUS_TONES)
+
+
+def grade_badge(grade: Any, agrees: Any) -> str:
+    if not grade:
+        return ""
+    if agrees:
+        return badge(grade, "b-ok")
+    return badge("deviation", "b-bad") + f' <span class="muted">{esc(grade)}</span>'
+
+
+def time_cell(median: float | None, spread: float | None, digits: int = 3) -> str:
+    """A median with the interquartile range of the repeats as its ± spread."""
+    if median is None:
+        return td("—", "num")
+    extra = summary.spread_text(spread)
+    inner = esc(fmt(median, digits)) + (f' <span class="iqr">{esc(extra)}</span>' if extra else "")
+    return td(inner, "num", sort=float(median),
+              title=None if spread is None else "median; ± is the interquartile range of the repeats")
+
+
+def column_head(column: Column) -> str:
+    return th(column.header or column.key, "num" if column.numeric else None, column.tooltip)
+
+
+def column_cell(column: Column, row: dict[str, Any]) -> str:
+    """One cell of a per-cell table (summary.cell_rows), drawn as its column's kind says."""
+    value = row.get(column.key)
+    aux = row.get(column.aux) if column.aux else None
+    if column.kind == "badge":
+        return td(toned(value, column.tones))
+    if column.kind == "verdict":
+        return td(grade_badge(value, aux), sort=value or "")
+    if column.kind == "number":
+        return num(value, column.digits)
+    if column.kind == "time":
+        return time_cell(value, aux, column.digits)
+    if column.kind == "headline":
+        shown, label = summary.headline_text(aux, value)
+        inner = f'{esc(shown)} <span class="muted">{esc(label)}</span>' if label else ""
+        return td(inner, "num", sort=value)
+    if column.kind == "note":
+        return txt(value, "wrap err" if row.get("status") in summary.FAILED else "wrap")
+    return txt(value)
+
+
+def table(head: list[str], rows: list[list[str]], caption: str | None = None, foot: list[list[str]] | None = None,
+          sortable: bool = True, cls: str = "") -> str:
+    """A <table> from pre-rendered <th>/<td> strings; footer rows are not sorted."""
+    classes = " ".join(c for c in ("sortable" if sortable else "", cls) if c)
+    # The caption sits above the table as a paragraph: a <caption> would widen or squeeze the table to its text.
+    label = f' aria-label="{esc(caption)}"' if caption else ""
+    out = [f'<p class="tcap">{esc(caption)}</p>' if caption else "",
+           f'<div class="scroll"><table{_attrs(classes or None)}{label}>']
+    out.append("<thead><tr>" + "".join(head) + "</tr></thead>")
+    out.append("<tbody>" + "".join("<tr>" + "".join(r) + "</tr>" for r in rows) + "</tbody>")
+    if foot:
+        out.append("<tfoot>" + "".join("<tr>" + "".join(r) + "</tr>" for r in foot) + "</tfoot>")
+    out.append("</table></div>")
+    return "\n".join(out)
+
+
+def kv_table(pairs: list[tuple[str, str]], caption: str | None = None) -> str:
+    """Key/value rows; values are pre-rendered HTML."""
+    rows = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{v}</td></tr>' for k, v in pairs)
+    cap = f'<p class="tcap">{esc(caption)}</p>' if caption else ""
+    return f'{cap}<div class="scroll"><table class="kv"><tbody>{rows}</tbody></table></div>'
+
+
+def figure(svg_markup: str, caption: str, note: str = "") -> str:
+    small = f"<small>{esc(note)}</small>" if note else ""
+    return f"<figure><figcaption>{esc(caption)}{small}</figcaption>\n{svg_markup}\n</figure>"
