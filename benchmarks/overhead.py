@@ -1,8 +1,14 @@
-"""mlbench's overhead: `mlbench run train --adapters sklearn` against a minimal hand-written script doing the
-same fits (same data, same models and hyperparameters, predictions scored on the same test set).
+"""mlbench's overhead against hand-written scripts doing the same fits, the two commands alternated (A B A B ...)
+in one run, the median of the per-pair wall ratios reported.
 
-Prints the wall-time ratio (goal <= 1.15) and how much more memory mlbench's process tree peaked at than the
-script's (goal < 150 MB). Usage: python benchmarks/overhead.py [--sizes 10k,100k] [--runs 2]
+--job pvalues (default): the main job, `mlbench run pvalues` (default process isolation) against
+benchmarks/handwritten_pvalues.py, for statsmodels alone (goal <= 1.15) and for the four platforms statsmodels,
+sklearn, h2o, spark (goal <= 1.10; the script starts and stops both JVMs as mlbench does).
+--job train: `mlbench run train --adapters sklearn` against a minimal script training the same models (goal <=
+1.15), with the extra peak memory of mlbench's process tree (goal < 150 MB).
+
+Usage: python benchmarks/overhead.py [--job pvalues|train] [--runs 5] [--platforms statsmodels;all]
+       [--sizes 10k,100k]
 """
 
 from __future__ import annotations
@@ -47,11 +53,44 @@ for task in ("classification", "regression"):
 '''
 
 
+HANDWRITTEN_PVALUES = Path(__file__).parent / "handwritten_pvalues.py"
+ALL = "statsmodels,sklearn,h2o,spark"
+
+
+def pvalues_job(runs: int, variants: list[str]) -> None:
+    """The main job against the hand-written script, alternated, per platform set."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for variant in variants:
+            platforms = ALL if variant == "all" else variant
+            ratios, tool, hand = [], [], []
+            for i in range(runs):
+                cmd = [sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters", platforms,
+                       "--out", str(Path(tmp) / f"{variant}{i}")]
+                wall, _, proc = run_measured(cmd)
+                assert proc.returncode == 0, proc.stderr[-2000:]
+                script_wall, _, script = run_measured([sys.executable, str(HANDWRITTEN_PVALUES), platforms])
+                assert script.returncode == 0, script.stderr[-2000:]
+                tool.append(wall)
+                hand.append(script_wall)
+                ratios.append(wall / script_wall)
+                print(f"  {variant} pair {i + 1}: mlbench {wall:.2f} s, hand-written {script_wall:.2f} s, "
+                      f"ratio {wall / script_wall:.3f}", flush=True)
+            goal = 1.15 if variant == "statsmodels" else 1.10
+            print(f"pvalues on {platforms}: mlbench {statistics.median(tool):.2f} s, hand-written "
+                  f"{statistics.median(hand):.2f} s; median ratio {statistics.median(ratios):.3f} "
+                  f"(goal <= {goal:.2f})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--job", choices=("pvalues", "train"), default="pvalues")
+    parser.add_argument("--platforms", default="statsmodels;all", help="pvalues: ';'-separated platform sets")
     parser.add_argument("--sizes", default="10k,100k")
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    if args.job == "pvalues":
+        pvalues_job(args.runs, args.platforms.split(";"))
+        return
     from mlbench.datasets import parse_size
 
     sizes = ",".join(str(parse_size(s)) for s in args.sizes.split(","))

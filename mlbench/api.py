@@ -198,26 +198,35 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         registry.get(name)  # unknown or broken adapter: a usage error before anything runs
     seed = spec.seed if request.seed is None else request.seed
     step_specs = _override_steps(list(spec.steps), request)
-
-    with tempfile.TemporaryDirectory() as staging:  # bad input fails here, before a run directory exists
-        units = _plan_units(request, spec, step_specs, seed, Path(staging))
-        if resume_dir is None:
-            run_id = results.new_run_id(spec.name)
-            store = results.RunStore(request.out.resolve() / run_id)  # absolute: platforms may change directory
-        else:
-            run_id = resume_dir.name
-            _check_same_data(units, previous[0] if previous else {})
-            store = results.RunStore(resume_dir.resolve(), resume=True)
-        data_dir = store.run_dir / "data"
-        shutil.copytree(staging, data_dir, dirs_exist_ok=True)
-    for unit in units:
-        unit.source = _relocate(unit.source, Path(staging), data_dir)
-        if unit.test_x_path is not None:
-            unit.test_x_path = data_dir / unit.test_x_path.relative_to(staging)
+    if resume_dir is None:
+        run_id = results.new_run_id(spec.name)
+        store = results.RunStore(request.out.resolve() / run_id)  # absolute: platforms may change directory
+    else:
+        run_id = resume_dir.name
+        store = results.RunStore(resume_dir.resolve(), resume=True)
     options = SessionOptions(
         run_dir=store.run_dir, seed=seed, cores=request.cores or os.cpu_count() or 1, memory=request.memory,
         log_path=store.run_dir / "platform.log", h2o_url=request.h2o_url, spark_master=request.spark_master,
     )
+    early = _early_session(request, adapters, step_specs, options) if resume_dir is None else None
+    try:
+        with tempfile.TemporaryDirectory() as staging:
+            units = _plan_units(request, spec, step_specs, seed, Path(staging))
+            if previous is not None:
+                _check_same_data(units, previous[0])
+            data_dir = store.run_dir / "data"
+            shutil.copytree(staging, data_dir, dirs_exist_ok=True)
+    except BaseException:  # bad input (or Ctrl-C) while preparing: no run happened, leave nothing behind
+        if early is not None:
+            early.cancel()
+        store.close()
+        if resume_dir is None:
+            shutil.rmtree(store.run_dir, ignore_errors=True)
+        raise
+    for unit in units:
+        unit.source = _relocate(unit.source, Path(staging), data_dir)
+        if unit.test_x_path is not None:
+            unit.test_x_path = data_dir / unit.test_x_path.relative_to(staging)
     manifest: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "mlbench_version": __version__,
@@ -250,7 +259,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         isolation=request.isolation, timeout=request.timeout, deploy_weights=request.weights or {},
     )
     done = results.finished_cells(previous[1]) if previous else set()
-    runner = Runner(plan, store, progress, done=done)
+    runner = Runner(plan, store, progress, done=done, early=early)
     try:
         runner.execute()
         manifest["status"] = "complete"
@@ -268,6 +277,24 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         store.write_manifest(manifest)
         store.close()
     return RunOutcome(store.run_dir, manifest, [r.to_json() for r in runner.records])
+
+
+def _early_session(request: RunRequest, adapters: list[str], step_specs: list[Any], options: Any) -> Any:
+    """Begin the first platform's session in its worker now, so it runs while this process loads and checks the
+    data, writes it and computes the truth reference (the harness's own work); None where the runner would not
+    start that platform at all (unavailable, nothing supported) or runs adapters in this process."""
+    from mlbench import registry, steps
+    from mlbench.adapter import Support
+    from mlbench.handle import EarlySession
+
+    if request.isolation != "process" or not adapters:
+        return None
+    cls = registry.get(adapters[0])
+    supported = any(cls.capability(spec.step, variant).support is not Support.UNSUPPORTED
+                    for spec in step_specs for variant in steps.variants(spec))
+    if not supported or not cls.availability().ok:
+        return None
+    return EarlySession(cls, options)
 
 
 def _relocate(source: Any, old: Path, new: Path) -> Any:

@@ -8,10 +8,11 @@ is called through the handle. It never probes attributes of the adapter itself.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Protocol
 
-from mlbench.adapter import Adapter, primitives
+from mlbench.adapter import Adapter, SessionOptions, primitives
 
 
 class PlatformHandle(Protocol):
@@ -54,3 +55,35 @@ def new_handle(cls: type[Adapter], isolation: str, log_path: Path | None) -> Pla
 
         return WorkerAdapter(cls.name, log_path)
     return InlineHandle(cls)
+
+
+class EarlySession:
+    """The first platform's session, begun in its worker process while the parent prepares the run (loading and
+    checking the data, writing it, the truth reference, the manifest: the harness's own work, the only thing
+    allowed beside a measured phase). Measured as every phase: wall from the request to the answer, CPU and peak
+    memory of the worker's process tree. Later sessions start when their platform's turn comes, alone."""
+
+    def __init__(self, cls: type[Adapter], options: SessionOptions) -> None:
+        from mlbench.measure import measure
+        from mlbench.worker import WorkerAdapter
+
+        self.name = cls.name
+        self.handle = WorkerAdapter(cls.name, options.log_path)
+        self._stack = contextlib.ExitStack()
+        self._measurement = self._stack.enter_context(measure(self.handle.pid))
+        self.handle.begin("start_session", options)
+
+    def complete(self) -> tuple[Any, Exception | None]:
+        try:
+            self.handle.finish()
+            error: Exception | None = None
+        except Exception as exc:  # noqa: BLE001 - recorded on the session record
+            error = exc
+        finally:
+            self._stack.close()
+        return self._measurement, error
+
+    def cancel(self) -> None:
+        """The run will not happen (bad input found while preparing it): stop the platform."""
+        self._stack.close()
+        self.handle.kill()

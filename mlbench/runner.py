@@ -29,7 +29,7 @@ from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainS
 from mlbench.datasets import Dataset
 from mlbench.design import Design
 from mlbench.errors import SkippedCell, UnsupportedStep
-from mlbench.handle import PlatformHandle, new_handle
+from mlbench.handle import EarlySession, PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
 from mlbench.registry import get as get_adapter
 from mlbench.results import ResultRecord, RunStore
@@ -89,8 +89,9 @@ def _slug(text: str) -> str:
 
 class Runner:
     def __init__(self, plan: RunPlan, store: RunStore, progress: Progress | None = None,
-                 done: set[tuple[Any, ...]] | None = None) -> None:
+                 done: set[tuple[Any, ...]] | None = None, early: EarlySession | None = None) -> None:
         self.plan, self.store = plan, store
+        self.early = early  # the first platform's session, begun while the run was being prepared
         self.done = done or set()  # cells finished by the interrupted run this one resumes
         self._progress = progress or (lambda _msg, _done, _total: None)
         self.cells_total = sum(len(u.cells) for u in plan.units) * len(plan.adapters) * (plan.warmup + plan.repeats)
@@ -264,6 +265,32 @@ class Runner:
                      result=described or None)
         if error:
             self.progress(f"{cls.name}: {phase} failed: {error}")
+        return error is None
+
+    def take_early_session(self, cls: type[Adapter]) -> EarlySession | None:
+        """The session begun early, if it is this platform's (once)."""
+        early = self.early if self.early is not None and self.early.name == cls.name else None
+        if early is not None:
+            self.early = None
+        return early
+
+    def _record_early_session(self, cls: type[Adapter], unit: DataUnit, early: EarlySession) -> bool:
+        """Record the session begun early: measured from its request to its answer, as `_timed` measures."""
+        self.progress(f"{cls.name}: waiting for the session started early")
+        m, exc = early.complete()
+        error = None if exc is None else _one_line(exc)
+        if exc is not None:
+            self._log_traceback(cls.name, "session", getattr(exc, "remote_traceback", ""))
+        described: dict[str, Any] | None = None
+        if error is None:
+            try:
+                described = {**early.handle.describe(), "started": "while the run was being prepared"}
+            except Exception as describe_exc:  # noqa: BLE001 - provenance is best effort
+                described = {"describe_error": _one_line(describe_exc)}
+        self._record(cls, unit, phase="session", status="error" if error else "ok", m=m, error=error,
+                     result=described)
+        if error:
+            self.progress(f"{cls.name}: session failed: {error}")
         return error is None
 
     def _log_traceback(self, adapter: str, what: str, remote_traceback: str = "") -> None:
@@ -487,11 +514,17 @@ class _Lifecycle:
             if self.adapter is not None:
                 runner.progress(f"{cls.name}: restarting the platform after a failed cell")
                 self.close()
-            self.adapter = runner._new_handle(cls)
             self.loaded = None
-            runner.progress(f"{cls.name}: starting session")
-            adapter = self.adapter
-            if not runner._timed(cls, adapter, unit, "session", lambda: adapter.start_session(runner.plan.options)):
+            early = runner.take_early_session(cls)
+            if early is not None:
+                self.adapter = early.handle
+                started = runner._record_early_session(cls, unit, early)
+            else:
+                self.adapter = adapter = runner._new_handle(cls)
+                runner.progress(f"{cls.name}: starting session")
+                started = runner._timed(cls, adapter, unit, "session",
+                                        lambda: adapter.start_session(runner.plan.options))
+            if not started:
                 self.session_failed = True
                 self.close()
                 return False

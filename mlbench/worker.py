@@ -110,13 +110,33 @@ class WorkerAdapter:
         )
         self.pid: int | None = self.process.pid
         self.alive = True
+        self._pending = ""  # the call `begin` sent, whose answer `finish` reads
+        self._pending_error = False
 
     def _call(self, method: str, *args: Any) -> Any:
+        self.begin(method, *args)
+        return self.finish()
+
+    def begin(self, method: str, *args: Any) -> None:
+        """Send a call and return at once; `finish` waits for its answer (the runner starts the first platform's
+        session this way while it prepares the run)."""
         if not self.alive:
             raise WorkerDied(f"{self.adapter_name} worker is not running")
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        self._pending = method
         try:
             _write_frame(self.process.stdin, (method, args))
+        except (BrokenPipeError, OSError):
+            self._pending_error = True
+
+    def finish(self) -> Any:
+        """The answer to the call `begin` sent (or raise what it raised, a timeout, or the worker's death)."""
+        method = self._pending
+        assert self.process.stdout is not None
+        try:
+            if self._pending_error:
+                self._pending_error = False
+                raise BrokenPipeError(method)
             status, value = _read_frame(self.process.stdout.fileno(), self.deadline)
         except CellTimeout:
             self.kill()
