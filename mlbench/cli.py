@@ -47,12 +47,29 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-def _console(stderr: bool = False) -> Any:
+PIPED_WIDTH = 160  # piped output (a file, CI logs): a wide fixed width instead of rich's 80 columns
+WIDE_WIDTH = 1000  # --wide: every table in full, as wide as it needs
+
+
+def _console(stderr: bool = False, width: int | None = None, wide: bool = False) -> Any:
+    """A rich Console for stdout (or stderr): `width` columns if given, every table in full with `wide`, else
+    the terminal's width, or PIPED_WIDTH when the stream is not a terminal."""
     from rich.console import Console
 
+    if wide and width is not None:
+        raise MlbenchError("give --wide or --width, not both")
+    if wide:
+        return Console(stderr=stderr, width=WIDE_WIDTH)
+    if width is not None:
+        return Console(stderr=stderr, width=width)
     stream = sys.stderr if stderr else sys.stdout
-    # Piped output (a file, CI logs) gets a wide fixed width instead of rich's 80 columns.
-    return Console(stderr=stderr, width=None if stream.isatty() else 160)
+    return Console(stderr=stderr, width=None if stream.isatty() else PIPED_WIDTH)
+
+
+WideOption = Annotated[bool, typer.Option(
+    "--wide", help="Print every table in full (today's full-width tables), however wide the terminal is.")]
+WidthOption = Annotated[int | None, typer.Option(
+    min=40, help="Render the tables to fit N columns (default: the terminal's width; 160 when not a terminal).")]
 
 
 def _fail(message: str) -> None:
@@ -123,6 +140,8 @@ def run_command(
     out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the records as one JSON list on stdout.")] = False,
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run: only its missing cells.")] = None,
+    wide: WideOption = False,
+    width: WidthOption = None,
 ) -> None:
     """Run a scenario on the chosen platforms; store every record under OUT/<run_id>/."""
     from mlbench import api
@@ -130,10 +149,11 @@ def run_command(
     if (scenario is None) == (resume is None):
         raise MlbenchError("give a SCENARIO to run, or --resume RUN_DIR (not both)")
     err = _console(stderr=True)
+    screen = _console(width=width, wide=wide)
     if resume is not None:
         with _progress(err) as report:
             outcome = api.resume(resume, progress=report)
-        _finish(outcome, json_output, err)
+        _finish(outcome, json_output, err, screen, wide)
     request = api.RunRequest(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, digits=digits, methods=_split(method),
@@ -142,7 +162,7 @@ def run_command(
     )
     with _progress(err) as report:
         outcome = api.run(request, progress=report)
-    _finish(outcome, json_output, err)
+    _finish(outcome, json_output, err, screen, wide)
 
 
 @contextlib.contextmanager
@@ -164,8 +184,9 @@ def _progress(err: Any) -> Iterator[Any]:
         yield update
 
 
-def _finish(outcome: Any, json_output: bool, err: Any) -> None:
-    """Print the run (JSON on stdout, or the tables), say where it is stored, exit with its code."""
+def _finish(outcome: Any, json_output: bool, err: Any, screen: Any, wide: bool = False) -> None:
+    """Print the run (JSON on stdout, or the tables fitted to `screen`'s width), say where it is stored, exit
+    with its code."""
     if json_output:
         import json
 
@@ -173,7 +194,7 @@ def _finish(outcome: Any, json_output: bool, err: Any) -> None:
     else:
         from mlbench.reports.console import render_run
 
-        render_run(_console(), outcome.manifest, outcome.records)
+        render_run(screen, outcome.manifest, outcome.records, wide=wide)
     err.print(f"records: {outcome.run_dir / 'records.jsonl'}", highlight=False)
     raise typer.Exit(outcome.exit_code)
 
@@ -195,8 +216,10 @@ def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory, e.g. results/<run_id>.")],
     format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.table,  # noqa: A002
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    wide: WideOption = False,
+    width: WidthOption = None,
 ) -> None:
-    """Render a stored run as a table, CSV or JSON."""
+    """Render a stored run as a table, CSV or JSON (tables fit the terminal, or --width N columns)."""
     from mlbench import api
 
     manifest, records, text = api.report(run_dir, format.value)
@@ -204,12 +227,14 @@ def report(
         from mlbench.reports.console import render_run
 
         if output is None:
-            render_run(_console(), manifest, records)
+            render_run(_console(width=width, wide=wide), manifest, records, wide=wide)
             return
         from rich.console import Console
 
+        if wide and width is not None:
+            raise MlbenchError("give --wide or --width, not both")
         with output.open("w", encoding="utf-8") as fh:
-            render_run(Console(file=fh, width=200), manifest, records)
+            render_run(Console(file=fh, width=WIDE_WIDTH if wide else width or 200), manifest, records, wide=wide)
         return
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -272,6 +297,8 @@ def compare(
     run_b: Annotated[Path, typer.Argument(help="Run directory compared with A (B).")],
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Mann-Whitney U significance level.")] = 0.05,
     json_output: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    wide: WideOption = False,
+    width: WidthOption = None,
 ) -> None:
     """Compare two runs: median time ratios B/A with significance, grade changes, environment differences."""
     from mlbench import api
@@ -284,7 +311,7 @@ def compare(
         return
     from mlbench.reports.compare import render_compare
 
-    render_compare(_console(), comparison)
+    render_compare(_console(width=width, wide=wide), comparison, wide=wide)
 
 
 @app.command()

@@ -72,6 +72,19 @@ class _Tally:
 
 
 COEF_QUANTITIES = ("estimate", "std_error", "t_value", "p_value")
+
+
+def coefficient_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = CAP) -> dict[str, float]:
+    """Correct digits of one coefficient's estimate, SE, t and p against the truth's, each on its scale (an
+    estimate against its SE where the truth is 0, an SE against its estimate, p absolutely)."""
+    est, se = _number(truth.get("estimate")), _number(truth.get("std_error"))
+    return {
+        "estimate": correct_digits(_number(got.get("estimate")), est, zero_scale=se or 1.0, cap=cap),
+        "std_error": correct_digits(_number(got.get("std_error")), se, zero_scale=abs(est or 0.0) or 1.0, cap=cap),
+        "t_value": correct_digits(_number(got.get("t_value")), _number(truth.get("t_value")), cap=cap),
+        "p_value": correct_digits(_number(got.get("p_value")), _number(truth.get("p_value")), absolute=True,
+                                  cap=cap),
+    }
 FIT_QUANTITIES = ("r_squared", "adj_r_squared", "f_statistic", "rss")
 
 
@@ -100,13 +113,8 @@ def _grade_fit(tally: _Tally, got: dict[str, Any], ref: dict[str, Any], label: s
     for term, truth in ref_coefs.items():
         if term not in got_coefs or term in skip:
             continue
-        mine = got_coefs[term]
-        est, se = _number(truth.get("estimate")), _number(truth.get("std_error"))
-        tally.grade(_number(mine.get("estimate")), est, "estimate", label + term, zero_scale=se or 1.0)
-        tally.grade(_number(mine.get("std_error")), se, "std_error", label + term, zero_scale=abs(est or 0.0) or 1.0)
-        tally.grade(_number(mine.get("t_value")), _number(truth.get("t_value")), "t_value", label + term)
-        tally.grade(_number(mine.get("p_value")), _number(truth.get("p_value")), "p_value", label + term,
-                    absolute=True)
+        for quantity, digits in coefficient_digits(got_coefs[term], truth, tally.cap).items():
+            tally.add(quantity, digits, label + term)
     tss = None
     if _number(ref.get("rss")) is not None and _number(ref.get("r_squared")) not in (None, 1.0):
         tss = ref["rss"] / (1.0 - ref["r_squared"])

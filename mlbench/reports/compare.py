@@ -168,12 +168,19 @@ def _label(cell: dict[str, Any]) -> str:
     return steps.label(cell["step"], cell.get("variant")) if cell.get("step") else ""
 
 
-def render_compare(console: Any, comparison: dict[str, Any]) -> None:
-    """Print a comparison (from compare_runs) with rich: environment, grades, then the timing ratios."""
-    from rich.table import Table
+def _cell_label(cell: dict[str, Any]) -> str:
+    """step/variant, and the phase where it is not the step's fit (session, load, predict, ...)."""
+    label = _label(cell)
+    phase = str(cell.get("phase") or "")
+    return label if label and phase == "fit" else " ".join(x for x in (label, phase) if x)
+
+
+def render_compare(console: Any, comparison: dict[str, Any], wide: bool = False) -> None:
+    """Print a comparison (from compare_runs) with rich: environment, grades, then the timing ratios; every table
+    fits the console's width (wide: in full)."""
     from rich.text import Text
 
-    from mlbench.reports.console import status_text, verdict
+    from mlbench.reports.console import Col, Grid, legend, print_layouts, status_text, verdict
 
     a, b = comparison["a"], comparison["b"]
     console.print(Text.assemble(
@@ -189,13 +196,10 @@ def render_compare(console: Any, comparison: dict[str, Any]) -> None:
         if not rows:
             console.print(Text(f"{title}: none", style="dim"))
             continue
-        table = Table(title=title, title_justify="left")
-        for column in ("", "A", "B"):
-            table.add_column(column, overflow="fold")
+        grid = Grid(title, [Col("", wrap=True), Col("A", wrap=True), Col("B", wrap=True)])
         for row in rows:
-            table.add_row(Text(str(row["key"])), Text(summary.fmt(row["a"])), Text(summary.fmt(row["b"]),
-                                                                                   style="bold"))
-        console.print(table)
+            grid.add(str(row["key"]), summary.fmt(row["a"]), Text(summary.fmt(row["b"]), style="bold"))
+        print_layouts(console, [[grid]], wide)
 
     changes = (
         ("Grade changes", "grade_changes", lambda row, side: verdict(row[f"grade_{side}"], row[f"agrees_{side}"])),
@@ -207,33 +211,52 @@ def render_compare(console: Any, comparison: dict[str, Any]) -> None:
             if key == "grade_changes":
                 console.print(Text(f"{title}: none", style="green"))
             continue
-        table = Table(title=title, title_justify="left")
-        for column in ("adapter", "step", "dataset", "A", "B"):
-            table.add_column(column, overflow="fold")
+        grid = Grid(title, [Col("adapter"), Col("step"), Col("dataset", wrap=True), Col("A", wrap=True),
+                            Col("B", wrap=True)])
         for row in rows:
-            table.add_row(Text(row["adapter"]), Text(_label(row)), Text(str(row["dataset"])), cell(row, "a"),
-                          cell(row, "b"))
-        console.print(table)
+            grid.add(row["adapter"], _label(row), str(row["dataset"]), cell(row, "a"), cell(row, "b"))
+        print_layouts(console, [[grid]], wide)
 
     cells = comparison.get("cells") or []
     several = len({c["dataset"] for c in cells}) > 1
-    table = Table(title=f"Median wall seconds, B/A (Mann-Whitney U, two-sided, alpha {comparison['alpha']}, "
-                        f"needs >= {comparison['min_repeats']} repeats each)", title_justify="left")
-    columns = ["adapter", "step", *(["dataset"] if several else []), "phase", "A s (n)", "B s (n)", "B/A", "p",
-               "change"]
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("A s (n)", "B s (n)", "B/A", "p") else "left",
-                         overflow="fold")
+    title = (f"Median wall seconds, B/A (Mann-Whitney U, two-sided, alpha {comparison['alpha']}, needs >= "
+             f"{comparison['min_repeats']} repeats each)")
     style = {"slower": "bold red", "faster": "bold green", "no": "dim", "n/a": "dim"}
+    full = Grid(title, [Col("adapter", key=True), Col("step", key=True),
+                        *([Col("dataset", key=True)] if several else []), Col("phase", key=True),
+                        Col("A s (n)", "right"), Col("B s (n)", "right"), Col("B/A", "right"), Col("p", "right"),
+                        Col("change")])
     for cell in cells:
         ratio = cell["ratio"]
-        row = [Text(cell["adapter"]), Text(_label(cell)), *([Text(str(cell["dataset"]))] if several else []),
-               Text(cell["phase"]), f"{summary.fmt(cell['median_a'], 3)} ({cell['n_a']})",
-               f"{summary.fmt(cell['median_b'], 3)} ({cell['n_b']})",
-               Text("—" if ratio is None else f"{ratio:.2f}×", style=style.get(cell["flag"], "")),
-               summary.fmt(cell["p_value"], 2), Text(cell["flag"], style=style.get(cell["flag"], ""))]
-        table.add_row(*row)
-    console.print(table)
+        full.add(cell["adapter"], _label(cell), *([str(cell["dataset"])] if several else []), cell["phase"],
+                 f"{summary.fmt(cell['median_a'], 3)} ({cell['n_a']})",
+                 f"{summary.fmt(cell['median_b'], 3)} ({cell['n_b']})",
+                 Text("—" if ratio is None else f"{ratio:.2f}×", style=style.get(cell["flag"], "")),
+                 summary.format_pvalue(cell["p_value"], 2), Text(cell["flag"], style=style.get(cell["flag"], "")))
+    # compact: the cell in one column (the phase only where it is not the step's fit), the repeats said once
+    # when every cell has the same number, the ratio and its verdict together
+    counts = {(c["n_a"], c["n_b"]) for c in cells}
+    same_n = len(counts) == 1
+    compact = Grid(title, [Col("adapter", key=True), Col("cell", key=True),
+                           *([Col("dataset", key=True)] if several else []),
+                           Col("A s" if same_n else "A s (n)", "right"), Col("B s" if same_n else "B s (n)", "right"),
+                           Col("B/A", "right"), Col("p", "right")])
+    for cell in cells:
+        ratio = cell["ratio"]
+        shown = "—" if ratio is None else f"{ratio:.2f}×"
+        if cell["flag"] in ("slower", "faster"):
+            shown += f" {cell['flag']}"
+        compact.add(cell["adapter"], _cell_label(cell), *([str(cell["dataset"])] if several else []),
+                    summary.fmt(cell["median_a"], 3) + ("" if same_n else f" ({cell['n_a']})"),
+                    summary.fmt(cell["median_b"], 3) + ("" if same_n else f" ({cell['n_b']})"),
+                    Text(shown, style=style.get(cell["flag"], "")), summary.format_pvalue(cell["p_value"], 2))
+    repeats = ""
+    if same_n and cells:
+        n_a, n_b = next(iter(counts))
+        repeats = f"repeats: {n_a} in A and {n_b} in B for every cell; "
+    compact.notes = [legend(f"{repeats}B/A in red (slower) or green (faster) where the change is significant; "
+                            f"p: — where a run has fewer than {comparison['min_repeats']} repeats")]
+    print_layouts(console, [[full], [compact]], wide)
     min_ps = [c["min_p"] for c in cells if c.get("min_p") is not None]
     if min_ps and max(min_ps) >= comparison["alpha"]:
         console.print(Text(
@@ -245,4 +268,4 @@ def render_compare(console: Any, comparison: dict[str, Any]) -> None:
         if only:
             labels = sorted({" ".join(x for x in (c["adapter"], _label(c), c["phase"]) if x) for c in only})
             console.print(Text(f"{len(only)} cell(s) {title}: " + "; ".join(labels[:12])
-                               + (" …" if len(labels) > 12 else ""), style="dim"))
+                               + (f"; and {len(labels) - 12} more" if len(labels) > 12 else ""), style="dim"))

@@ -3,20 +3,31 @@
 Nothing here computes a number: each table draws what a mlbench.reports.summary function returns, so the
 terminal, the HTML report and the CSVs show the same values for the same cell. The side-by-side table's columns
 are summary.CELL_COLUMNS; `column_cell` is how a column's kind looks in a terminal.
+
+Every table fits the width it is printed in, and no number is ever cut. A table is first described as a `Grid`
+(columns, rows of rich Text, footnotes), in one or more layouts from the fullest to the most compact; `choose`
+takes the fullest that fits (the first only if it fits without wrapping anything), and splits the last one by
+columns (key columns repeated, column groups kept together) when even that is too wide. Numbers never wrap;
+only free text may, and long text (how / why, errors, long grades) goes to numbered footnotes under the table.
+`wide` (or a width of None) prints every table in its fullest layout, as wide as it needs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from mlbench.reports import summary
-from mlbench.reports.summary import Column, fmt
+from mlbench.reports.summary import Column, fmt, format_pvalue
 
 TONE_STYLE = {"good": "green", "warn": "yellow", "bad": "bold red", "dim": "dim"}
+Justify = Literal["left", "right", "center"]
 
 
 def styled(value: Any, tones: dict[str, str]) -> Text:
@@ -59,73 +70,511 @@ def column_cell(column: Column, row: dict[str, Any]) -> Text:
     return Text("" if value is None else str(value))
 
 
-def cells_table(title: str, rows: list[dict[str, Any]]) -> Table:
-    """A side-by-side table of summary.cell_rows rows, with the columns summary.shown_columns picks."""
-    columns = summary.shown_columns(rows)
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column.header or column.key, justify="right" if column.numeric else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*(column_cell(column, row) for column in columns))
+# ------------------------------------------------------------------------------ tables that fit a width
+
+
+@dataclass
+class Col:
+    """A column of a Grid. wrap: free text whose words may wrap (numbers never do). key: repeated in every part
+    when the table is split by columns. group: columns with the same group stay in one part (and name it)."""
+
+    header: str
+    justify: Justify = "left"
+    wrap: bool = False
+    key: bool = False
+    group: str | None = None
+
+
+@dataclass
+class Grid:
+    """A table before it is drawn: title, columns, rows of cells, rows after which a rule is drawn, and the lines
+    printed under it (numbered footnotes, legends)."""
+
+    title: str
+    columns: list[Col]
+    rows: list[list[Text]] = field(default_factory=list)
+    rules: set[int] = field(default_factory=set)
+    notes: list[Text] = field(default_factory=list)
+
+    def add(self, *cells: Text | str, rule: bool = False) -> None:
+        self.rows.append([c if isinstance(c, Text) else Text(c) for c in cells])
+        if rule:
+            self.rules.add(len(self.rows) - 1)
+
+    def extents(self) -> list[tuple[int, int]]:
+        """(narrowest, natural) width of each column's content: a no-wrap column is as wide as its widest line;
+        a wrapping one may shrink to its longest word."""
+        out = []
+        for i, column in enumerate(self.columns):
+            lines = column.header.split("\n") + [line for row in self.rows for line in row[i].plain.split("\n")]
+            widest = max((cell_len(line) for line in lines), default=0)
+            if column.wrap:
+                longest_word = max((cell_len(word) for line in lines for word in line.split()), default=0)
+                out.append((max(longest_word, 1), max(widest, 1)))
+            else:
+                out.append((max(widest, 1), max(widest, 1)))
+        return out
+
+    def width(self, wrap: bool = True) -> int:
+        """Columns drawn with rich's default box: content + 2 padding + 1 rule each, and the left edge."""
+        return 1 + sum((lo if wrap else hi) + 3 for lo, hi in self.extents())
+
+    def fits(self, width: int, wrap: bool = True) -> bool:
+        return self.width(wrap) <= width
+
+
+def _units(grid: Grid) -> list[list[int]]:
+    """The non-key columns in runs that must stay together (one group, or one column)."""
+    units: list[list[int]] = []
+    for i, column in enumerate(grid.columns):
+        if column.key:
+            continue
+        if units and column.group is not None and grid.columns[units[-1][-1]].group == column.group:
+            units[-1].append(i)
+        else:
+            units.append([i])
+    return units
+
+
+def split(grid: Grid, width: int) -> list[Grid]:
+    """The grid in parts by columns, each as wide as fits: key columns in every part, groups kept whole; the
+    footnotes under the last part. Parts are titled by their groups, or numbered."""
+    extents = grid.extents()
+    keys = [i for i, c in enumerate(grid.columns) if c.key]
+    base = 1 + sum(extents[i][0] + 3 for i in keys)
+    parts: list[list[int]] = []
+    current: list[int] = []
+    used = base
+    units = []
+    for unit in _units(grid):  # a group wider than a part can be is split after all
+        units += [unit] if base + sum(extents[i][0] + 3 for i in unit) <= width else [[i] for i in unit]
+    for unit in units:
+        need = sum(extents[i][0] + 3 for i in unit)
+        if current and used + need > width:
+            parts.append(current)
+            current, used = [], base
+        current += unit
+        used += need
+    parts.append(current)
+    if len(parts) == 1:
+        return [grid]
+    out = []
+    for number, part in enumerate(parts, 1):
+        chosen = sorted(keys + part)
+        groups = [grid.columns[i].group for i in part]
+        if all(groups):
+            title = f"{grid.title} — {', '.join(dict.fromkeys(g for g in groups if g))}"
+        else:
+            title = f"{grid.title} ({number}/{len(parts)})"
+        out.append(Grid(title, [grid.columns[i] for i in chosen], [[row[i] for i in chosen] for row in grid.rows],
+                        set(grid.rules), grid.notes if number == len(parts) else []))
+    return out
+
+
+Layout = list[Grid]
+
+
+def choose(width: int | None, layouts: Iterable[Layout]) -> Layout:
+    """The layout to print at `width` (None: the first, in full). The first of several layouts is taken only if
+    it fits without wrapping; a later one may wrap its text; the last is split by columns if it is still too
+    wide."""
+    candidates = [layout for layout in layouts if layout]
+    if not candidates:
+        return []
+    if width is None:
+        return candidates[0]
+    for number, layout in enumerate(candidates):
+        may_wrap = number > 0 or len(candidates) == 1
+        if all(grid.fits(width, wrap=may_wrap) for grid in layout):
+            return layout
+    return [part for grid in candidates[-1] for part in split(grid, width)]
+
+
+def _fixed_widths(grid: Grid, width: int) -> list[int] | None:
+    """Column widths that fit `width` when the natural ones do not: no-wrap columns at their content's width,
+    wrapping columns from their longest word up, sharing the room left in proportion to what they lack."""
+    extents = grid.extents()
+    if grid.width(wrap=False) <= width or grid.width(wrap=True) > width:
+        return None
+    widths = [lo for lo, _ in extents]
+    room = width - grid.width(wrap=True)
+    lack = [hi - lo for lo, hi in extents]
+    total = sum(lack)
+    for i, short in enumerate(lack):
+        add = min(short, room * short // total) if total else 0
+        widths[i] += add
+    left = width - (1 + sum(w + 3 for w in widths))
+    for i in sorted(range(len(widths)), key=lambda i: widths[i] - extents[i][1]):
+        if left <= 0:
+            break
+        add = min(left, extents[i][1] - widths[i])
+        widths[i] += add
+        left -= add
+    return widths
+
+
+def to_table(grid: Grid, width: int | None) -> Table:
+    """The rich Table of a grid, its columns sized to fit `width` (None: natural)."""
+    widths = _fixed_widths(grid, width) if width is not None else None
+    table = Table(title=grid.title or None, title_justify="left")
+    for i, column in enumerate(grid.columns):
+        table.add_column(column.header, justify=column.justify, no_wrap=not column.wrap,
+                         overflow="fold" if column.wrap else "ellipsis",
+                         width=widths[i] if widths is not None else None)
+    for index, row in enumerate(grid.rows):
+        table.add_row(*row, end_section=index in grid.rules and index < len(grid.rows) - 1)
     return table
 
 
-def summary_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> Table | None:
+NOTE_CHARS = 300
+
+
+class Notes:
+    """Numbered footnotes of one table: the same text gets the same number, with every cell it belongs to."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.where: list[list[str]] = []
+
+    def mark(self, text: str, where: str = "") -> str:
+        """The marker (" [n]") of a footnote with this text, noting `where` it applies. The text is put on one
+        line; a very long one (a platform's error with its dump) is shortened, the record keeping it whole."""
+        text = " ".join(text.split())
+        if len(text) > NOTE_CHARS:
+            text = text[:NOTE_CHARS].rsplit(" ", 1)[0] + " [shortened: the whole text is in records.jsonl]"
+        if text in self.texts:
+            number = self.texts.index(text)
+            if where and where not in self.where[number]:
+                self.where[number].append(where)
+        else:
+            self.texts.append(text)
+            self.where.append([where] if where else [])
+            number = len(self.texts) - 1
+        return f" [{number + 1}]"
+
+    def lines(self) -> list[Text]:
+        out = []
+        for number, (text, where) in enumerate(zip(self.texts, self.where, strict=True), 1):
+            places = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
+            out.append(Text(f"[{number}] " + (f"{places}: " if places else "") + text, style="dim"))
+        return out
+
+
+def print_layouts(console: Console, layouts: Iterable[Layout], wide: bool = False) -> None:
+    """Print the layout of a table that fits the console (or the first, in full, when wide)."""
+    width = None if wide else console.width
+    for grid in choose(width, layouts):
+        console.print(to_table(grid, width))
+        for note in grid.notes:
+            console.print(note)
+
+
+def legend(text: str) -> Text:
+    return Text(text, style="dim")
+
+
+# ------------------------------------------------------------------------------------------- the tables
+
+CELL_KEYS = ("dataset", "adapter", "label")
+# The side-by-side columns in the two halves a narrow terminal shows one after the other.
+CELL_GROUPS = {**dict.fromkeys(("support", "status", "grade", "min_digits", "vs_r_grade"), "the answer"),
+               **dict.fromkeys(("median_wall_s", "repeats", "peak_rss_mb", "metric_value"), "time, memory, headline")}
+
+
+def _headline(grade: Any) -> tuple[str, str | None]:
+    """A grade as a table cell shows it when the text is long: its verdict word, and the rest for a footnote."""
+    text = str(grade or "")
+    if ":" not in text:
+        return text, None
+    return text.split(":", 1)[0], text
+
+
+def _where(row: dict[str, Any], several: bool) -> str:
+    return f"{row['adapter']} {row['label']}" + (f" on {row['dataset']}" if several else "")
+
+
+def cells_layouts(title: str, rows: list[dict[str, Any]]) -> list[Layout]:
+    """A side-by-side table of summary.cell_rows rows with the columns summary.shown_columns picks: in full (free
+    text in place), then compact: the steps' cells with free text and long grades as numbered footnotes (marked
+    on the step), and each platform's start-up and loads in a table of their own."""
+    if not rows:
+        return []
+    columns = summary.shown_columns(rows)
+    full = Grid(title, [Col(c.header or c.key, "right" if c.numeric else "left", wrap=c.kind == "note",
+                            key=c.key in CELL_KEYS) for c in columns])
+    for row in rows:
+        full.add(*(column_cell(c, row) for c in columns))
+
+    steps_rows = [r for r in rows if r["step"] not in summary.ADAPTER_PHASES]
+    phase_rows = [r for r in rows if r["step"] in summary.ADAPTER_PHASES]
+    layout: Layout = []
+    several = len({r["dataset"] for r in rows}) > 1
+    if steps_rows:
+        shown = [c for c in summary.shown_columns(steps_rows) if c.kind != "note"]
+        # a number or badge that is the same in every cell (the repeats, an all-ok status) is said once, under it
+        constant = [c for c in shown if c.kind in ("number", "badge") and c.key not in CELL_KEYS
+                    and len({str(r.get(c.key)) for r in steps_rows}) == 1 and steps_rows[0].get(c.key) is not None]
+        shown = [c for c in shown if c not in constant]
+        compact = Grid(title, [Col(c.header or c.key, "right" if c.numeric else "left", key=c.key in CELL_KEYS,
+                                   group=CELL_GROUPS.get(c.key)) for c in shown])
+        notes = Notes()
+        markers = _adapter_notes(steps_rows, several, notes)
+        keys = [c.key for c in shown]
+        for row in steps_rows:
+            cells = []
+            for column in shown:
+                if column.kind == "verdict":
+                    aux = row.get(column.aux) if column.aux else None
+                    cells.append(verdict(_headline(row.get(column.key))[0], aux))
+                else:
+                    cells.append(column_cell(column, row))
+            if row["adapter"] in markers and "label" in keys:  # the adapter's footnote, on its first cell
+                text, failed = markers.pop(row["adapter"])
+                cells[keys.index("label")].append(text, style="red" if failed else "dim")
+            compact.add(*cells)
+        same = ", ".join(f"{c.header} {fmt(steps_rows[0].get(c.key), c.digits)}" for c in constant)
+        compact.notes = [*notes.lines(), *([legend(f"in every cell: {same}")] if constant else [])]
+        layout.append(compact)
+    if phase_rows:
+        layout.append(startup_grid(phase_rows, several))
+    return [[full], layout]
+
+
+def _adapter_notes(rows: list[dict[str, Any]], several: bool, notes: Notes) -> dict[str, tuple[str, bool]]:
+    """One footnote per adapter: how it answered each step (one text for the steps that share it), each long
+    grade and each error. adapter -> (marker, whether a cell of it failed)."""
+    markers = {}
+    for adapter in dict.fromkeys(r["adapter"] for r in rows):
+        mine = [r for r in rows if r["adapter"] == adapter]
+        segments: list[str] = []
+        hows: dict[str, list[str]] = {}
+        for row in mine:
+            where = str(row["label"]) + (f" on {row['dataset']}" if several else "")
+            long = [text for text in (_headline(row.get("grade"))[1],) if text]
+            versus_r = _headline(row.get("vs_r_grade"))[1]
+            if versus_r:
+                long.append(f"vs R {versus_r}")
+            if row.get("status") in summary.FAILED and row.get("how"):
+                long.append(str(row["how"]))
+            elif row.get("how"):
+                hows.setdefault(str(row["how"]), [])
+                if row["label"] not in hows[str(row["how"])]:
+                    hows[str(row["how"])].append(str(row["label"]))
+            if long:
+                segments.append(f"{where}: {'; '.join(long)}")
+        segments = [f"{', '.join(labels)}: {how}" for how, labels in hows.items()] + segments
+        if segments:
+            failed = any(r.get("status") in summary.FAILED for r in mine)
+            markers[adapter] = (notes.mark(" · ".join(segments), adapter), failed)
+    return markers
+
+
+def startup_grid(rows: list[dict[str, Any]], several: bool | None = None) -> Grid:
+    """Each platform's session start and its own reader's load (of each dataset), one line per platform (and
+    dataset): the seconds of each and the peak memory; a failure's reason in a numbered footnote."""
+    several = len({r["dataset"] for r in rows}) > 1 if several is None else several
+    grid = Grid("Start-up and loading with its own reader",
+                [Col("adapter", key=True), *([Col("dataset", key=True)] if several else []),
+                 Col("session s", "right"), Col("load s", "right"), Col("peak MB", "right")])
+    notes = Notes()
+
+    def seconds(row: dict[str, Any] | None) -> Text:
+        if row is None:
+            return Text("")
+        if row["status"] != "ok":
+            mark = notes.mark(str(row["how"]), _where(row, several)) if row.get("how") else ""
+            return status_text(row["status"]).append(mark)
+        return Text(with_spread(row["median_wall_s"], row["iqr_wall_s"], 3))
+
+    for adapter in dict.fromkeys(r["adapter"] for r in rows):
+        session = next((r for r in rows if r["adapter"] == adapter and r["step"] == "session"), None)
+        loads: list[dict[str, Any] | None] = [r for r in rows if r["adapter"] == adapter and r["step"] == "load"]
+        for index, load in enumerate(loads or [None]):
+            mine = [r for r in (session if index == 0 else None, load) if r is not None]
+            peaks = [r["peak_rss_mb"] for r in mine if r.get("peak_rss_mb") is not None]
+            grid.add(adapter, *([str(load["dataset"]) if load else ""] if several else []),
+                     seconds(session if index == 0 else None), seconds(load), fmt(max(peaks) if peaks else None, 4))
+    grid.notes = notes.lines()
+    return grid
+
+
+def summary_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[Layout]:
     """Every cell but training's (which has its own tables), each adapter's session and load first."""
     rows = [r for r in summary.cell_rows(records, manifest) if r["step"] != "train"]
     if all(r["step"] in summary.ADAPTER_PHASES for r in rows):
-        return None
-    return cells_table("Platforms side by side", rows)
+        return []
+    return cells_layouts("Platforms side by side", rows)
+
+
+def _digits_cell(digits: Any, pass_digits: float) -> Text:
+    return Text(summary.digits_text(digits), style="" if digits is None else
+                "green" if digits >= pass_digits else "red")
 
 
 def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None,
-                      order: list[str] | None = None) -> Table | None:
-    """Each platform's OLS coefficient table side by side (estimate and p-value), after the reference's."""
+                      order: list[str] | None = None) -> list[Layout]:
+    """Each platform's OLS coefficient table side by side: in full (estimate and p-value of the reference and of
+    every platform), then compact: the reference's values once per term and each platform's correct digits,
+    with a second table of the values that differ from the reference's as shown."""
     grid = summary.coefficient_grid(records, reference, order)
     if grid is None:
-        return None
-    table = Table(title="OLS coefficients (full model)", title_justify="left")
-    table.add_column("term")
-    for name in grid["names"]:
-        table.add_column(f"{name}\nestimate", justify="right")
-        table.add_column(f"{name}\np-value", justify="right")
+        return []
+    names, has_reference = grid["names"], grid["reference"]
+    pass_digits = grid["pass_digits"]
+    notes = Notes()
+    underflow: dict[str, list[str]] = {}
     for row in grid["rows"]:
-        cells: list[Any] = [Text(row["term"])]
-        for cell in row["cells"]:
+        for name, cell in zip(names, row["cells"], strict=True):
+            if cell["underflow"]:
+                underflow.setdefault(name, []).append(row["term"])
+    markers: dict[str, str] = {}
+    ref_p = {row["term"]: row["cells"][0]["p_value"] for row in grid["rows"]} if has_reference else {}
+    for name, terms in underflow.items():
+        truth = (f" (the exact reference: {', '.join(format(ref_p.get(t) or 0.0, '.3g') for t in terms)})"
+                 if has_reference else "")
+        markers[name] = notes.mark(f"reports p = 0 for {', '.join(terms)}{truth}: the tail underflowed; shown as "
+                                   f"{summary.PVALUE_FLOOR_TEXT}, as R's format.pval does", name)
+
+    def underflow_mark(name: str, cell: dict[str, Any]) -> str:
+        return markers[name] if cell["underflow"] else ""
+
+    full = Grid("OLS coefficients (full model)", [Col("term", key=True)])
+    for name in names:
+        full.columns += [Col(f"{name}\nestimate", "right", group=name), Col(f"{name}\np-value", "right", group=name)]
+    for index, row in enumerate(grid["rows"]):
+        cells: list[Text | str] = [row["term"]]
+        for name, cell in zip(names, row["cells"], strict=True):
             cells += ([Text("aliased", style="dim"), Text("NA", style="dim")] if cell["aliased"]
-                      else [fmt(cell["estimate"]), fmt(cell["p_value"], 4)])
-        table.add_row(*cells)
+                      else [fmt(cell["estimate"]), format_pvalue(cell["p_value"]) + underflow_mark(name, cell)])
+        full.add(*cells, rule=index == len(grid["rows"]) - 1)
     for label, values in grid["fit"]:
-        table.add_row(Text(label, style="bold"), *[x for value in values for x in (fmt(value), "")])
-    return table
+        full.add(Text(label, style="bold"), *[x for value in values for x in (fmt(value), "")])
+    full.notes = notes.lines()
+    if not has_reference:
+        return [[full]]
+
+    platforms = grid["platforms"]
+    compact = Grid("OLS coefficients (full model): exact reference, correct digits per platform",
+                   [Col("term", key=True), Col("estimate", "right", key=True), Col("p-value", "right", key=True),
+                    *(Col(name, "right") for name in platforms)])
+    for index, row in enumerate(grid["rows"]):
+        ref, mine = row["cells"][0], row["cells"][1:]
+        cells = [Text(row["term"])]
+        cells += ([Text("aliased", style="dim"), Text("NA", style="dim")] if ref["aliased"]
+                  else [Text(fmt(ref["estimate"])), Text(format_pvalue(ref["p_value"]))])
+        for name, cell in zip(platforms, mine, strict=True):
+            if cell["aliased"]:
+                cells.append(Text("aliased", style="green" if ref["aliased"] else "red"))
+            elif ref["aliased"]:
+                cells.append(Text("estimated", style="red"))
+            else:
+                shown = _digits_cell(cell["digits"], pass_digits)
+                cells.append(shown.append(underflow_mark(name, cell)))
+        compact.add(*cells, rule=index == len(grid["rows"]) - 1)
+    for fit in grid["fit_rows"]:
+        compact.add(Text(fit["label"], style="bold"), fmt(fit["values"][0]), "",
+                    *[_digits_cell(d, pass_digits) for d in fit["digits"][1:]])
+    compact.notes = [*notes.lines(), legend(
+        f"digits: correct significant digits against the exact reference (the fewest of the term's estimate, SE, "
+        f"t and p); green: at least {pass_digits:g}. p-values as R's format.pval shows them.")]
+    layout = [compact]
+    differ = _coefficient_differences(grid)
+    if differ is not None:
+        layout.append(differ)
+    return [[full], layout]
 
 
-def elimination_table(records: list[dict[str, Any]]) -> Table | None:
+def _coefficient_differences(grid: dict[str, Any]) -> Grid | None:
+    """The platforms' values where they differ from the reference's as shown (blank where they are the same)."""
+    platforms = grid["platforms"]
+    shown_rows = []
+    differing: set[str] = set()
+    for row in grid["rows"]:
+        ref, mine = row["cells"][0], row["cells"][1:]
+        cells: list[tuple[str, str] | None] = []
+        for name, cell in zip(platforms, mine, strict=True):
+            if cell["aliased"] or ref["aliased"]:
+                same = cell["aliased"] == ref["aliased"]
+                value = (("aliased", "NA") if cell["aliased"]
+                         else (fmt(cell["estimate"]), format_pvalue(cell["p_value"])))
+            else:
+                value = (fmt(cell["estimate"]), format_pvalue(cell["p_value"]))
+                same = value == (fmt(ref["estimate"]), format_pvalue(ref["p_value"]))
+            cells.append(None if same else value)
+            if not same:
+                differing.add(name)
+        if any(cells):
+            shown_rows.append((row["term"], cells))
+    fit_rows = []
+    for fit in grid["fit_rows"]:
+        ref_value = fmt(fit["values"][0])
+        values = [None if fmt(v) == ref_value else fmt(v) for v in fit["values"][1:]]
+        differing |= {name for name, v in zip(platforms, values, strict=True) if v is not None}
+        if any(v is not None for v in values):
+            fit_rows.append((fit["label"], values))
+    if not differing:
+        return None
+    chosen = [i for i, name in enumerate(platforms) if name in differing]
+    out = Grid("Where a platform's value differs from the reference as shown (blank: the same)",
+               [Col("term", key=True)])
+    for i in chosen:
+        out.columns += [Col(f"{platforms[i]}\nestimate", "right", group=platforms[i]),
+                        Col(f"{platforms[i]}\np-value", "right", group=platforms[i])]
+    for index, (term, cells) in enumerate(shown_rows):
+        line: list[Text | str] = [term]
+        for i in chosen:
+            pair = cells[i]
+            line += list(pair) if pair else ["", ""]
+        out.add(*line, rule=index == len(shown_rows) - 1)
+    for label, values in fit_rows:
+        out.add(Text(label, style="bold"), *[x for i in chosen for x in (values[i] or "", "")])
+    return out
+
+
+def elimination_table(records: list[dict[str, Any]]) -> list[Layout]:
     """Backward elimination by p-value: what each platform dropped, in order, and the refit."""
     alpha, rows = summary.elimination_rows(records)
     if not rows:
-        return None
-    table = Table(title=f"Backward elimination (drop the largest p > {alpha}, refit)", title_justify="left")
-    for column in ("adapter", "dropped, in order", "kept", "refit R²", "refit adj. R²"):
-        table.add_column(column, overflow="fold")
+        return []
+    grid = Grid(f"Backward elimination (drop the largest p > {alpha}, refit)",
+                [Col("adapter", key=True), Col("dropped, in order", wrap=True), Col("kept", wrap=True),
+                 Col("refit R²", "right"), Col("refit adj. R²", "right")])
     for row in rows:
-        table.add_row(Text(row["adapter"]), Text(row["dropped"]), Text(row["kept"]), fmt(row["r_squared"]),
-                      fmt(row["adj_r_squared"]))
-    return table
+        grid.add(row["adapter"], row["dropped"], row["kept"], fmt(row["r_squared"]), fmt(row["adj_r_squared"]))
+    return [[grid]]
 
 
-def vif_table(records: list[dict[str, Any]]) -> Table | None:
-    grid = summary.vif_grid(records)
+def vif_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> list[Layout]:
+    """VIF per feature and platform; compact: the reference's VIF and each platform's correct digits. What each
+    platform dropped (VIF removal) in a line under the table, said once where they all dropped the same."""
+    grid = summary.vif_grid(records, reference)
     if grid is None:
-        return None
-    table = Table(title="Variance inflation factors", title_justify="left")
-    table.add_column("feature")
-    for adapter in grid["adapters"]:
-        table.add_column(adapter, justify="right")
+        return []
+    adapters = grid["adapters"]
+    threshold = "" if grid["threshold"] is None else f" while the largest VIF > {grid['threshold']:g}"
+    by_text: dict[str, list[str]] = {}
+    for adapter, dropped in zip(adapters, grid["dropped"], strict=True):
+        by_text.setdefault(dropped, []).append(adapter)
+    if grid["reference"] is not None and list(by_text) == [grid["reference_dropped"]]:
+        dropped_line = f"dropped{threshold}: {grid['reference_dropped']} (the reference and every platform)"
+    else:
+        reference_part = f"reference: {grid['reference_dropped']}; " if grid["reference"] is not None else ""
+        dropped_line = f"dropped{threshold}: {reference_part}" + "; ".join(
+            f"{', '.join(names)}: {text}" for text, names in by_text.items())
+    full = Grid("Variance inflation factors", [Col("feature", key=True), *(Col(a, "right") for a in adapters)])
     for feature, values in grid["rows"]:
-        table.add_row(Text(feature), *[fmt(v) for v in values])
-    table.add_row(Text("dropped", style="bold"), *[Text(d) for d in grid["dropped"]])
-    return table
+        full.add(feature, *[fmt(v) for v in values])
+    full.notes = [Text(dropped_line)]
+    if grid["reference"] is None:
+        return [[full]]
+    compact = Grid("Variance inflation factors: the exact reference, and each platform's correct digits",
+                   [Col("feature", key=True), Col("VIF", "right", key=True), *(Col(a, "right") for a in adapters)])
+    for (feature, _values), ref, digits in zip(grid["rows"], grid["reference"], grid["digits"], strict=True):
+        compact.add(feature, fmt(ref), *[_digits_cell(d, grid["pass_digits"]) for d in digits])
+    compact.notes = [Text(dropped_line), legend(
+        f"digits: correct significant digits of each VIF against the exact reference; green: at least "
+        f"{grid['pass_digits']:g}")]
+    return [[full], [compact]]
 
 
 def _subset_mark(row: dict[str, Any], size: int) -> Text:
@@ -137,76 +586,119 @@ def _subset_mark(row: dict[str, Any], size: int) -> Text:
                 style="green" if same else "red")
 
 
-def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> Table | None:
-    """Per size: the reference's best set, then per adapter x method whether the platform chose the same set."""
+def _sizes(sizes: list[int]) -> str:
+    return ", ".join(map(str, sizes)) if sizes else "—"
+
+
+def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> list[Layout]:
+    """Per size: the reference's best set, then per adapter x method whether the platform chose the same set;
+    compact: the reference's best subsets, and one row per adapter x method saying at which sizes it differs."""
     sizes, rows = summary.subset_agreement(records, reference)
     if not rows:
-        return None
+        return []
     exact = summary.exact_subset_rows(reference, sizes)
     several = len({r["dataset"] for r in rows}) > 1
-    table = Table(
-        title="Subset selection: ✓ = same set as the exact reference of the same method; ≠best = not the best subset",
-        title_justify="left",
-    )
-    table.add_column("size", justify="right")
+    full = Grid("Subset selection: ✓ = same set as the exact reference of the same method; ≠best = not the best "
+                "subset", [Col("size", "right", key=True)])
     if exact:
-        table.add_column("exact best subset (reference)", overflow="fold")
-        table.add_column("adj. R²", justify="right")
-        table.add_column("BIC", justify="right")
-    for row in rows:
-        table.add_column(f"{row['adapter']}\n{row['method']}" + (f"\n{row['dataset']}" if several else ""),
-                         justify="center")
-    for size in sizes:
-        cells: list[Any] = [str(size)]
+        full.columns += [Col("exact best subset (reference)", wrap=True, key=True), Col("adj. R²", "right", key=True),
+                         Col("BIC", "right", key=True)]
+    full.columns += [Col(f"{row['adapter']}\n{row['method']}" + (f"\n{row['dataset']}" if several else ""), "center")
+                     for row in rows]
+    for index, size in enumerate(sizes):
+        cells: list[Text | str] = [str(size)]
         if exact:
             ref = exact["by_size"][size]
-            cells += [Text(", ".join(map(str, ref.get("features") or []))), fmt(ref.get("adj_r_squared")),
+            cells += [", ".join(map(str, ref.get("features") or [])), fmt(ref.get("adj_r_squared")),
                       fmt(ref.get("bic"))]
-        table.add_row(*cells, *[_subset_mark(row, size) for row in rows])
-    picks: list[Any] = [Text("picks", style="bold")]
+        full.add(*cells, *[_subset_mark(row, size) for row in rows], rule=index == len(sizes) - 1)
+    picks: list[Text | str] = [Text("picks", style="bold")]
     if exact:
-        picks += [Text(exact["picks"]), "", ""]
-    table.add_row(*picks, *[Text(row["picks"] or "—") for row in rows])
-    return table
+        picks += [exact["picks"], "", ""]
+    full.add(*picks, *[row["picks"] or "—" for row in rows])
+
+    layout: Layout = []
+    if exact:
+        best = Grid("Exact best subset of each size (the reference)",
+                    [Col("size", "right", key=True), Col("features", wrap=True), Col("adj. R²", "right"),
+                     Col("BIC", "right")])
+        for size in sizes:
+            ref = exact["by_size"][size]
+            best.add(str(size), ", ".join(map(str, ref.get("features") or [])), fmt(ref.get("adj_r_squared")),
+                     fmt(ref.get("bic")))
+        best.notes = [Text(f"picked: {exact['picks']}")]
+        layout.append(best)
+    folded = summary.subset_summary(records, reference)[1]
+    notes = Notes()
+    per = Grid("Subset selection per platform: sizes where it chose the exact reference's set of the same method",
+               [Col("adapter", key=True), Col("method", key=True), *([Col("dataset", key=True)] if several else []),
+                Col("same set", "right"), Col("other set at", wrap=True), Col("≠best at", wrap=True),
+                Col("picks", "right")])
+    for row in folded:
+        key: list[Text | str] = [row["adapter"], row["method"], *([row["dataset"]] if several else [])]
+        if not row["sizes_judged"]:
+            why = row["error"] or row["grade"]
+            mark = notes.mark(str(why), f"{row['adapter']} {row['method']}") if why else ""
+            per.add(*key, status_text(row["status"]).append(mark), "", "", row["picks"] or "—")
+            continue
+        same = Text(f"{row['sizes_same']}/{row['sizes_judged']}",
+                    style="green" if row["sizes_same"] == row["sizes_judged"] else "red")
+        picked = Text(row["picks"] or "—", style="" if row["reference_picks"] is None else
+                      "green" if row["picks"] == row["reference_picks"] else "red")
+        per.add(*key, same, Text(_sizes(row["differs_at"]), style="red" if row["differs_at"] else ""),
+                _sizes(row["not_best_at"]), picked)
+    per.notes = [*notes.lines(), legend(
+        "same set: sizes with the exact reference's set of the same method (best, forward or backward search); "
+        "≠best at: sizes where the chosen set is not the best subset (a stepwise search may miss it); picks: the "
+        "sizes adj. R² / Cp / BIC pick (green: the reference's).")]
+    layout.append(per)
+    return [[full], layout]
 
 
-def truth_table(records: list[dict[str, Any]]) -> Table | None:
+def truth_table(records: list[dict[str, Any]]) -> list[Layout]:
     """Synthetic data: precision and recall of the model each criterion picks, against the true support."""
     rows = summary.support_recovery(records)
     if not rows:
-        return None
-    table = Table(title="Recovery of the true support (precision / recall of the picked model)", title_justify="left")
-    for column in ("adapter", "method", *(label for _, label in summary.CRITERIA)):
-        table.add_column(column)
+        return []
+    title = "Recovery of the true support (precision / recall of the picked model)"
+    labels = [label for _, label in summary.CRITERIA]
+    full = Grid(title, [Col("adapter", key=True), Col("method", key=True), *(Col(label) for label in labels)])
+    compact = Grid(title, [Col("adapter", key=True), Col("method", key=True), *(Col(label) for label in labels)])
     for row in rows:
-        table.add_row(Text(row["adapter"]), Text(row["method"]), *[c["text"] for c in row["criteria"].values()])
-    return table
+        full.add(row["adapter"], row["method"], *[c["text"] for c in row["criteria"].values()])
+        compact.add(row["adapter"], row["method"],
+                    *[f"{c.get('precision') or 0:.2f}/{c.get('recall') or 0:.2f} k={c.get('size')}"
+                      for c in row["criteria"].values()])
+    return [[full], [compact]]
 
 
-def train_tables(records: list[dict[str, Any]]) -> list[Table]:
-    """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric."""
+def train_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
+    """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric; split
+    per size where all sizes do not fit; why a point has no numbers in numbered footnotes."""
     tables = []
     for grid in summary.train_grid(records):
         metric = grid["metric"].upper()
-        table = Table(title=f"Training ({grid['task']}): median fit time (± IQR), peak MB of the process tree, "
-                            f"{metric} on the fixed test set", title_justify="left")
-        table.add_column("adapter")
-        table.add_column("model")
+        out = Grid(f"Training ({grid['task']}): median fit time (± IQR), peak MB of the process tree, {metric} on "
+                   f"the fixed test set", [Col("adapter", key=True), Col("model", key=True)])
         for size in grid["sizes"]:
-            for column in ("fit s", "peak MB", metric):
-                table.add_column(f"{size:,}\n{column}", justify="right")
+            out.columns += [Col(f"{size:,}\n{column}", "right", group=f"{size:,} rows")
+                            for column in ("fit s", "peak MB", metric)]
+        notes = Notes()
         for row in grid["rows"]:
-            cells: list[Any] = [Text(row["adapter"]), Text(row["model"])]
+            cells: list[Text | str] = [row["adapter"], row["model"]]
             for point in row["points"].values():
                 if point is None:
                     cells += ["—", "", ""]
                 elif point["failed"]:
-                    cells += [status_text(point["status"]), "", ""]
+                    mark = notes.mark(point["error"], f"{row['adapter']} {row['model']}") \
+                        if point["error"] else ""
+                    cells += [status_text(point["status"]).append(mark), "", ""]
                 else:
                     cells += [with_spread(point["fit_s"], point["fit_iqr_s"], 3), fmt(point["peak_rss_mb"], 4),
                               with_spread(point["metric_value"], point["metric_spread"], 4)]
-            table.add_row(*cells)
-        tables.append(table)
+            out.add(*cells)
+        out.notes = notes.lines()
+        tables.append([[out]])
     return tables
 
 
@@ -214,8 +706,9 @@ def _yes(value: Any) -> str:
     return "yes" if value else "no" if value is not None else "—"
 
 
-def deploy_tables(records: list[dict[str, Any]]) -> list[Table]:
-    """Deployability: per adapter x model x format, the total, floor and every sub-score; then the raw values."""
+def deploy_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
+    """Deployability: per adapter x model x format, the total, floor and every sub-score; then the raw values.
+    Wide tables split by column groups; why a format has no numbers in numbered footnotes."""
     rows = [r for r in summary.deploy_rows(records) if r["formats"]]
     if not rows:
         return []
@@ -225,66 +718,66 @@ def deploy_tables(records: list[dict[str, Any]]) -> list[Table]:
     changed = first["weights_overridden"]
     note = ("; weights changed on the command line: " + ", ".join(
         f"{k} {v['from']:g}→{v['to']:g}" for k, v in changed.items())) if changed else ""
-    scores = Table(title=f"Deployability score v{first['score_version']} (weights: {weights}{note})",
-                   title_justify="left")
-    raw_table = Table(title="Deployability: raw measurements (each artifact reloaded in a fresh process)",
-                      title_justify="left")
-    for column in ("adapter", "model", "format", "total", "floor", *labels.values()):
-        scores.add_column(column, justify="left" if column in ("adapter", "model", "format") else "right")
-    for column in ("adapter", "model", "format", "cold start s", "load s", "p50 ms", "p99 ms", "rows/s",
-                   "parity max|Δ|", "footprint MB", "size KB", "JVM", "train lib", "code on load", "repro Δ"):
-        raw_table.add_column(column, justify="left" if column in ("adapter", "model", "format") else "right",
-                             overflow="fold")
+    keys = [Col("adapter", key=True), Col("model", key=True), Col("format", key=True)]
+    scores = Grid(f"Deployability score v{first['score_version']} (weights: {weights}{note})",
+                  [*keys, Col("total", "right", group="total"), Col("floor", "right", group="total"),
+                   *(Col(label, "right") for label in labels.values())])
+    raw_groups = (("time", ("cold start s", "load s", "p50 ms", "p99 ms", "rows/s")),
+                  ("fidelity", ("parity max|Δ|", "repro Δ")), ("size", ("footprint MB", "size KB")),
+                  ("needs", ("JVM", "train lib", "code on load")))
+    raw_table = Grid("Deployability: raw measurements (each artifact reloaded in a fresh process)",
+                     [Col("adapter", key=True), Col("model", key=True), Col("format", key=True),
+                      *(Col(c, "right", group=g) for g, cols in raw_groups for c in cols)])
+    notes = Notes()
     for row in rows:
         for kind, raw in row["formats"].items():
-            key = [Text(row["adapter"]), Text(row["model"] or ""),
-                   Text(kind + (" ★" if kind == row["best_format"] else ""))]
+            key: list[Text | str] = [row["adapter"], row["model"] or "",
+                                     kind + (" ★" if kind == row["best_format"] else "")]
             if not raw.get("ok"):
                 label = "unavailable" if raw.get("unavailable") else "error"
-                why = Text(f"{label}: {raw.get('error', '')}", style="dim" if raw.get("unavailable") else "red")
-                scores.add_row(*key, why, *[""] * (1 + len(labels)))
+                mark = notes.mark(str(raw.get("error") or ""), f"{row['adapter']} {row['model']} {kind}") \
+                    if raw.get("error") else ""
+                scores.add(*key, Text(label + mark, style="dim" if raw.get("unavailable") else "red"),
+                           *[""] * (1 + len(labels)))
                 continue
             sub = raw.get("subscores") or {}
-            scores.add_row(*key, fmt(raw.get("score"), 4), fmt(raw.get("floor"), 3),
-                           *[fmt(sub.get(name), 3) for name in labels])
-            raw_table.add_row(*key, fmt(raw.get("cold_start_s"), 3), fmt(raw.get("load_s"), 3),
-                              fmt(raw.get("p50_ms"), 3), fmt(raw.get("p99_ms"), 3),
-                              fmt(raw.get("throughput_rows_s"), 3), fmt(raw.get("parity_max_abs"), 2),
-                              fmt(raw.get("footprint_mb"), 4), fmt((raw.get("size_bytes") or 0) / 1024, 4),
-                              _yes(raw.get("needs_jvm")), _yes(raw.get("needs_training_library")),
-                              _yes(raw.get("runs_code_on_load")), fmt(row["reproducibility"], 2))
-    return [scores, raw_table]
+            scores.add(*key, fmt(raw.get("score"), 4), fmt(raw.get("floor"), 3),
+                       *[fmt(sub.get(name), 3) for name in labels])
+            raw_table.add(*key, fmt(raw.get("cold_start_s"), 3), fmt(raw.get("load_s"), 3),
+                          fmt(raw.get("p50_ms"), 3), fmt(raw.get("p99_ms"), 3), fmt(raw.get("throughput_rows_s"), 3),
+                          fmt(raw.get("parity_max_abs"), 2), fmt(row["reproducibility"], 2),
+                          fmt(raw.get("footprint_mb"), 4), fmt((raw.get("size_bytes") or 0) / 1024, 4),
+                          _yes(raw.get("needs_jvm")), _yes(raw.get("needs_training_library")),
+                          _yes(raw.get("runs_code_on_load")))
+    scores.notes = [*notes.lines(), legend("★ the adapter's best format; floor: its weakest sub-score; " + ", ".join(
+        f"{short} = {name.replace('_', ' ')}" for name, short in labels.items()))]
+    return [[[scores]], [[raw_table]]]
 
 
-def best_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> Table | None:
+def best_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[Layout]:
     """A short "best per metric" summary: who was fastest among correct answers, most accurate, leanest."""
     lines = summary.best_per_metric(summary.cell_rows(records, manifest))
     if not lines:
-        return None
-    table = Table(title="Best per metric", title_justify="left")
-    for column in ("metric", "who", "value"):
-        table.add_column(column)
+        return []
+    grid = Grid("Best per metric", [Col("metric", wrap=True), Col("who", wrap=True), Col("value")])
     for metric, who, value in lines:
-        table.add_row(Text(metric), Text(who), Text(value))
-    return table
+        grid.add(metric, who, value)
+    return [[grid]]
 
 
-def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> tuple[Table | None, list[str]]:
+def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> list[Layout]:
     """McCullough's table: correct digits of each platform's OLS answer per dataset, with numbered footnotes for
     what a number cannot say (a different model, an error, a suite member that cannot run). Shown for runs over
     several datasets or NIST's; single-dataset runs have the digits in the side-by-side table."""
     pivot = summary.accuracy(records, manifest)
     rows, adapters = pivot["rows"], pivot["adapters"]
     if not rows or (len(rows) == 1 and rows[0]["difficulty"] is None):
-        return None, []
+        return []
     digits = manifest.get("digits", 6)
-    table = Table(title=f"Correct digits (OLS: min over estimate, SE, t, p, R², F; pass >= {digits:g})",
-                  title_justify="left")
-    for column in ("dataset", "difficulty", "float64 input"):
-        table.add_column(column, justify="right" if column == "float64 input" else "left")
-    for adapter in adapters:
-        table.add_column(adapter, justify="right")
-    notes: list[str] = []
+    grid = Grid(f"Correct digits (OLS: min over estimate, SE, t, p, R², F; pass >= {digits:g})",
+                [Col("dataset", key=True), Col("difficulty", key=True), Col("float64\ninput", "right", key=True),
+                 *(Col(adapter, "right") for adapter in adapters)])
+    notes = Notes()
     for row in rows:
         cells: list[Text] = []
         for adapter in adapters:
@@ -292,25 +785,26 @@ def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> t
             if cell is None:
                 cells.append(Text(""))
                 continue
-            mark = ""
-            if cell["note"]:
-                notes.append(f"{adapter} on {row['label']}: {cell['note']}")
-                mark = f" [{len(notes)}]"
+            mark = notes.mark(cell["note"], f"{adapter} on {row['label']}") if cell["note"] else ""
             if cell["status"] != "ok":
                 cells.append(status_text(cell["status"]).append(mark))
             else:
                 shown = "—" if cell["digits"] is None else f"{cell['digits']:.1f}"
                 cells.append(Text(shown + mark, style="green" if cell["agrees"] else "red"))
         if row["not_run"]:
-            notes.append(f"{row['label']}: not run: {row['not_run']}")
-            cells = [Text(f"not run [{len(notes)}]", style="dim") for _ in adapters]
+            mark = notes.mark(f"not run: {row['not_run']}", row["label"])
+            cells = [Text(f"not run{mark}", style="dim") for _ in adapters]
         ceiling = row["input_digits"]
-        table.add_row(Text(row["label"]), Text(row["difficulty"] or ""),
-                      Text("" if ceiling is None else f"{ceiling:.1f}"), *cells)
-    return table, notes
+        grid.add(row["label"], row["difficulty"] or "", "" if ceiling is None else f"{ceiling:.1f}", *cells)
+    grid.notes = [*notes.lines(), legend(
+        "float64 input: the digits left by storing the exact data as float64 (the best any platform reading it "
+        "can do); digits are against mlbench's exact reference.")]
+    return [[grid]]
 
 
-def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
+def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]],
+               wide: bool = False) -> None:
+    """Every table of a run, each fitting the console's width (wide: each in full, as wide as it needs)."""
     header = summary.run_header(manifest, records)
     dataset = manifest.get("dataset", {})
     several = [d.get("name") for d in manifest.get("datasets") or []]
@@ -330,35 +824,27 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     from mlbench.results import reference_answers
 
     reference = reference_answers(manifest)
-    accuracy, notes = accuracy_table(records, manifest)
-    if accuracy is not None:
-        console.print(accuracy)
-        for number, note in enumerate(notes, 1):
-            console.print(Text(f"[{number}] {note}", style="dim"), soft_wrap=False)
-        console.print(Text("float64 input: the digits left by storing the exact data as float64 (the best any "
-                           "platform reading it can do); digits are against mlbench's exact reference.",
-                           style="dim"))
+    accuracy = accuracy_table(records, manifest)
+    if accuracy:
+        print_layouts(console, accuracy, wide)
         if len({r["dataset"] for r in records if r.get("step")}) > 1:
             records = [r for r in records if r.get("step") != "pvalues"]  # the per-dataset tables would mix them
     tables = (
         coefficient_table(records, reference.get("pvalues"), summary.design_terms(manifest)),
-        elimination_table(records), vif_table(records), subset_table(records, reference), truth_table(records),
-        *train_tables(records), *deploy_tables(records), summary_table(records, manifest),
+        elimination_table(records), vif_table(records, reference.get("vif")), subset_table(records, reference),
+        truth_table(records), *train_tables(records), *deploy_tables(records), summary_table(records, manifest),
         best_table(records, manifest),
     )
-    for table in tables:
-        if table is not None:
-            console.print(table)
+    for layouts in tables:
+        print_layouts(console, layouts, wide)
 
 
 def render_listing(console: Console, title: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print(f"no {title}")
         return
-    table = Table(title=title, title_justify="left")
     columns = list(rows[0])
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    grid = Grid(title, [Col(column, wrap=True, key=index == 0) for index, column in enumerate(columns)])
     for row in rows:
         cells = []
         for column in columns:
@@ -368,5 +854,5 @@ def render_listing(console: Console, title: str, rows: list[dict[str, Any]]) -> 
             elif isinstance(value, list):
                 value = ", ".join(map(str, value))
             cells.append(Text("" if value is None else str(value)))
-        table.add_row(*cells)
-    console.print(table)
+        grid.add(*cells)
+    print_layouts(console, [[grid]])

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mlbench import steps
+from mlbench import grading, steps
 from mlbench.stats import metrics
 
 PHASES = ("session", "load", "fit", "predict", "export", "reload")
@@ -71,6 +71,33 @@ def fmt(value: Any, digits: int = 6) -> str:
             return f"{value:.{max(digits - 2, 1)}e}"
         return f"{value:.{digits}g}"
     return str(value)
+
+
+# R's format.pval: p-values below machine epsilon are shown as "< 2e-16" (a computed 1.5e-81 and a reported 0
+# say the same thing at double precision).
+PVALUE_EPS = 2.220446049250313e-16
+PVALUE_FLOOR_TEXT = "< 2e-16"
+
+
+def format_pvalue(value: Any, digits: int = 4) -> str:
+    """A p-value as R's format.pval shows it: `digits` significant digits, scientific below 1e-4, and
+    "< 2e-16" below machine epsilon (0 included); None as an em dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if value != value:
+        return "NaN"
+    if value < PVALUE_EPS:
+        return PVALUE_FLOOR_TEXT
+    if value < 1e-4:
+        return f"{value:.{max(digits - 2, 1)}e}"
+    return f"{value:.{digits}g}"
+
+
+def digits_text(value: Any) -> str:
+    """Correct digits as McCullough's tables show them (one decimal); None as an em dash."""
+    return "—" if value is None else f"{float(value):.1f}"
 
 
 def spread_text(spread: Any) -> str:
@@ -449,6 +476,27 @@ def subset_agreement(records: list[dict[str, Any]],
     return ordered, rows
 
 
+def subset_summary(records: list[dict[str, Any]],
+                   reference: dict[str, Any] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
+    """The subset table folded per (dataset, adapter, method), for narrow tables: (sizes, rows) where each row has
+    dataset, adapter, method, status, error, grade, agrees, sizes_same (sizes with the same set as the reference
+    of the same method), sizes_judged, differs_at and not_best_at (sizes), picks ("a/b/c" by adj. R² / Cp / BIC)
+    and reference_picks (the reference's of the same method)."""
+    sizes, rows = subset_agreement(records, reference)
+    out = []
+    for row in rows:
+        judged = [size for size in sizes if row["same"].get(size) is not None]
+        same_method = (reference or {}).get(f"subset/{row['method']}")
+        deviation = row["record"].get("deviation") or {}
+        out.append({"dataset": row["dataset"], "adapter": row["adapter"], "method": row["method"],
+                    "status": row["status"], "error": row["record"].get("error"), "grade": deviation.get("grade"),
+                    "agrees": deviation.get("agrees"), "sizes_same": sum(bool(row["same"][s]) for s in judged),
+                    "sizes_judged": len(judged), "differs_at": [s for s in judged if not row["same"][s]],
+                    "not_best_at": [s for s in sizes if row["not_best"].get(s)], "picks": row["picks"],
+                    "reference_picks": _picks(same_method) if isinstance(same_method, dict) else None})
+    return sizes, out
+
+
 def exact_subset_rows(reference: dict[str, Any] | None, sizes: list[int]) -> dict[str, Any] | None:
     """The reference's columns of the subset table: per size its features, adj. R² and BIC, and its picks."""
     exact = exact_subsets(reference)
@@ -473,7 +521,7 @@ def support_recovery(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for key, label in CRITERIA:
             q = truth.get(key) or {}
             criteria[label] = {"text": f"{q.get('precision', 0):.2f} / {q.get('recall', 0):.2f} (k={q.get('size')})",
-                               "precision": q.get("precision")}
+                               "precision": q.get("precision"), "recall": q.get("recall"), "size": q.get("size")}
         out.append({"adapter": r["adapter"], "method": r["method"], "dataset": r["dataset"], "criteria": criteria})
     return out
 
@@ -575,29 +623,87 @@ def coefficient_terms(results: dict[str, dict[str, Any]], order: list[str] | Non
     return sorted(seen, key=lambda t: (rank.get(t, len(rank)), seen.index(t)))
 
 
+def latest_ok_records(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
+    """adapter -> its last measured ok record of `step` with a result (latest_ok's records)."""
+    found: dict[str, dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
+            found[str(record["adapter"])] = record
+    return found
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def term_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = grading.CAP) -> float:
+    """Correct digits of one coefficient against the truth's: the minimum over its estimate, SE, t and p, each on
+    the scale the grade reads it."""
+    return min(grading.coefficient_digits(got, truth, cap).values())
+
+
+FIT_ROWS = (("R²", "r_squared"), ("adj. R²", "adj_r_squared"), ("F", "f_statistic"))
+
+
 def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = None,
                      order: list[str] | None = None) -> dict[str, Any] | None:
     """Each platform's OLS coefficient table side by side, after the reference's (None without a pvalues answer).
 
-    {"names": [reference?, adapters...], "rows": [{"term", "cells": [{"aliased", "estimate", "p_value"}, ...]}],
-     "fit": [(label, [value per name])]} for R², adj. R², F.
+    {"names": [reference?, adapters...], "rows": [{"term", "cells": [{"aliased", "estimate", "p_value", "std_error",
+      "t_value", "digits", "underflow"}, ...]}], "fit": [(label, [value per name])]} for R², adj. R², F; and
+    "reference" (whether names[0] is the exact reference), "platforms" (the adapters), "pass_digits",
+    "fit_rows": [{"label", "key", "values", "digits"}]. A cell's `digits` are the term's correct digits against the
+    reference (min over estimate, SE, t, p; None for the reference itself, an aliased or non-estimable term, or
+    without a reference); `underflow` is a platform's p-value reported as exactly 0 (a tail that underflowed).
     """
-    results = latest_ok(records, "pvalues")
-    if not results:
+    found = latest_ok_records(records, "pvalues")
+    if not found:
         return None
-    if reference and "coefficients" in reference:
-        results = {"reference": reference, **results}
+    results = {adapter: record["result"] for adapter, record in found.items()}
+    caps = {adapter: float((record.get("deviation") or {}).get("cap") or grading.CAP)
+            for adapter, record in found.items()}
+    pass_digits = next((float(r["deviation"]["pass_digits"]) for r in found.values()
+                        if (r.get("deviation") or {}).get("pass_digits") is not None), grading.DEFAULT_PASS_DIGITS)
+    has_reference = bool(reference and "coefficients" in reference)
+    ref: dict[str, Any] = reference if has_reference and reference else {}
+    if has_reference:
+        results = {"reference": ref, **results}
+    ref_coefs = ref.get("coefficients") or {}
+    ref_aliased = set(ref.get("aliased") or [])
     rows = []
     for term in coefficient_terms(results, order):
         cells = []
-        for res in results.values():
+        for name, res in results.items():
             coef = (res.get("coefficients") or {}).get(term) or {}
-            cells.append({"aliased": term in (res.get("aliased") or []), "estimate": coef.get("estimate"),
-                          "p_value": coef.get("p_value")})
+            aliased = term in (res.get("aliased") or [])
+            digits = None
+            if has_reference and name != "reference" and not aliased and coef and term in ref_coefs:
+                skip = set(ref.get("not_estimable") or []) if set(res.get("aliased") or []) != ref_aliased else set()
+                if term not in skip:
+                    digits = round(term_digits(coef, ref_coefs[term], caps.get(name, grading.CAP)), 2)
+            p_value = coef.get("p_value")
+            cells.append({"aliased": aliased, "estimate": coef.get("estimate"), "p_value": p_value,
+                          "std_error": coef.get("std_error"), "t_value": coef.get("t_value"), "digits": digits,
+                          "underflow": name != "reference" and p_value == 0.0 and not isinstance(p_value, bool)})
         rows.append({"term": term, "cells": cells})
-    fit = [(label, [res.get(key) for res in results.values()])
-           for label, key in (("R²", "r_squared"), ("adj. R²", "adj_r_squared"), ("F", "f_statistic"))]
-    return {"names": list(results), "rows": rows, "fit": fit}
+    fit = [(label, [res.get(key) for res in results.values()]) for label, key in FIT_ROWS]
+    tss = None
+    if _number(ref.get("rss")) is not None and _number(ref.get("r_squared")) not in (None, 1.0):
+        tss = ref["rss"] / (1.0 - ref["r_squared"])
+    fit_rows = []
+    for label, key in FIT_ROWS:
+        digits_row: list[float | None] = []
+        for name, res in results.items():
+            if not has_reference or name == "reference" or key not in res or key not in ref:
+                digits_row.append(None)
+                continue
+            digits_row.append(round(grading.correct_digits(_number(res[key]), _number(ref[key]), zero_scale=tss or 1.0,
+                                                           cap=caps.get(name, grading.CAP)), 2))
+        fit_rows.append({"label": label, "key": key, "values": [res.get(key) for res in results.values()],
+                         "digits": digits_row})
+    return {"names": list(results), "rows": rows, "fit": fit, "reference": has_reference,
+            "platforms": [n for n in results if not (has_reference and n == "reference")],
+            "pass_digits": pass_digits, "fit_rows": fit_rows}
 
 
 def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:
@@ -610,15 +716,30 @@ def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str,
                     "adj_r_squared": (res.get("refit") or {}).get("adj_r_squared")} for adapter, res in results.items()]
 
 
-def vif_grid(records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Variance inflation factors: {"adapters", "rows": [(feature, [vif per adapter])], "dropped": [text]}."""
-    results = latest_ok(records, "vif")
-    if not results:
+def vif_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Variance inflation factors: {"adapters", "rows": [(feature, [vif per adapter])], "dropped": [text]}; with the
+    reference's answer also "reference": [its vif per feature] (None without), "digits": [[correct digits per
+    adapter] per feature], "reference_dropped" (text) and "pass_digits"."""
+    found = latest_ok_records(records, "vif")
+    if not found:
         return None
-    features = list(dict.fromkeys(f for res in results.values() for f in (res.get("vif") or {})))
+    results = {adapter: record["result"] for adapter, record in found.items()}
+    ref_vif = (reference or {}).get("vif") if isinstance((reference or {}).get("vif"), dict) else None
+    features = list(dict.fromkeys([*(ref_vif or {}), *(f for res in results.values() for f in (res.get("vif") or {}))]))
+    caps = {a: float((r.get("deviation") or {}).get("cap") or grading.CAP) for a, r in found.items()}
+    digits = [[None if ref_vif is None or f not in ref_vif else
+               round(grading.correct_digits(_number((res.get("vif") or {}).get(f)), _number(ref_vif[f]),
+                                            cap=caps[a]), 2) for a, res in results.items()] for f in features]
+    pass_digits = next((float(r["deviation"]["pass_digits"]) for r in found.values()
+                        if (r.get("deviation") or {}).get("pass_digits") is not None), grading.DEFAULT_PASS_DIGITS)
     return {"adapters": list(results),
             "rows": [(f, [(res.get("vif") or {}).get(f) for res in results.values()]) for f in features],
-            "dropped": [", ".join(map(str, res.get("dropped") or [])) or "none" for res in results.values()]}
+            "dropped": [", ".join(map(str, res.get("dropped") or [])) or "none" for res in results.values()],
+            "reference": None if ref_vif is None else [ref_vif.get(f) for f in features],
+            "reference_dropped": None if ref_vif is None else ", ".join(map(str, (reference or {}).get("dropped")
+                                                                           or [])) or "none",
+            "threshold": (reference or {}).get("threshold"),
+            "digits": digits, "pass_digits": pass_digits}
 
 
 def design_terms(manifest: dict[str, Any]) -> list[str]:

@@ -85,6 +85,13 @@ def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> s
                              "model", cls="full")
 
 
+def pvalue_cell(value: Any) -> str:
+    """A p-value as the terminal shows it (summary.format_pvalue: R's format.pval), sorted by its value."""
+    sort = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    title = "reported as exactly 0: the tail underflowed" if value == 0 and sort is not None else None
+    return td(esc(summary.format_pvalue(value)), "num", sort=sort, title=title)
+
+
 def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] | None,
                       order: list[str] | None = None) -> str | None:
     grid = summary.coefficient_grid(records, reference, order)
@@ -99,7 +106,7 @@ def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] |
         for cell in row["cells"]:
             cells += ([td(esc("aliased"), "num muted", title="exactly collinear with earlier terms: R's NA"),
                        td("NA", "num muted")] if cell["aliased"]
-                      else [num(cell["estimate"]), num(cell["p_value"], 4)])
+                      else [num(cell["estimate"]), pvalue_cell(cell["p_value"])])
         rows.append(cells)
     foot = [[txt(label), *[x for value in values for x in (num(value), td())]] for label, values in grid["fit"]]
     return table(head, rows, "OLS coefficients of the full model: estimate and p-value per platform", foot)
