@@ -184,9 +184,8 @@ def resume(run_dir: Path, progress: Any = None) -> RunOutcome:
 def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = None,
         previous: tuple[dict[str, Any], list[dict[str, Any]]] | None = None) -> RunOutcome:
     """Run a scenario: resolve it, build the shared designs, store every record, return them."""
-    from mlbench import environment, registry, results, scenario
+    from mlbench import registry, results, scenario
     from mlbench.adapter import SessionOptions
-    from mlbench.runner import Runner, RunPlan
 
     if request.isolation not in ("process", "inline"):
         raise MlbenchError(f"--isolation must be process or inline, not {request.isolation!r}")
@@ -223,6 +222,9 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         if resume_dir is None:
             shutil.rmtree(store.run_dir, ignore_errors=True)
         raise
+    from mlbench import environment  # below the early session: the platform starts before these imports
+    from mlbench.runner import Runner, RunPlan
+
     for unit in units:
         unit.source = _relocate(unit.source, Path(staging), data_dir)
         if unit.test_x_path is not None:

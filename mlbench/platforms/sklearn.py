@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from mlbench.deploy.loaders import Artifact
+
 from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
-from mlbench.deploy.loaders import Artifact
 from mlbench.errors import UnsupportedStep
 
 # SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
@@ -118,6 +120,8 @@ class SklearnAdapter(Adapter):
     def export(self, model: Any, directory: Path) -> dict[str, Any]:
         import joblib
 
+        from mlbench.deploy.loaders import Artifact
+
         task = "classification" if hasattr(model, "predict_proba") else "regression"
         path = directory / "model.joblib"
         joblib.dump(model, path)
@@ -153,6 +157,8 @@ def _to_onnx(model: Any, path: Path, task: str, features: list[str]) -> Artifact
     """Linear models convert in float64 (exact parity); tree ensembles only in float32 (skl2onnx's limit)."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    from mlbench.deploy.loaders import Artifact
 
     linear = type(model).__name__ in ("LinearRegression", "LogisticRegression")
     tensor = DoubleTensorType if linear else FloatTensorType

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
-from mlbench.deploy.loaders import Artifact
 
 
 class StatsmodelsAdapter(Adapter):
@@ -89,6 +88,8 @@ class StatsmodelsAdapter(Adapter):
         return {name: float(variance_inflation_factor(exog, i + 1)) for i, name in enumerate(features)}
 
     def export(self, model: Any, directory: Path) -> dict[str, Any]:
+        from mlbench.deploy.loaders import Artifact
+
         path = directory / "model.pickle"
         model.save(str(path), remove_data=True)
         task = "classification" if type(model.model).__name__ == "Logit" else "regression"

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
-from mlbench.deploy.loaders import Artifact
 
 NO_STATS = "xgboost fits boosted models only: no OLS inference, VIF or subset search"
 
@@ -75,6 +74,8 @@ class XGBoostAdapter(Adapter):
             self.X_test)
 
     def export(self, model: Any, directory: Path) -> dict[str, Any]:
+        from mlbench.deploy.loaders import Artifact
+
         task = "classification" if hasattr(model, "predict_proba") else "regression"
         features = list(self.features)
         artifacts = []

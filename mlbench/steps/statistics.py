@@ -8,7 +8,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from mlbench import grading
-from mlbench.stats import procedures
 from mlbench.steps import Rows, StepKind, StepSpec, register
 
 
@@ -79,22 +78,29 @@ def _grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, 
     return deviation
 
 
+def _procedures() -> Any:
+    """The procedures module, imported when a step runs (numpy and scipy stay off a scenario parse)."""
+    from mlbench.stats import procedures
+
+    return procedures
+
+
 register(StepKind(
     name="pvalues", spec=PValuesStep, statistics=True, overrides={"alpha": "alpha"},
-    run=lambda spec, variant, fitter, ctx: procedures.pvalues(procedures.fitter_for(fitter, ctx), ctx.features,
-                                                              spec.alpha),
+    run=lambda spec, variant, fitter, ctx: _procedures().pvalues(_procedures().fitter_for(fitter, ctx),
+                                                                 ctx.features, spec.alpha),
     grade=_grade_pvalues, headline=_pvalues_headline,
 ))
 register(StepKind(
     name="vif", spec=VifStep, statistics=True, overrides={"threshold": "vif_threshold"},
-    run=lambda spec, variant, fitter, ctx: procedures.vif(procedures.fitter_for(fitter, ctx), ctx.features,
-                                                          spec.threshold),
+    run=lambda spec, variant, fitter, ctx: _procedures().vif(_procedures().fitter_for(fitter, ctx), ctx.features,
+                                                             spec.threshold),
     grade=_grade_vif, headline=_vif_headline,
 ))
 register(StepKind(
     name="subset", spec=SubsetStep, statistics=True, overrides={"methods": "methods", "max_fits": "max_fits"},
     variants=lambda spec: list(spec.methods), variant_key="method", variant_values=SUBSET_METHODS,
-    run=lambda spec, variant, fitter, ctx: procedures.subset(fitter, ctx, variant, spec.max_size, spec.max_fits,
-                                                             spec.cv_folds),
+    run=lambda spec, variant, fitter, ctx: _procedures().subset(fitter, ctx, variant, spec.max_size,
+                                                                spec.max_fits, spec.cv_folds),
     grade=_grade_subset, headline=_subset_headline,
 ))
