@@ -138,16 +138,19 @@ def random_problem(seed: int, p: int, n: int = 50):
 
 
 CASES = list(enumerate([6, 7, 8, 9, 10, 6, 8, 10]))  # (seed, p)
+ENGINES = ["numpy", "compiled"]  # the two engines of best_subsets must give the same answers everywhere
+engines = pytest.mark.parametrize("engine", ENGINES)
 
 
 # ------------------------------------------------------------------------------------------------
 # Hitters: R 4.2.2 leaps::regsubsets reference
 
 
-def test_hitters_best_subsets_match_leaps(hitters, reference):
+@engines
+def test_hitters_best_subsets_match_leaps(hitters, reference, engine):
     X, y, names = hitters
     assert X.shape == (263, 19) and reference["n"] == 263
-    path = best_subsets(X, y, names)
+    path = best_subsets(X, y, names, engine=engine)
     assert sorted(path) == list(range(1, 20))
     for row in reference["best_by_size"]:
         k = row["size"]
@@ -184,10 +187,11 @@ def test_hitters_stepwise_match_brute_force_greedy(hitters):
     assert_path_matches(backward_path(X, y, names), brute_backward(X, y), names)
 
 
-def test_hitters_max_size_limits_the_search(hitters):
+@engines
+def test_hitters_max_size_limits_the_search(hitters, engine):
     X, y, names = hitters
-    full = best_subsets(X, y, names)
-    part = best_subsets(X, y, names, max_size=4)
+    full = best_subsets(X, y, names, engine=engine)
+    part = best_subsets(X, y, names, max_size=4, engine=engine)
     assert sorted(part) == [1, 2, 3, 4]
     assert all(part[k] == full[k] for k in part)
 
@@ -196,27 +200,30 @@ def test_hitters_max_size_limits_the_search(hitters):
 # small random problems against brute force
 
 
+@engines
 @pytest.mark.parametrize("seed,p", CASES)
-def test_best_subsets_equal_brute_force(seed, p):
+def test_best_subsets_equal_brute_force(seed, p, engine):
     X, y, names = random_problem(seed, p)
-    assert_path_matches(best_subsets(X, y, names), brute_best(X, y), names)
+    assert_path_matches(best_subsets(X, y, names, engine=engine), brute_best(X, y), names)
 
 
+@engines
 @pytest.mark.parametrize("seed,p", CASES[:4])
-def test_best_subsets_with_max_size_equal_brute_force(seed, p):
+def test_best_subsets_with_max_size_equal_brute_force(seed, p, engine):
     X, y, names = random_problem(seed, p)
-    assert_path_matches(best_subsets(X, y, names, max_size=3), brute_best(X, y, max_size=3), names)
+    assert_path_matches(best_subsets(X, y, names, max_size=3, engine=engine), brute_best(X, y, max_size=3), names)
 
 
+@engines
 @pytest.mark.parametrize("seed", range(6))
-def test_best_subsets_on_nearly_collinear_columns(seed):
+def test_best_subsets_on_nearly_collinear_columns(seed, engine):
     """Columns that are almost copies of each other: many near-equal models, conditioning ~1e4."""
     rng = np.random.default_rng(100 + seed)
     base = rng.standard_normal((60, 4))
     X = np.column_stack([base, base[:, :3] + 1e-3 * rng.standard_normal((60, 3)), rng.standard_normal(60)])
     y = base @ rng.standard_normal(4) + X[:, 5] + rng.standard_normal(60)
     names = [f"x{j}" for j in range(X.shape[1])]
-    assert_path_matches(best_subsets(X, y, names), brute_best(X, y), names)
+    assert_path_matches(best_subsets(X, y, names, engine=engine), brute_best(X, y), names)
 
 
 @pytest.mark.parametrize("seed,p", CASES)
@@ -243,12 +250,13 @@ def test_best_subsets_is_at_least_as_good_as_stepwise():
 # closed form and degenerate designs
 
 
-def test_exact_two_variable_model_is_found():
+@engines
+def test_exact_two_variable_model_is_found(engine):
     rng = np.random.default_rng(7)
     X = rng.standard_normal((40, 6))
     y = 2 * X[:, 0] - 3 * X[:, 2] + 1e-8 * rng.standard_normal(40)
     names = [f"x{j}" for j in range(6)]
-    path = best_subsets(X, y, names)
+    path = best_subsets(X, y, names, engine=engine)
     assert path[2][0] == ["x0", "x2"]
     assert path[2][1] < 1e-12
     assert path[1][0] == ["x2"]
@@ -267,9 +275,10 @@ def collinear_problem():
     return X, y, [f"x{j}" for j in range(7)]
 
 
-def test_collinear_columns_do_not_crash_and_skip_rank_deficient_models():
+@engines
+def test_collinear_columns_do_not_crash_and_skip_rank_deficient_models(engine):
     X, y, names = collinear_problem()
-    path = best_subsets(X, y, names)
+    path = best_subsets(X, y, names, engine=engine)
     expected = brute_best(X, y, only_full_rank=True)
     assert sorted(path) == [1, 2, 3, 4]  # no full-rank model has 5 or more columns
     assert_path_matches(path, expected, names)
@@ -288,24 +297,41 @@ def test_collinear_columns_in_stepwise_paths():
     assert sorted(backward_path(X, y, names)) == [1, 2, 3, 4]
 
 
-def test_exact_duplicate_ties_prefer_earlier_columns():
+@engines
+def test_exact_duplicate_ties_prefer_earlier_columns(engine):
     rng = np.random.default_rng(11)
     X = rng.standard_normal((25, 3))
     X = np.column_stack([X, X[:, 0]])  # x3 duplicates x0
     y = X[:, 0] + 0.1 * rng.standard_normal(25)
     names = ["x0", "x1", "x2", "x3"]
-    assert best_subsets(X, y, names)[1][0] == ["x0"]
+    assert best_subsets(X, y, names, engine=engine)[1][0] == ["x0"]
     assert forward_path(X, y, names)[1][0] == ["x0"]
     assert backward_path(X, y, names)[1][0] == ["x0"]
 
 
-def test_fewer_rows_than_columns():
+@engines
+@pytest.mark.parametrize("seed", range(12))
+def test_duplicated_and_dependent_columns_equal_brute_force(seed, engine):
+    """Random problems with a duplicated column and/or an exact linear combination: full-rank models only."""
+    rng = np.random.default_rng(1000 + seed)
+    p = int(rng.integers(5, 10))
+    X, y, names = random_problem(seed, p, int(rng.integers(p + 3, 60)))
+    if seed % 2 == 0:
+        X[:, p - 1] = X[:, int(rng.integers(0, p - 1))]
+    if seed % 3 == 0:
+        X[:, 0] = X[:, 1] - X[:, 2]
+    assert_path_matches(best_subsets(X, y, names, engine=engine), brute_best(X, y, only_full_rank=True), names,
+                        rtol=1e-8)
+
+
+@engines
+def test_fewer_rows_than_columns(engine):
     """n = 6: centred data has rank 5, so sizes above 5 are absent and size 5 interpolates y."""
     rng = np.random.default_rng(5)
     X = rng.standard_normal((6, 8))
     y = rng.standard_normal(6)
     names = [f"x{j}" for j in range(8)]
-    path = best_subsets(X, y, names)
+    path = best_subsets(X, y, names, engine=engine)
     assert sorted(path) == [1, 2, 3, 4, 5]
     assert path[5][0] == ["x0", "x1", "x2", "x3", "x4"]  # all tie at RSS 0: earliest set
     assert path[5][1] < 1e-20

@@ -30,7 +30,8 @@ class SklearnAdapter(Adapter):
                                     "VIF = 1/(1 - R²) by mlbench"),
         "subset:forward": Capability.native(SFS_HOW.format(direction="forward")),
         "subset:backward": Capability.native(SFS_HOW.format(direction="backward")),
-        "subset:best": Capability.emulated("exhaustive LinearRegression fits within the fit budget"),
+        "subset:best": Capability.emulated("mlbench's branch and bound over LinearRegression fits (RSS), "
+                                           "within the budgets"),
         "train:linear": Capability.native("LinearRegression"),
         "train:logistic": Capability.native("LogisticRegression(C=inf: unpenalised, lbfgs)"),
         "train:random_forest": Capability.native("RandomForestClassifier/Regressor"),

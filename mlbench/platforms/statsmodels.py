@@ -17,7 +17,7 @@ class StatsmodelsAdapter(Adapter):
         "pvalues": Capability.native("OLS(y, add_constant(X)).fit() (method='pinv'), t-based p-values"),
         "vif": Capability.native("variance_inflation_factor on a design with the constant"),
         # statsmodels has no stepwise or best-subset search: mlbench drives its OLS fits.
-        "subset:best": Capability.emulated("exhaustive OLS fits within the fit budget"),
+        "subset:best": Capability.emulated("mlbench's branch and bound over OLS fits (RSS), within the budgets"),
         "subset:forward": Capability.emulated("forward stepwise by OLS fits"),
         "subset:backward": Capability.emulated("backward stepwise by OLS fits"),
         "train:linear": Capability.native("OLS"),

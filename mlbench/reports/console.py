@@ -633,24 +633,25 @@ def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> li
     per = Grid("Subset selection per platform: sizes where it chose the exact reference's set of the same method",
                [Col("adapter", key=True), Col("method", key=True), *([Col("dataset", key=True)] if several else []),
                 Col("same set", "right"), Col("other set at", wrap=True), Col("≠best at", wrap=True),
-                Col("picks", "right")])
+                Col("picks", "right"), Col("fits", "right")])
     for row in folded:
         key: list[Text | str] = [row["adapter"], row["method"], *([row["dataset"]] if several else [])]
         if not row["sizes_judged"]:
             why = row["error"] or row["grade"]
             mark = notes.mark(str(why), f"{row['adapter']} {row['method']}") if why else ""
-            per.add(*key, status_text(row["status"]).append(mark), "", "", row["picks"] or "—")
+            per.add(*key, status_text(row["status"]).append(mark), "", "", row["picks"] or "—", "")
             continue
         same = Text(f"{row['sizes_same']}/{row['sizes_judged']}",
                     style="green" if row["sizes_same"] == row["sizes_judged"] else "red")
         picked = Text(row["picks"] or "—", style="" if row["reference_picks"] is None else
                       "green" if row["picks"] == row["reference_picks"] else "red")
         per.add(*key, same, Text(_sizes(row["differs_at"]), style="red" if row["differs_at"] else ""),
-                _sizes(row["not_best_at"]), picked)
+                _sizes(row["not_best_at"]), picked, "native" if row["fits"] is None else f"{row['fits']:,}")
     per.notes = [*notes.lines(), legend(
         "same set: sizes with the exact reference's set of the same method (best, forward or backward search); "
         "≠best at: sizes where the chosen set is not the best subset (a stepwise search may miss it); picks: the "
-        "sizes adj. R² / Cp / BIC pick (green: the reference's).")]
+        "sizes adj. R² / Cp / BIC pick (green: the reference's); fits: the platform's own fits an emulated search "
+        "drove.")]
     layout.append(per)
     return [[full], layout]
 

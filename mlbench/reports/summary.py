@@ -481,7 +481,8 @@ def subset_summary(records: list[dict[str, Any]],
     """The subset table folded per (dataset, adapter, method), for narrow tables: (sizes, rows) where each row has
     dataset, adapter, method, status, error, grade, agrees, sizes_same (sizes with the same set as the reference
     of the same method), sizes_judged, differs_at and not_best_at (sizes), picks ("a/b/c" by adj. R² / Cp / BIC)
-    and reference_picks (the reference's of the same method)."""
+    reference_picks (the reference's of the same method) and fits (the platform fits an emulated search drove;
+    None for a native search)."""
     sizes, rows = subset_agreement(records, reference)
     out = []
     for row in rows:
@@ -493,6 +494,7 @@ def subset_summary(records: list[dict[str, Any]],
                     "agrees": deviation.get("agrees"), "sizes_same": sum(bool(row["same"][s]) for s in judged),
                     "sizes_judged": len(judged), "differs_at": [s for s in judged if not row["same"][s]],
                     "not_best_at": [s for s in sizes if row["not_best"].get(s)], "picks": row["picks"],
+                    "fits": (row["record"].get("result") or {}).get("fits"),
                     "reference_picks": _picks(same_method) if isinstance(same_method, dict) else None})
     return sizes, out
 

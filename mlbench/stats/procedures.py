@@ -11,6 +11,8 @@ comparable with it.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -111,8 +113,50 @@ class StepContext:
         return float(np.sum((self.y - self.y.mean()) ** 2))
 
 
-def _search(fitter: Any, ctx: StepContext, method: str, max_size: int, max_fits: int) -> tuple[SearchPath, Any]:
+class _Deadlined:
+    """A fitter whose rss stops answering once a search's time budget is spent."""
+
+    def __init__(self, fitter: Any, max_seconds: float) -> None:
+        self.fitter = fitter
+        self.rss = _with_deadline(fitter.rss, max_seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fitter, name)
+
+
+class SearchTimeUp(Exception):
+    """An emulated search ran past its time budget (the subset step's `max_seconds`)."""
+
+    def __init__(self, fits: int) -> None:
+        super().__init__(fits)
+        self.fits = fits
+
+
+def _with_deadline(rss: Callable[[list[str]], float], max_seconds: float | None) -> Callable[[list[str]], float]:
+    """The platform's rss, refused once the search has run `max_seconds` (a slow platform's emulated search can
+    need minutes: Spark fits take ~0.14 s each, 4202 of them for Hitters' best subsets)."""
+    if max_seconds is None:
+        return rss
+    deadline, fits = time.monotonic() + max_seconds, [0]
+
+    def timed(features: list[str]) -> float:
+        if time.monotonic() > deadline:
+            raise SearchTimeUp(fits[0])
+        fits[0] += 1
+        return rss(features)
+
+    return timed
+
+
+def _search(fitter: Any, ctx: StepContext, method: str, max_size: int, max_fits: int,
+            max_seconds: float | None = None) -> tuple[SearchPath, Any]:
     """size -> (features, RSS) by the fitter's own means; the fit count when mlbench drove the fits."""
+    if ctx.support == "emulated" and max_seconds is not None:
+        try:
+            return _search(_Deadlined(fitter, max_seconds), ctx, method, max_size, max_fits)
+        except SearchTimeUp as stopped:
+            raise SkippedCell(f"emulated {method} search stopped after {stopped.fits} fits and {max_seconds:g} s, "
+                              "its time budget (max_seconds in the scenario's subset step)") from None
     features = ctx.features
     if ctx.support == "reference":
         return fitter.subset_path(method, features, max_size), None
@@ -121,13 +165,20 @@ def _search(fitter: Any, ctx: StepContext, method: str, max_size: int, max_fits:
         found = fitter.subset(method, features, max_size)
         return {k: (list(v[0]), float(v[1])) if isinstance(v, tuple) else (list(v), fitter.rss(list(v)))
                 for k, v in sorted(found.items())}, None
+    if method == "best":  # branch and bound: how many fits it needs is only known by running it, within the budget
+        try:
+            return emulate.branch_and_bound_search(fitter.rss, features, max_size, max_fits=max_fits)
+        except emulate.FitBudgetExceeded as stopped:
+            raise SkippedCell(
+                f"emulated best search stopped after {stopped.fits} fits, the budget (--max-fits {max_fits}), "
+                f"before it had proved the best subset of every size "
+                f"(exhaustive: {subsets.count_fits(len(features), method, max_size)} fits)"
+            ) from None
     needed = subsets.count_fits(len(features), method, max_size)
     if needed > max_fits:
         raise SkippedCell(
             f"emulated {method} search needs {needed} fits, over the budget of {max_fits} (--max-fits)"
         )
-    if method == "best":
-        return emulate.exhaustive_search(fitter.rss, features, max_size)
     if method == "forward":
         return emulate.forward_search(fitter.rss, features, max_size)
     path, fits = emulate.backward_search(fitter.rss, features)
@@ -149,11 +200,11 @@ def cv_mse(X: np.ndarray, y: np.ndarray, columns: list[int], folds: int, seed: i
 
 
 def subset(fitter: Any, ctx: StepContext, method: str, max_size: int | None, max_fits: int,
-           cv_folds: int | None = None) -> dict[str, Any]:
+           cv_folds: int | None = None, max_seconds: float | None = None) -> dict[str, Any]:
     """Subset selection: per size the chosen set and leaps' criteria, and the size each criterion picks."""
     p = len(ctx.features)
     k_max = min(max_size or p, p)
-    path, fits = _search(fitter, ctx, method, k_max, max_fits)
+    path, fits = _search(fitter, ctx, method, k_max, max_fits, max_seconds)
     full_rss = path[p][1] if p in path else fitter.rss(ctx.features)
     crit = subsets.criteria({k: rss for k, (_, rss) in path.items()}, ctx.n_obs, ctx.null_rss, full_rss, p)
     by_size: dict[str, Any] = {}

@@ -29,6 +29,7 @@ class SubsetStep(StepSpec):
     methods: list[Literal["best", "forward", "backward"]] = ["best", "forward", "backward"]
     max_size: int | None = Field(None, ge=1)
     max_fits: int = Field(20000, ge=1)
+    max_seconds: float | None = Field(None, gt=0)  # time budget of an emulated search (None: only max_fits)
     cv_folds: int | None = Field(None, ge=2)
 
 
@@ -101,6 +102,6 @@ register(StepKind(
     name="subset", spec=SubsetStep, statistics=True, overrides={"methods": "methods", "max_fits": "max_fits"},
     variants=lambda spec: list(spec.methods), variant_key="method", variant_values=SUBSET_METHODS,
     run=lambda spec, variant, fitter, ctx: _procedures().subset(fitter, ctx, variant, spec.max_size,
-                                                                spec.max_fits, spec.cv_folds),
+                                                                spec.max_fits, spec.cv_folds, spec.max_seconds),
     grade=_grade_subset, headline=_subset_headline,
 ))
