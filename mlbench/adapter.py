@@ -132,6 +132,14 @@ class TrainSpec:
 
 def require_reachable(url: str, what: str, timeout: float = 5.0) -> None:
     """Fail within `timeout` seconds when nothing listens at the URL's host:port (clients retry for minutes)."""
+    problem = unreachable(url, what, timeout)
+    if problem:
+        raise ConnectionError(problem)
+
+
+def unreachable(url: str, what: str, timeout: float = 2.0) -> str | None:
+    """Why nothing answers at the URL's host:port, in one line; None when something listens (or the URL names
+    no single host:port, e.g. a YARN master: then the platform's client is left to judge)."""
     import socket
     from urllib.parse import urlsplit
 
@@ -139,14 +147,14 @@ def require_reachable(url: str, what: str, timeout: float = 5.0) -> None:
     try:
         port = parts.port
     except ValueError:  # e.g. a multi-master list "spark://a:7077,b:7077": leave it to the platform's client
-        return
+        return None
     if parts.hostname is None or port is None:
-        return  # no explicit port (e.g. a YARN or k8s master): leave it to the platform's client
+        return None  # no explicit port (e.g. a YARN or k8s master): leave it to the platform's client
     try:
         with socket.create_connection((parts.hostname, port), timeout=timeout):
-            pass
+            return None
     except OSError as exc:
-        raise ConnectionError(f"{what} at {url} is not reachable ({exc.strerror or exc})") from None
+        return f"{what} at {url} is not reachable ({exc.strerror or exc})"
 
 
 class Adapter(ABC):
@@ -215,6 +223,14 @@ class Adapter(ABC):
         self.options = options
         for module in self.session_imports or self.modules:
             importlib.import_module(module)
+
+    def liveness(self) -> str | None:
+        """None while the platform this session started or joined is up; once it is gone, one line saying how
+        (e.g. "H2O JVM (pid 123) killed by signal 9 (SIGKILL)", "Spark master at spark://h:7077 is not
+        reachable (Connection refused)"). Cheap and safe to call from another thread while a call runs: the
+        worker polls it during every call, so a death fails the cell in seconds rather than after a client's
+        retries. In-process libraries have nothing that can die apart from the worker: the default says up."""
+        return None
 
     @abstractmethod
     def load(self, source: DataSource) -> None:

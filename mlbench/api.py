@@ -33,6 +33,7 @@ class RunRequest:
     sizes: list[int] | None = None
     isolation: str = "process"
     timeout: float | None = None
+    retries: int = 1  # retries of a cell whose platform died while it ran, each on a fresh session
     weights: dict[str, float] | None = None  # deployability weight overrides
     out: Path = Path("results")
     cores: int | None = None
@@ -49,8 +50,13 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
-        """0 when every cell is ok, unsupported or skipped; 1 when any cell failed."""
-        return 1 if any(r["status"] in ("error", "timeout") for r in self.records) else 0
+        """0 when every cell is ok, unsupported or skipped; 1 when any cell failed. A first attempt that a retry
+        after a platform death superseded does not count: the retry's outcome does."""
+        last: dict[tuple[Any, ...], str] = {}
+        for r in self.records:
+            last[(r["adapter"], r["dataset"], r.get("step"), r.get("variant"), r.get("repeat"), r["phase"])] = \
+                r["status"]
+        return 1 if any(status in ("error", "timeout") for status in last.values()) else 0
 
 
 def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:
@@ -246,6 +252,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         "datasets_not_run": _stats_datasets(request, spec)[1],
         "isolation": request.isolation,
         "timeout_s": request.timeout,
+        "retries": request.retries,
         "deploy_weights_overridden": request.weights or {},
         "dataset": _describe_unit(units[0]),
         "datasets": [_describe_unit(u) for u in units],
@@ -259,6 +266,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
         seed=seed, digits=manifest["digits"], options=options, step_specs=step_specs,
         isolation=request.isolation, timeout=request.timeout, deploy_weights=request.weights or {},
+        retries=request.retries,
     )
     done = results.finished_cells(previous[1]) if previous else set()
     runner = Runner(plan, store, progress, done=done, early=early)

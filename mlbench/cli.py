@@ -135,6 +135,8 @@ def run_command(
         help="process: each adapter in a worker subprocess (crash/timeout safe, per-platform memory); inline.")
     ] = "process",
     timeout: Annotated[float | None, typer.Option(min=0.1, help="Seconds per cell before it is killed.")] = None,
+    retries: Annotated[int, typer.Option(
+        min=0, help="Retry a cell whose platform died while it ran, on a fresh session (0: never).")] = 1,
     weight: Annotated[list[str] | None, typer.Option(
         help="Deployability weight override, name=value (repeatable), e.g. --weight latency=30.")] = None,
     out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
@@ -158,7 +160,8 @@ def run_command(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, digits=digits, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
-        spark_master=spark_master, isolation=isolation, timeout=timeout, weights=_weights(weight),
+        spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries,
+        weights=_weights(weight),
     )
     with _progress(err) as report:
         outcome = api.run(request, progress=report)

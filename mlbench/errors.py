@@ -17,6 +17,13 @@ class SkippedCell(Exception):
     """Raised when a cell is deliberately not run (e.g. an emulation over the fit budget); recorded `skipped`."""
 
 
+class PlatformDied(Exception):
+    """The platform (its JVM, its R process, its cluster or the worker holding it) died during or before a call.
+
+    The message is one line saying how (killed by signal 9, exited with code 137, connection refused). The runner
+    starts a fresh session for the next call and retries the cell that was running (`--retries`)."""
+
+
 class RunInterrupted(Exception):
     """Ctrl-C or SIGTERM stopped a run; its records so far are valid and `--resume` finishes it."""
 

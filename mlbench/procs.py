@@ -131,6 +131,55 @@ def running(seen: Iterable[tuple[int, float]]) -> list[psutil.Process]:
     return alive
 
 
+# ----- deaths -----------------------------------------------------------------------------------------------
+
+
+def exit_cause(returncode: int) -> str:
+    """How a process ended, in words: "killed by signal 9 (SIGKILL: kill -9 or the kernel's OOM killer)" for a
+    negative return code (Popen's, psutil's), "exited with code 3" otherwise."""
+    import signal
+
+    if returncode < 0 or returncode in (128 + signal.SIGKILL, 128 + signal.SIGTERM):
+        number = -returncode if returncode < 0 else returncode - 128
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = "unknown signal"
+        hint = ": kill -9 or the kernel's OOM killer" if number == signal.SIGKILL else ""
+        return f"killed by signal {number} ({name}{hint})"
+    return f"exited with code {returncode}"
+
+
+def ended(process: subprocess.Popen[Any] | psutil.Process | None) -> str | None:
+    """None while the process runs (or was never started); once it has ended, how (`exit_cause`), reaping it
+    when it is our child."""
+    import psutil
+
+    if process is None:
+        return None
+    if isinstance(process, subprocess.Popen):
+        code = process.poll()
+        return None if code is None else exit_cause(code)
+    try:
+        code = process.wait(timeout=0)
+    except psutil.TimeoutExpired:
+        return None
+    except psutil.Error:
+        return "exited"
+    return exit_cause(int(code)) if code is not None else "exited"
+
+
+def log_tail(paths: Iterable[Path], lines: int = 20) -> str:
+    """The last `lines` lines of each existing file, under its name: what a platform said before it died."""
+    out = []
+    for path in paths:
+        with contextlib.suppress(OSError):
+            text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+            if text:
+                out.append(f"--- last lines of {path}\n" + "\n".join(text))
+    return "\n".join(out)
+
+
 # ----- stopping ---------------------------------------------------------------------------------------------
 
 

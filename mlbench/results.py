@@ -47,6 +47,8 @@ class ResultRecord:
     result: dict[str, Any] | None = None
     deviation: dict[str, Any] | None = None
     error: str | None = None
+    attempt: int = 1  # 2 for a cell retried on a fresh session after its platform died (timed apart)
+    restart: int = 0  # session and load records: 0 in the first session, n in the n-th restart after a death
     host: str = ""
     python: str = ""
     java: str | None = None

@@ -6,6 +6,12 @@ run's file itself) is timed, and every step variant runs `warmup + repeats` time
 timed `fit` phase, training as a timed `fit` then a timed `predict`. A capability gate records `unsupported`
 cells without calling the adapter; an exception in one cell is recorded as that cell's `error` and the run
 goes on; a failed session or load marks the affected cells and moves on.
+
+A platform that dies (its JVM or worker killed, its cluster lost) is noticed before each cell (the adapter's
+`liveness`) and, in a worker, while a cell runs; the next cell starts a fresh session (a `session` record with
+`restart` = its count), and the cell that was running is retried once on it (`attempt` 2 on its records;
+reports time retries apart from first attempts). A platform that dies twice in a row on one cell is not
+restarted for that cell again.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from mlbench import environment, grading, steps
 from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainSpec
 from mlbench.datasets import Dataset
 from mlbench.design import Design
-from mlbench.errors import SkippedCell, UnsupportedStep
+from mlbench.errors import PlatformDied, SkippedCell, UnsupportedStep
 from mlbench.handle import EarlySession, PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
 from mlbench.registry import get as get_adapter
@@ -36,7 +42,7 @@ from mlbench.results import ResultRecord, RunStore
 from mlbench.scenario import Scenario
 from mlbench.stats import metrics, procedures
 from mlbench.stats.reference import ReferenceFitter, condition_number
-from mlbench.worker import CellTimeout, RemoteError, WorkerDied
+from mlbench.worker import CellTimeout, RemoteError
 
 R_ADAPTER = "r"  # the platform whose answers users check against: each run with R grades the others against it
 Progress = Callable[[str, int, int], None]  # (message, cells done, cells total)
@@ -73,12 +79,15 @@ class RunPlan:
     isolation: str = "process"  # "process": each adapter in a worker subprocess; "inline": in this process
     timeout: float | None = None  # seconds per cell (one repeat of one step variant); needs isolation
     deploy_weights: dict[str, float] = field(default_factory=dict)  # --weight overrides of the deploy score
+    retries: int = 1  # times a cell running when its platform died is retried on a fresh session (0: never)
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
-    if isinstance(exc, RemoteError | WorkerDied | CellTimeout):
+    if isinstance(exc, PlatformDied):
+        return f"platform died: {first}"
+    if isinstance(exc, RemoteError | CellTimeout):
         return first  # already says what happened, with the remote exception's type name
     return f"{type(exc).__name__}: {first}".rstrip(": ")
 
@@ -101,6 +110,7 @@ class Runner:
         self._fitters: dict[str, ReferenceFitter | Exception] = {}
         self._java = environment.java_version()
         self._conditions: dict[str, float | None] = {}
+        self._death: str | None = None  # how the platform died during the current cell, if it did
 
     def progress(self, message: str) -> None:
         self._progress(message, self.cells_done, self.cells_total)
@@ -111,7 +121,7 @@ class Runner:
                 variant: str | None = None, params: dict[str, Any] | None = None, support: str = "native",
                 repeat: int = 0, is_warmup: bool = False, m: Measurement | None = None,
                 result: dict[str, Any] | None = None, deviation: dict[str, Any] | None = None,
-                error: str | None = None) -> None:
+                error: str | None = None, attempt: int = 1, restart: int = 0) -> None:
         record = ResultRecord(
             run_id=self.store.run_dir.name, scenario=self.plan.scenario.name, dataset=unit.dataset.name,
             dataset_sha256=unit.dataset.sha256, n_rows=len(unit.design.frame), n_cols=len(unit.design.features),
@@ -120,7 +130,7 @@ class Runner:
             support=support, phase=phase, repeat=repeat, is_warmup=is_warmup, status=status,
             wall_s=m.wall_s if m else None, cpu_s=m.cpu_s if m else None,
             peak_rss_mb=m.peak_rss_mb if m else None, result=result, deviation=deviation, error=error,
-            host=platform.node(), python=sys.version.split()[0], java=self._java,
+            host=platform.node(), python=sys.version.split()[0], java=self._java, attempt=attempt, restart=restart,
         )
         self.store.append(record)
         self.records.append(record)
@@ -248,8 +258,9 @@ class Runner:
                              error=reason or cap.reason)
 
     def _timed(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, phase: str,
-               action: Callable[[], None]) -> bool:
-        """Time a per-adapter phase; its record carries what the adapter says it connected to or read."""
+               action: Callable[[], None], restart: int = 0, after: str | None = None) -> str | None:
+        """Time a per-adapter phase; its record carries what the adapter says it connected to or read (and, for
+        a restarted session, what the platform died of). The error, or None when the phase succeeded."""
         with measure(adapter.pid) as m:
             try:
                 action()
@@ -261,11 +272,13 @@ class Runner:
             described = adapter.describe() if error is None else None
         except Exception as exc:  # noqa: BLE001 - provenance is best effort
             described = {"describe_error": _one_line(exc)}
+        if after:
+            described = {**(described or {}), "restarted_after": after}
         self._record(cls, unit, phase=phase, status="error" if error else "ok", m=m, error=error,
-                     result=described or None)
+                     result=described or None, restart=restart)
         if error:
             self.progress(f"{cls.name}: {phase} failed: {error}")
-        return error is None
+        return error
 
     def take_early_session(self, cls: type[Adapter]) -> EarlySession | None:
         """The session begun early, if it is this platform's (once)."""
@@ -274,7 +287,7 @@ class Runner:
             self.early = None
         return early
 
-    def _record_early_session(self, cls: type[Adapter], unit: DataUnit, early: EarlySession) -> bool:
+    def _record_early_session(self, cls: type[Adapter], unit: DataUnit, early: EarlySession) -> str | None:
         """Record the session begun early: measured from its request to its answer, as `_timed` measures."""
         self.progress(f"{cls.name}: waiting for the session started early")
         m, exc = early.complete()
@@ -291,7 +304,7 @@ class Runner:
                      result=described)
         if error:
             self.progress(f"{cls.name}: session failed: {error}")
-        return error is None
+        return error
 
     def _log_traceback(self, adapter: str, what: str, remote_traceback: str = "") -> None:
         with (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
@@ -320,9 +333,9 @@ class Runner:
                 for number, (index, spec, variant) in enumerate(unit.cells):
                     needed = cls.capability(spec.step, variant).support is not Support.UNSUPPORTED
                     if needed and not life.ready(unit):
-                        if life.session_failed:
+                        if life.session_error:
                             rest = [dataclasses.replace(unit, cells=unit.cells[number:]), *units[position + 1:]]
-                            self._mark(cls, rest, "error", "session failed; see the session record")
+                            self._mark(cls, rest, "error", f"no session: {life.session_error}")
                             return
                         rest = [dataclasses.replace(unit, cells=unit.cells[number:])]
                         self._mark(cls, rest, "error", "load failed; see the load record")
@@ -357,21 +370,37 @@ class Runner:
             label = f"{cls.name}: {steps.label(spec.step, variant)} on {unit.label} {repeat + 1}/{total}"
             self.progress(label + (" (warm-up)" if is_warmup else ""))
             common.update(repeat=repeat, is_warmup=is_warmup)
-            if not life.ready(unit):
-                self._record(cls, unit, phase="fit", status="error", support=cap.support.value,
-                             error="could not restart the platform after a failed cell", **common)
-                continue
-            handle = life.handle()
-            step = steps.kind(spec.step)
-            if step.trains:
-                trained = self._train_once(cls, handle, unit, spec, variant, cap.support.value, common)
-                if trained is not None and step.deploys:
-                    self._deploy_once(cls, handle, unit, spec, variant, trained, common)
-                if trained is not None:
-                    with contextlib.suppress(Exception):
-                        handle.release(trained[0])
-            else:
-                self._stats_once(cls, handle, unit, index, spec, variant, cap.support.value, common)
+            for attempt in range(1, self.plan.retries + 2):
+                common["attempt"] = attempt
+                if attempt > 1:
+                    self.progress(f"{label}: retrying on a fresh session (the platform died: {self._death})")
+                if not life.ready(unit):
+                    why = life.session_error or "could not restart the platform after a failed cell"
+                    self._record(cls, unit, phase="fit", status="error", support=cap.support.value,
+                                 error=f"no session: {why}", **common)
+                    break
+                self._death = None
+                self._run_once(cls, life.handle(), unit, index, spec, variant, cap.support.value, common)
+                if self._death is None:
+                    break
+                life.died(self._death)
+                if attempt > 1:  # twice in a row on this cell: the next cell restarts it, this one is not retried
+                    self.progress(f"{cls.name}: died again on {steps.label(spec.step, variant)}; not retried again")
+                    break
+
+    def _run_once(self, cls: type[Adapter], handle: PlatformHandle, unit: DataUnit, index: int, spec: Any,
+                  variant: str | None, support: str, common: dict[str, Any]) -> None:
+        """One attempt at one repeat of a cell: its phases, each measured and recorded."""
+        step = steps.kind(spec.step)
+        if step.trains:
+            trained = self._train_once(cls, handle, unit, spec, variant, support, common)
+            if trained is not None and step.deploys:
+                self._deploy_once(cls, handle, unit, spec, variant, trained, common)
+            if trained is not None:
+                with contextlib.suppress(Exception):
+                    handle.release(trained[0])
+        else:
+            self._stats_once(cls, handle, unit, index, spec, variant, support, common)
 
     def _attempt(self, cls: type[Adapter], adapter: PlatformHandle, what: str,
                  action: Callable[[], Any]) -> tuple[Any, Measurement, str, str | None]:
@@ -387,9 +416,15 @@ class Runner:
                 status, error = "skipped", str(exc)
             except CellTimeout as exc:
                 status, error = "timeout", f"over the {self.plan.timeout:g} s timeout: {exc}"
+            except PlatformDied as exc:
+                status, error = "error", _one_line(exc)
+                self._death = str(exc)
             except Exception as exc:  # noqa: BLE001 - recorded on the cell; the run goes on
                 status, error = "error", _one_line(exc)
                 self._log_traceback(cls.name, what, getattr(exc, "remote_traceback", ""))
+                cause = _liveness(adapter)  # in this process nothing watched the platform while the call ran
+                if cause:
+                    status, error, self._death = "error", f"platform died: {cause}", cause
             finally:
                 adapter.deadline = None
         return value, m, status, error
@@ -492,46 +527,82 @@ class Runner:
         return {"identical": diff == 0.0, "max_abs_diff": diff}
 
 
+def _liveness(handle: PlatformHandle) -> str | None:
+    """How the handle's platform died, or None while it is up (or when asking fails: that says nothing)."""
+    if not handle.alive:
+        return None
+    try:
+        cause = handle.liveness()
+    except PlatformDied as exc:  # the worker's watcher answered first, or the worker itself is gone
+        return str(exc)
+    except Exception:  # noqa: BLE001
+        return None
+    return str(cause) if cause else None
+
+
 class _Lifecycle:
-    """One adapter's platform across a run: started once, reloaded per data unit, restarted after a cell killed
-    its worker (timeout, crash). A failed session is not retried for every cell."""
+    """One adapter's platform across a run: started once, reloaded per data unit, restarted after its platform
+    died (`died`, or found dead before a cell) or a cell killed its worker (timeout). A failed session is not
+    retried for every cell: `session_error` says why there is none."""
 
     def __init__(self, runner: Runner, cls: type[Adapter]) -> None:
         self.runner, self.cls = runner, cls
         self.adapter: PlatformHandle | None = None
         self.loaded: DataUnit | None = None
-        self.session_failed = False
+        self.session_error: str | None = None
+        self.restarts = 0  # how many times the platform was restarted after a death (the current session's number)
+        self.death: str | None = None  # what the last session died of, for the restarted session's record
 
     def _alive(self) -> bool:
-        return self.adapter is not None and self.adapter.alive
+        if self.adapter is None or not self.adapter.alive:
+            return False
+        cause = _liveness(self.adapter)  # died between cells: restart before this one, no cell lost
+        if cause:
+            self.died(cause)
+            return False
+        return True
+
+    def died(self, cause: str) -> None:
+        """The platform is gone: let go of it (stopping whatever is left), so the next `ready` starts afresh."""
+        self.runner.progress(f"{self.cls.name}: the platform died: {cause}")
+        self.death = cause
+        if self.adapter is not None:
+            self.adapter.kill()
+        self.close()
 
     def ready(self, unit: DataUnit) -> bool:
         """Session started and `unit` loaded; starts or restarts what is missing, each a timed phase."""
         runner, cls = self.runner, self.cls
-        if self.session_failed:
+        if self.session_error:
             return False
         if not self._alive():
-            if self.adapter is not None:
-                runner.progress(f"{cls.name}: restarting the platform after a failed cell")
+            restart = 0
+            if self.adapter is not None or self.death is not None:
+                self.restarts += 1
+                restart = self.restarts
+                runner.progress(f"{cls.name}: restarting the platform (restart {restart})")
                 self.close()
             self.loaded = None
             early = runner.take_early_session(cls)
             if early is not None:
                 self.adapter = early.handle
-                started = runner._record_early_session(cls, unit, early)
+                error = runner._record_early_session(cls, unit, early)
             else:
                 self.adapter = adapter = runner._new_handle(cls)
                 runner.progress(f"{cls.name}: starting session")
-                started = runner._timed(cls, adapter, unit, "session",
-                                        lambda: adapter.start_session(runner.plan.options))
-            if not started:
-                self.session_failed = True
+                error = runner._timed(cls, adapter, unit, "session",
+                                      lambda: adapter.start_session(runner.plan.options), restart=restart,
+                                      after=self.death)
+            self.death = None
+            if error:
+                self.session_error = error
                 self.close()
                 return False
         if self.loaded is not unit:
             runner.progress(f"{cls.name}: loading {unit.label}")
             handle = self.handle()
-            if not runner._timed(cls, handle, unit, "load", functools.partial(handle.load, unit.source)):
+            if runner._timed(cls, handle, unit, "load", functools.partial(handle.load, unit.source),
+                             restart=self.restarts):
                 self.loaded = None
                 return False
             self.loaded = unit

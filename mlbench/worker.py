@@ -6,6 +6,10 @@ The runner talks to a `WorkerAdapter` exactly as to an adapter; each call is for
 - A JVM crash, an out-of-memory kill or a hung native call takes down only the worker; the runner records the
   cell as `error` or `timeout` (per-cell deadline), kills the worker's process tree, and starts a new worker
   for the next cell.
+- A platform that dies while a call runs (its JVM killed, its R process gone, its cluster unreachable) is noticed
+  within `PLATFORM_POLL_S` seconds: a watcher thread polls the adapter's `liveness` while a call is in flight,
+  answers the call with the one-line cause (`PlatformDied`) and ends the worker, rather than leaving the call to
+  a client's retries (H2O's take about 80 s). The runner then starts a fresh worker for the next call.
 - Memory is measured on the worker's tree (worker + its JVMs), so one platform's imports never inflate
   another's numbers.
 - No orphans: the worker watches its parent and, when the parent dies (even by `kill -9`), closes the adapter
@@ -38,19 +42,29 @@ from typing import IO, Any
 import psutil
 
 from mlbench.adapter import primitives
-from mlbench.errors import SkippedCell, UnsupportedStep
-from mlbench.procs import KILL_GRACE_S, close_log, kill_tree, open_log
+from mlbench.errors import PlatformDied, SkippedCell, UnsupportedStep
+from mlbench.procs import (
+    KILL_GRACE_S,
+    close_log,
+    exit_cause,
+    kill_tree,
+    open_log,
+    remember,
+    running,
+    terminate_then_kill,
+)
 
 HEADER = struct.Struct("!Q")
 PARENT_POLL_S = 0.25
+PLATFORM_POLL_S = 1.0  # a death is answered within this plus one liveness check (the issue asks for 5 s)
 
 
 class CellTimeout(Exception):
     """The cell ran past its deadline; the worker (and its JVMs) were killed."""
 
 
-class WorkerDied(Exception):
-    """The worker process exited unexpectedly (crash, JVM death, OOM kill)."""
+class WorkerDied(PlatformDied):
+    """The worker process exited unexpectedly (crash, OOM kill, kill -9)."""
 
 
 class RemoteError(Exception):
@@ -110,6 +124,7 @@ class WorkerAdapter:
         )
         self.pid: int | None = self.process.pid
         self.alive = True
+        self._tree: list[tuple[int, float]] = []  # the worker and what it started (JVMs), for after its death
         self._pending = ""  # the call `begin` sent, whose answer `finish` reads
         self._pending_error = False
 
@@ -144,11 +159,15 @@ class WorkerAdapter:
         except (EOFError, BrokenPipeError, OSError):
             code = self.process.wait(timeout=KILL_GRACE_S)
             self.kill()
-            how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-            raise WorkerDied(f"{self.adapter_name} worker died during {method} ({how})") from None
+            raise WorkerDied(f"{self.adapter_name} worker died during {method} ({exit_cause(code)})") from None
+        if self.pid is not None and method in ("start_session", "load"):
+            remember(self.pid, self._tree)  # e.g. the JVM `start_session` started: it must not outlive the worker
         if status == "ok":
             return value
         kind, message, remote_tb = value
+        if kind == "PlatformDied":  # the worker's watcher answered and the worker is ending
+            self.kill()
+            raise PlatformDied(message)
         if kind == "UnsupportedStep":
             raise UnsupportedStep(message)
         if kind == "SkippedCell":
@@ -179,6 +198,9 @@ class WorkerAdapter:
             kill_tree(self.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=KILL_GRACE_S)
+        # a worker killed by signal 9 could not stop its JVMs, and the tree of a dead pid is empty: stop what
+        # it was last seen to have started
+        terminate_then_kill(running(self._tree))
         close_log(self._log)
 
 
@@ -216,6 +238,58 @@ class _Server:
                 self.adapter.close()
 
 
+class _Replies:
+    """One answer per call on the protocol stream: the main thread's, or the platform watcher's when the platform
+    dies first (then the main thread's late answer is dropped, and the worker ends)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.calls = 0  # calls received
+        self.answered = 0  # calls answered
+        self.method = ""
+
+    def begin(self, method: str) -> int:
+        with self.lock:
+            self.calls += 1
+            self.method = method
+            return self.calls
+
+    def in_flight(self) -> int | None:
+        with self.lock:
+            return self.calls if self.calls > self.answered else None
+
+    def send(self, call: int, reply: tuple[str, Any]) -> bool:
+        with self.lock:
+            if self.answered >= call:
+                return False
+            self.answered = call
+            try:
+                _write_frame(self.stream, reply)
+            except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
+                _write_frame(self.stream, ("error", (type(exc).__name__, f"cannot send the result back: {exc}", "")))
+            return True
+
+
+def _watch_platform(server_box: list[_Server | None], replies: _Replies) -> None:
+    """While a call runs, ask the adapter whether its platform is still up; when it is not, answer the call with
+    the cause and end the worker (its children with it; a cluster joined by URL is not ours to stop)."""
+    while True:
+        time.sleep(PLATFORM_POLL_S)
+        server, call = server_box[0], replies.in_flight()
+        if server is None or call is None or replies.method in ("close", "liveness"):
+            continue
+        try:
+            cause = server.adapter.liveness()
+        except Exception:  # noqa: BLE001 - a check that fails says nothing about the platform
+            continue
+        if cause:
+            sys.stderr.write(f"mlbench: the platform died during {replies.method}: {cause}\n")
+            sys.stderr.flush()
+            if replies.send(call, ("error", ("PlatformDied", cause, ""))):
+                _kill_children_and_exit(None, 4)
+
+
 def _kill_children_and_exit(server: _Server | None, code: int) -> None:
     if server is not None:
         server.shutdown()
@@ -241,6 +315,8 @@ def main() -> None:
     box: list[_Server | None] = [None]
     signal.signal(signal.SIGTERM, lambda *_: _kill_children_and_exit(box[0], 143))
     threading.Thread(target=_watch_parent, args=(parent_pid, box), daemon=True).start()
+    replies = _Replies(protocol_out)
+    threading.Thread(target=_watch_platform, args=(box, replies), daemon=True).start()
     stdin_fd = sys.stdin.buffer.fileno()
     server: _Server | None = None
     while True:
@@ -248,6 +324,7 @@ def main() -> None:
             method, args = _read_frame(stdin_fd)
         except EOFError:
             _kill_children_and_exit(server, 0)
+        call = replies.begin(method)
         try:
             if server is None:
                 server = box[0] = _Server(adapter_name)
@@ -256,10 +333,8 @@ def main() -> None:
             remote_tb = traceback.format_exc()
             sys.stderr.write(remote_tb)
             reply = ("error", (type(exc).__name__, str(exc).strip(), remote_tb))
-        try:
-            _write_frame(protocol_out, reply)
-        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
-            _write_frame(protocol_out, ("error", (type(exc).__name__, f"cannot send the result back: {exc}", "")))
+        if not replies.send(call, reply):
+            time.sleep(3600)  # the watcher answered (the platform died) and is ending this process
         if method == "close":
             _kill_children_and_exit(server, 0)
 

@@ -11,8 +11,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from mlbench.adapter import Capability, OLSFit, SessionOptions
+from mlbench.platforms.h2o import H2OAdapter
+from mlbench.platforms.spark import SparkAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 
 ENV = ",".join([
@@ -21,7 +24,10 @@ ENV = ",".join([
     "chatty=tests.fake_adapters:ChattyAdapter",
     "fakejvm=tests.fake_adapters:FakeJvmAdapter",
     "slow=tests.fake_adapters:SlowAdapter",
+    "mortal=tests.fake_adapters:MortalAdapter",
 ])
+# The real H2O and Spark under their own names, with a first fit that waits (the JVM-death tests only)
+MORTAL_JVMS = "h2o-mortal=tests.fake_adapters:MortalH2O,spark-mortal=tests.fake_adapters:MortalSpark"
 
 
 class _Base(StatsmodelsAdapter):
@@ -95,3 +101,98 @@ class SlowAdapter(_Base):
     def close(self) -> None:
         self.child.kill()
         self.child.wait()
+
+
+class MortalAdapter(_Base):
+    """A platform with a child "JVM" that can be killed: `liveness` watches the child, and the first OLS fit of
+    the run waits (like a client waiting on its JVM) until $MORTAL_DIR/first-fit exists, so a test can kill
+    the child, or the worker, during a cell. Later fits answer at once."""
+
+    name = "mortal"
+
+    def start_session(self, options: SessionOptions) -> None:
+        super().start_session(options)
+        self.child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        directory = Path(os.environ["MORTAL_DIR"])
+        sessions = len(list(directory.glob("session-*")))
+        (directory / f"session-{sessions + 1}").write_text(f"{os.getpid()} {self.child.pid}")
+
+    def liveness(self) -> str | None:
+        code = self.child.poll()
+        return None if code is None else f"fake JVM (pid {self.child.pid}) ended with {code}"
+
+    def ols(self, features: list[str]) -> OLSFit:
+        marker = Path(os.environ["MORTAL_DIR"]) / "first-fit"
+        if not marker.exists():
+            marker.write_text(f"{os.getpid()} {self.child.pid}")
+            time.sleep(120)  # a client waiting on a platform that will not answer any more
+        return super().ols(features)
+
+    def close(self) -> None:
+        self.child.kill()
+        self.child.wait()
+
+
+class _FirstFitWaits:
+    """The real platform, whose first OLS fit of the run writes "worker-pid jvm-pid" to $MORTAL_DIR/first-fit
+    and waits, so a test can kill -9 the real JVM during a cell; every later fit (the retry too) is the
+    platform's own, at once. Registered as h2o-mortal and spark-mortal for the JVM-death tests only."""
+
+    def jvm_pid(self) -> int:
+        raise NotImplementedError
+
+    def ols(self, features: list[str]) -> OLSFit:
+        marker = Path(os.environ["MORTAL_DIR"]) / "first-fit"
+        if not marker.exists():
+            marker.write_text(f"{os.getpid()} {self.jvm_pid()}")
+            time.sleep(150)  # a client waiting on a JVM that died would wait for its retries
+        return super().ols(features)  # type: ignore[misc]
+
+
+class MortalH2O(_FirstFitWaits, H2OAdapter):
+    name = "h2o-mortal"
+
+    def jvm_pid(self) -> int:
+        jvm = self._cluster.jvm if self._cluster is not None else None
+        return int(jvm.pid) if jvm is not None else 0  # 0: a cluster joined by URL (the test knows its JVM)
+
+
+class MortalSpark(_FirstFitWaits, SparkAdapter):
+    name = "spark-mortal"
+
+    def jvm_pid(self) -> int:
+        return int(self._jvm_proc.pid)
+
+
+def kill_mid_cell(directory: Path, adapter: str, victim: str | int = "platform", *extra: str) -> dict[str, Any]:
+    """Run `mlbench run pvalues --repeats 2` on a mortal adapter; when its first fit waits, kill -9 the platform
+    (its child "JVM", or the real JVM), the worker, or the process `victim` names (a cluster's JVM). Returns
+    the exit code, stderr, records, the seconds from the kill to the failed fit's record, and the two pids."""
+    import datetime as dt
+    import json
+
+    mortal = directory / "mortal"
+    mortal.mkdir()
+    env = {**os.environ, "MLBENCH_ADAPTERS": f"{ENV},{MORTAL_JVMS}", "MORTAL_DIR": str(mortal)}
+    runner = subprocess.Popen([sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters", adapter,
+                               "--repeats", "2", "--json", "--out", str(directory / "runs"), *extra],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marker = mortal / "first-fit"
+    deadline = time.monotonic() + 240
+    while not marker.exists() and runner.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not marker.exists():
+        raise AssertionError(f"{adapter} never reached its first fit: {runner.communicate(timeout=60)[1][-2000:]}")
+    time.sleep(0.2)  # the pids are written
+    worker_pid, platform_pid = map(int, marker.read_text().split())
+    killed_at = time.time()
+    os.kill(victim if isinstance(victim, int) else platform_pid if victim == "platform" else worker_pid,
+            signal.SIGKILL)
+    _, stderr = runner.communicate(timeout=600)
+    (run_dir,) = (directory / "runs").iterdir()
+    records = [json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()]
+    failed = next(r for r in records if r["phase"] == "fit" and r["status"] == "error")
+    noticed = dt.datetime.strptime(failed["utc"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
+    return {"code": runner.returncode, "stderr": stderr, "records": records, "failed": failed,
+            "seconds": noticed - killed_at, "worker_pid": worker_pid, "platform_pid": platform_pid,
+            "run_dir": run_dir}

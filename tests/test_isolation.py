@@ -13,7 +13,7 @@ import time
 import psutil
 
 from tests.conftest import run_cli
-from tests.fake_adapters import ENV
+from tests.fake_adapters import ENV, kill_mid_cell
 
 FAKES = {"MLBENCH_ADAPTERS": ENV}
 
@@ -66,3 +66,40 @@ def test_kill_minus_9_leaves_no_child_platform_process(tmp_path):
     runner.wait()
     gone, _ = psutil.wait_procs([child], timeout=15)
     assert gone, "the platform's child process outlived mlbench by 15 s"
+
+
+def _check_retried(run: dict) -> None:
+    records = run["records"]
+    for pid in (run["worker_pid"], run["platform_pid"]):  # neither the worker nor its "JVM" is left
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    sessions = [r for r in records if r["phase"] == "session"]
+    assert [(s["restart"], s["status"]) for s in sessions] == [(0, "ok"), (1, "ok")]
+    assert "restarted_after" in sessions[1]["result"]
+    fits = [(r["repeat"], r["attempt"], r["status"]) for r in records if r["phase"] == "fit"]
+    assert fits == [(0, 1, "error"), (0, 2, "ok"), (1, 1, "ok")]  # nothing lost, the retry marked
+    assert all(r["deviation"]["agrees"] for r in records if r["phase"] == "fit" and r["status"] == "ok")
+    assert run["code"] == 0, run["stderr"]  # the retry superseded the failed attempt
+    assert "Traceback" not in run["stderr"]
+
+
+def test_platform_death_mid_cell_is_noticed_in_seconds_and_the_cell_retried(tmp_path):
+    run = kill_mid_cell(tmp_path, "mortal", "platform")
+    assert run["failed"]["error"].startswith("platform died: fake JVM") and "-9" in run["failed"]["error"]
+    assert run["seconds"] < 5, f"the death was recorded {run['seconds']:.1f} s after the kill"
+    _check_retried(run)
+
+
+def test_worker_killed_mid_cell_is_replaced_and_the_cell_retried(tmp_path):
+    run = kill_mid_cell(tmp_path, "mortal", "worker")
+    assert "worker died" in run["failed"]["error"] and "signal 9" in run["failed"]["error"]
+    assert run["seconds"] < 5
+    _check_retried(run)
+
+
+def test_retries_zero_records_the_death_and_restarts_for_the_next_cell(tmp_path):
+    run = kill_mid_cell(tmp_path, "mortal", "platform", "--retries", "0")
+    records = run["records"]
+    fits = [(r["repeat"], r["attempt"], r["status"]) for r in records if r["phase"] == "fit"]
+    assert fits == [(0, 1, "error"), (1, 1, "ok")]
+    assert [r["restart"] for r in records if r["phase"] == "session"] == [0, 1]
+    assert run["code"] == 1  # a cell failed and was not retried

@@ -150,6 +150,10 @@ class H2OAdapter(Adapter):
     def describe(self) -> dict[str, Any]:
         return dict(self._facts)
 
+    def liveness(self) -> str | None:
+        cluster = self._cluster
+        return cluster.liveness() if cluster is not None else None
+
     # ----- data ----------------------------------------------------------------------------------------
 
     def load(self, source: DataSource) -> None:

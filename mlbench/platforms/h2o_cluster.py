@@ -12,12 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sys
 import tempfile
 from typing import TYPE_CHECKING, Any
 
 from mlbench import procs
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mlbench.adapter import SessionOptions
 
 def _mem_bytes(text: str) -> int:
@@ -46,6 +49,27 @@ def _free_loopback_port() -> int:
     raise RuntimeError("no free pair of loopback ports for H2O")
 
 
+def _unhealthy(url: str) -> str | None:
+    """Why the cluster at `url` cannot do work (unreachable, or a node lost), asked of its REST API with a short
+    timeout; None when it says it is healthy."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/3/Cloud?skip_ticks=true", timeout=2.0) as response:
+            cloud = json.loads(response.read())
+    except urllib.error.URLError as exc:
+        reason = getattr(exc.reason, "strerror", None) or exc.reason
+        return f"H2O cluster at {url} is not reachable ({reason})"
+    except (OSError, ValueError) as exc:
+        return f"H2O cluster at {url} is not answering ({exc})"
+    if not cloud.get("cloud_healthy", True) or cloud.get("bad_nodes"):
+        bad, size = cloud.get("bad_nodes", 0), cloud.get("cloud_size")
+        return f"H2O cluster at {url} is unhealthy ({bad} bad node(s) of {size})"
+    return None
+
+
 class H2OCluster:
     """One session's cluster: `start_local` or `connect`, then `describe`, then `close` (once).
 
@@ -57,7 +81,9 @@ class H2OCluster:
         self.conn: Any = None  # h2o's connection
         self.server: Any = None  # h2o's H2OLocalServer when we started the cluster
         self.jvm: Any = None  # psutil.Process of the JVM we started
+        self.jvm_dir: Path | None = None  # where the JVM's stdout and stderr go
         self.started = False
+        self.death: str | None = None  # how the cluster went, once `liveness` saw it
 
     def connect(self, url: str) -> None:
         """Join an existing cluster by URL (the caller has checked that it answers)."""
@@ -81,6 +107,7 @@ class H2OCluster:
 
         root = options.run_dir / "h2o"
         ice_root, log_dir, jvm_dir = root / "ice", root / "logs", root / "jvm"
+        self.jvm_dir = jvm_dir
         for directory in (ice_root, log_dir, jvm_dir):
             directory.mkdir(parents=True, exist_ok=True)
         # H2OLocalServer writes the JVM's stdout/stderr to a fresh tempfile.mkdtemp(); point that into the run dir
@@ -108,6 +135,22 @@ class H2OCluster:
         elif len(new) == 1:
             self.jvm = next(iter(new.values()))
         self.conn = h2o.connect(server=self.server, verbose=False, strict_version_check=None)
+
+    def liveness(self) -> str | None:
+        """None while the cluster is up. The JVM we started: its process (once it is gone, its last output
+        lines go to the platform log, the worker's stderr). A cluster joined by URL: its health endpoint."""
+        if self.death is None:
+            if self.started:
+                process = getattr(self.server, "_process", None) or self.jvm
+                cause = procs.ended(process)
+                if cause:
+                    self.death = f"H2O JVM (pid {process.pid}) {cause}"
+                    if self.jvm_dir is not None:
+                        sys.stderr.write(procs.log_tail(sorted(self.jvm_dir.rglob("*.out")) +
+                                                        sorted(self.jvm_dir.rglob("*.err"))) + "\n")
+            elif self.conn is not None:
+                self.death = _unhealthy(str(self.conn.base_url))
+        return self.death
 
     def describe(self) -> dict[str, Any]:
         """What the cluster says about itself, and whether (and as which JVM) we started it."""

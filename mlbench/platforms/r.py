@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from mlbench.adapter import Adapter, Availability, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
 from mlbench.errors import UnsupportedStep
-from mlbench.procs import close_log, close_streams, open_log, stop
+from mlbench.procs import close_log, close_streams, ended, open_log, stop
 
 R_PACKAGES = ("car", "leaps", "jsonlite")
 INSTALL_HINT = "apt-get install r-base-core r-cran-car r-cran-leaps r-cran-jsonlite"
@@ -180,6 +180,12 @@ class RAdapter(Adapter):
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
+
+    def liveness(self) -> str | None:
+        """The Rscript server process (its stderr is the platform log)."""
+        proc = self._proc
+        cause = ended(proc)
+        return f"R process (pid {proc.pid}) {cause}" if cause and proc is not None else None
 
     def describe(self) -> dict[str, Any]:
         facts = getattr(self, "_facts", None) or {}

@@ -167,6 +167,19 @@ class SparkAdapter(Adapter):
             self.close()  # a half-started driver must not outlive a failed session phase
             raise
 
+    def liveness(self) -> str | None:
+        """The driver JVM (the py4j gateway's process; its output is already in the platform log), and for a
+        standalone cluster its master's port."""
+        proc = self._jvm_proc
+        cause = procs.ended(proc)
+        if cause and proc is not None:
+            return f"Spark driver JVM (pid {proc.pid}) {cause}"
+        if self._master and self._master.startswith("spark://") and self._sc is not None:
+            from mlbench.adapter import unreachable
+
+            return unreachable(self._master, "Spark master")
+        return None
+
     def _remember_jvm(self) -> None:
         if self._jvm_proc is not None and self._jvm_proc.poll() is None:
             procs.remember(self._jvm_proc.pid, self._jvm_pids)

@@ -173,7 +173,9 @@ CELL_COLUMNS = [
                                         "of the phase); ± is their interquartile range", kind="time", digits=3,
            aux="iqr_wall_s"),
     Column("iqr_wall_s"),
-    Column("repeats", "runs", "measured repeats", kind="number"),
+    Column("retry_wall_s", "retry s", "median wall seconds of the cell's retries (or restarted sessions) after its "
+                                      "platform died, apart from first attempts", kind="time", digits=3, show="any"),
+    Column("repeats", "runs", "measured repeats (first attempts)", kind="number"),
     Column("predict_median_s"),
     Column("export_median_s"),
     Column("reload_median_s"),
@@ -219,13 +221,24 @@ def group_cells(records: list[dict[str, Any]]) -> dict[CellKey, list[dict[str, A
     return cells
 
 
-def ok_times(rows: list[dict[str, Any]], phase: str) -> list[float]:
+def is_retry(record: dict[str, Any]) -> bool:
+    """A retried cell or a restarted session after a platform death: timed apart from first attempts (a fresh
+    session's first calls, with the data reloaded, are not the same measurement)."""
+    return (record.get("attempt") or 1) > 1 or (record.get("restart") or 0) > 0
+
+
+def ok_times(rows: list[dict[str, Any]], phase: str, retries: bool = False) -> list[float]:
+    """Wall seconds of the ok records of `phase`: first attempts only, or (`retries`) retries only."""
     return [r["wall_s"] for r in rows if r.get("phase") == phase and r.get("status") == "ok"
-            and r.get("wall_s") is not None]
+            and r.get("wall_s") is not None and is_retry(r) == retries]
 
 
 def combined_status(rows: list[dict[str, Any]]) -> str:
-    statuses = sorted({str(r.get("status")) for r in rows})
+    """The cell's statuses, each repeat's phase counted by its last attempt (a retry after a platform death
+    supersedes the attempt it retried)."""
+    last = {(r.get("repeat"), r.get("phase"), r.get("restart") if r.get("step") is None else None): r.get("status")
+            for r in rows}
+    statuses = sorted({str(s) for s in last.values()})
     return statuses[0] if len(statuses) == 1 else "/".join(statuses)
 
 
@@ -290,9 +303,10 @@ def cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = N
             "status": combined_status(rows),
             "grade": deviation.get("grade"),
             "agrees": deviation.get("agrees"),
-            "repeats": len([r for r in rows if r.get("phase") == primary]),
+            "repeats": len([r for r in rows if r.get("phase") == primary and not is_retry(r)]),
             "median_wall_s": median(list(times)),
             "iqr_wall_s": iqr(times),
+            "retry_wall_s": median(list(ok_times(rows, primary, retries=True))),
             "predict_median_s": median(list(ok_times(rows, "predict"))),
             "export_median_s": median(list(ok_times(rows, "export"))),
             "reload_median_s": median(list(ok_times(rows, "reload"))),
@@ -364,7 +378,7 @@ def phase_samples(records: list[dict[str, Any]]) -> dict[PhaseKey, list[float]]:
         key = (str(record.get("adapter")), record.get("step"), record.get("variant"), record.get("dataset"),
                str(record.get("phase")))
         bucket = samples.setdefault(key, [])
-        if record.get("status") == "ok" and record.get("wall_s") is not None:
+        if record.get("status") == "ok" and record.get("wall_s") is not None and not is_retry(record):
             bucket.append(float(record["wall_s"]))
     return samples
 

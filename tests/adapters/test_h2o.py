@@ -789,3 +789,23 @@ def test_close_stops_the_jvm_and_is_idempotent(h2o_session):
     assert pid not in _java_descendants()
     print("\nh2o timings (s):", {"session": round(h2o_session.start_s, 2),
                                  **{k: round(v, 2) for k, v in h2o_session.timings.items()}})
+
+
+def test_a_lost_cluster_fails_the_remaining_cells_quickly_with_the_reason(standalone_cluster, tmp_path):
+    """A cluster joined by URL dies during a cell: mlbench notices in seconds, never starts a JVM of its own in
+    its place, and every remaining cell says why it did not run."""
+    from tests.fake_adapters import kill_mid_cell
+
+    url, jvm = standalone_cluster
+    t0 = time.monotonic()
+    run = kill_mid_cell(tmp_path, "h2o-mortal", jvm.pid, "--h2o-url", url)
+    assert time.monotonic() - t0 < 120
+    assert run["seconds"] < 5, run["seconds"]
+    assert run["failed"]["error"].startswith(f"platform died: H2O cluster at {url}"), run["failed"]["error"]
+    records = run["records"]
+    sessions = [(r["restart"], r["status"]) for r in records if r["phase"] == "session"]
+    assert sessions == [(0, "ok"), (1, "error")]  # it tried to reconnect, and did not start a cluster
+    later = [r for r in records if r["phase"] == "fit"][1:]
+    assert later and all(r["status"] == "error" and "not reachable" in r["error"] for r in later), later
+    assert run["code"] == 1
+    assert not (run["run_dir"] / "h2o").exists()  # no local ice root: nothing was started
