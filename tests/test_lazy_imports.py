@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-PLATFORMS = ("sklearn", "statsmodels", "h2o", "pyspark", "xgboost")
+PLATFORMS = ("sklearn", "statsmodels", "h2o", "pyspark", "xgboost", "tensorflow", "ydf", "tf2onnx")
 
 
 def _imported_after(code: str) -> list[str]:

@@ -39,6 +39,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("h2o-mojo-pandas", False, True, False, "h2o.mojo_predict_pandas: a JVM per call (h2o-genmodel.jar)"),
     Kind("h2o-mojo-jvm", False, True, False, "one long-lived JVM with h2o-genmodel EasyPredictModelWrapper"),
     Kind("spark-pipeline", False, True, True, "pyspark PipelineModel.load in a local Spark session"),
+    Kind("tf-savedmodel", False, False, True, "tf.saved_model.load + its serving_default signature"),
+    Kind("tflite", False, False, True, "tf.lite.Interpreter (float32 inputs)"),
+    Kind("ydf", False, False, True, "ydf.load_model + predict"),
 ]}
 
 
@@ -190,6 +193,53 @@ def _load_mojo_jvm(art: Artifact) -> PredictFn:
     return jvm.predict
 
 
+def _load_savedmodel(art: Artifact) -> PredictFn:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(art.path).signatures["serving_default"]
+
+    def predict(X: np.ndarray) -> np.ndarray:
+        (output,) = serve(x=tf.constant(np.asarray(X, dtype=np.float64))).values()
+        return np.asarray(output.numpy(), dtype=float).ravel()
+
+    return predict
+
+
+def _load_tflite(art: Artifact) -> PredictFn:
+    import os
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    with warnings.catch_warnings():  # tf.lite.Interpreter's notice that LiteRT's package will replace it
+        warnings.simplefilter("ignore")
+        interpreter = tf.lite.Interpreter(model_path=art.path)
+    (source,), (output,) = interpreter.get_input_details(), interpreter.get_output_details()
+
+    def predict(X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=source["dtype"])
+        interpreter.resize_tensor_input(source["index"], list(X.shape))
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(source["index"], X)
+        interpreter.invoke()
+        return np.asarray(interpreter.get_tensor(output["index"]), dtype=float).ravel()
+
+    return predict
+
+
+def _load_ydf(art: Artifact) -> PredictFn:
+    import pandas as pd
+    import ydf
+
+    model = ydf.load_model(art.path)
+    return lambda X: np.asarray(model.predict(pd.DataFrame(np.asarray(X, dtype=float), columns=art.features)),
+                                dtype=float).ravel()
+
+
 LOADERS: dict[str, Callable[[Artifact], PredictFn]] = {
     "joblib": _load_joblib,
     "onnx": _load_onnx,
@@ -199,6 +249,9 @@ LOADERS: dict[str, Callable[[Artifact], PredictFn]] = {
     "spark-pipeline": _load_spark,
     "h2o-mojo-pandas": _load_mojo_pandas,
     "h2o-mojo-jvm": _load_mojo_jvm,
+    "tf-savedmodel": _load_savedmodel,
+    "tflite": _load_tflite,
+    "ydf": _load_ydf,
 }
 
 

@@ -9,6 +9,7 @@ from mlbench.platforms.r import RAdapter
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.spark import SparkAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
+from mlbench.platforms.tensorflow import TensorFlowAdapter
 from mlbench.platforms.xgboost import XGBoostAdapter
 from mlbench.testing import parametrize_with_adapter_checks, run_check
 
@@ -19,9 +20,9 @@ KNOWN_FAILURES = {
 
 
 @parametrize_with_adapter_checks(
-    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter],
+    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter, TensorFlowAdapter],
     known_failures=KNOWN_FAILURES,
-    marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark]},
+    marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
 )
 def test_conformance(adapter_cls, check):
     run_check(adapter_cls, check)
