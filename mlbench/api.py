@@ -34,6 +34,7 @@ class RunRequest:
     isolation: str = "process"
     timeout: float | None = None
     retries: int = 1  # retries of a cell whose platform died while it ran, each on a fresh session
+    budget_memory: str | None = None  # the machine the cost curve compares against, e.g. "24G"
     weights: dict[str, float] | None = None  # deployability weight overrides
     out: Path = Path("results")
     cores: int | None = None
@@ -253,6 +254,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         "isolation": request.isolation,
         "timeout_s": request.timeout,
         "retries": request.retries,
+        "budget_memory_mb": memory_mb(request.budget_memory) if request.budget_memory else None,
         "deploy_weights_overridden": request.weights or {},
         "dataset": _describe_unit(units[0]),
         "datasets": [_describe_unit(u) for u in units],
@@ -377,11 +379,26 @@ def list_datasets() -> list[dict[str, str]]:
     return datasets.list_datasets()
 
 
-def report(run_dir: Path, fmt: str) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
-    """Read a run back. For csv/json also return the rendered text; `table` is rendered by the CLI."""
+def memory_mb(text: str) -> float:
+    """'24G', '512M', '1.5T' or a number of MB, as MB."""
+    import re
+
+    found = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)[bB]?\s*", text or "")
+    if not found:
+        raise MlbenchError(f"not a memory size: {text!r} (e.g. 24G, 512M)")
+    scale = {"": 1.0, "k": 1 / 1024, "m": 1.0, "g": 1024.0, "t": 1024.0 ** 2}[found.group(2).lower()]
+    return float(found.group(1)) * scale
+
+
+def report(run_dir: Path, fmt: str, budget_memory: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]],
+                                                                                str | None]:
+    """Read a run back. For csv/json also return the rendered text; `table` is rendered by the CLI.
+    `budget_memory` (e.g. 24G): the machine the cost curve compares memory against (default: the one that ran)."""
     from mlbench.results import load_run
 
     manifest, records = load_run(run_dir)
+    if budget_memory:
+        manifest["budget_memory_mb"] = memory_mb(budget_memory)
     if fmt == "json":
         return manifest, records, json.dumps(records, indent=2)
     if fmt == "csv":

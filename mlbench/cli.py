@@ -70,6 +70,8 @@ WideOption = Annotated[bool, typer.Option(
     "--wide", help="Print every table in full (today's full-width tables), however wide the terminal is.")]
 WidthOption = Annotated[int | None, typer.Option(
     min=40, help="Render the tables to fit N columns (default: the terminal's width; 160 when not a terminal).")]
+BudgetOption = Annotated[str | None, typer.Option(
+    help="Memory of the machine the cost curve compares against, e.g. 24G (default: the machine that ran).")]
 
 
 def _fail(message: str) -> None:
@@ -135,6 +137,7 @@ def run_command(
         help="process: each adapter in a worker subprocess (crash/timeout safe, per-platform memory); inline.")
     ] = "process",
     timeout: Annotated[float | None, typer.Option(min=0.1, help="Seconds per cell before it is killed.")] = None,
+    budget_memory: BudgetOption = None,
     retries: Annotated[int, typer.Option(
         min=0, help="Retry a cell whose platform died while it ran, on a fresh session (0: never).")] = 1,
     weight: Annotated[list[str] | None, typer.Option(
@@ -160,7 +163,7 @@ def run_command(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, digits=digits, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
-        spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries,
+        spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
         weights=_weights(weight),
     )
     with _progress(err) as report:
@@ -221,11 +224,12 @@ def report(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
     wide: WideOption = False,
     width: WidthOption = None,
+    budget_memory: BudgetOption = None,
 ) -> None:
     """Render a stored run as a table, CSV or JSON (tables fit the terminal, or --width N columns)."""
     from mlbench import api
 
-    manifest, records, text = api.report(run_dir, format.value)
+    manifest, records, text = api.report(run_dir, format.value, budget_memory)
     if text is None:
         from mlbench.reports.console import render_run
 

@@ -282,9 +282,19 @@ class SparkAdapter(Adapter):
             frame.unpersist(blocking=True)
 
     def describe(self) -> dict[str, Any]:
+        """The master, and how many executors did the work: the driver runs the tasks itself in local mode; on
+        a cluster, the executors registered with this application (they register as the first jobs start, so
+        the load record's count is the one to read)."""
         if self._spark is None:
             return {"master": self._master}
-        return {"master": self._spark.sparkContext.master, "spark_version": self._spark.version}
+        sc = self._spark.sparkContext
+        facts: dict[str, Any] = {"master": sc.master, "spark_version": self._spark.version}
+        with contextlib.suppress(Exception):  # provenance is best effort
+            infos = sc._jsc.sc().statusTracker().getExecutorInfos()  # the driver's entry included
+            hosts = sorted({str(info.host()) for info in infos})
+            facts["executors"] = 0 if sc.master.startswith("local") else max(len(infos) - 1, 0)
+            facts["executor_hosts"] = hosts
+        return facts
 
     # ----- primitives -------------------------------------------------------------------------------------
 

@@ -703,6 +703,51 @@ def train_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
     return tables
 
 
+def _rows_text(n: float | None) -> str:
+    if n is None:
+        return "—"
+    if n >= 1e12:
+        return "> 1T"
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return f"{n:.3g}"
+
+
+def scaling_tables(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[list[Layout]]:
+    """Per task: the growth exponents of fit time and memory against rows and the cost curve past the sizes that
+    ran (extrapolated, marked *), with the rows at which memory would pass the budget (the machine's memory, or
+    --budget-memory)."""
+    budget = summary.budget_mb(manifest)
+    rows = summary.growth(records, budget)
+    tables = []
+    for task in dict.fromkeys(r["task"] for r in rows):
+        mine = [r for r in rows if r["task"] == task]
+        budget_label = f"rows at\n{budget / 1024:.3g} GB" if budget else "rows at\nbudget"
+        grid = Grid(f"Scaling ({task}): fit time and peak memory ~ rows^b, fitted on the sizes that ran; "
+                    "* extrapolated, not measured", [Col("adapter", key=True), Col("model", key=True),
+                                                      Col("time\nb", "right"), Col("memory\nb", "right")])
+        for n in summary.EXTRAPOLATED_ROWS:
+            grid.columns += [Col(f"{_rows_text(n)}*\nfit s", "right", group=f"{n:,} rows"),
+                             Col(f"{_rows_text(n)}*\nMB", "right", group=f"{n:,} rows")]
+        grid.columns.append(Col(budget_label, "right"))
+        for row in mine:
+            cells = [row["adapter"], row["model"], f"{row['time_exponent']:.2f}",
+                     fmt(row["memory_exponent"], 2) if row["memory_exponent"] is not None else "—"]
+            for n in summary.EXTRAPOLATED_ROWS:
+                point = row["extrapolated"][n]
+                cells += [fmt(point["fit_s"], 3) if point["fit_s"] else "—",
+                          fmt(point["peak_mb"], 3) if point["peak_mb"] else "—"]
+            cells.append(_rows_text(row["rows_at_budget"]))
+            grid.add(*cells)
+        sizes = sorted({n for r in mine for n in r["sizes"]})
+        grid.notes = [legend(f"fitted on {', '.join(_rows_text(n) for n in sizes)} rows; memory b is the exponent "
+                             "of what the data adds above the session's peak; — where no growth was measured. "
+                             "Two sizes fit any curve: trust it more the more sizes ran and the larger they are")]
+        tables.append([[grid]])
+    return tables
+
+
 def _yes(value: Any) -> str:
     return "yes" if value else "no" if value is not None else "—"
 
@@ -833,7 +878,8 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     tables = (
         coefficient_table(records, reference.get("pvalues"), summary.design_terms(manifest)),
         elimination_table(records), vif_table(records, reference.get("vif")), subset_table(records, reference),
-        truth_table(records), *train_tables(records), *deploy_tables(records), summary_table(records, manifest),
+        truth_table(records), *train_tables(records), *scaling_tables(records, manifest), *deploy_tables(records),
+        summary_table(records, manifest),
         best_table(records, manifest),
     )
     for layouts in tables:

@@ -56,6 +56,35 @@ def plot_fit_vs_rows(records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def plot_cost_curve(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[str]:
+    """Fit seconds against rows, log-log: measured points joined solid, the fitted power law extended to
+    summary.EXTRAPOLATED_ROWS dashed and marked as extrapolated."""
+    rows = summary.growth(records, summary.budget_mb(manifest))
+    points = [p for p in summary.train_points(records) if p["fit_s"] and p["n_rows"] and not p["failed"]]
+    adapters = list(dict.fromkeys(r["adapter"] for r in rows))
+    colors, shapes = _colors(adapters), _shapes(list(dict.fromkeys(r["model"] for r in rows)))
+    out = []
+    for task in dict.fromkeys(r["task"] for r in rows):
+        series = []
+        for r in (r for r in rows if r["task"] == task):
+            label = f"{r['adapter']} · {r['model']}"
+            measured = sorted((float(p["n_rows"]), float(p["fit_s"]), f"{label} · {p['n_rows']:,} rows: "
+                               f"fit {p['fit_s']:.3g} s (measured)") for p in points
+                              if (p["task"], p["adapter"], p["model"]) == (task, r["adapter"], r["model"]))
+            series.append(svg.Series(label, colors[r["adapter"]], shapes[r["model"]], "", measured))
+            ahead = [(float(n), float(e["fit_s"]), f"{label} · {n:,} rows: fit {e['fit_s']:.3g} s (extrapolated)")
+                     for n, e in r["extrapolated"].items() if e["fit_s"]]
+            if ahead:
+                series.append(svg.Series(f"{label} (extrapolated)", colors[r["adapter"]], shapes[r["model"]],
+                                         "2 3", [measured[-1], *ahead]))
+        out.append(figure(svg.line_chart(series, f"Cost curve ({task})", "training rows (log)",
+                                         "fit seconds (log)"),
+                          f"Fit time against rows ({task}), measured and extrapolated, log-log",
+                          "Dotted: the power law fitted on the measured sizes, extended to 10M and 100M rows: an "
+                          "extrapolation, not a measurement."))
+    return out
+
+
 def plot_pareto(records: list[dict[str, Any]]) -> list[str]:
     """(b) Test metric against fit time at the largest size, the Pareto front ringed and labelled."""
     points = [p for p in summary.train_points(records) if p["fit_s"] and p["metric_value"] is not None]

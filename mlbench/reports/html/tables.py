@@ -208,6 +208,30 @@ def train_tables(records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def scaling_tables(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[str]:
+    """The cost curve: growth exponents and the extrapolated fit time and memory (marked *), per task."""
+    budget = summary.budget_mb(manifest)
+    rows_data = summary.growth(records, budget)
+    out = []
+    for task in dict.fromkeys(r["task"] for r in rows_data):
+        head = [th("adapter"), th("model"), th("time b", "num", "fit seconds ~ rows^b"),
+                th("memory b", "num", "peak MB above the session's ~ rows^b")]
+        for n in summary.EXTRAPOLATED_ROWS:
+            head += [th(f"{n:,} rows*\nfit s", "num"), th(f"{n:,} rows*\npeak MB", "num")]
+        head.append(th(f"rows at {budget / 1024:.3g} GB" if budget else "rows at budget", "num"))
+        rows = []
+        for r in (r for r in rows_data if r["task"] == task):
+            row = [txt(r["adapter"]), txt(r["model"]), num(r["time_exponent"], 3), num(r["memory_exponent"], 3)]
+            for n in summary.EXTRAPOLATED_ROWS:
+                row += [num(r["extrapolated"][n]["fit_s"], 3), num(r["extrapolated"][n]["peak_mb"], 3)]
+            row.append(num(r["rows_at_budget"], 3))
+            rows.append(row)
+        sizes = ", ".join(f"{n:,}" for n in sorted({n for r in rows_data if r["task"] == task for n in r["sizes"]}))
+        out.append(table(head, rows, f"Scaling ({task}): exponents fitted on {sizes} rows; * extrapolated, not "
+                                     "measured"))
+    return out
+
+
 def deploy_table(records: list[dict[str, Any]]) -> str | None:
     rows_data = summary.deploy_rows(records)
     if not rows_data:
