@@ -430,3 +430,14 @@ def compare(run_a: Path, run_b: Path, alpha: float = 0.05) -> dict[str, Any]:
     manifest_a, records_a = load_run(run_a)
     manifest_b, records_b = load_run(run_b)
     return compare_runs(manifest_a, records_a, manifest_b, records_b, alpha=alpha)
+
+
+def scorecard(run_dirs: list[Path], weights: dict[str, float] | None = None) -> dict[str, Any]:
+    """The choose-your-platform scorecard over stored runs (mlbench.reports.scorecard); weights rank it."""
+    from mlbench.reports import scorecard as card
+    from mlbench.results import load_run
+
+    if not run_dirs:
+        raise MlbenchError("give one run directory or more")
+    runs = [load_run(d) for d in run_dirs]
+    return card.build(runs, card.load_weights(weights) if weights else None)

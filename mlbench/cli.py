@@ -7,6 +7,7 @@ are imported inside the commands. Usage and input errors print one line on stder
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -243,6 +244,52 @@ def report(
         with output.open("w", encoding="utf-8") as fh:
             render_run(Console(file=fh, width=WIDE_WIDTH if wide else width or 200), manifest, records, wide=wide)
         return
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command("scorecard")
+def scorecard_command(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories (pvalues, accuracy, train, deploy, ...).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv, html or json.")] = "table",  # noqa: A002
+    weight: Annotated[list[str] | None, typer.Option(
+        help="Rank by weighted criterion groups, name=value (repeatable or comma-separated), e.g. "
+             "--weight speed=2,accuracy=3; defaults in scenarios/scores/scorecard.yaml.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    wide: WideOption = False,
+    width: WidthOption = None,
+) -> None:
+    """One decision table across runs: a row per platform, a measured figure per criterion, its run cited."""
+    from mlbench import api
+
+    if format not in ("table", "csv", "html", "json"):
+        raise MlbenchError(f"--format must be table, csv, html or json, not {format!r}")
+    weights = _weights([part for w in weight or [] for part in w.split(",") if part]) if weight else None
+    card = api.scorecard(run_dirs, weights)
+    if format == "table":
+        from mlbench.reports.console import print_layouts, scorecard_table
+
+        console = _console(width=width, wide=wide)
+        if output is not None:
+            from rich.console import Console
+
+            with output.open("w", encoding="utf-8") as fh:
+                print_layouts(Console(file=fh, width=width or 200), scorecard_table(card), wide)
+            return
+        print_layouts(console, scorecard_table(card), wide)
+        return
+    if format == "json":
+        text = json.dumps(card, indent=2, default=str)
+    elif format == "csv":
+        from mlbench.reports.scorecard import to_csv
+
+        text = to_csv(card)
+    else:
+        from mlbench.reports.html.page import render_scorecard_html
+
+        text = render_scorecard_html(card)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:

@@ -748,6 +748,42 @@ def scaling_tables(records: list[dict[str, Any]], manifest: dict[str, Any] | Non
     return tables
 
 
+def scorecard_table(card: dict[str, Any]) -> list[Layout]:
+    """The scorecard: adapters down, criteria across in their groups (a narrow terminal shows the groups one
+    after another), ★ the best per column, "not measured" cells naming the scenario in footnotes."""
+    notes = Notes()
+    columns = [Col("adapter", key=True)]
+    for c in card["criteria"]:
+        columns.append(Col(c["label"].replace(" ", "\n", 1), "right" if c["better"] else "left", group=c["group"]))
+    if card["weights"]:
+        columns.append(Col("total", "right", key=True))
+    weights = card["weights"]
+    grid = Grid("Scorecard: measured per platform" + (
+        " (sub-score after each figure; total = weighted mean: " + ", ".join(f"{k} {v:g}" for k, v in
+                                                                             weights.items()) + ")"
+        if weights else "; ★ best per column, nothing ranked"), columns)
+    for row in card["rows"]:
+        cells: list[Text | str] = [row["adapter"]]
+        for c in card["criteria"]:
+            cell = row["cells"][c["key"]]
+            if cell is None:
+                why = card["not_measured"].get(c["key"])
+                cells.append(Text("—" + (notes.mark(why) if why else ""), style="dim"))
+                continue
+            best = row["adapter"] in card["best"].get(c["key"], [])
+            sub = (row.get("subscores") or {}).get(c["key"])
+            text = Text(str(cell["text"]) + (" ★" if best else ""), style="bold green" if best else "")
+            if sub is not None:
+                text.append(f" {sub:g}", style="dim")
+            cells.append(text)
+        if weights:
+            cells.append(fmt(row.get("total"), 3))
+        grid.add(*cells)
+    grid.notes = [*notes.lines(), legend(f"runs: {', '.join(str(r) for r in card['runs'])}; each figure's run and "
+                                         "cell: --format json")]
+    return [[grid]]
+
+
 def _yes(value: Any) -> str:
     return "yes" if value else "no" if value is not None else "—"
 

@@ -1,0 +1,343 @@
+"""The choose-your-platform scorecard: one row per platform, one column per criterion, across stored runs.
+
+Every cell is a figure measured in one of the runs given, with the run and the cell it came from (`source`),
+never an opinion; a criterion no run measured says "not measured" and names the scenario that would. Without
+weights nothing is ranked and the best value per column is marked; with weights (`--weight speed=2,...`, defaults
+in scenarios/scores/scorecard.yaml) each criterion becomes a 0-100 sub-score against the best platform on it and
+the total is their weighted mean over the criteria some platform was measured on (0 where this one was not),
+every sub-score shown beside it.
+
+The criteria are declared once (CRITERIA); the terminal, CSV, HTML and JSON renderers all read `build`'s result.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from mlbench.reports import summary
+
+Run = tuple[dict[str, Any], list[dict[str, Any]]]  # (manifest, records)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    label: str  # short column header
+    group: str  # statistics, speed, memory, scale, productionizing, breadth, versions
+    better: str | None  # "high", "low", or None (not ranked: text)
+    scenario: str  # the scenario that measures it, for "not measured"
+    unit: str = ""
+    help: str = ""
+
+
+CRITERIA = [
+    Criterion("support", "stats support", "statistics", None, "feature-selection",
+              help="pvalues / vif / subset: native (N), emulated (E) or unsupported (-)"),
+    Criterion("digits_worst", "digits worst", "accuracy", "high", "accuracy",
+              help="fewest correct digits over the NIST accuracy suite"),
+    Criterion("digits_median", "digits median", "accuracy", "high", "accuracy",
+              help="median correct digits over the NIST accuracy suite"),
+    Criterion("speed", "fit x fastest", "speed", "low", "train",
+              help="fit time relative to the fastest platform on the same cell, geometric mean over cells"),
+    Criterion("session_s", "session s", "speed", "low", "pvalues", "s", "median session start"),
+    Criterion("peak_mb", "peak MB", "memory", "low", "train", "MB",
+              help="peak memory of the process tree at the largest training size run"),
+    Criterion("time_exponent", "time b", "scale", "low", "train",
+              help="median growth exponent of fit time against rows (needs two sizes or more)"),
+    Criterion("nodes", "nodes", "scale", "high", "pvalues",
+              help="most executors (Spark) or nodes (H2O) that did the work in a run; 1 = one machine"),
+    Criterion("deploy_score", "deploy", "productionizing", "high", "deploy",
+              help="best deploy score (0-100) and its format"),
+    Criterion("cold_start_s", "cold s", "productionizing", "low", "deploy", "s",
+              help="cold start of the best-scoring artifact in a fresh process"),
+    Criterion("p99_ms", "p50/p99 ms", "productionizing", "low", "deploy", "ms",
+              help="single-row latency of the best-scoring artifact, p50/p99 (ranked by p99)"),
+    Criterion("served", "served", "productionizing", None, "deploy",
+              help="whether `mlbench serve` answered HTTP requests for it in a run"),
+    Criterion("breadth", "native models", "breadth", "high", "train",
+              help="models trained natively of those the scenarios asked for"),
+    Criterion("version", "version", "versions", None, "pvalues", help="platform version that ran"),
+]
+CRITERIA_BY_KEY = {c.key: c for c in CRITERIA}
+
+
+def _cell(value: Any, text: str, manifest: dict[str, Any], where: str) -> dict[str, Any]:
+    return {"value": value, "text": text, "source": {"run_id": manifest.get("run_id"), "cell": where}}
+
+
+def _fits(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in summary.measured(records) if r.get("phase") == "fit" and r.get("step")]
+
+
+# ----- one function per criterion: (runs) -> {adapter: cell} ----------------------------------------------
+
+
+def _support(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    letter = {"native": "N", "emulated": "E", "unsupported": "-"}
+    for manifest, records in runs:
+        by: dict[str, dict[str, str]] = {}
+        for r in _fits(records):
+            if r["step"] in ("pvalues", "vif", "subset"):
+                label = r["step"] if r["step"] != "subset" else f"subset:{r.get('variant')}"
+                by.setdefault(r["adapter"], {})[label] = letter.get(str(r.get("support")), "?")
+        for adapter, steps in by.items():
+            if adapter in out and len(out[adapter]["value"]) >= len(steps):
+                continue
+            text = " ".join(f"{k.replace('subset:', '')}:{v}" for k, v in steps.items())
+            out[adapter] = _cell(steps, text, manifest, "fit records of " + ", ".join(steps))
+    return out
+
+
+def _digits(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    worst: dict[str, dict[str, Any]] = {}
+    middle: dict[str, dict[str, Any]] = {}
+    for manifest, records in runs:
+        if not str(manifest.get("scenario", {}).get("name", "")).startswith("accuracy"):
+            continue
+        per: dict[str, dict[str, float]] = {}
+        for r in _fits(records):
+            digits = (r.get("deviation") or {}).get("min_digits")
+            if r["step"] == "pvalues" and r.get("status") == "ok" and isinstance(digits, int | float):
+                per.setdefault(r["adapter"], {})[str(r["dataset"])] = float(digits)
+        for adapter, by_dataset in per.items():
+            low = min(by_dataset, key=lambda d: by_dataset[d])
+            worst[adapter] = _cell(by_dataset[low], f"{by_dataset[low]:.1f} ({low})", manifest, f"pvalues on {low}")
+            med = statistics.median(by_dataset.values())
+            middle[adapter] = _cell(med, f"{med:.1f}", manifest, f"pvalues on {len(by_dataset)} datasets")
+    return worst, middle
+
+
+def _speed(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    ratios: dict[str, list[float]] = {}
+    where: dict[str, tuple[dict[str, Any], int]] = {}
+    for manifest, records in runs:
+        cells: dict[tuple[Any, ...], dict[str, float]] = {}
+        for row in summary.train_points(records):
+            if row["fit_s"] and not row["failed"]:
+                cells.setdefault((row["task"], row["model"], row["n_rows"]), {})[row["adapter"]] = row["fit_s"]
+        for times in cells.values():
+            if len(times) < 2:
+                continue
+            fastest = min(times.values())
+            for adapter, seconds in times.items():
+                ratios.setdefault(adapter, []).append(seconds / fastest)
+                where[adapter] = (manifest, len(ratios[adapter]))
+    out = {}
+    for adapter, values in ratios.items():
+        manifest, count = where[adapter]
+        mean = math.exp(statistics.fmean(math.log(v) for v in values))
+        out[adapter] = _cell(mean, f"{mean:.3g}x", manifest, f"train fits, {count} cells shared with others")
+    return out
+
+
+def _session(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for manifest, records in runs:
+        for r in summary.measured(records):
+            if r.get("phase") == "session" and r.get("status") == "ok" and r.get("wall_s") \
+                    and not summary.is_retry(r) and r["adapter"] not in found:
+                found[r["adapter"]] = _cell(float(r["wall_s"]), f"{r['wall_s']:.3g}", manifest, "session")
+    return found
+
+
+def _peak(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    best: dict[str, tuple[int, dict[str, Any]]] = {}
+    for manifest, records in runs:
+        for row in summary.train_points(records):
+            if row["peak_rss_mb"] is None:
+                continue
+            size, current = best.get(row["adapter"], (-1, {}))
+            if row["n_rows"] > size or (row["n_rows"] == size and row["peak_rss_mb"] > current["value"]):
+                best[row["adapter"]] = (row["n_rows"], _cell(
+                    float(row["peak_rss_mb"]), f"{row['peak_rss_mb']:.0f} @{row['n_rows']:,}", manifest,
+                    f"train {row['task']} {row['model']} at {row['n_rows']} rows"))
+    return {adapter: cell for adapter, (_, cell) in best.items()}
+
+
+def _exponent(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for manifest, records in runs:
+        exponents: dict[str, list[float]] = {}
+        for row in summary.growth(records):
+            exponents.setdefault(row["adapter"], []).append(row["time_exponent"])
+        for adapter, values in exponents.items():
+            med = statistics.median(values)
+            out[adapter] = _cell(med, f"{med:.2f}", manifest, f"train, {len(values)} models over sizes")
+    return out
+
+
+def _nodes(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for manifest, records in runs:
+        for r in records:
+            result = r.get("result") or {}
+            if r.get("phase") not in ("session", "load") or not isinstance(result, dict):
+                continue
+            if "nodes" in result:  # H2O: the cloud's size
+                count = result["nodes"]
+            elif "executors" in result:  # Spark: executors on a cluster; local mode runs in the driver alone
+                count = max(int(result["executors"]), 1)
+            else:
+                continue
+            if isinstance(count, int) and count > (out.get(r["adapter"], {}).get("value") or 0):
+                where = f"{r['phase']} on {result.get('url') or result.get('master')}"
+                out[r["adapter"]] = _cell(count, str(count), manifest, where)
+    return out
+
+
+def _deploy(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], ...]:
+    score: dict[str, dict[str, Any]] = {}
+    cold: dict[str, dict[str, Any]] = {}
+    latency: dict[str, dict[str, Any]] = {}
+    served: dict[str, dict[str, Any]] = {}
+    for manifest, records in runs:
+        for row in summary.deploy_rows(records):
+            if row["score"] is None or (row["adapter"] in score and score[row["adapter"]]["value"] >= row["score"]):
+                continue
+            fmt = row["best_format"]
+            where = f"deploy/{row['model']} on {row['dataset']}, format {fmt}"
+            score[row["adapter"]] = _cell(row["score"], f"{row['score']:.1f} {fmt}", manifest, where)
+            best = row["formats"].get(fmt) or {}
+            if best.get("cold_start_s") is not None:
+                cold[row["adapter"]] = _cell(best["cold_start_s"], f"{best['cold_start_s']:.3g}", manifest, where)
+            if best.get("p99_ms") is not None:
+                latency[row["adapter"]] = _cell(best["p99_ms"], f"{best['p50_ms']:.3g}/{best['p99_ms']:.3g}",
+                                                manifest, where)
+            http = any("http_p50_ms" in f for f in row["formats"].values())
+            served[row["adapter"]] = _cell(http, "yes" if http else "no (not asked)", manifest, where)
+    return score, cold, latency, served
+
+
+def _breadth(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    asked: dict[str, set[str]] = {}
+    native: dict[str, set[str]] = {}
+    where: dict[str, dict[str, Any]] = {}
+    for manifest, records in runs:
+        for r in _fits(records):
+            if r["step"] != "train":
+                continue
+            asked.setdefault(r["adapter"], set()).add(str(r.get("variant")))
+            where[r["adapter"]] = manifest
+            if r.get("support") == "native" and r.get("status") == "ok":
+                native.setdefault(r["adapter"], set()).add(str(r.get("variant")))
+    return {adapter: _cell(len(native.get(adapter, set())), f"{len(native.get(adapter, set()))}/{len(models)}",
+                           where[adapter], "train fits: " + ", ".join(sorted(native.get(adapter, set()))))
+            for adapter, models in asked.items()}
+
+
+def _version(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for manifest, records in runs:
+        for r in records:
+            if r.get("platform_version") and r["adapter"] not in out:
+                out[r["adapter"]] = _cell(r["platform_version"], str(r["platform_version"]), manifest,
+                                          f"{r.get('phase')} record")
+    return out
+
+
+def _measure(runs: list[Run]) -> dict[str, dict[str, dict[str, Any]]]:
+    worst, middle = _digits(runs)
+    score, cold, latency, served = _deploy(runs)
+    measures: dict[str, dict[str, dict[str, Any]]] = {
+        "support": _support(runs), "digits_worst": worst, "digits_median": middle, "speed": _speed(runs),
+        "session_s": _session(runs), "peak_mb": _peak(runs), "time_exponent": _exponent(runs),
+        "nodes": _nodes(runs), "deploy_score": score, "cold_start_s": cold, "p99_ms": latency, "served": served,
+        "breadth": _breadth(runs), "version": _version(runs),
+    }
+    assert set(measures) == set(CRITERIA_BY_KEY), "every criterion has one measure"
+    return measures
+
+
+# ----- the scorecard --------------------------------------------------------------------------------------
+
+
+def load_weights(overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """Weights per criterion group from scorecard.yaml (beside the deploy score's), then the overrides."""
+    import yaml
+
+    from mlbench.errors import MlbenchError
+    from mlbench.scenario import SCENARIO_DIRS
+
+    path = next((d / "scores" / "scorecard.yaml" for d in SCENARIO_DIRS
+                 if (d / "scores" / "scorecard.yaml").exists()), None)
+    if path is None:
+        raise MlbenchError("scorecard.yaml not found next to the scenarios")
+    weights = {str(k): float(v) for k, v in (yaml.safe_load(path.read_text()) or {}).get("weights", {}).items()}
+    for key, value in (overrides or {}).items():
+        if key not in weights:
+            raise MlbenchError(f"unknown scorecard weight {key!r}; known: {', '.join(weights)}")
+        weights[key] = value
+    return weights
+
+
+def _subscore(criterion: Criterion, value: float, values: list[float]) -> float:
+    """100 for the best platform on the criterion, others in proportion (ratio to the best)."""
+    best = max(values) if criterion.better == "high" else min(values)
+    if criterion.better == "high":
+        return 100.0 * value / best if best > 0 else 100.0
+    return 100.0 * best / value if value > 0 else 100.0
+
+
+def build(runs: list[Run], weights: dict[str, float] | None = None) -> dict[str, Any]:
+    """The scorecard as plain data: criteria, one row per platform with a cell per criterion (value, text,
+    source) or "not measured", the best platform(s) per column, and (with weights) sub-scores and totals."""
+    measured = _measure(runs)
+    adapters = list(dict.fromkeys(r["adapter"] for _, records in runs for r in records))
+    rows: list[dict[str, Any]] = [{"adapter": a, "cells": {c.key: measured[c.key].get(a) for c in CRITERIA}}
+                                  for a in adapters]
+    best: dict[str, list[str]] = {}
+    for c in CRITERIA:
+        values = {row["adapter"]: row["cells"][c.key]["value"] for row in rows
+                  if row["cells"][c.key] is not None and isinstance(row["cells"][c.key]["value"], int | float)
+                  and not isinstance(row["cells"][c.key]["value"], bool)}
+        if c.better and values:
+            target = max(values.values()) if c.better == "high" else min(values.values())
+            best[c.key] = [a for a, v in values.items() if v == target]
+    not_measured = {c.key: f"not measured: run `mlbench run {c.scenario}`" for c in CRITERIA
+                    if not any(row["cells"][c.key] for row in rows)}
+    card: dict[str, Any] = {"runs": [m.get("run_id") for m, _ in runs], "criteria": [c.__dict__ for c in CRITERIA],
+                            "rows": rows, "best": best, "not_measured": not_measured, "weights": None}
+    if weights:
+        card["weights"] = weights
+        for row in rows:
+            subscores: dict[str, float] = {}
+            for c in CRITERIA:
+                cell = row["cells"][c.key]
+                if c.better is None or cell is None or c.group not in weights or isinstance(cell["value"], bool):
+                    continue
+                others = [float(r["cells"][c.key]["value"]) for r in rows if r["cells"][c.key] is not None]
+                subscores[c.key] = round(_subscore(c, float(cell["value"]), others), 1)
+            row["subscores"] = subscores
+        # the same criteria for everyone: those ranked, weighted and measured for some platform; a platform
+        # without a figure on one scores 0 there (it did not show it), and its sub-scores say which
+        ranked = [c for c in CRITERIA if c.better and c.group in weights and c.key in best]
+        total_weight = sum(weights[c.group] for c in ranked)
+        for row in rows:
+            row["total"] = round(sum(weights[c.group] * row["subscores"].get(c.key, 0.0) for c in ranked)
+                                 / total_weight, 1) if total_weight else None
+        rows.sort(key=lambda r: -(r.get("total") or 0))
+    return card
+
+
+def to_csv(card: dict[str, Any]) -> str:
+    """Long format: one line per platform x criterion, with the run and cell each figure came from."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["adapter", "criterion", "group", "value", "text", "run_id", "cell", "best", "subscore"])
+    for row in card["rows"]:
+        for c in CRITERIA:
+            cell = row["cells"][c.key]
+            writer.writerow([row["adapter"], c.key, c.group, "" if cell is None else cell["value"],
+                             card["not_measured"].get(c.key, "not measured") if cell is None else cell["text"],
+                             "" if cell is None else cell["source"]["run_id"],
+                             "" if cell is None else cell["source"]["cell"],
+                             row["adapter"] in card["best"].get(c.key, []),
+                             (row.get("subscores") or {}).get(c.key, "")])
+    return out.getvalue()
