@@ -76,7 +76,8 @@ def _check_shape(design: Any, specs: list[Any]) -> None:
     n, p = len(design.frame), len(design.features)
     if specs and n <= p + 1:
         raise MlbenchError(
-            f"{n} complete rows for {p} features plus an intercept: OLS needs more rows than coefficients (p >= n)"
+            f"{n} complete rows for {p} features plus an intercept ({p + 1} coefficients): OLS with standard errors "
+            f"needs more rows than coefficients (n > p + 1)"
         )
 
 

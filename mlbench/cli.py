@@ -194,9 +194,10 @@ def _progress(err: Any) -> Iterator[Any]:
 def _finish(outcome: Any, json_output: bool, err: Any, screen: Any, wide: bool = False) -> None:
     """Print the run (JSON on stdout, or the tables fitted to `screen`'s width), say where it is stored, exit
     with its code."""
+    for dataset in outcome.manifest.get("datasets") or []:  # e.g. rows dropped for missing values
+        for note in dataset.get("notes") or []:
+            err.print(f"note: {dataset.get('name')}: {note}", highlight=False)
     if json_output:
-        import json
-
         sys.stdout.write(json.dumps(outcome.records) + "\n")
     else:
         from mlbench.reports.console import render_run

@@ -39,8 +39,9 @@ CASES = {
     "all-NaN column": ("a,b,y\n1,,2\n2,,3\n3,,5\n4,,4\n", "y", "column 'b' has no values"),
     "inf values": ("a,b,y\n1,inf,2\n2,1,3\n3,2,5\n4,3,4\n5,3,1\n", "y", "infinite values in column(s): b"),
     "duplicate column names": ("a,a,y\n1,2,3\n2,3,4\n3,1,2\n", "y", "duplicate column names"),
-    "p >= n": ("a,b,c,y\n1,2,3,4\n2,3,1,5\n3,1,2,6\n", "y", "p >= n"),
-    "one row": ("a,y\n1,2\n", "y", "p >= n"),
+    "n <= p + 1": ("a,b,c,y\n1,2,3,4\n2,3,1,5\n3,1,2,6\n", "y",
+                   "3 complete rows for 3 features plus an intercept (4 coefficients)"),
+    "one row": ("a,y\n1,2\n", "y", "needs more rows than coefficients (n > p + 1)"),
 }
 
 
@@ -157,3 +158,16 @@ def test_unreachable_spark_master_fails_fast(tmp_path):
     assert proc.returncode == 1
     session = next(r for r in json.loads(proc.stdout) if r["phase"] == "session")
     assert session["status"] == "error" and session["wall_s"] < 60
+
+
+def test_rows_dropped_for_missing_values_are_said_on_stderr_and_in_the_json_run(tmp_path):
+    rows = "a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i * 0.5 + (i % 3)}\n" for i in range(1, 30)) + "3,,4\n"
+    path = tmp_path / "gaps.csv"
+    path.write_text(rows)
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels", "--json",
+                   "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr
+    assert "note: gaps.csv: 1 of 30 rows dropped for missing values" in proc.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    dataset = json.loads((run_dir / "run.json").read_text())["dataset"]
+    assert dataset["n_dropped"] == 1 and dataset["n_input_rows"] == 30

@@ -155,7 +155,8 @@ def _load_spark(art: Artifact) -> PredictFn:
     columns = art.extra or {}
 
     def predict(X: np.ndarray) -> np.ndarray:
-        frame = spark.createDataFrame(pd.DataFrame(np.asarray(X, dtype=float), columns=art.features))
+        names = columns.get("input_columns") or art.features  # the pipeline's own column names (see the adapter)
+        frame = spark.createDataFrame(pd.DataFrame(np.asarray(X, dtype=float), columns=names))
         out = model.transform(frame)
         if art.task == "classification":
             out = out.select(vector_to_array(out[columns.get("probability_col") or "probability"])[1].alias("p"))

@@ -106,6 +106,7 @@ class SparkAdapter(Adapter):
         self._jvm_proc: subprocess.Popen[bytes] | None = None
         self._jvm_pids: list[tuple[int, float]] = []  # (pid, create_time) of the driver JVM and its children
         self._log: IO[bytes] | None = None
+        self._safe: dict[str, str] = {}  # user's column name -> the internal name Spark sees (see `load`)
         self._frame: Any = None  # the cached training frame (with the assembled features for a training unit)
         self._test: Any = None  # the cached test frame: the assembled features only
         self._master: str | None = None
@@ -223,15 +224,20 @@ class SparkAdapter(Adapter):
     def load(self, source: DataSource) -> None:
         self._unpersist()  # the runner loads one data unit after another in the same session
         self.target, self.n_rows, self.n_test = None, 0, 0
+        # Spark ML resolves column names as SQL (a dot is a struct field, a backtick quotes): every column gets a
+        # plain internal name here, the user's names stay in everything this adapter reports
         frame = self._spark.read.parquet(str(source.parquet_path))
+        self._safe = {name: f"c{i}" for i, name in enumerate(frame.columns)}
+        frame = frame.toDF(*(self._safe[name] for name in frame.columns))
         test = None
         if source.test_parquet_path is not None:  # a training unit: assemble the features once, here
             from pyspark.ml.feature import VectorAssembler
 
-            assembler = VectorAssembler(inputCols=list(source.features), outputCol=_TRAIN_FEATURES_COL)
+            assembler = VectorAssembler(inputCols=self._internal(source.features), outputCol=_TRAIN_FEATURES_COL)
             frame = assembler.transform(frame)
-            test = assembler.transform(self._spark.read.parquet(str(source.test_parquet_path)))
-            test = test.select(_TRAIN_FEATURES_COL)
+            raw_test = self._spark.read.parquet(str(source.test_parquet_path))
+            raw_test = raw_test.toDF(*(self._safe.get(name, f"t{i}") for i, name in enumerate(raw_test.columns)))
+            test = assembler.transform(raw_test).select(_TRAIN_FEATURES_COL)
         frame = frame.cache()
         self._frame = frame
         self.n_rows = int(frame.count())  # materialises the cache, so the load phase times the real read
@@ -241,6 +247,10 @@ class SparkAdapter(Adapter):
             self.n_test = int(test.count())
         self.target = source.target
         self._features = list(source.features)
+
+    def _internal(self, names: list[str]) -> list[str]:
+        """The internal column names of the user's `names` (see `load`)."""
+        return [self._safe[name] for name in names]
 
     def export(self, model: Any, directory: Path) -> dict[str, Any]:
         """A PipelineModel (the assembler + the fitted model: raw feature columns in, predictions out), which
@@ -253,11 +263,12 @@ class SparkAdapter(Adapter):
 
         classify = isinstance(model, ProbabilisticClassificationModel)
         task = "classification" if classify else "regression"
-        assembler = VectorAssembler(inputCols=self._features, outputCol=_TRAIN_FEATURES_COL)
+        assembler = VectorAssembler(inputCols=self._internal(self._features), outputCol=_TRAIN_FEATURES_COL)
         path = directory / "spark-pipeline"
         PipelineModel(stages=[assembler, model]).write().overwrite().save(str(path))
         columns = {"prediction_col": model.getPredictionCol(),
-                   "probability_col": model.getProbabilityCol() if classify else None}
+                   "probability_col": model.getProbabilityCol() if classify else None,
+                   "input_columns": self._internal(self._features)}
         artifacts = [Artifact("spark-pipeline", str(path), task, list(self._features), extra=columns)]
         unavailable: dict[str, str] = {}
         try:
@@ -303,9 +314,9 @@ class SparkAdapter(Adapter):
         from pyspark.ml.feature import VectorAssembler
         from pyspark.ml.regression import LinearRegression
 
-        assembled = VectorAssembler(inputCols=list(features), outputCol=_FEATURES_COL).transform(self._frame)
+        assembled = VectorAssembler(inputCols=self._internal(features), outputCol=_FEATURES_COL).transform(self._frame)
         regression = LinearRegression(
-            featuresCol=_FEATURES_COL, labelCol=label, predictionCol=_PREDICTION_COL, solver="normal",
+            featuresCol=_FEATURES_COL, labelCol=self._safe[label], predictionCol=_PREDICTION_COL, solver="normal",
             fitIntercept=True, regParam=0.0, elasticNetParam=0.0, standardization=False,
         )
         return regression.fit(assembled)
@@ -366,7 +377,7 @@ class SparkAdapter(Adapter):
         if self._test is None:
             raise RuntimeError("no training unit loaded: load() a DataSource with a test set first")
         classify = spec.task == "classification"
-        columns: dict[str, Any] = {"featuresCol": _TRAIN_FEATURES_COL, "labelCol": label,
+        columns: dict[str, Any] = {"featuresCol": _TRAIN_FEATURES_COL, "labelCol": self._safe[label],
                                    "predictionCol": _PREDICTION_COL}
         if spec.family in ("linear", "logistic") and classify != (spec.family == "logistic"):
             raise ValueError(f"{spec.family} does not fit a {spec.task} task")
