@@ -174,10 +174,19 @@ def grade_numbers(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, 
 SUBSET_QUANTITIES = ("rss", "r_squared", "adj_r_squared")
 
 
+def _tied(mine: dict[str, Any], truth: dict[str, Any], pass_digits: float, cap: float) -> bool:
+    """Another set whose RSS equals the truth's to the pass line: an exact tie (e.g. wt and wt2 = 2 wt), the
+    same answer to any criterion."""
+    return correct_digits(_number(mine.get("rss")), _number(truth.get("rss")), cap=cap) >= pass_digits
+
+
 def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
-    """Per size: the same set as the truth's search of the same method? Digits of RSS and R² where it is."""
-    same = {k: set(v["features"]) == set(ref["by_size"][k]["features"])
-            for k, v in got["by_size"].items() if k in ref["by_size"]}
+    """Per size: the same set as the truth's search of the same method, or a tied one (equal RSS to the pass
+    line)? Digits of RSS and R² where it is."""
+    exact = {k: set(v["features"]) == set(ref["by_size"][k]["features"])
+             for k, v in got["by_size"].items() if k in ref["by_size"]}
+    tied = [k for k, ok in exact.items() if not ok and _tied(got["by_size"][k], ref["by_size"][k], pass_digits, cap)]
+    same = {k: ok or k in tied for k, ok in exact.items()}
     tally = _Tally(cap)
     for k, is_same in same.items():
         if is_same:
@@ -192,10 +201,11 @@ def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, c
         problems.append(f"other set at size {', '.join(differing)}")
     if missing:
         problems.append(f"no answer at size {', '.join(missing)}")
-    if not differing and got["chosen"] != ref["chosen"]:
+    if got["chosen"] != ref["chosen"]:  # always said, with the sets: a differing set often explains it
         problems.append(f"chosen sizes {got['chosen']} vs {ref['chosen']}")
     verdict = _verdict(tally, problems, pass_digits)
     verdict["same_set_by_size"] = same
+    verdict["tied_sizes"] = tied
     verdict["sizes_agree"] = sum(same.values())
     verdict["sizes_total"] = len(ref["by_size"])
     verdict["chosen_same"] = got["chosen"] == ref["chosen"]

@@ -36,3 +36,33 @@ def test_dotted_names_from_r_work_on_every_adapter(tmp_path, name, target, dotte
     assert {"statsmodels", "r"} <= agreeing
     if name == "swiss":
         assert agreeing == {a for a, fit in fits.items() if fit["status"] == "ok"}
+
+
+def test_exact_ties_are_the_same_answer(tmp_path):
+    """mtcars with wt2 = 2 wt: sets with wt or wt2 have equal RSS; R's leaps picks the other one at some sizes,
+    and that is graded as agreeing (the tied sizes are listed), not as "other set"."""
+    import shutil
+
+    if shutil.which("Rscript") is None:
+        pytest.skip("R is not installed")
+    proc = run_cli("run", "feature-selection", "--data", str(RDATA / "mtcars-collinear.csv"), "--target", "mpg",
+                   "--adapters", "statsmodels,r", "--method", "best,forward", "--json", "--out", str(tmp_path),
+                   timeout=900)
+    records = json.loads(proc.stdout)
+    subsets = {(r["adapter"], r["variant"]): r for r in records if r["phase"] == "fit" and r["step"] == "subset"}
+    best = subsets[("r", "best")]["deviation"]
+    assert best["agrees"] and best["tied_sizes"], best
+    assert all(best["same_set_by_size"].values())
+    assert subsets[("statsmodels", "best")]["deviation"]["agrees"]
+
+
+def test_grade_subset_tells_a_tie_from_another_set():
+    from mlbench.grading import grade_subset
+
+    ref = {"by_size": {"1": {"features": ["wt"], "rss": 278.32, "r_squared": 0.75}},
+           "chosen": {"bic": 1}}
+    tie = {"by_size": {"1": {"features": ["wt2"], "rss": 278.32, "r_squared": 0.75}}, "chosen": {"bic": 1}}
+    other = {"by_size": {"1": {"features": ["hp"], "rss": 447.67, "r_squared": 0.60}}, "chosen": {"bic": 1}}
+    assert grade_subset(tie, ref, 6.0)["agrees"] and grade_subset(tie, ref, 6.0)["tied_sizes"] == ["1"]
+    verdict = grade_subset(other, ref, 6.0)
+    assert not verdict["agrees"] and verdict["grade"] == "differs: other set at size 1"
