@@ -66,3 +66,17 @@ def test_grade_subset_tells_a_tie_from_another_set():
     assert grade_subset(tie, ref, 6.0)["agrees"] and grade_subset(tie, ref, 6.0)["tied_sizes"] == ["1"]
     verdict = grade_subset(other, ref, 6.0)
     assert not verdict["agrees"] and verdict["grade"] == "differs: other set at size 1"
+
+
+@pytest.mark.h2o
+def test_h2o_refusals_on_a_collinear_design_are_one_clear_line(tmp_path):
+    proc = run_cli("run", "feature-selection", "--data", str(RDATA / "mtcars-collinear.csv"), "--target", "mpg",
+                   "--adapters", "h2o", "--json", "--out", str(tmp_path), timeout=900)
+    errors = {(r["step"], r["variant"]): r["error"] for r in json.loads(proc.stdout)
+              if r["phase"] == "fit" and r["status"] == "error"}
+    assert errors[("vif", None)].startswith("RuntimeError: H2O refused the VIF: its GLM found exactly collinear "
+                                            "columns [wt2]")
+    assert errors[("subset", "best")].startswith("RuntimeError: H2O refused the best subset search: ModelSelection "
+                                                 "found duplicated")
+    assert all("\n" not in e and "remove_collinear_columns" not in e and "Job with key" not in e
+               for e in errors.values())

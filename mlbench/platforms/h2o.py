@@ -43,6 +43,16 @@ from mlbench.platforms.h2o_cluster import H2OCluster
 from mlbench.procs import close_log, open_log
 from mlbench.stats.ols import goodness_of_fit, intercept_only
 
+# H2O's refusals, by the text of its Java exceptions: (pattern, the condition in words)
+_REFUSALS = (
+    (re.compile(r"Found collinear columns \[([^\]]*)\]"),
+     "its GLM found exactly collinear columns [{0}] and computes no p-values with them (its VIF and backward "
+     "elimination need them)"),
+    (re.compile(r"duplicated predictors\.\s+After removal, reduce your max_predictor_number to (\d+)"),
+     "ModelSelection found duplicated (exactly collinear) predictors and searches at most {0} once they are "
+     "removed"),
+)
+
 
 class H2OAdapter(Adapter):
     name = "h2o"
@@ -94,6 +104,21 @@ class H2OAdapter(Adapter):
         self._task: str | None = None  # the loaded source's task: "classification" means a factor target
 
     # ----- plumbing ------------------------------------------------------------------------------------
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _refusals(what: str) -> Iterator[None]:
+        """H2O's refusals (a Java exception's text, naming flags mlbench does not set) as one line saying what
+        H2O refused and the condition it found."""
+        try:
+            yield
+        except Exception as exc:
+            text = str(exc)
+            for pattern, message in _REFUSALS:
+                found = pattern.search(text)
+                if found:
+                    raise RuntimeError(f"H2O refused the {what}: " + message.format(*found.groups())) from None
+            raise
 
     @contextlib.contextmanager
     def _quiet(self) -> Iterator[None]:
@@ -325,7 +350,7 @@ class H2OAdapter(Adapter):
                 self._drop(model)
 
     def vif(self, features: list[str]) -> dict[str, float]:
-        with self._quiet():
+        with self._quiet(), self._refusals("VIF"):
             model = self._glm(features, generate_variable_inflation_factors=True)
             try:
                 values = model.get_variable_inflation_factors() or {}
@@ -343,7 +368,7 @@ class H2OAdapter(Adapter):
             params = {"mode": "backward", "min_predictor_number": 1}
         else:
             raise UnsupportedStep(f"H2O ModelSelection has no {method!r} mode")
-        with self._quiet():
+        with self._quiet(), self._refusals(f"{method} subset search"):
             model = H2OModelSelectionEstimator(model_id=self._model_id("selection"), **params)
             model.train(x=list(features), y=self.target, training_frame=self.frame)
             try:
