@@ -110,6 +110,7 @@ class Runner:
         self._fitters: dict[str, ReferenceFitter | Exception] = {}
         self._java = environment.java_version()
         self._conditions: dict[str, float | None] = {}
+        self._ranks: dict[str, int | None] = {}
         self._death: str | None = None  # how the platform died during the current cell, if it did
 
     def progress(self, message: str) -> None:
@@ -139,7 +140,21 @@ class Runner:
 
     def _context(self, unit: DataUnit, support: str) -> procedures.StepContext:
         design = unit.design
-        return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support)
+        return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support,
+                                      rank=self._rank(unit))
+
+    def _rank(self, unit: DataUnit) -> int | None:
+        """The design's rank by the truth reference (its exactly aliased columns); None when unknown."""
+        if unit.label not in self._ranks:
+            fitter = self._fitter(unit)
+            try:
+                aliased = [] if isinstance(fitter, Exception) or not unit.design.features else \
+                    fitter.ols(unit.design.features).aliased
+                self._ranks[unit.label] = len(unit.design.features) - len(aliased) if not isinstance(
+                    fitter, Exception) else None
+            except Exception:  # noqa: BLE001 - no rank: sizes are not capped
+                self._ranks[unit.label] = None
+        return self._ranks[unit.label]
 
     def _fitter(self, unit: DataUnit) -> ReferenceFitter | Exception:
         """One truth reference per data unit (its exact Gram matrix is built once and serves every step)."""

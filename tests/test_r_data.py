@@ -80,3 +80,14 @@ def test_h2o_refusals_on_a_collinear_design_are_one_clear_line(tmp_path):
                                                  "found duplicated")
     assert all("\n" not in e and "remove_collinear_columns" not in e and "Job with key" not in e
                for e in errors.values())
+
+
+def test_subset_sizes_stop_at_the_designs_rank(tmp_path):
+    """mtcars + wt2 = 2 wt has 11 columns of rank 10: no platform is asked for a size-11 subset (leaps' nvmax)."""
+    proc = run_cli("run", "feature-selection", "--data", str(RDATA / "mtcars-collinear.csv"), "--target", "mpg",
+                   "--adapters", "statsmodels,sklearn", "--method", "best", "--json", "--out", str(tmp_path))
+    subsets = [r for r in json.loads(proc.stdout) if r["phase"] == "fit" and r["step"] == "subset"]
+    assert subsets and all(r["status"] == "ok" for r in subsets), [r.get("error") for r in subsets]
+    for record in subsets:
+        assert record["result"]["max_size"] == 10 and max(map(int, record["result"]["by_size"])) == 10
+        assert record["deviation"]["agrees"], record["deviation"]["grade"]

@@ -103,6 +103,7 @@ class StepContext:
     X: np.ndarray
     y: np.ndarray
     support: str  # "native" | "emulated" | "reference"
+    rank: int | None = None  # columns of the design that are not exactly collinear (the truth's), when known
 
     @property
     def n_obs(self) -> int:
@@ -203,7 +204,7 @@ def subset(fitter: Any, ctx: StepContext, method: str, max_size: int | None, max
            cv_folds: int | None = None, max_seconds: float | None = None) -> dict[str, Any]:
     """Subset selection: per size the chosen set and leaps' criteria, and the size each criterion picks."""
     p = len(ctx.features)
-    k_max = min(max_size or p, p)
+    k_max = min(max_size or p, p, ctx.rank or p)  # no larger subsets than the design's rank, as leaps' nvmax
     path, fits = _search(fitter, ctx, method, k_max, max_fits, max_seconds)
     full_rss = path[p][1] if p in path else fitter.rss(ctx.features)
     crit = subsets.criteria({k: rss for k, (_, rss) in path.items()}, ctx.n_obs, ctx.null_rss, full_rss, p)
