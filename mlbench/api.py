@@ -401,7 +401,9 @@ def report(run_dir: Path, fmt: str, budget_memory: str | None = None) -> tuple[d
     if budget_memory:
         manifest["budget_memory_mb"] = memory_mb(budget_memory)
     if fmt == "json":
-        return manifest, records, json.dumps(records, indent=2)
+        from mlbench.results import clean_json
+
+        return manifest, records, json.dumps(clean_json(records), indent=2, allow_nan=False)
     if fmt == "csv":
         from mlbench.reports.csv import records_to_csv
 

@@ -201,8 +201,9 @@ def _finish(outcome: Any, json_output: bool, err: Any, screen: Any, wide: bool =
         sys.stdout.write(json.dumps(outcome.records) + "\n")
     else:
         from mlbench.reports.console import render_run
+        from mlbench.results import restore_nonfinite
 
-        render_run(screen, outcome.manifest, outcome.records, wide=wide)
+        render_run(screen, restore_nonfinite(outcome.manifest), restore_nonfinite(outcome.records), wide=wide)
     err.print(f"records: {outcome.run_dir / 'records.jsonl'}", highlight=False)
     raise typer.Exit(outcome.exit_code)
 
@@ -282,7 +283,9 @@ def scorecard_command(
         print_layouts(console, scorecard_table(card), wide)
         return
     if format == "json":
-        text = json.dumps(card, indent=2, default=str)
+        from mlbench.results import clean_json
+
+        text = json.dumps(clean_json(card), indent=2, default=str)
     elif format == "csv":
         from mlbench.reports.scorecard import to_csv
 

@@ -64,16 +64,37 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# JSON has no infinity or NaN; None would say "missing". They are stored as these strings (JavaScript's and
+# Python's spellings) and read back as floats by `restore_nonfinite` (load_run does it).
+NONFINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+def _nonfinite_text(value: float) -> str:
+    return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+
+
 def clean_json(value: Any) -> Any:
-    """Strict JSON: NaN and infinities become None (JSON has neither), tuples become lists."""
+    """Strict JSON: NaN and infinities become the strings of NONFINITE (not None: an infinite VIF is not a
+    missing one), tuples become lists."""
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return value if math.isfinite(value) else _nonfinite_text(value)
     if isinstance(value, dict):
         return {str(k): clean_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [clean_json(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return clean_json(value.item())
+    return value
+
+
+def restore_nonfinite(value: Any) -> Any:
+    """The inverse of clean_json's encoding: NONFINITE's strings back to floats, in values (never keys)."""
+    if isinstance(value, str):
+        return NONFINITE.get(value, value)
+    if isinstance(value, dict):
+        return {k: restore_nonfinite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [restore_nonfinite(v) for v in value]
     return value
 
 
@@ -142,7 +163,8 @@ def finished_cells(records: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Read a run directory back: (manifest, records). Tolerates a torn last line of an interrupted run."""
+    """Read a run directory back: (manifest, records), infinities and NaN as floats again (see NONFINITE).
+    Tolerates a torn last line of an interrupted run."""
     if not run_dir.is_dir():
         raise MlbenchError(f"not a run directory: {run_dir}")
     records_path = run_dir / "records.jsonl"
@@ -152,7 +174,7 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     manifest: dict[str, Any] = {}
     if manifest_path.exists():
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            manifest = restore_nonfinite(json.loads(manifest_path.read_text(encoding="utf-8")))
         except json.JSONDecodeError as exc:
             raise MlbenchError(f"{manifest_path}: not valid JSON ({exc.msg})") from None
     records = []
@@ -160,7 +182,7 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(restore_nonfinite(json.loads(line)))
         except json.JSONDecodeError:
             continue  # the torn last line of an interrupted run
     _check_schema(run_dir, manifest, records)

@@ -91,3 +91,23 @@ def test_subset_sizes_stop_at_the_designs_rank(tmp_path):
     for record in subsets:
         assert record["result"]["max_size"] == 10 and max(map(int, record["result"]["by_size"])) == 10
         assert record["deviation"]["agrees"], record["deviation"]["grade"]
+
+
+def test_an_infinite_vif_is_not_a_missing_one(tmp_path):
+    """sklearn's auxiliary R² of wt on the others is 1: VIF = inf, stored as "Infinity" (not null), read back as
+    inf and printed as ∞ (a missing value prints as —)."""
+    out = tmp_path / "runs"
+    proc = run_cli("run", "feature-selection", "--data", str(RDATA / "mtcars-collinear.csv"), "--target", "mpg",
+                   "--adapters", "sklearn", "--method", "forward", "--out", str(out), "--width", "100")
+    assert "∞" in proc.stdout, proc.stdout[-2000:]
+    (run_dir,) = out.iterdir()
+    vif = next(json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()
+               if '"step": "vif"' in line and '"phase": "fit"' in line)
+    assert vif["result"]["vif"]["wt2"] == "Infinity"
+    from mlbench.results import load_run
+
+    _, records = load_run(run_dir)
+    (fit,) = [r for r in records if r["step"] == "vif" and r["phase"] == "fit"]
+    assert fit["result"]["vif"]["wt2"] == float("inf")
+    report = run_cli("report", str(run_dir), "--format", "json")
+    assert '"wt2": "Infinity"' in report.stdout  # strict JSON out again

@@ -99,13 +99,21 @@ def _digits(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[
         if not str(manifest.get("scenario", {}).get("name", "")).startswith("accuracy"):
             continue
         per: dict[str, dict[str, float]] = {}
+        failed: dict[str, set[str]] = {}
         for r in _fits(records):
+            if r["step"] != "pvalues":
+                continue
             digits = (r.get("deviation") or {}).get("min_digits")
-            if r["step"] == "pvalues" and r.get("status") == "ok" and isinstance(digits, int | float):
+            if r.get("status") == "ok" and isinstance(digits, int | float):
                 per.setdefault(r["adapter"], {})[str(r["dataset"])] = float(digits)
+            elif r.get("status") in ("error", "timeout"):  # no answer is no correct digit
+                per.setdefault(r["adapter"], {})[str(r["dataset"])] = 0.0
+                failed.setdefault(r["adapter"], set()).add(str(r["dataset"]))
         for adapter, by_dataset in per.items():
             low = min(by_dataset, key=lambda d: by_dataset[d])
-            worst[adapter] = _cell(by_dataset[low], f"{by_dataset[low]:.1f} ({low})", manifest, f"pvalues on {low}")
+            how = "error on" if low in failed.get(adapter, set()) else ""
+            text = f"{by_dataset[low]:.1f} ({how + ' ' if how else ''}{low})"
+            worst[adapter] = _cell(by_dataset[low], text, manifest, f"pvalues on {low}")
             med = statistics.median(by_dataset.values())
             middle[adapter] = _cell(med, f"{med:.1f}", manifest, f"pvalues on {len(by_dataset)} datasets")
     return worst, middle
@@ -274,6 +282,11 @@ def load_weights(overrides: dict[str, float] | None = None) -> dict[str, float]:
     return weights
 
 
+def _as_shown(criterion: Criterion, value: float) -> float:
+    """The value at the precision the table shows it: digits to a tenth, other figures to 3 significant."""
+    return round(value, 1) if criterion.group == "accuracy" else float(f"{value:.3g}")
+
+
 def _subscore(criterion: Criterion, value: float, values: list[float]) -> float:
     """100 for the best platform on the criterion, others in proportion (ratio to the best)."""
     best = max(values) if criterion.better == "high" else min(values)
@@ -295,8 +308,9 @@ def build(runs: list[Run], weights: dict[str, float] | None = None) -> dict[str,
                   if row["cells"][c.key] is not None and isinstance(row["cells"][c.key]["value"], int | float)
                   and not isinstance(row["cells"][c.key]["value"], bool)}
         if c.better and values:
-            target = max(values.values()) if c.better == "high" else min(values.values())
-            best[c.key] = [a for a, v in values.items() if v == target]
+            shown = {a: _as_shown(c, float(v)) for a, v in values.items()}  # ties as the reader sees them
+            target = max(shown.values()) if c.better == "high" else min(shown.values())
+            best[c.key] = [a for a, v in shown.items() if v == target]
     not_measured = {c.key: f"not measured: run `mlbench run {c.scenario}`" for c in CRITERIA
                     if not any(row["cells"][c.key] for row in rows)}
     card: dict[str, Any] = {"runs": [m.get("run_id") for m, _ in runs], "criteria": [c.__dict__ for c in CRITERIA],

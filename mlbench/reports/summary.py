@@ -62,12 +62,15 @@ def iqr(values: list[float]) -> float | None:
 
 
 def fmt(value: Any, digits: int = 6) -> str:
-    """Numbers as every report prints them (`digits` significant digits); None as an em dash."""
+    """Numbers as every report prints them (`digits` significant digits); None as an em dash, infinities as ∞,
+    NaN as NaN."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if not math.isfinite(value):  # not a dash: an infinite VIF is an answer, not a missing one
+            return "NaN" if math.isnan(value) else "∞" if value > 0 else "-∞"
         if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e7):
             return f"{value:.{max(digits - 2, 1)}e}"
         return f"{value:.{digits}g}"
