@@ -208,7 +208,8 @@ def test_html_training_plots_from_records():
     assert "&lt;b&gt;slow&lt;/b&gt;" in page and "<b>slow" not in page
     assert 'id="deploy"' not in page  # no deploy records: that section and its chart are skipped
     svgs = _svgs(page)
-    assert len(svgs) == 3  # fit vs rows, Pareto, phases
+    assert len(svgs) == 4  # fit vs rows, Pareto, the cost curve (two sizes ran), phases
+    assert "Cost curve (classification)" in page and "extrapolated, not measured" in page
     for markup in svgs:
         ET.fromstring(markup)
     assert "AUC" in page and "10,000 rows" in page
