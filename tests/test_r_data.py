@@ -72,14 +72,29 @@ def test_grade_subset_tells_a_tie_from_another_set():
 def test_h2o_refusals_on_a_collinear_design_are_one_clear_line(tmp_path):
     proc = run_cli("run", "feature-selection", "--data", str(RDATA / "mtcars-collinear.csv"), "--target", "mpg",
                    "--adapters", "h2o", "--json", "--out", str(tmp_path), timeout=900)
-    errors = {(r["step"], r["variant"]): r["error"] for r in json.loads(proc.stdout)
-              if r["phase"] == "fit" and r["status"] == "error"}
+    fits = {(r["step"], r["variant"]): r for r in json.loads(proc.stdout) if r["phase"] == "fit"}
+    errors = {key: r["error"] for key, r in fits.items() if r["status"] == "error"}
     assert errors[("vif", None)].startswith("RuntimeError: H2O refused the VIF: its GLM found exactly collinear "
                                             "columns [wt2]")
-    assert errors[("subset", "best")].startswith("RuntimeError: H2O refused the best subset search: ModelSelection "
-                                                 "found duplicated")
+    assert errors[("subset", "backward")].startswith("RuntimeError: H2O refused the backward subset search: its "
+                                                     "GLM found exactly collinear columns [wt2]")
     assert all("\n" not in e and "remove_collinear_columns" not in e and "Job with key" not in e
                for e in errors.values())
+    # sizes stop at the rank (10), which ModelSelection accepts: its "reduce your max_predictor_number" is gone
+    assert fits[("subset", "best")]["status"] == "ok"
+
+
+def test_h2o_predictor_limit_refusal_reads_as_one_line():
+    """ModelSelection's refusal text (seen before sizes were capped at the rank), translated by the adapter."""
+    from mlbench.platforms.h2o import H2OAdapter
+
+    raw = ("Job with key $03017f failed with an exception: water.exceptions.H2OModelBuilderIllegalArgumentException: "
+           "Illegal argument(s) for ModelSelection model: m.  Details: ERRR on field: max_predictor_number: Your "
+           "dataset contains duplicated predictors.  After removal, reduce your max_predictor_number to 10 or less.")
+    with pytest.raises(RuntimeError) as caught, H2OAdapter._refusals("best subset search"):
+        raise OSError(raw)
+    assert str(caught.value) == ("H2O refused the best subset search: ModelSelection found duplicated (exactly "
+                                 "collinear) predictors and searches at most 10 once they are removed")
 
 
 def test_subset_sizes_stop_at_the_designs_rank(tmp_path):
