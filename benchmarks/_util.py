@@ -1,10 +1,13 @@
-"""Shared by the benchmark scripts: run a command and measure its wall time and whole-tree peak RSS."""
+"""Shared by the benchmark scripts: run a command and measure its wall time and whole-tree peak RSS; compare two
+measurements the way every performance claim here is made (alternated, median of the per-pair ratios)."""
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 
 from mlbench.measure import wait_with_peak
 
@@ -22,3 +25,18 @@ def run_measured(cmd: list[str], interval: float = 0.02) -> tuple[float, float, 
         out.seek(0)
         err.seek(0)
         return wall, peak / 2**20, subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read())
+
+
+def alternated(pairs: int, first: Callable[[int], float], second: Callable[[int], float], label: str,
+               names: tuple[str, str]) -> tuple[float, float, float]:
+    """Measure `first` and `second` alternated (A B A B ..., each called with the pair's index), print each pair,
+    and return (median of A, median of B, median of the per-pair ratios A/B): on a shared, noisy machine a ratio
+    of neighbours is a claim, one absolute time is not."""
+    a_walls, b_walls, ratios = [], [], []
+    for i in range(pairs):
+        a, b = first(i), second(i)
+        a_walls.append(a)
+        b_walls.append(b)
+        ratios.append(a / b)
+        print(f"  {label} pair {i + 1}: {names[0]} {a:.2f} s, {names[1]} {b:.2f} s, ratio {a / b:.3f}", flush=True)
+    return statistics.median(a_walls), statistics.median(b_walls), statistics.median(ratios)

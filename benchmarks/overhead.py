@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import run_measured
+from _util import alternated, run_measured
 
 HANDWRITTEN = '''
 import sys
@@ -62,23 +62,22 @@ def pvalues_job(runs: int, variants: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for variant in variants:
             platforms = ALL if variant == "all" else variant
-            ratios, tool, hand = [], [], []
-            for i in range(runs):
-                cmd = [sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters", platforms,
-                       "--out", str(Path(tmp) / f"{variant}{i}")]
-                wall, _, proc = run_measured(cmd)
+
+            def tool(i: int, platforms: str = platforms, variant: str = variant) -> float:
+                wall, _, proc = run_measured([sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters",
+                                              platforms, "--out", str(Path(tmp) / f"{variant}{i}")])
                 assert proc.returncode == 0, proc.stderr[-2000:]
-                script_wall, _, script = run_measured([sys.executable, str(HANDWRITTEN_PVALUES), platforms])
-                assert script.returncode == 0, script.stderr[-2000:]
-                tool.append(wall)
-                hand.append(script_wall)
-                ratios.append(wall / script_wall)
-                print(f"  {variant} pair {i + 1}: mlbench {wall:.2f} s, hand-written {script_wall:.2f} s, "
-                      f"ratio {wall / script_wall:.3f}", flush=True)
+                return wall
+
+            def hand(_: int, platforms: str = platforms) -> float:
+                wall, _, proc = run_measured([sys.executable, str(HANDWRITTEN_PVALUES), platforms])
+                assert proc.returncode == 0, proc.stderr[-2000:]
+                return wall
+
+            tool_s, hand_s, ratio = alternated(runs, tool, hand, variant, ("mlbench", "hand-written"))
             goal = 1.15 if variant == "statsmodels" else 1.10
-            print(f"pvalues on {platforms}: mlbench {statistics.median(tool):.2f} s, hand-written "
-                  f"{statistics.median(hand):.2f} s; median ratio {statistics.median(ratios):.3f} "
-                  f"(goal <= {goal:.2f})", flush=True)
+            print(f"pvalues on {platforms}: mlbench {tool_s:.2f} s, hand-written {hand_s:.2f} s; median ratio "
+                  f"{ratio:.3f} (goal <= {goal:.2f})", flush=True)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import run_measured
+from _util import alternated, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BASE = "05fc0a6"  # main before the truth reference (float64 QR, R-style aliasing)
@@ -114,18 +114,12 @@ def main() -> None:
                        capture_output=True)
         try:
             for name in scenarios:
-                ratios, new, old = [], [], []
-                for i in range(args.pairs):
-                    a = timed(ROOT, command(ROOT, name, args.adapters, Path(tmp) / f"a{i}"))
-                    b = timed(base, command(base, name, args.adapters, Path(tmp) / f"b{i}"))
-                    new.append(a)
-                    old.append(b)
-                    ratios.append(a / b)
-                    print(f"  {name} pair {i + 1}: this checkout {a:.2f} s, base {args.base} {b:.2f} s, "
-                          f"ratio {a / b:.3f}", flush=True)
+                new, old, ratio = alternated(
+                    args.pairs, lambda i, n=name: timed(ROOT, command(ROOT, n, args.adapters, Path(tmp) / f"a{i}")),
+                    lambda i, n=name: timed(base, command(base, n, args.adapters, Path(tmp) / f"b{i}")),
+                    name, ("this checkout", f"base {args.base}"))
                 goal = 1.05 if name == "pvalues" else 1.10
-                print(f"{name}: median {statistics.median(new):.2f} s vs {statistics.median(old):.2f} s; median "
-                      f"ratio {statistics.median(ratios):.3f} (goal <= {goal:.2f})")
+                print(f"{name}: median {new:.2f} s vs {old:.2f} s; median ratio {ratio:.3f} (goal <= {goal:.2f})")
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
                            capture_output=True)
