@@ -265,6 +265,12 @@ class Adapter(ABC):
         platform's own VIF (vif declared `native`)."""
         raise UnsupportedStep(f"{self.name} has no VIF")
 
+    def gvif(self, features: list[str], groups: dict[str, list[str]]) -> dict[str, float]:
+        """car's generalised VIF of each term (groups: term -> its columns among `features`, a factor's dummies)
+        by the platform's own call. Optional: without it mlbench computes the GVIF from the platform's `vif` on
+        sub-models (mlbench.stats.procedures.gvif_from_vif)."""
+        raise UnsupportedStep(f"{self.name} has no generalised VIF")
+
     def subset(self, method: str, features: list[str], max_size: int) -> dict[int, Any]:
         """A native subset search: size -> chosen features, or (features, RSS) when the platform's search
         reports the RSS (saves a refit per size). Only called when declared native."""

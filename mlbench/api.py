@@ -28,6 +28,7 @@ class RunRequest:
     alpha: float | None = None
     digits: float | None = None  # pass line of the truth grade (correct digits); the scenario's by default
     vif_threshold: float | None = None
+    by: str | None = None  # factor terms: "term" (whole, drop1 / GVIF) or "column" (one dummy at a time)
     methods: list[str] | None = None
     max_fits: int | None = None
     sizes: list[int] | None = None

@@ -42,6 +42,11 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
+class ByChoice(str, Enum):
+    term = "term"
+    column = "column"
+
+
 def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
@@ -121,6 +126,9 @@ def run_command(
     warmup: Annotated[int | None, typer.Option(min=0, help="Unmeasured warm-up runs per cell.")] = None,
     alpha: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="p-value threshold for elimination.")] = None,
     vif_threshold: Annotated[float | None, typer.Option(help="Remove features while max VIF exceeds this.")] = None,
+    by: Annotated[ByChoice | None, typer.Option(
+        help="Factors in p-value and VIF elimination: whole terms (drop1's F-test, car's GVIF) or single dummies.")
+    ] = None,
     digits: Annotated[float | None, typer.Option(
         min=0.0, max=15.0, help="Pass line of the truth grade: correct digits each quantity needs (default 6).")
     ] = None,
@@ -162,7 +170,8 @@ def run_command(
         _finish(outcome, json_output, err, screen, wide)
     request = api.RunRequest(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
-        repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold, digits=digits, methods=_split(method),
+        repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
+        by=by.value if by else None, digits=digits, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
         weights=_weights(weight),

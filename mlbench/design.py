@@ -34,6 +34,17 @@ class Design:
     def y(self) -> np.ndarray:
         return self.frame[self.target].to_numpy(dtype=float)
 
+    @property
+    def terms(self) -> dict[str, list[str]]:
+        """The model's terms in order, as R's formula has them: a numeric column is a term of one column, a
+        text column (a factor) one term of all its dummies. VIF (car's GVIF) and elimination by p-value (drop1)
+        treat a factor as one term."""
+        by_dummy = {d: column for column, dummies in self.factors.items() for d in dummies}
+        out: dict[str, list[str]] = {}
+        for feature in self.features:
+            out.setdefault(by_dummy.get(feature, feature), []).append(feature)
+        return out
+
 
 def _is_text(series: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)

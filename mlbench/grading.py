@@ -144,6 +144,7 @@ def _verdict(tally: _Tally, problems: list[str], pass_digits: float) -> dict[str
 def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
     tally = _Tally(cap)
     problems = _grade_fit(tally, got, ref)
+    _grade_factor_terms(tally, problems, got, ref, "term_tests", ("f", "p"))
     if got.get("dropped") != ref.get("dropped"):
         problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
     elif got.get("refit") and ref.get("refit") and got.get("dropped") and not problems:
@@ -151,11 +152,28 @@ def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, 
     return _verdict(tally, problems, pass_digits)
 
 
+def _grade_factor_terms(tally: _Tally, problems: list[str], got: dict[str, Any], ref: dict[str, Any], key: str,
+                        quantities: tuple[str, ...]) -> None:
+    """Digits of the per-term answers of factor terms (drop1's F and p, car's GVIF): p absolutely, the rest
+    relatively; a platform without them where the truth has them is a difference in the answer."""
+    truth, mine = ref.get(key) or {}, got.get(key) or {}
+    for term, expected in truth.items():
+        if expected.get("df", 1) > 1 and term not in mine:
+            problems.append(f"no answer for factor term {term}")
+            continue
+        for quantity in quantities:
+            if quantity in expected:
+                tally.grade(_number(mine[term].get(quantity)), _number(expected[quantity]),
+                            f"term_{quantity}" if key == "term_tests" else quantity, term,
+                            absolute=quantity == "p")
+
+
 def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
     tally = _Tally(cap)
     for term, truth in (ref.get("vif") or {}).items():
         tally.grade(_number((got.get("vif") or {}).get(term)), _number(truth), "vif", term)
-    problems = []
+    problems: list[str] = []
+    _grade_factor_terms(tally, problems, got, ref, "gvif", ("gvif",))
     if got.get("dropped") != ref.get("dropped"):
         problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
     return _verdict(tally, problems, pass_digits)

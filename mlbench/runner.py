@@ -141,7 +141,7 @@ class Runner:
     def _context(self, unit: DataUnit, support: str) -> procedures.StepContext:
         design = unit.design
         return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support,
-                                      rank=self._rank(unit))
+                                      rank=self._rank(unit), terms=design.terms)
 
     def _rank(self, unit: DataUnit) -> int | None:
         """The design's rank by the truth reference (its exactly aliased columns); None when unknown."""

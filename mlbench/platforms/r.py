@@ -107,8 +107,8 @@ class RAdapter(Adapter):
     capabilities = {
         "pvalues": Capability.native("R lm + summary.lm (t-based p-values; aliased terms are R's NA coefficients)"),
         "vif": Capability.native(
-            "car::vif on lm: plain VIF, since mlbench's design is numeric and dummy-coded (car's generalised "
-            "VIF would apply to factor terms)"
+            "car::vif on lm: VIF per column, and car's GVIF per factor term on the lm fitted with the factor "
+            "rebuilt from its dummies"
         ),
         "subset:best": Capability.native("leaps::regsubsets(method = 'exhaustive'): exact branch and bound"),
         "subset:forward": Capability.native("leaps::regsubsets(method = 'forward')"),
@@ -258,6 +258,10 @@ class RAdapter(Adapter):
     def vif(self, features: list[str]) -> dict[str, float]:
         r = self._call("vif", features=self._cols(features))
         return dict(zip(features, _nums(r["vif"]), strict=True))
+
+    def gvif(self, features: list[str], groups: dict[str, list[str]]) -> dict[str, float]:
+        r = self._call("gvif", groups=[self._cols(columns) for columns in groups.values()])
+        return dict(zip(groups, _nums(r["gvif"]), strict=True))
 
     def subset(self, method: str, features: list[str], max_size: int) -> dict[int, Any]:
         if method not in ("best", "forward", "backward"):

@@ -79,6 +79,23 @@ h_vif <- function(req) {
   list(vif = nums(v[sprintf("x%d", seq_along(cols))]))
 }
 
+h_gvif <- function(req) {
+  # the model with its factors as R has them: each multi-column term's treatment-coded dummies become one
+  # factor again (level 0 = the baseline, level i = the i-th dummy), so lm builds the same columns from it and
+  # car::vif answers for the term: its GVIF (a plain VIF when every term has one column)
+  groups <- lapply(req$groups, ints)
+  d <- data.frame(row.names = seq_len(nrow(state$X)))
+  for (i in seq_along(groups)) {
+    D <- state$X[, groups[[i]], drop = FALSE]
+    d[[sprintf("t%d", i)]] <- if (length(groups[[i]]) == 1) D[, 1] else
+      factor(as.vector(D %*% seq_len(ncol(D))), levels = 0:ncol(D))
+  }
+  d$y <- state$y
+  v <- car::vif(lm(y ~ ., data = d))
+  g <- if (is.null(dim(v))) v else v[, "GVIF"]
+  list(gvif = nums(g[sprintf("t%d", seq_along(groups))]))
+}
+
 h_subset <- function(req) {
   cols <- ints(req$features)
   method <- switch(req$method, best = "exhaustive", forward = "forward", backward = "backward",
@@ -120,7 +137,7 @@ h_release <- function(req) {
   list(released = req$model)
 }
 
-handlers <- list(hello = h_hello, load = h_load, ols = h_ols, vif = h_vif, subset = h_subset,
+handlers <- list(hello = h_hello, load = h_load, ols = h_ols, vif = h_vif, gvif = h_gvif, subset = h_subset,
                  fit = h_fit, predict = h_predict, release = h_release)
 
 answer <- function(req) {

@@ -541,6 +541,7 @@ def elimination_table(records: list[dict[str, Any]]) -> list[Layout]:
                  Col("refit R²", "right"), Col("refit adj. R²", "right")])
     for row in rows:
         grid.add(row["adapter"], row["dropped"], row["kept"], fmt(row["r_squared"]), fmt(row["adj_r_squared"]))
+    grid.notes = [Text(line) for line in summary.factor_notes(records, "pvalues")]
     return [[grid]]
 
 
@@ -564,14 +565,14 @@ def vif_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = 
     full = Grid("Variance inflation factors", [Col("feature", key=True), *(Col(a, "right") for a in adapters)])
     for feature, values in grid["rows"]:
         full.add(feature, *[fmt(v) for v in values])
-    full.notes = [Text(dropped_line)]
+    full.notes = [Text(dropped_line), *(Text(line) for line in grid["notes"])]
     if grid["reference"] is None:
         return [[full]]
     compact = Grid("Variance inflation factors: the exact reference, and each platform's correct digits",
                    [Col("feature", key=True), Col("VIF", "right", key=True), *(Col(a, "right") for a in adapters)])
     for (feature, _values), ref, digits in zip(grid["rows"], grid["reference"], grid["digits"], strict=True):
         compact.add(feature, fmt(ref), *[_digits_cell(d, grid["pass_digits"]) for d in digits])
-    compact.notes = [Text(dropped_line), legend(
+    compact.notes = [Text(dropped_line), *(Text(line) for line in grid["notes"]), legend(
         f"digits: correct significant digits of each VIF against the exact reference; green: at least "
         f"{grid['pass_digits']:g}")]
     return [[full], [compact]]

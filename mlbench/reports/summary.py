@@ -806,30 +806,58 @@ def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str,
                     "adj_r_squared": (res.get("refit") or {}).get("adj_r_squared")} for adapter, res in results.items()]
 
 
+def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
+    """One line per factor term of a pvalues or vif result (the first platform's answer): drop1's F-test of the
+    term, or car's GVIF with Df and GVIF^(1/(2 Df)); empty when the design has no factor of several columns."""
+    results = latest_ok(records, step)
+    res = next(iter(results.values()), {})
+    by = res.get("by")
+    whole = ("whole (drop1 semantics)" if step == "pvalues" else "whole (GVIF^(1/Df) against the threshold)") \
+        if by == "term" else "one dummy at a time (--by column)"
+    if step == "pvalues":
+        tests = res.get("term_tests") or {}
+        return [f"factor {term} (Df {t['df']}): F = {fmt(t.get('f'))}, p = {format_pvalue(t.get('p'))} "
+                f"({next(iter(results))}); factors are tested and dropped {whole}" for term, t in tests.items()]
+    table = res.get("gvif") or {}
+    return [f"factor {term}: GVIF with Df {t['df']} (car::vif), GVIF^(1/(2 Df)) = {fmt(t.get('gvif_adj'))} "
+            f"({next(iter(results))}); factors are removed {whole}" for term, t in table.items() if t["df"] > 1]
+
+
+def _gvif_rows(result: dict[str, Any] | None) -> dict[str, Any]:
+    """A vif result's factor terms as extra rows: label -> the term's GVIF."""
+    table = (result or {}).get("gvif") or {}
+    return {f"{term} (GVIF, Df {t['df']})": t.get("gvif") for term, t in table.items() if t.get("df", 1) > 1}
+
+
 def vif_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Variance inflation factors: {"adapters", "rows": [(feature, [vif per adapter])], "dropped": [text]}; with the
     reference's answer also "reference": [its vif per feature] (None without), "digits": [[correct digits per
-    adapter] per feature], "reference_dropped" (text) and "pass_digits"."""
+    adapter] per feature], "reference_dropped" (text) and "pass_digits". A factor term of several columns adds
+    a row of its GVIF ("type (GVIF, Df 2)") after the per-column rows, and a line in "notes"."""
     found = latest_ok_records(records, "vif")
     if not found:
         return None
-    results = {adapter: record["result"] for adapter, record in found.items()}
-    ref_vif = (reference or {}).get("vif") if isinstance((reference or {}).get("vif"), dict) else None
-    features = list(dict.fromkeys([*(ref_vif or {}), *(f for res in results.values() for f in (res.get("vif") or {}))]))
+    results = {adapter: {**(record["result"].get("vif") or {}), **_gvif_rows(record["result"])}
+               for adapter, record in found.items()}
+    ref_vif = None
+    if isinstance((reference or {}).get("vif"), dict):
+        ref_vif = {**(reference or {})["vif"], **_gvif_rows(reference)}
+    features = list(dict.fromkeys([*(ref_vif or {}), *(f for res in results.values() for f in res)]))
     caps = {a: float((r.get("deviation") or {}).get("cap") or grading.CAP) for a, r in found.items()}
     digits = [[None if ref_vif is None or f not in ref_vif else
-               round(grading.correct_digits(_number((res.get("vif") or {}).get(f)), _number(ref_vif[f]),
-                                            cap=caps[a]), 2) for a, res in results.items()] for f in features]
+               round(grading.correct_digits(_number(res.get(f)), _number(ref_vif[f]), cap=caps[a]), 2)
+               for a, res in results.items()] for f in features]
     pass_digits = next((float(r["deviation"]["pass_digits"]) for r in found.values()
                         if (r.get("deviation") or {}).get("pass_digits") is not None), grading.DEFAULT_PASS_DIGITS)
     return {"adapters": list(results),
-            "rows": [(f, [(res.get("vif") or {}).get(f) for res in results.values()]) for f in features],
-            "dropped": [", ".join(map(str, res.get("dropped") or [])) or "none" for res in results.values()],
+            "rows": [(f, [res.get(f) for res in results.values()]) for f in features],
+            "dropped": [", ".join(map(str, record["result"].get("dropped") or [])) or "none"
+                        for record in found.values()],
             "reference": None if ref_vif is None else [ref_vif.get(f) for f in features],
             "reference_dropped": None if ref_vif is None else ", ".join(map(str, (reference or {}).get("dropped")
                                                                            or [])) or "none",
             "threshold": (reference or {}).get("threshold"),
-            "digits": digits, "pass_digits": pass_digits}
+            "digits": digits, "pass_digits": pass_digits, "notes": factor_notes(records, "vif")}
 
 
 def design_terms(manifest: dict[str, Any]) -> list[str]:

@@ -273,3 +273,51 @@ def vif(data: ExactData, features: Sequence[str]) -> dict[str, float]:
         else:
             out[name] = to_float(aux.tss / aux.rss)
     return out
+
+
+def _centred(data: ExactData, names: Sequence[str]) -> Any:
+    """The cross-product matrix of `names` about their means, exactly (X'X - n x̄ x̄')."""
+    flint = _flint()
+    G = data.sub(names, names)
+    totals = [data.entry("Intercept", c) for c in names]
+    k = len(names)
+    return flint.fmpq_mat(k, k, [G[i, j] - totals[i] * totals[j] / data.n for i in range(k) for j in range(k)])
+
+
+def gvif(data: ExactData, features: Sequence[str], groups: Mapping[str, Sequence[str]]) -> dict[str, float]:
+    """car's generalised VIF per term, exactly: det C_BB · det C_OO / det C over the centred cross products of
+    the term's columns B and the other features O (the correlation matrices' scalings cancel). O is first cut
+    to its exactly independent columns, so a collinear rest does not make the ratio 0/0; +inf where B is an
+    exact combination of the rest, NaN where B itself is degenerate (a constant column)."""
+    out: dict[str, float] = {}
+    for term, columns in groups.items():
+        others = [f for f in features if f not in columns]
+        others = [c for c in independent(data, ["Intercept", *others]) if c != "Intercept"]
+        inner = _centred(data, columns).det()
+        if inner == 0:
+            out[term] = math.nan
+            continue
+        whole = _centred(data, [*columns, *others]).det()
+        out[term] = math.inf if whole == 0 else to_float(inner * (_centred(data, others).det() if others else 1)
+                                                        / whole)
+    return out
+
+
+def f_tail(f_value: Any, df: int, df_resid: int) -> float:
+    """P(F_{df, df_resid} >= f) = I_{df_resid / (df_resid + df f)}(df_resid/2, df/2), from the exact F."""
+    flint = _flint()
+    with flint.ctx.workprec(_PREC):
+        x = flint.arb(flint.fmpq(df_resid) / (flint.fmpq(df_resid) + df * f_value))
+        return _ball_to_float(x.beta_lower(flint.arb(df_resid) / 2, flint.arb(df) / 2, 1))
+
+
+def drop_test(data: ExactData, target: str, rest: Sequence[str], features: Sequence[str],
+              df: int, df_resid: int) -> tuple[float, float]:
+    """drop1's F-test of the columns of `features` not in `rest`, exactly: F from the two exact RSS, p from
+    the exact F."""
+    rss = solve(data, target, ["Intercept", *features]).rss
+    without = solve(data, target, ["Intercept", *rest]).rss
+    if rss == 0:
+        return (math.inf, 0.0) if without > 0 else (math.nan, math.nan)
+    f_value = ((without - rss) / df) / (rss / df_resid)
+    return to_float(f_value), f_tail(f_value, df, df_resid)

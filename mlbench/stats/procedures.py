@@ -19,14 +19,21 @@ from typing import Any, Protocol
 import numpy as np
 
 from mlbench.adapter import OLSFit
-from mlbench.errors import SkippedCell
+from mlbench.errors import SkippedCell, UnsupportedStep
 from mlbench.stats import emulate, subsets
 from mlbench.stats.emulate import SearchPath
 
 
 class Fitter(Protocol):
+    """What the procedures drive: a platform (through `fitter_for`) or the truth reference."""
+
     def ols(self, features: list[str]) -> OLSFit: ...
+    def rss(self, features: list[str]) -> float: ...
     def vif(self, features: list[str]) -> dict[str, float]: ...
+    def drop_test(self, rest: list[str], features: list[str], df: int, df_resid: int,
+                  rss: float) -> tuple[float, float]: ...
+    def gvif(self, features: list[str], groups: dict[str, list[str]],
+             vif: dict[str, float]) -> dict[str, float]: ...
 
 
 def fit_summary(fit: OLSFit) -> dict[str, Any]:
@@ -45,54 +52,165 @@ def fit_summary(fit: OLSFit) -> dict[str, Any]:
     return summary
 
 
-def _worst_term(fit: OLSFit, alpha: float) -> str | None:
-    """The non-intercept term with the largest p-value above alpha (first one on ties), if any."""
+BY = ("term", "column")  # elimination of a factor: the whole term (R's drop1, the default) or one dummy at a time
+
+
+def term_groups(terms: dict[str, list[str]] | None, features: list[str], by: str = "term") -> dict[str, list[str]]:
+    """The terms among `features`, in order: a factor's dummies form one term when `by` is "term", else every
+    column is its own term (per-dummy elimination). `terms` None: no factors."""
+    if by == "column" or terms is None:
+        return {f: [f] for f in features}
+    present = set(features)
+    groups = {term: [c for c in columns if c in present] for term, columns in terms.items()}
+    return {term: columns for term, columns in groups.items() if columns}
+
+
+def has_factor_terms(groups: dict[str, list[str]]) -> bool:
+    return any(len(columns) > 1 for columns in groups.values())
+
+
+def term_tests(fitter: Any, fit: OLSFit, features: list[str], groups: dict[str, list[str]]) -> dict[str, Any]:
+    """drop1's table for `fit`: per term its Df and p-value; a one-column term's p is the platform's t-test (the
+    same number as drop1's F = t²), a factor's p is the F-test of the fit without the term against `fit`, from
+    the platform's own RSS (the truth computes it exactly)."""
+    p_of = dict(zip(fit.terms, fit.p_value, strict=True))
+    out: dict[str, Any] = {}
+    for term, columns in groups.items():
+        if len(columns) == 1:
+            out[term] = {"df": 1, "p": p_of.get(columns[0], math.nan)}
+        else:
+            rest = [f for f in features if f not in columns]
+            f_value, p_value = fitter.drop_test(rest, features, len(columns), fit.df_resid, fit.rss)
+            out[term] = {"df": len(columns), "f": f_value, "p": p_value}
+    return out
+
+
+def _worst(tests: dict[str, Any], alpha: float) -> str | None:
+    """The term with the largest p-value above alpha (the first one on ties), if any."""
     worst, worst_p = None, alpha
-    for term, p in zip(fit.terms, fit.p_value, strict=True):
-        if term != "Intercept" and not math.isnan(p) and p > worst_p:
+    for term, test in tests.items():
+        p = test["p"]
+        if not math.isnan(p) and p > worst_p:
             worst, worst_p = term, p
     return worst
 
 
-def pvalues(fitter: Fitter, features: list[str], alpha: float) -> dict[str, Any]:
-    """Full OLS, then drop the largest p-value above alpha one at a time (never the intercept) and refit."""
+def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
+            terms: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Full OLS, then drop the term with the largest p-value above alpha one at a time (never the intercept) and
+    refit. A factor (a term of `terms` with several columns) is one term tested by its F-test (drop1) unless
+    `by` is "column"; `dropped` names terms."""
     full = fitter.ols(features)
     current = [f for f in features if f not in full.aliased]
+    groups = term_groups(terms, current, by)
+    factors = has_factor_terms(groups)
     dropped: list[str] = []
     fit = full if current == features else fitter.ols(current)
-    while (worst := _worst_term(fit, alpha)) is not None:
+    tests = term_tests(fitter, fit, current, groups) if factors else None
+    first_tests = tests
+    while (worst := _worst(tests or _t_tests(fit, groups), alpha)) is not None:
         dropped.append(worst)
-        current = [f for f in current if f != worst]
+        removed = groups.pop(worst)
+        current = [f for f in current if f not in removed]
         fit = fitter.ols(current)
+        tests = term_tests(fitter, fit, current, groups) if factors else None
     result = fit_summary(full)
     result["alpha"] = alpha
     result["dropped"] = dropped
     result["kept"] = current
     result["refit"] = fit_summary(fit)
+    if first_tests is not None:
+        result["by"] = by
+        result["term_tests"] = {t: v for t, v in first_tests.items() if v["df"] > 1}
     return result
 
 
-def vif(fitter: Fitter, features: list[str], threshold: float) -> dict[str, Any]:
-    """VIFs of all features, then remove the largest VIF above threshold and recompute, until none is."""
+def _t_tests(fit: OLSFit, groups: dict[str, list[str]]) -> dict[str, Any]:
+    """Without factor terms every term is one column: its t-test p-value, from the fit alone."""
+    p_of = dict(zip(fit.terms, fit.p_value, strict=True))
+    return {term: {"df": 1, "p": p_of.get(columns[0], math.nan)} for term, columns in groups.items()}
+
+
+def gvif_from_vif(vif: Callable[[list[str]], dict[str, float]], features: list[str],
+                  groups: dict[str, list[str]], full: dict[str, float] | None = None) -> dict[str, float]:
+    """car's generalised VIF of each term from a platform's plain VIF on sub-models (Fox & Monette 1992):
+    GVIF = det R11 · det R22 / det R, which the chain rule of determinants turns into products of one-column
+    VIFs, with B = b1..bk the term's columns and O the other features:
+    GVIF_B = prod_i VIF(b_i in B_<=i + O) / prod_i VIF(b_i in B_<=i). A one-column term's GVIF is its VIF."""
+    full = full if full is not None else vif(features)
+    out: dict[str, float] = {}
+    for term, columns in groups.items():
+        if len(groups) == 1:  # the only term: nothing to inflate it (car refuses such a model)
+            out[term] = 1.0
+            continue
+        others = [f for f in features if f not in columns]
+        value = 1.0
+        for i, column in enumerate(columns):
+            head = columns[: i + 1]
+            value *= full[column] if i == len(columns) - 1 else vif([*head, *others])[column]
+            if i > 0:
+                value /= vif(head)[column]
+        out[term] = value
+    return out
+
+
+def gvif_table(gvif: dict[str, float], groups: dict[str, list[str]]) -> dict[str, Any]:
+    """car::vif's matrix for a model with factor terms: GVIF, Df and GVIF^(1/(2 Df)) per term."""
+    out = {}
+    for term, value in gvif.items():
+        df = len(groups[term])
+        adjusted = value ** (1.0 / (2 * df)) if value >= 0 and not math.isnan(value) else math.nan
+        out[term] = {"gvif": value, "df": df, "gvif_adj": adjusted}
+    return out
+
+
+def _term_inflation(fitter: Any, values: dict[str, float], current: list[str],
+                    groups: dict[str, list[str]]) -> tuple[dict[str, float], dict[str, float] | None]:
+    """(what VIF removal compares with the threshold per term, the GVIF per term or None): with factor terms
+    GVIF^(1/Df), the square of car's GVIF^(1/(2 Df)), on VIF's scale; else each column's VIF."""
+    if not has_factor_terms(groups):
+        return {term: values[columns[0]] for term, columns in groups.items()}, None
+    gvif = fitter.gvif(current, groups, values)
+    return {t: g ** (1.0 / len(groups[t])) if g >= 0 else math.nan for t, g in gvif.items()}, gvif
+
+
+def vif(fitter: Fitter, features: list[str], threshold: float, by: str = "term",
+        terms: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """VIFs of all features (and car's GVIF of each factor term), then remove the term with the largest inflation
+    above threshold and recompute, until none is. A factor is removed whole (compared by GVIF^(1/Df)) unless `by`
+    is "column"; `dropped` names terms."""
     if len(features) < 2:  # R's car::vif refuses models with fewer than 2 terms; VIF is 1 by definition
         return {"vif": dict.fromkeys(features, 1.0), "threshold": threshold, "dropped": [], "kept": features,
                 "final_vif": dict.fromkeys(features, 1.0), "rounds": 1}
+    groups = term_groups(terms, features, by)
+    all_terms = term_groups(terms, features)
     first = fitter.vif(features)
+    gvif_first = fitter.gvif(features, all_terms, first) if has_factor_terms(all_terms) else None
     current = list(features)
     dropped: list[str] = []
-    rounds = [first]
+    rounds = 1
     values = first
-    while len(current) > 1:
-        finite = {k: v for k, v in values.items() if not math.isnan(v)}
+    inflation, gvif = _term_inflation(fitter, first, current, groups)
+    while len(groups) > 1:
+        finite = {k: v for k, v in inflation.items() if not math.isnan(v)}
         worst = max(finite, key=lambda k: finite[k], default=None)
         if worst is None or finite[worst] <= threshold:
             break
         dropped.append(worst)
-        current = [f for f in current if f != worst]
+        removed = groups.pop(worst)
+        current = [f for f in current if f not in removed]
         values = fitter.vif(current) if len(current) > 1 else {current[0]: 1.0}
-        rounds.append(values)
-    return {"vif": first, "threshold": threshold, "dropped": dropped, "kept": current, "final_vif": values,
-            "rounds": len(rounds)}
+        rounds += 1
+        inflation, gvif = _term_inflation(fitter, values, current, groups) if len(groups) > 1 else (
+            {t: 1.0 for t in groups}, None)
+    result = {"vif": first, "threshold": threshold, "dropped": dropped, "kept": current, "final_vif": values,
+              "rounds": rounds}
+    if gvif_first is not None:
+        result["by"] = by
+        result["gvif"] = gvif_table(gvif_first, all_terms)
+        if gvif is not None:
+            result["final_gvif"] = gvif_table(gvif, groups)
+    return result
 
 
 @dataclass
@@ -104,6 +222,7 @@ class StepContext:
     y: np.ndarray
     support: str  # "native" | "emulated" | "reference"
     rank: int | None = None  # columns of the design that are not exactly collinear (the truth's), when known
+    terms: dict[str, list[str]] | None = None  # the design's terms (a factor: its dummies); None: one per column
 
     @property
     def n_obs(self) -> int:
@@ -218,16 +337,43 @@ def subset(fitter: Any, ctx: StepContext, method: str, max_size: int | None, max
             "max_size": k_max}
 
 
-class Emulated:
-    """A platform whose missing statistics mlbench emulates from the platform's own primitives, as one cell's
-    support says: OLS inference from its `coefficients` (standard errors from its residuals on the shared design),
-    VIF from its auxiliary `r_squared`. Everything else (rss, native calls) goes to the platform unchanged."""
+def f_test(rss_without: float, rss: float, df: int, df_resid: int) -> tuple[float, float]:
+    """drop1's F-test of a term of `df` columns: F = ((RSS without - RSS) / df) / (RSS / df_resid) and its upper
+    tail, in float64 from the two RSS a platform reported."""
+    from scipy import stats  # here, not at import: scipy.stats costs 0.6 s of a run's start-up
+
+    if rss <= 0:
+        return (math.inf, 0.0) if rss_without > rss else (math.nan, math.nan)
+    f_value = ((rss_without - rss) / df) / (rss / df_resid)
+    return f_value, float(stats.f.sf(f_value, df, df_resid))
+
+
+class OnPlatform:
+    """A platform as the procedures drive it for one cell: its primitives unchanged, plus what mlbench builds on
+    them where the platform has no call of its own: the F-test of a factor term from the platform's RSS, and
+    the GVIF of a factor term from the platform's VIF (or the platform's own GVIF, R's car::vif)."""
 
     def __init__(self, fitter: Any, ctx: StepContext) -> None:
         self.fitter, self.ctx = fitter, ctx
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.fitter, name)
+
+    def drop_test(self, rest: list[str], features: list[str], df: int, df_resid: int,
+                  rss: float) -> tuple[float, float]:
+        return f_test(self.rss(rest), rss, df, df_resid)
+
+    def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
+        try:
+            return dict(self.fitter.gvif(features, groups))
+        except UnsupportedStep:  # no GVIF of its own: from its VIF on sub-models
+            return gvif_from_vif(self.vif, features, groups, vif)
+
+
+class Emulated(OnPlatform):
+    """A platform whose missing statistics mlbench emulates from the platform's own primitives, as one cell's
+    support says: OLS inference from its `coefficients` (standard errors from its residuals on the shared design),
+    VIF from its auxiliary `r_squared`. Everything else (rss, native calls) goes to the platform unchanged."""
 
     def ols(self, features: list[str]) -> OLSFit:
         intercept, coef = self.fitter.coefficients(features)
@@ -237,7 +383,13 @@ class Emulated:
     def vif(self, features: list[str]) -> dict[str, float]:
         return emulate.vif_from_r2({f: self.fitter.r_squared([g for g in features if g != f], f) for f in features})
 
+    def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
+        return gvif_from_vif(self.vif, features, groups, vif)
+
 
 def fitter_for(fitter: Any, ctx: StepContext) -> Any:
-    """The fitter a procedure drives for one cell: the platform itself, or the platform with emulation."""
-    return Emulated(fitter, ctx) if ctx.support == "emulated" else fitter
+    """The fitter a procedure drives for one cell: the truth reference as it is, a platform with what mlbench
+    builds on its primitives (and, where its support is emulated, with the emulated statistics)."""
+    if ctx.support == "reference":
+        return fitter
+    return Emulated(fitter, ctx) if ctx.support == "emulated" else OnPlatform(fitter, ctx)

@@ -187,6 +187,21 @@ class ReferenceFitter:
             return _float_vif(self._x(features), features)
         return exact.vif(self.data, features)
 
+    def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
+        if self.data is None:
+            from mlbench.stats.procedures import gvif_from_vif
+
+            return gvif_from_vif(self.vif, features, groups, vif)
+        return exact.gvif(self.data, features, groups)
+
+    def drop_test(self, rest: list[str], features: list[str], df: int, df_resid: int,
+                  rss: float) -> tuple[float, float]:
+        if self.data is None:
+            from mlbench.stats.procedures import f_test
+
+            return f_test(self.rss(rest), rss, df, df_resid)
+        return exact.drop_test(self.data, self.target, rest, features, df, df_resid)
+
     def subset_path(self, method: str, features: list[str], max_size: int) -> dict[int, tuple[list[str], float]]:
         """The sets: exact branch-and-bound best subsets, leaps-style forward and backward stepwise (searched in
         float64); the RSS of every reported set: from the truth engine."""

@@ -14,11 +14,13 @@ from mlbench.steps import Rows, StepKind, StepSpec, register
 class PValuesStep(StepSpec):
     step: Literal["pvalues"]
     alpha: float = Field(0.05, gt=0, le=1)  # 1: no elimination, the full fit only
+    by: Literal["term", "column"] = "term"  # a factor: dropped whole by its F-test (drop1), or one dummy at a time
 
 
 class VifStep(StepSpec):
     step: Literal["vif"]
     threshold: float = Field(10.0, gt=1)
+    by: Literal["term", "column"] = "term"  # a factor: removed whole by GVIF^(1/Df), or one dummy at a time
 
 
 SUBSET_METHODS = ("best", "forward", "backward")
@@ -87,15 +89,15 @@ def _procedures() -> Any:
 
 
 register(StepKind(
-    name="pvalues", spec=PValuesStep, statistics=True, overrides={"alpha": "alpha"},
+    name="pvalues", spec=PValuesStep, statistics=True, overrides={"alpha": "alpha", "by": "by"},
     run=lambda spec, variant, fitter, ctx: _procedures().pvalues(_procedures().fitter_for(fitter, ctx),
-                                                                 ctx.features, spec.alpha),
+                                                                 ctx.features, spec.alpha, spec.by, ctx.terms),
     grade=_grade_pvalues, headline=_pvalues_headline,
 ))
 register(StepKind(
-    name="vif", spec=VifStep, statistics=True, overrides={"threshold": "vif_threshold"},
+    name="vif", spec=VifStep, statistics=True, overrides={"threshold": "vif_threshold", "by": "by"},
     run=lambda spec, variant, fitter, ctx: _procedures().vif(_procedures().fitter_for(fitter, ctx), ctx.features,
-                                                             spec.threshold),
+                                                             spec.threshold, spec.by, ctx.terms),
     grade=_grade_vif, headline=_vif_headline,
 ))
 register(StepKind(

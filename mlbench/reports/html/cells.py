@@ -109,8 +109,8 @@ def column_cell(column: Column, row: dict[str, Any]) -> str:
 
 
 def table(head: list[str], rows: list[list[str]], caption: str | None = None, foot: list[list[str]] | None = None,
-          sortable: bool = True, cls: str = "") -> str:
-    """A <table> from pre-rendered <th>/<td> strings; footer rows are not sorted."""
+          sortable: bool = True, cls: str = "", notes: list[str] | None = None) -> str:
+    """A <table> from pre-rendered <th>/<td> strings; footer rows are not sorted; `notes` (text) below it."""
     classes = " ".join(c for c in ("sortable" if sortable else "", cls) if c)
     # The caption sits above the table as a paragraph: a <caption> would widen or squeeze the table to its text.
     label = f' aria-label="{esc(caption)}"' if caption else ""
@@ -121,6 +121,7 @@ def table(head: list[str], rows: list[list[str]], caption: str | None = None, fo
     if foot:
         out.append("<tfoot>" + "".join("<tr>" + "".join(r) + "</tr>" for r in foot) + "</tfoot>")
     out.append("</table></div>")
+    out.extend(f'<p class="note">{esc(note)}</p>' for note in notes or [])
     return "\n".join(out)
 
 

@@ -119,7 +119,8 @@ def elimination_table(records: list[dict[str, Any]]) -> str | None:
     rows = [[txt(r["adapter"]), txt(r["dropped"], "wrap"), txt(r["kept"], "wrap"), num(r["r_squared"]),
              num(r["adj_r_squared"])] for r in rows_data]
     head = [th("adapter"), th("dropped, in order"), th("kept"), th("refit R²", "num"), th("refit adj. R²", "num")]
-    return table(head, rows, f"Backward elimination: drop the largest p > {alpha}, refit")
+    notes = summary.factor_notes(records, "pvalues")
+    return table(head, rows, f"Backward elimination: drop the largest p > {alpha}, refit", notes=notes)
 
 
 def vif_table(records: list[dict[str, Any]]) -> str | None:
@@ -129,7 +130,8 @@ def vif_table(records: list[dict[str, Any]]) -> str | None:
     head = [th("feature")] + [th(a, "num") for a in grid["adapters"]]
     rows = [[txt(feature)] + [num(v) for v in values] for feature, values in grid["rows"]]
     foot = [[txt("dropped")] + [txt(d, "num") for d in grid["dropped"]]]
-    return table(head, rows, "Variance inflation factors (with intercept, as car::vif)", foot)
+    return table(head, rows, "Variance inflation factors (with intercept, as car::vif)", foot,
+                 notes=grid["notes"])
 
 
 def _subset_mark(row: dict[str, Any], size: int) -> str:
