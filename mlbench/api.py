@@ -74,12 +74,17 @@ def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:
 
 
 def _check_shape(design: Any, specs: list[Any]) -> None:
+    """Statistics steps the data's shape cannot answer: each is skipped with its condition in a note (stderr,
+    run.json, the tables); when none of them can run, a clear error instead of a run of skipped cells."""
+    from mlbench import steps
+
     n, p = len(design.frame), len(design.features)
-    if specs and n <= p + 1:
-        raise MlbenchError(
-            f"{n} complete rows for {p} features plus an intercept ({p + 1} coefficients): OLS with standard errors "
-            f"needs more rows than coefficients (n > p + 1)"
-        )
+    problems = dict.fromkeys(p for p in (steps.shape_problem(s.step, n, p) for _, s, _ in specs) if p)
+    names = {s.step for _, s, _ in specs}
+    refused = {s.step for _, s, _ in specs if steps.shape_problem(s.step, n, p)}
+    if specs and refused == names:
+        raise MlbenchError("; ".join(problems))
+    design.notes.extend(f"skipped: {problem}" for problem in problems)
 
 
 def _write(frame: Any, directory: Path, stem: str) -> tuple[Path, Path]:

@@ -924,10 +924,14 @@ def criteria(
       cp            = rss / sigma2 + 2 (k + 1) - n
       bic           = n log(rss / null_rss) + (k + 1) log(n)
       aic           = n log(rss / n) + 2 (k + 1)      (R's extractAIC for lm; leaps has no AIC)
+
+    A size with no residual degrees of freedom (k + 1 >= n, a saturated fit) has every criterion but R² undefined
+    (NaN), as is Cp everywhere when the full model has none (n <= p + 1): leaps prints -Inf or NaN there, by
+    rounding, and no criterion can pick such a size.
     """
     out: dict[int, dict[str, float]] = {}
     with np.errstate(divide="ignore", invalid="ignore"):  # degenerate cases give inf/nan, as in R
-        sigma2 = np.float64(full_rss) / (n - p_full - 1)
+        sigma2 = np.float64(full_rss) / (n - p_full - 1) if n - p_full - 1 > 0 else np.float64("nan")
         for k in sorted(rss_by_size):
             rss = np.float64(rss_by_size[k])
             ratio = rss / null_rss
@@ -939,15 +943,18 @@ def criteria(
                 "aic": n * np.log(rss / n) + 2 * (k + 1),
                 "bic": n * np.log(ratio) + (k + 1) * np.log(n),
             }
+            if n - k - 1 <= 0:
+                values.update(adj_r_squared=np.nan, cp=np.nan, aic=np.nan, bic=np.nan)
             out[k] = {name: float(v) for name, v in values.items()}
     return out
 
 
 def chosen_sizes(crit: dict[int, dict[str, float]]) -> dict[str, int]:
-    """Sizes picked by max adj. R², min Cp and min BIC; ties go to the smallest size, like which.max/which.min."""
-    sizes = sorted(crit)
-    return {
-        "adj_r_squared": max(sizes, key=lambda k: (crit[k]["adj_r_squared"], -k)),
-        "cp": min(sizes, key=lambda k: (crit[k]["cp"], k)),
-        "bic": min(sizes, key=lambda k: (crit[k]["bic"], k)),
-    }
+    """Sizes picked by max adj. R², min Cp and min BIC; ties go to the smallest size, like which.max/which.min,
+    which also skip NaN (a criterion undefined at every size picks nothing and is left out)."""
+    picks = {}
+    for name, sign in (("adj_r_squared", -1.0), ("cp", 1.0), ("bic", 1.0)):
+        defined = [k for k in sorted(crit) if not math.isnan(crit[k][name])]
+        if defined:
+            picks[name] = min(defined, key=lambda k: (sign * crit[k][name], k))
+    return picks

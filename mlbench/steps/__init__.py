@@ -54,6 +54,13 @@ class StepKind:
     requires: str | None = None  # capability step:variant this one needs first (deploy needs train)
     support_from: str | None = None  # for a step built from another's primitives: where no adapter declares it,
     # each adapter supports it as it supports this capability key (a new step needs no edit of the platforms)
+    shape: Callable[[int, int], str | None] = lambda n, p: None  # statistics: why n rows, p features cannot be
+    # answered (the condition, stated), or None
+
+
+def shape_problem(step: str, n: int, p: int) -> str | None:
+    """Why a statistics step cannot be answered on n complete rows and p feature columns, or None."""
+    return kind(step).shape(n, p)
 
 
 _KINDS: dict[str, StepKind] = {}
@@ -120,4 +127,9 @@ def compute(spec: Any, variant: str | None, fitter: Any, ctx: Any) -> dict[str, 
     step = kind(spec.step)
     if step.run is None:
         raise ValueError(f"step {spec.step!r} is not a statistics step")
+    problem = step.shape(ctx.n_obs, len(ctx.features))
+    if problem:
+        from mlbench.errors import SkippedCell
+
+        raise SkippedCell(problem)
     return step.run(spec, variant, fitter, ctx)

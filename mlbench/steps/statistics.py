@@ -81,6 +81,24 @@ def _grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, 
     return deviation
 
 
+def _pvalues_shape(n: int, p: int) -> str | None:
+    if n > p + 1:
+        return None
+    return (f"pvalues needs more rows than coefficients (n > p + 1): {n} complete rows for {p} features plus an "
+            "intercept leave no residual degrees of freedom for standard errors")
+
+
+def _vif_shape(n: int, p: int) -> str | None:
+    if n > p:
+        return None
+    return (f"vif needs more rows than features (n > p): with {n} complete rows and {p} features each auxiliary "
+            "regression fits its column exactly")
+
+
+def _subset_shape(n: int, p: int) -> str | None:
+    return None if n >= 3 else f"subset needs at least 3 complete rows ({n} here)"
+
+
 def _procedures() -> Any:
     """The procedures module, imported when a step runs (numpy and scipy stay off a scenario parse)."""
     from mlbench.stats import procedures
@@ -92,18 +110,18 @@ register(StepKind(
     name="pvalues", spec=PValuesStep, statistics=True, overrides={"alpha": "alpha", "by": "by"},
     run=lambda spec, variant, fitter, ctx: _procedures().pvalues(_procedures().fitter_for(fitter, ctx),
                                                                  ctx.features, spec.alpha, spec.by, ctx.terms),
-    grade=_grade_pvalues, headline=_pvalues_headline,
+    grade=_grade_pvalues, headline=_pvalues_headline, shape=_pvalues_shape,
 ))
 register(StepKind(
     name="vif", spec=VifStep, statistics=True, overrides={"threshold": "vif_threshold", "by": "by"},
     run=lambda spec, variant, fitter, ctx: _procedures().vif(_procedures().fitter_for(fitter, ctx), ctx.features,
                                                              spec.threshold, spec.by, ctx.terms),
-    grade=_grade_vif, headline=_vif_headline,
+    grade=_grade_vif, headline=_vif_headline, shape=_vif_shape,
 ))
 register(StepKind(
     name="subset", spec=SubsetStep, statistics=True, overrides={"methods": "methods", "max_fits": "max_fits"},
     variants=lambda spec: list(spec.methods), variant_key="method", variant_values=SUBSET_METHODS,
     run=lambda spec, variant, fitter, ctx: _procedures().subset(fitter, ctx, variant, spec.max_size,
                                                                 spec.max_fits, spec.cv_folds, spec.max_seconds),
-    grade=_grade_subset, headline=_subset_headline,
+    grade=_grade_subset, headline=_subset_headline, shape=_subset_shape,
 ))
