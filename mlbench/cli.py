@@ -205,7 +205,7 @@ def _finish(outcome: Any, json_output: bool, err: Any, screen: Any, wide: bool =
     with its code."""
     for dataset in outcome.manifest.get("datasets") or []:  # e.g. rows dropped for missing values
         for note in dataset.get("notes") or []:
-            err.print(f"note: {dataset.get('name')}: {note}", highlight=False)
+            err.print(f"note: {dataset.get('name')}: {note}", highlight=False, soft_wrap=True)
     if json_output:
         sys.stdout.write(json.dumps(outcome.records) + "\n")
     else:

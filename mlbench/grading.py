@@ -6,11 +6,13 @@ that) or at the reference's own expected digits when it had to fall back to floa
 reports is graded on its own natural scale, so exact fits, zero standard errors and underflowed p-values need
 no special tolerances:
 
-- estimate, std_error, R², adj. R², RSS, VIF, F, t: relative; where the truth is 0, absolute against a partner
+- estimate, std_error, RSS, VIF, F, GVIF, drop1's F: relative; where the truth is 0, absolute against a partner
   scale (an estimate against its standard error, a standard error against its estimate, RSS against TSS);
+- t, R², adj. R²: quantities that can be near or cross zero (a t of 0.001, an adj. R² of -0.0002), relative to
+  max(|truth|, 1): a unit is their natural scale, so 0.0010001 for 0.001 is 7 digits, not 4;
 - t, F, VIF where the truth is infinite (exact fit, exact collinearity): their reciprocal, whose truth is 0
   (1/t is SE/estimate; 1/VIF is 1 - R²_j);
-- p-value: absolute, a probability read against alpha (a reported 0 for a truth of 1e-81 is right to 15
+- p-value (and drop1's p of a factor term): absolute, a probability read against alpha (a reported 0 for a truth of 1e-81 is right to 15
   digits; 0.8599 for 0.8601 is right to 3.7).
 
 A record's grade is the minimum over the quantities its step reports; it agrees when that minimum reaches the
@@ -28,8 +30,9 @@ DEFAULT_PASS_DIGITS = 6.0
 
 
 def correct_digits(got: float | None, truth: float | None, *, absolute: bool = False, zero_scale: float = 1.0,
-                   cap: float = CAP) -> float:
-    """Correct significant digits of `got` against `truth`, in [0, cap]; see the module docstring for scales."""
+                   floor: float = 0.0, cap: float = CAP) -> float:
+    """Correct significant digits of `got` against `truth`, in [0, cap]; see the module docstring for scales.
+    `floor`: the error is relative to max(|truth|, floor), for quantities that can cross zero."""
     if got is None or truth is None or math.isnan(truth):
         undefined_too = got is None or math.isnan(got) if truth is None or math.isnan(truth) else False
         return cap if undefined_too else 0.0
@@ -45,6 +48,8 @@ def correct_digits(got: float | None, truth: float | None, *, absolute: bool = F
         return 0.0
     elif absolute:
         error = abs(got - truth)
+    elif abs(truth) < floor:
+        error = abs(got - truth) / floor
     elif truth == 0.0:
         error = abs(got) / (zero_scale if zero_scale > 0 and math.isfinite(zero_scale) else 1.0)
     else:
@@ -81,11 +86,22 @@ def coefficient_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = 
     return {
         "estimate": correct_digits(_number(got.get("estimate")), est, zero_scale=se or 1.0, cap=cap),
         "std_error": correct_digits(_number(got.get("std_error")), se, zero_scale=abs(est or 0.0) or 1.0, cap=cap),
-        "t_value": correct_digits(_number(got.get("t_value")), _number(truth.get("t_value")), cap=cap),
+        "t_value": correct_digits(_number(got.get("t_value")), _number(truth.get("t_value")), floor=1.0, cap=cap),
         "p_value": correct_digits(_number(got.get("p_value")), _number(truth.get("p_value")), absolute=True,
                                   cap=cap),
     }
 FIT_QUANTITIES = ("r_squared", "adj_r_squared", "f_statistic", "rss")
+ZERO_CROSSING = {"t_value", "r_squared", "adj_r_squared"}  # graded against max(|truth|, 1): their natural scale
+
+
+def fit_digits(got: dict[str, Any], ref: dict[str, Any], key: str, cap: float = CAP) -> float:
+    """Correct digits of one fit-level quantity (R², adj. R², F, RSS): RSS against TSS where its truth is 0 (an
+    exact fit), R² and adj. R² (which can be 0 or negative) against max(|truth|, 1)."""
+    tss = None
+    if _number(ref.get("rss")) is not None and _number(ref.get("r_squared")) not in (None, 1.0):
+        tss = ref["rss"] / (1.0 - ref["r_squared"])
+    return correct_digits(_number(got.get(key)), _number(ref.get(key)), zero_scale=tss or 1.0,
+                          floor=1.0 if key in ZERO_CROSSING else 0.0, cap=cap)
 
 
 def _number(value: Any) -> float | None:
@@ -115,13 +131,9 @@ def _grade_fit(tally: _Tally, got: dict[str, Any], ref: dict[str, Any], label: s
             continue
         for quantity, digits in coefficient_digits(got_coefs[term], truth, tally.cap).items():
             tally.add(quantity, digits, label + term)
-    tss = None
-    if _number(ref.get("rss")) is not None and _number(ref.get("r_squared")) not in (None, 1.0):
-        tss = ref["rss"] / (1.0 - ref["r_squared"])
     for key in FIT_QUANTITIES:
         if key in got and key in ref:
-            tally.grade(_number(got[key]), _number(ref[key]), key, label.rstrip(": ") or None,
-                        zero_scale=tss or 1.0)
+            tally.add(key, fit_digits(got, ref, key, tally.cap), label.rstrip(": ") or None)
     return problems
 
 
@@ -211,7 +223,8 @@ def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, c
             mine, truth = got["by_size"][k], ref["by_size"][k]
             for key in SUBSET_QUANTITIES:
                 if key in mine and key in truth:
-                    tally.grade(_number(mine[key]), _number(truth[key]), key, f"size {k}")
+                    tally.grade(_number(mine[key]), _number(truth[key]), key, f"size {k}",
+                                floor=1.0 if key in ZERO_CROSSING else 0.0)
     problems = []
     differing = [k for k, ok in same.items() if not ok]
     missing = sorted(set(ref["by_size"]) - set(got["by_size"]), key=int)

@@ -40,7 +40,7 @@ CASES = {
     "inf values": ("a,b,y\n1,inf,2\n2,1,3\n3,2,5\n4,3,4\n5,3,1\n", "y", "infinite values in column(s): b"),
     "duplicate column names": ("a,a,y\n1,2,3\n2,3,4\n3,1,2\n", "y", "duplicate column names"),
     "n <= p + 1": ("a,b,c,y\n1,2,3,4\n2,3,1,5\n3,1,2,6\n", "y",
-                   "3 complete rows for 3 features plus an intercept (4 coefficients)"),
+                   "pvalues needs more rows than coefficients (n > p + 1): 3 complete rows for 3 features"),
     "one row": ("a,y\n1,2\n", "y", "needs more rows than coefficients (n > p + 1)"),
 }
 
@@ -171,3 +171,43 @@ def test_rows_dropped_for_missing_values_are_said_on_stderr_and_in_the_json_run(
     (run_dir,) = (tmp_path / "runs").iterdir()
     dataset = json.loads((run_dir / "run.json").read_text())["dataset"]
     assert dataset["n_dropped"] == 1 and dataset["n_input_rows"] == 30
+
+
+def _wide(tmp_path, n: int, p: int):
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    header = ",".join([*(f"x{j}" for j in range(p)), "y"])
+    rows = [",".join(f"{v:.6f}" for v in rng.normal(size=p + 1)) for _ in range(n)]
+    return _write(tmp_path, f"wide{n}.csv", header + "\n" + "\n".join(rows) + "\n")
+
+
+def test_n_at_most_p_plus_one_skips_only_the_steps_that_need_it(tmp_path):
+    """11 rows, 10 features: no residual df for p-values (skipped, its condition in one note), but VIF (each
+    auxiliary regression has 10 coefficients on 11 rows) and subsets are answered, as R answers them."""
+    proc = run_cli("run", "feature-selection", "--data", str(_wide(tmp_path, 11, 10)), "--target", "y",
+                   "--adapters", "statsmodels", "--method", "forward", "--json", "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    notes = [line for line in proc.stderr.splitlines() if line.startswith("note:")]
+    assert notes == ["note: wide11.csv: skipped: pvalues needs more rows than coefficients (n > p + 1): 11 complete "
+                     "rows for 10 features plus an intercept leave no residual degrees of freedom for standard "
+                     "errors"], proc.stderr
+    fits = {r["step"]: r for r in json.loads(proc.stdout) if r["phase"] == "fit"}
+    assert fits["pvalues"]["status"] == "skipped" and "n > p + 1" in fits["pvalues"]["error"]
+    assert fits["vif"]["status"] == "ok" and fits["vif"]["deviation"]["agrees"]
+    assert fits["subset"]["status"] == "ok" and fits["subset"]["deviation"]["agrees"]
+    saturated = fits["subset"]["result"]["by_size"]["10"]  # 11 coefficients on 11 rows: no criterion defined
+    assert saturated["adj_r_squared"] == "NaN" and saturated["bic"] == "NaN"
+
+
+def test_n_at_most_p_refuses_vif_too_and_every_step_refused_is_one_line(tmp_path):
+    data = _wide(tmp_path, 10, 10)
+    proc = run_cli("run", "feature-selection", "--data", str(data), "--target", "y", "--adapters", "statsmodels",
+                   "--method", "forward", "--json", "--out", str(tmp_path / "runs"))
+    fits = {r["step"]: r for r in json.loads(proc.stdout) if r["phase"] == "fit"}
+    assert fits["vif"]["status"] == "skipped"
+    assert fits["vif"]["error"].startswith("vif needs more rows than features (n > p): with 10 complete rows")
+    assert fits["subset"]["status"] == "ok"  # sizes stop at the rank (9), as leaps' nvmax
+    _expect_usage_error(run_cli("run", "pvalues", "--data", str(data), "--target", "y", "--adapters",
+                                "statsmodels", "--out", str(tmp_path / "runs")),
+                        "pvalues needs more rows than coefficients (n > p + 1): 10 complete rows for 10 features")

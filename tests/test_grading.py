@@ -190,3 +190,16 @@ def test_scales_for_exact_fits_underflow_and_zero_truths():
     assert correct_digits(None, None) == 15.0 and correct_digits(None, 1.0) == 0.0
     assert correct_digits(math.nan, math.nan) == 15.0 and correct_digits(2.0, math.nan) == 0.0
     assert correct_digits(1.0 + 1e-20, 1.0) == 15.0 and correct_digits(1.1, 1.0) == pytest.approx(1.0)
+
+
+def test_quantities_that_cross_zero_are_graded_on_their_natural_scale():
+    """A t of 0.001 or an adj. R² of -0.0002 is read against a unit, not against itself: an error of 1e-7 is 7
+    digits (relative to the truth it would be 4); away from zero the grade stays relative."""
+    from mlbench.grading import correct_digits, fit_digits
+
+    assert correct_digits(0.0010001, 0.001, floor=1.0) == pytest.approx(7.0, abs=0.01)
+    assert correct_digits(0.0010001, 0.001) == pytest.approx(4.0, abs=0.01)
+    ref = {"adj_r_squared": -0.0002, "r_squared": 0.01, "rss": 99.0}
+    assert fit_digits({"adj_r_squared": -0.00020001}, ref, "adj_r_squared") == pytest.approx(8.0, abs=0.01)
+    assert fit_digits({"adj_r_squared": 0.00020001}, ref, "adj_r_squared") < 4  # the sign is wrong: 3.4 digits
+    assert correct_digits(123.4567, 123.4568, floor=1.0) == pytest.approx(correct_digits(123.4567, 123.4568))

@@ -4,6 +4,7 @@ fails on a column's name, and each platform's answer is graded against the exact
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def test_dotted_names_from_r_work_on_every_adapter(tmp_path, name, target, dotte
 def test_exact_ties_are_the_same_answer(tmp_path):
     """mtcars with wt2 = 2 wt: sets with wt or wt2 have equal RSS; R's leaps picks the other one at some sizes,
     and that is graded as agreeing (the tied sizes are listed), not as "other set"."""
-    import shutil
+
 
     if shutil.which("Rscript") is None:
         pytest.skip("R is not installed")
@@ -126,3 +127,102 @@ def test_an_infinite_vif_is_not_a_missing_one(tmp_path):
     assert fit["result"]["vif"]["wt2"] == float("inf")
     report = run_cli("report", str(run_dir), "--format", "json")
     assert '"wt2": "Infinity"' in report.stdout  # strict JSON out again
+
+
+# ----- factor terms: carData's Prestige, whose `type` has 3 levels (2 dummies), against R's own answers --------
+
+PRESTIGE_R = json.loads((RDATA / "prestige-r.json").read_text())
+
+
+def _prestige_fits(tmp_path, adapters: str, *extra: str) -> dict[tuple[str, str], dict]:
+    proc = run_cli("run", "feature-selection", "--data", str(RDATA / "prestige.csv"), "--target", "prestige",
+                   "--adapters", adapters, "--method", "forward", "--json", "--out", str(tmp_path), *extra,
+                   timeout=1500)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    assert "4 of 102 rows dropped for missing values" in proc.stderr  # R's lm drops the same 4 rows
+    return {(r["adapter"], r["step"]): r for r in json.loads(proc.stdout) if r["phase"] == "fit"}
+
+
+def _assert_factor_answers_equal_r(fits: dict[tuple[str, str], dict]) -> None:
+    from mlbench.grading import correct_digits
+
+    errors = {key: r["error"] for key, r in fits.items() if r["status"] == "error"}
+    assert not errors, errors
+    for (adapter, step), record in fits.items():
+        if record["status"] == "unsupported":
+            continue
+        result = record["result"]
+        if step == "vif":  # car::vif's GVIF and GVIF^(1/(2 Df)) of every term, the factor's Df 2
+            for term, r_values in PRESTIGE_R["gvif"].items():
+                mine = result["gvif"][term]
+                assert mine["df"] == r_values["df"], (adapter, term)
+                assert correct_digits(mine["gvif"], r_values["gvif"]) >= 7, (adapter, term, mine, r_values)
+                assert correct_digits(mine["gvif_adj"], r_values["gvif_adj"]) >= 7, (adapter, term)
+        if step == "pvalues":  # drop1's F-test of the factor, and R's elimination by term
+            test, r_test = result["term_tests"]["type"], PRESTIGE_R["drop1"]["type"]
+            assert correct_digits(test["f"], r_test["f"]) >= 7 and abs(test["p"] - r_test["p"]) < 1e-9, adapter
+            assert result["dropped"] == PRESTIGE_R["dropped"], adapter
+            assert correct_digits(result["refit"]["adj_r_squared"], PRESTIGE_R["adj_r_squared_final"]) >= 7
+        assert record["deviation"]["agrees"], (adapter, step, record["deviation"]["grade"])
+
+
+def test_factor_terms_equal_car_and_drop1_without_jvms(tmp_path):
+    """The reference, statsmodels (native VIF), scikit-learn and TensorFlow (emulated) and R (car::vif on the
+    rebuilt factor) all give car's GVIF for `type` and eliminate it as drop1 does."""
+    adapters = "statsmodels,sklearn,tensorflow" + (",r" if shutil.which("Rscript") else "")
+    fits = _prestige_fits(tmp_path / "runs", adapters)
+    _assert_factor_answers_equal_r(fits)
+    assert {a for a, _ in fits} == set(adapters.split(","))
+
+
+@pytest.mark.h2o
+@pytest.mark.spark
+def test_factor_terms_equal_car_and_drop1_on_h2o_and_spark(tmp_path):
+    _assert_factor_answers_equal_r(_prestige_fits(tmp_path / "runs", "h2o,spark"))
+
+
+def test_per_dummy_elimination_is_an_option(tmp_path):
+    """--by column: each dummy stands alone, so typewc (p 0.93) is dropped first (merging wc into bc), as an
+    elimination on R's model matrix does; VIF removal likewise drops the typeprof dummy instead of a term."""
+    fits = _prestige_fits(tmp_path / "runs", "statsmodels,sklearn", "--by", "column", "--vif-threshold", "5")
+    for adapter in ("statsmodels", "sklearn"):
+        pvalues, vif = fits[(adapter, "pvalues")]["result"], fits[(adapter, "vif")]["result"]
+        assert pvalues["dropped"] == PRESTIGE_R["dropped_columns"] == ["typewc", "women"]
+        assert vif["dropped"][0] == "typeprof"  # VIF 9.36, the largest single column
+        assert fits[(adapter, "pvalues")]["deviation"]["agrees"]
+    by_term = _prestige_fits(tmp_path / "terms", "statsmodels", "--vif-threshold", "5")
+    # by term: type's GVIF^(1/Df) = 3.22 is under 5, education's 6.32 is not
+    assert by_term[("statsmodels", "vif")]["result"]["dropped"][0] == "education"
+
+
+def test_gvif_from_a_platforms_vif_equals_the_exact_determinant_ratio():
+    """The emulation (products of plain VIFs on sub-models) against the exact det R11 det R22 / det R, on a
+    design with a 4-level factor and a collinear-ish numeric column."""
+    import numpy as np
+    import pandas as pd
+
+    from mlbench.design import build_design
+    from mlbench.stats import procedures
+    from mlbench.stats.reference import ReferenceFitter
+
+    rng = np.random.default_rng(3)
+    n = 60
+    level = rng.choice(list("abcd"), n)
+    x1 = rng.normal(size=n) + (level == "b") * 1.5
+    x2 = 0.8 * x1 + rng.normal(scale=0.3, size=n)
+    frame = pd.DataFrame({"x1": x1, "g": level, "x2": x2, "y": x1 - x2 + rng.normal(size=n)})
+    design = build_design(frame, "y")
+    assert design.terms == {"x1": ["x1"], "g": ["gb", "gc", "gd"], "x2": ["x2"]}
+    ref = ReferenceFitter(design.frame, "y")
+    groups = procedures.term_groups(design.terms, design.features)
+    exact = ref.gvif(design.features, groups, ref.vif(design.features))
+    emulated = procedures.gvif_from_vif(ref.vif, design.features, groups)
+    for term in groups:
+        assert abs(emulated[term] - exact[term]) <= 1e-12 * exact[term], term
+    # Df-1 terms: the GVIF is the plain VIF; the factor's: the determinant ratio computed here in numpy
+    centred = design.X - design.X.mean(axis=0)
+    corr = np.corrcoef(centred, rowvar=False)
+    b, o = [1, 2, 3], [0, 4]
+    ratio = np.linalg.det(corr[np.ix_(b, b)]) * np.linalg.det(corr[np.ix_(o, o)]) / np.linalg.det(corr)
+    assert abs(exact["g"] - ratio) < 1e-10 * ratio
+    assert exact["x1"] == ref.vif(design.features)["x1"]

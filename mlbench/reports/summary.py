@@ -777,9 +777,6 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
                           "underflow": name != "reference" and p_value == 0.0 and not isinstance(p_value, bool)})
         rows.append({"term": term, "cells": cells})
     fit = [(label, [res.get(key) for res in results.values()]) for label, key in FIT_ROWS]
-    tss = None
-    if _number(ref.get("rss")) is not None and _number(ref.get("r_squared")) not in (None, 1.0):
-        tss = ref["rss"] / (1.0 - ref["r_squared"])
     fit_rows = []
     for label, key in FIT_ROWS:
         digits_row: list[float | None] = []
@@ -787,8 +784,7 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
             if not has_reference or name == "reference" or key not in res or key not in ref:
                 digits_row.append(None)
                 continue
-            digits_row.append(round(grading.correct_digits(_number(res[key]), _number(ref[key]), zero_scale=tss or 1.0,
-                                                           cap=caps.get(name, grading.CAP)), 2))
+            digits_row.append(round(grading.fit_digits(res, ref, key, caps.get(name, grading.CAP)), 2))
         fit_rows.append({"label": label, "key": key, "values": [res.get(key) for res in results.values()],
                          "digits": digits_row})
     return {"names": list(results), "rows": rows, "fit": fit, "reference": has_reference,
