@@ -89,6 +89,9 @@ def build_design(df: pd.DataFrame, target: str, features: list[str] | None = Non
     wanted = _check_columns(df, target, features)
     if len(df) == 0:
         raise MlbenchError("the data has a header but no rows")
+    if "Intercept" in wanted:  # mlbench's name of the intercept term in every coefficient table
+        raise MlbenchError("a feature column is named 'Intercept', the name of the model's intercept term: "
+                           "rename the column")
     for column in [target, *wanted]:
         if df[column].isna().all():
             raise MlbenchError(f"column {column!r} has no values (all missing)")

@@ -27,7 +27,7 @@ class ResultRecord:
     scenario: str
     dataset: str
     dataset_sha256: str
-    n_rows: int
+    n_rows: int  # complete rows the platforms fit on
     n_cols: int
     seed: int
     adapter: str
@@ -55,6 +55,7 @@ class ResultRecord:
     mlbench_version: str = __version__
     schema_version: int = SCHEMA_VERSION
     utc: str = field(default_factory=lambda: utc_now())
+    rows_dropped: int = 0  # rows of the source left out for a missing value (R's na.omit), so n_rows is honest
 
     def to_json(self) -> dict[str, Any]:
         return clean_json(asdict(self))

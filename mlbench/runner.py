@@ -126,6 +126,7 @@ class Runner:
         record = ResultRecord(
             run_id=self.store.run_dir.name, scenario=self.plan.scenario.name, dataset=unit.dataset.name,
             dataset_sha256=unit.dataset.sha256, n_rows=len(unit.design.frame), n_cols=len(unit.design.features),
+            rows_dropped=unit.design.n_dropped,
             seed=self.plan.seed, adapter=cls.name, adapter_version=cls.adapter_version,
             platform_version=cls.platform_version(), step=step, variant=variant, params=params or {},
             support=support, phase=phase, repeat=repeat, is_warmup=is_warmup, status=status,

@@ -211,3 +211,21 @@ def test_n_at_most_p_refuses_vif_too_and_every_step_refused_is_one_line(tmp_path
     _expect_usage_error(run_cli("run", "pvalues", "--data", str(data), "--target", "y", "--adapters",
                                 "statsmodels", "--out", str(tmp_path / "runs")),
                         "pvalues needs more rows than coefficients (n > p + 1): 10 complete rows for 10 features")
+
+
+def test_dropped_rows_are_counted_in_every_record_and_on_stderr(tmp_path):
+    lines = ["a,b,y"] + [f"{i},{'' if i % 10 == 0 else (i * 7) % 11},{3 * i + i % 4}" for i in range(40)]
+    proc = run_cli("run", "pvalues", "--data", str(_write(tmp_path, "gaps.csv", "\n".join(lines) + "\n")),
+                   "--target", "y", "--adapters", "statsmodels", "--json", "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr
+    assert "note: gaps.csv: 4 of 40 rows dropped for missing values" in proc.stderr.splitlines()
+    records = json.loads(proc.stdout)
+    assert records and all(r["rows_dropped"] == 4 and r["n_rows"] == 36 for r in records)
+    manifest = json.loads((tmp_path / "runs" / records[0]["run_id"] / "run.json").read_text())
+    assert manifest["datasets"][0]["n_dropped"] == 4
+
+
+def test_a_feature_named_like_the_intercept_is_a_clear_error(tmp_path):
+    path = _write(tmp_path, "d.csv", _rows(20, "Intercept,b,y"))
+    _expect_usage_error(run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels",
+                                "--out", str(tmp_path / "runs")), "a feature column is named 'Intercept'")

@@ -226,3 +226,32 @@ def test_gvif_from_a_platforms_vif_equals_the_exact_determinant_ratio():
     ratio = np.linalg.det(corr[np.ix_(b, b)]) * np.linalg.det(corr[np.ix_(o, o)]) / np.linalg.det(corr)
     assert abs(exact["g"] - ratio) < 1e-10 * ratio
     assert exact["x1"] == ref.vif(design.features)["x1"]
+
+
+@pytest.mark.h2o
+@pytest.mark.spark
+def test_column_names_of_any_kind_work_on_every_adapter(tmp_path):
+    """Leading digits, spaces, unicode, SQL words, H2O's own default name (C1), a dot, and a factor whose name
+    and levels have spaces and dots: every adapter answers under the user's names and agrees with the truth."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    n = 90
+    names = ["1st", "a b", "Größe", "select", "group", "C1", "x.y", "order"]
+    frame = pd.DataFrame(rng.normal(size=(n, len(names))), columns=names)
+    frame["kind of"] = rng.choice(["x y", "z.w", "ü"], n)
+    frame["y"] = frame[names].to_numpy() @ rng.normal(size=len(names)) + (frame["kind of"] == "ü") + rng.normal(size=n)
+    path = tmp_path / "hostile.csv"
+    frame.to_csv(path, index=False)
+    proc = run_cli("run", "feature-selection", "--data", str(path), "--target", "y", "--adapters", ADAPTERS,
+                   "--method", "forward", "--json", "--out", str(tmp_path / "runs"), timeout=1500)
+    fits = [r for r in json.loads(proc.stdout) if r["phase"] == "fit"]
+    assert {r["adapter"] for r in fits} == set(ADAPTERS.split(","))
+    for record in fits:
+        assert record["status"] == "ok", (record["adapter"], record["step"], record["error"])
+        assert record["deviation"]["agrees"], (record["adapter"], record["step"], record["deviation"]["grade"])
+        if record["step"] == "pvalues":
+            assert {*names, "kind ofz.w", "kind ofü"} <= set(record["result"]["coefficients"])
+        if record["step"] == "vif":
+            assert record["result"]["gvif"]["kind of"]["df"] == 2
