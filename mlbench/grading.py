@@ -12,8 +12,8 @@ no special tolerances:
   max(|truth|, 1): a unit is their natural scale, so 0.0010001 for 0.001 is 7 digits, not 4;
 - t, F, VIF where the truth is infinite (exact fit, exact collinearity): their reciprocal, whose truth is 0
   (1/t is SE/estimate; 1/VIF is 1 - R²_j);
-- p-value (and drop1's p of a factor term): absolute, a probability read against alpha (a reported 0 for a truth of 1e-81 is right to 15
-  digits; 0.8599 for 0.8601 is right to 3.7).
+- p-value (and drop1's p of a factor term): absolute, a probability read against alpha (a reported 0 for a
+  truth of 1e-81 is right to 15 digits; 0.8599 for 0.8601 is right to 3.7).
 
 A record's grade is the minimum over the quantities its step reports; it agrees when that minimum reaches the
 pass line (`--digits`, default 6) and the model is the same: the same aliased terms, the same terms dropped,

@@ -255,3 +255,23 @@ def test_column_names_of_any_kind_work_on_every_adapter(tmp_path):
             assert {*names, "kind ofz.w", "kind ofü"} <= set(record["result"]["coefficients"])
         if record["step"] == "vif":
             assert record["result"]["gvif"]["kind of"]["df"] == 2
+
+
+def test_the_fixtures_are_what_r_writes(tmp_path):
+    """Where R is installed (CI installs it), R writes the CSVs again and they equal the committed ones, and
+    prestige.R's answers (car::vif, drop1, both eliminations) equal the committed JSON."""
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        pytest.skip("R is not installed")
+    script = ('write.csv(swiss, "swiss.csv"); write.csv(longley, "longley.csv"); '
+              'm <- mtcars; m$wt2 <- 2 * m$wt; write.csv(m, "mtcars-collinear.csv")')
+    subprocess.run(["Rscript", "--no-init-file", "-e", script], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(["Rscript", "--no-init-file", str(RDATA / "prestige.R")], cwd=tmp_path, check=True,
+                   capture_output=True)
+    for name in ("swiss.csv", "longley.csv", "mtcars-collinear.csv", "prestige.csv"):
+        assert (tmp_path / name).read_bytes() == (RDATA / name).read_bytes(), name
+    written = json.loads((tmp_path / "prestige-r.json").read_text())
+    assert written["dropped"] == PRESTIGE_R["dropped"] and written["dropped_columns"] == PRESTIGE_R["dropped_columns"]
+    assert written["gvif"]["type"]["gvif"] == pytest.approx(PRESTIGE_R["gvif"]["type"]["gvif"], rel=1e-12)
+    assert written["drop1"]["type"]["f"] == pytest.approx(PRESTIGE_R["drop1"]["type"]["f"], rel=1e-12)
