@@ -812,6 +812,8 @@ def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
         if by == "term" else "one dummy at a time (--by column)"
     if step == "pvalues":
         tests = res.get("term_tests") or {}
+        if by == "column":
+            return [f"factors are tested and dropped {whole}"]
         return [f"factor {term} (Df {t['df']}): F = {fmt(t.get('f'))}, p = {format_pvalue(t.get('p'))} "
                 f"({next(iter(results))}); factors are tested and dropped {whole}" for term, t in tests.items()]
     table = res.get("gvif") or {}

@@ -52,9 +52,6 @@ def fit_summary(fit: OLSFit) -> dict[str, Any]:
     return summary
 
 
-BY = ("term", "column")  # elimination of a factor: the whole term (R's drop1, the default) or one dummy at a time
-
-
 def term_groups(terms: dict[str, list[str]] | None, features: list[str], by: str = "term") -> dict[str, list[str]]:
     """The terms among `features`, in order: a factor's dummies form one term when `by` is "term", else every
     column is its own term (per-dummy elimination). `terms` None: no factors."""
@@ -78,10 +75,10 @@ def term_tests(fitter: Any, fit: OLSFit, features: list[str], groups: dict[str, 
     for term, columns in groups.items():
         if len(columns) == 1:
             out[term] = {"df": 1, "p": p_of.get(columns[0], math.nan)}
-        else:
-            rest = [f for f in features if f not in columns]
-            f_value, p_value = fitter.drop_test(rest, features, len(columns), fit.df_resid, fit.rss)
-            out[term] = {"df": len(columns), "f": f_value, "p": p_value}
+            continue
+        rest = [f for f in features if f not in columns]
+        f_value, p_value = fitter.drop_test(rest, features, len(columns), fit.df_resid, fit.rss)
+        out[term] = {"df": len(columns), "f": f_value, "p": p_value}
     return out
 
 
@@ -103,32 +100,24 @@ def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
     full = fitter.ols(features)
     current = [f for f in features if f not in full.aliased]
     groups = term_groups(terms, current, by)
-    factors = has_factor_terms(groups)
     dropped: list[str] = []
     fit = full if current == features else fitter.ols(current)
-    tests = term_tests(fitter, fit, current, groups) if factors else None
-    first_tests = tests
-    while (worst := _worst(tests or _t_tests(fit, groups), alpha)) is not None:
+    tests = first_tests = term_tests(fitter, fit, current, groups)
+    while (worst := _worst(tests, alpha)) is not None:
         dropped.append(worst)
         removed = groups.pop(worst)
         current = [f for f in current if f not in removed]
         fit = fitter.ols(current)
-        tests = term_tests(fitter, fit, current, groups) if factors else None
+        tests = term_tests(fitter, fit, current, groups)
     result = fit_summary(full)
     result["alpha"] = alpha
     result["dropped"] = dropped
     result["kept"] = current
     result["refit"] = fit_summary(fit)
-    if first_tests is not None:
-        result["by"] = by
+    if has_factor_terms(term_groups(terms, features)):
+        result["by"] = by  # how factors were eliminated; their drop1 F-tests when whole
         result["term_tests"] = {t: v for t, v in first_tests.items() if v["df"] > 1}
     return result
-
-
-def _t_tests(fit: OLSFit, groups: dict[str, list[str]]) -> dict[str, Any]:
-    """Without factor terms every term is one column: its t-test p-value, from the fit alone."""
-    p_of = dict(zip(fit.terms, fit.p_value, strict=True))
-    return {term: {"df": 1, "p": p_of.get(columns[0], math.nan)} for term, columns in groups.items()}
 
 
 def gvif_from_vif(vif: Callable[[list[str]], dict[str, float]], features: list[str],
