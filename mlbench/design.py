@@ -70,9 +70,9 @@ def _dummies(column: str, values: pd.Series) -> tuple[pd.DataFrame, list[str]]:
     """Treatment coding, baseline = first sorted level, names column+level as R's model.matrix does.
 
     Levels sort as written (Credit's " Male" sorts before "Female", as in R, giving `GenderFemale`); the name
-    drops surrounding blanks.
+    drops surrounding blanks. A logical column (R writes TRUE/FALSE) is coded as R codes it: `xTRUE`.
     """
-    text = values.astype(str)
+    text = values.map({True: "TRUE", False: "FALSE"}) if pd.api.types.is_bool_dtype(values) else values.astype(str)
     levels = sorted(text.unique())
     names = [f"{column}{level.strip()}" for level in levels[1:]]
     coded = pd.DataFrame(

@@ -27,6 +27,17 @@ def test_credit_dummies_like_r():
         "Ethnicity": ["EthnicityAsian", "EthnicityCaucasian"],
     }
     assert len(design.frame) == 400
+    # terms as R's formula has them: a factor is one term of its dummies (car::vif's GVIF, drop1's F-test)
+    assert design.terms["Ethnicity"] == ["EthnicityAsian", "EthnicityCaucasian"]
+    assert design.terms["Gender"] == ["GenderFemale"] and design.terms["Income"] == ["Income"]
+    assert [c for columns in design.terms.values() for c in columns] == design.features
+
+
+def test_a_logical_column_is_coded_as_r_codes_it():
+    """R's write.csv writes a logical as TRUE/FALSE; lm names its coefficient flagTRUE."""
+    frame = pd.DataFrame({"x": [1.0, 2, 3, 4, 5], "flag": [True, False, True, False, True], "y": [2.0, 3, 5, 4, 7]})
+    design = build_design(frame, "y")
+    assert design.features == ["x", "flagTRUE"] and design.frame["flagTRUE"].tolist() == [1, 0, 1, 0, 1]
 
 
 def test_builtin_sha256_matches_provenance():
