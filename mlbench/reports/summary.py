@@ -818,8 +818,8 @@ def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
                 f"({next(iter(results))}); factors are tested and dropped {whole}" for term, t in tests.items()]
     table = res.get("gvif") or {}
     return [f"factor {term}: GVIF with Df {t['df']} as car::vif defines it (R answers with car::vif itself, "
-            f"the others from their own VIF on sub-models), GVIF^(1/(2 Df)) = {fmt(t.get('gvif_adj'))} ({next(iter(results))}); "
-            f"factors are removed {whole}" for term, t in table.items() if t["df"] > 1]
+            f"the others from their own VIF on sub-models), GVIF^(1/(2 Df)) = {fmt(t.get('gvif_adj'))} "
+            f"({next(iter(results))}); factors are removed {whole}" for term, t in table.items() if t["df"] > 1]
 
 
 def _gvif_rows(result: dict[str, Any] | None) -> dict[str, Any]:

@@ -120,13 +120,21 @@ def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
     return result
 
 
-def gvif_from_vif(vif: Callable[[list[str]], dict[str, float]], features: list[str],
-                  groups: dict[str, list[str]], full: dict[str, float] | None = None) -> dict[str, float]:
-    """car's generalised VIF of each term from a platform's plain VIF on sub-models (Fox & Monette 1992):
+OneVif = Callable[[str, list[str]], float]  # (column, the other columns) -> its VIF in that model
+
+
+def vif_of(vif: Callable[[list[str]], dict[str, float]]) -> OneVif:
+    """One column's VIF from a platform's all-columns VIF call."""
+    return lambda column, others: vif([*others, column])[column]
+
+
+def gvif_from_vif(one_vif: OneVif, features: list[str], groups: dict[str, list[str]],
+                  full: dict[str, float] | None = None) -> dict[str, float]:
+    """car's generalised VIF of each term from a platform's plain VIFs on sub-models (Fox & Monette 1992):
     GVIF = det R11 · det R22 / det R, which the chain rule of determinants turns into products of one-column
     VIFs, with B = b1..bk the term's columns and O the other features:
-    GVIF_B = prod_i VIF(b_i in B_<=i + O) / prod_i VIF(b_i in B_<=i). A one-column term's GVIF is its VIF."""
-    full = full if full is not None else vif(features)
+    GVIF_B = prod_i VIF(b_i | B_<i + O) / prod_i VIF(b_i | B_<i). A one-column term's GVIF is its VIF (taken from
+    `full`, the VIFs of the whole model, when given)."""
     out: dict[str, float] = {}
     for term, columns in groups.items():
         if len(groups) == 1:  # the only term: nothing to inflate it (car refuses such a model)
@@ -135,10 +143,10 @@ def gvif_from_vif(vif: Callable[[list[str]], dict[str, float]], features: list[s
         others = [f for f in features if f not in columns]
         value = 1.0
         for i, column in enumerate(columns):
-            head = columns[: i + 1]
-            value *= full[column] if i == len(columns) - 1 else vif([*head, *others])[column]
+            last = i == len(columns) - 1
+            value *= full[column] if last and full is not None else one_vif(column, [*columns[:i], *others])
             if i > 0:
-                value /= vif(head)[column]
+                value /= one_vif(column, columns[:i])
         out[term] = value
     return out
 
@@ -356,7 +364,7 @@ class OnPlatform:
         try:
             return dict(self.fitter.gvif(features, groups))
         except UnsupportedStep:  # no GVIF of its own: from its VIF on sub-models
-            return gvif_from_vif(self.vif, features, groups, vif)
+            return gvif_from_vif(vif_of(self.vif), features, groups, vif)
 
 
 class Emulated(OnPlatform):
@@ -373,7 +381,9 @@ class Emulated(OnPlatform):
         return emulate.vif_from_r2({f: self.fitter.r_squared([g for g in features if g != f], f) for f in features})
 
     def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
-        return gvif_from_vif(self.vif, features, groups, vif)
+        """From one auxiliary R² per needed VIF (not a whole VIF call each)."""
+        return gvif_from_vif(lambda column, others: emulate.vif_from_r2({column: self.fitter.r_squared(others, column)})
+                             [column], features, groups, vif)
 
 
 def fitter_for(fitter: Any, ctx: StepContext) -> Any:

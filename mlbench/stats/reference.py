@@ -189,9 +189,9 @@ class ReferenceFitter:
 
     def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
         if self.data is None:
-            from mlbench.stats.procedures import gvif_from_vif
+            from mlbench.stats.procedures import gvif_from_vif, vif_of
 
-            return gvif_from_vif(self.vif, features, groups, vif)
+            return gvif_from_vif(vif_of(self.vif), features, groups, vif)
         return exact.gvif(self.data, features, groups)
 
     def drop_test(self, rest: list[str], features: list[str], df: int, df_resid: int,
