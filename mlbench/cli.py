@@ -397,22 +397,53 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does: records kept, JVMs stopped
 
 
+def _run_app() -> int:
+    """The command's exit code: MlbenchError -> one line on stderr, 2; never a traceback for input."""
+    try:
+        app()
+    except SystemExit as exc:  # click ends every command this way
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        typer.echo(str(exc.code), err=True)
+        return 1
+    except MlbenchError as exc:
+        typer.echo(f"mlbench: error: {exc}", err=True)
+        return 2
+    except RunInterrupted as exc:
+        typer.echo(f"mlbench: {exc}", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.echo("mlbench: interrupted", err=True)
+        return 130
+    return 0
+
+
+def _exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown, which frees the ~1500 modules a run imports (pandas,
+    pyarrow, numba, flint...) one by one: 0.3 s here, 15% of the main job. Nothing is lost by it: records are
+    flushed as written, workers and JVMs were stopped by the runner, and what a clean exit would still do runs
+    here first: other threads are joined and the atexit handlers (logging, temporary directories, the
+    child-process safety net) run."""
+    import atexit
+    import os
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 def main() -> None:
-    """Console-script entry point: MlbenchError -> one line on stderr, exit 2; never a traceback for input."""
+    """Console-script entry point."""
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
-    try:
-        app()
-    except MlbenchError as exc:
-        typer.echo(f"mlbench: error: {exc}", err=True)
-        sys.exit(2)
-    except RunInterrupted as exc:
-        typer.echo(f"mlbench: {exc}", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("mlbench: interrupted", err=True)
-        sys.exit(130)
+    _exit_now(_run_app())
 
 
 if __name__ == "__main__":
