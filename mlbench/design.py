@@ -72,7 +72,8 @@ def _dummies(column: str, values: pd.Series) -> tuple[pd.DataFrame, list[str]]:
     Levels sort as written (Credit's " Male" sorts before "Female", as in R, giving `GenderFemale`); the name
     drops surrounding blanks. A logical column (R writes TRUE/FALSE) is coded as R codes it: `xTRUE`.
     """
-    text = values.map({True: "TRUE", False: "FALSE"}) if pd.api.types.is_bool_dtype(values) else values.astype(str)
+    logical = values.map(lambda v: isinstance(v, bool | np.bool_)).all()  # object dtype when the column had NA
+    text = values.map(lambda v: "TRUE" if v else "FALSE") if logical else values.astype(str)
     levels = sorted(text.unique())
     names = [f"{column}{level.strip()}" for level in levels[1:]]
     coded = pd.DataFrame(

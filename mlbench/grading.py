@@ -175,7 +175,7 @@ def _grade_factor_terms(tally: _Tally, problems: list[str], got: dict[str, Any],
             continue
         for quantity in quantities:
             if quantity in expected:
-                tally.grade(_number(mine[term].get(quantity)), _number(expected[quantity]),
+                tally.grade(_number((mine.get(term) or {}).get(quantity)), _number(expected[quantity]),
                             f"term_{quantity}" if key == "term_tests" else quantity, term,
                             absolute=quantity == "p")
 

@@ -69,3 +69,11 @@ def test_synthetic_linear_is_seeded_and_knows_its_truth():
 def test_bad_frames_are_clear_errors(frame, target, message):
     with pytest.raises(MlbenchError, match=message):
         build_design(frame, target)
+
+
+def test_a_logical_column_with_missing_values_is_coded_as_r_codes_it():
+    import io
+
+    frame = pd.read_csv(io.StringIO("f,x,y\nTRUE,1,2\nFALSE,2,3\n,3,4\nTRUE,4,6\nFALSE,5,5\n"))
+    design = build_design(frame, "y")
+    assert design.features == ["fTRUE", "x"] and design.n_dropped == 1

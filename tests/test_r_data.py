@@ -275,3 +275,44 @@ def test_the_fixtures_are_what_r_writes(tmp_path):
     assert written["dropped"] == PRESTIGE_R["dropped"] and written["dropped_columns"] == PRESTIGE_R["dropped_columns"]
     assert written["gvif"]["type"]["gvif"] == pytest.approx(PRESTIGE_R["gvif"]["type"]["gvif"], rel=1e-12)
     assert written["drop1"]["type"]["f"] == pytest.approx(PRESTIGE_R["drop1"]["type"]["f"], rel=1e-12)
+
+
+def _factor_frame(seed: int, n: int = 40):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    g, h = rng.choice(list("abc"), n), rng.choice(list("xyz"), n)
+    y = (g == "b") * 2.0 + (h == "z") * 1.0 + rng.normal(size=n)
+    return pd.DataFrame({"g": g, "h": h, "x": rng.normal(size=n), "y": y})
+
+
+def test_gvif_on_designs_of_factors_only(tmp_path):
+    """Two factors of 3 levels (groups of equal size: jsonlite hands R a matrix) and one factor alone (car refuses
+    a one-term model; its GVIF is 1 by definition): R, statsmodels and the truth agree."""
+    adapters = "statsmodels" + (",r" if shutil.which("Rscript") else "")
+    frame = _factor_frame(5)
+    for name, columns in (("two", ["g", "h", "y"]), ("one", ["g", "y"])):
+        path = tmp_path / f"{name}.csv"
+        frame[columns].to_csv(path, index=False)
+        proc = run_cli("run", "feature-selection", "--data", str(path), "--target", "y", "--adapters", adapters,
+                       "--method", "forward", "--json", "--out", str(tmp_path / "runs"))
+        fits = [r for r in json.loads(proc.stdout) if r["phase"] == "fit" and r["step"] == "vif"]
+        assert {r["adapter"] for r in fits} == set(adapters.split(","))
+        for record in fits:
+            assert record["status"] == "ok" and record["deviation"]["agrees"], (name, record["error"])
+            if name == "one":
+                assert record["result"]["gvif"]["g"]["gvif"] == 1.0
+
+
+def test_a_factor_left_alone_is_tested_against_the_intercept_only_model(tmp_path):
+    """Elimination drops the noise column x first; the factor's F-test then compares it with the intercept alone,
+    which scikit-learn cannot fit (no columns): its RSS is the TSS."""
+    path = tmp_path / "f.csv"
+    _factor_frame(8)[["g", "x", "y"]].to_csv(path, index=False)
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "sklearn,statsmodels",
+                   "--json", "--out", str(tmp_path / "runs"))
+    fits = [r for r in json.loads(proc.stdout) if r["phase"] == "fit"]
+    for record in fits:
+        assert record["status"] == "ok", record["error"]
+        assert record["result"]["dropped"] == ["x"] and record["deviation"]["agrees"], record["deviation"]["grade"]

@@ -83,7 +83,9 @@ h_gvif <- function(req) {
   # the model with its factors as R has them: each multi-column term's treatment-coded dummies become one
   # factor again (level 0 = the baseline, level i = the i-th dummy), so lm builds the same columns from it and
   # car::vif answers for the term: its GVIF (a plain VIF when every term has one column)
-  groups <- lapply(req$groups, ints)
+  # jsonlite makes a matrix of groups of equal length (one row each), a list otherwise
+  groups <- if (is.matrix(req$groups)) lapply(seq_len(nrow(req$groups)), function(i) ints(req$groups[i, ]))
+            else lapply(req$groups, ints)
   d <- data.frame(row.names = seq_len(nrow(state$X)))
   for (i in seq_along(groups)) {
     D <- state$X[, groups[[i]], drop = FALSE]

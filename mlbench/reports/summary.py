@@ -524,9 +524,9 @@ def exact_subsets(reference: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _picks(result: dict[str, Any] | None) -> str | None:
-    """The sizes adj. R² / Cp / BIC pick, as "a/b/c"."""
+    """The sizes adj. R² / Cp / BIC pick, as "a/b/c" ("—" for a criterion undefined at every size)."""
     chosen = (result or {}).get("chosen") or {}
-    return "/".join(str(chosen.get(key)) for key, _ in CRITERIA) if chosen else None
+    return "/".join(str(chosen.get(key, "—")) for key, _ in CRITERIA) if chosen else None
 
 
 def subset_agreement(records: list[dict[str, Any]],
@@ -595,7 +595,7 @@ def exact_subset_rows(reference: dict[str, Any] | None, sizes: list[int]) -> dic
     by_size = {size: exact["by_size"].get(str(size)) or {} for size in sizes}
     chosen = exact.get("chosen") or {}
     return {"by_size": by_size,
-            "picks": ", ".join(f"{label} {chosen.get(key)}" for key, label in CRITERIA)}
+            "picks": ", ".join(f"{label} {chosen.get(key, '—')}" for key, label in CRITERIA)}
 
 
 def support_recovery(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -63,7 +63,13 @@ def term_groups(terms: dict[str, list[str]] | None, features: list[str], by: str
 
 
 def has_factor_terms(groups: dict[str, list[str]]) -> bool:
+    """A term of several columns (a factor of 3+ levels): what GVIF and drop1's F-tests are for."""
     return any(len(columns) > 1 for columns in groups.values())
+
+
+def has_factors(terms: dict[str, list[str]] | None, features: list[str]) -> bool:
+    """Any factor among `features` (a two-level factor too: its term is named by the column, not the dummy)."""
+    return any(columns != [term] for term, columns in term_groups(terms, features).items())
 
 
 def term_tests(fitter: Any, fit: OLSFit, features: list[str], groups: dict[str, list[str]]) -> dict[str, Any]:
@@ -114,8 +120,8 @@ def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
     result["dropped"] = dropped
     result["kept"] = current
     result["refit"] = fit_summary(fit)
-    if has_factor_terms(term_groups(terms, features)):
-        result["by"] = by  # how factors were eliminated; their drop1 F-tests when whole
+    if has_factors(terms, features):
+        result["by"] = by  # how factors were eliminated (named by term or by dummy); drop1's F-tests when whole
         result["term_tests"] = {t: v for t, v in first_tests.items() if v["df"] > 1}
     return result
 
@@ -161,13 +167,22 @@ def gvif_table(gvif: dict[str, float], groups: dict[str, list[str]]) -> dict[str
     return out
 
 
-def _term_inflation(fitter: Any, values: dict[str, float], current: list[str],
-                    groups: dict[str, list[str]]) -> tuple[dict[str, float], dict[str, float] | None]:
+def _gvif(fitter: Any, features: list[str], groups: dict[str, list[str]],
+          vif: dict[str, float]) -> dict[str, float]:
+    """The fitter's GVIF per term; a model of one term has nothing to inflate it: 1 (car refuses the model)."""
+    if len(groups) == 1:
+        return dict.fromkeys(groups, 1.0)
+    return fitter.gvif(features, groups, vif)
+
+
+def _term_inflation(fitter: Any, values: dict[str, float], current: list[str], groups: dict[str, list[str]],
+                    known: dict[str, float] | None = None) -> tuple[dict[str, float], dict[str, float] | None]:
     """(what VIF removal compares with the threshold per term, the GVIF per term or None): with factor terms
-    GVIF^(1/Df), the square of car's GVIF^(1/(2 Df)), on VIF's scale; else each column's VIF."""
+    GVIF^(1/Df), the square of car's GVIF^(1/(2 Df)), on VIF's scale; else each column's VIF. `known`: the GVIF
+    of these very groups, already computed."""
     if not has_factor_terms(groups):
         return {term: values[columns[0]] for term, columns in groups.items()}, None
-    gvif = fitter.gvif(current, groups, values)
+    gvif = known if known is not None else _gvif(fitter, current, groups, values)
     return {t: g ** (1.0 / len(groups[t])) if g >= 0 else math.nan for t, g in gvif.items()}, gvif
 
 
@@ -182,12 +197,12 @@ def vif(fitter: Fitter, features: list[str], threshold: float, by: str = "term",
     groups = term_groups(terms, features, by)
     all_terms = term_groups(terms, features)
     first = fitter.vif(features)
-    gvif_first = fitter.gvif(features, all_terms, first) if has_factor_terms(all_terms) else None
+    gvif_first = _gvif(fitter, features, all_terms, first) if has_factor_terms(all_terms) else None
     current = list(features)
     dropped: list[str] = []
     rounds = 1
     values = first
-    inflation, gvif = _term_inflation(fitter, first, current, groups)
+    inflation, gvif = _term_inflation(fitter, first, current, groups, gvif_first if groups == all_terms else None)
     while len(groups) > 1:
         finite = {k: v for k, v in inflation.items() if not math.isnan(v)}
         worst = max(finite, key=lambda k: finite[k], default=None)
@@ -198,12 +213,12 @@ def vif(fitter: Fitter, features: list[str], threshold: float, by: str = "term",
         current = [f for f in current if f not in removed]
         values = fitter.vif(current) if len(current) > 1 else {current[0]: 1.0}
         rounds += 1
-        inflation, gvif = _term_inflation(fitter, values, current, groups) if len(groups) > 1 else (
-            {t: 1.0 for t in groups}, None)
+        inflation, gvif = _term_inflation(fitter, values, current, groups)
     result = {"vif": first, "threshold": threshold, "dropped": dropped, "kept": current, "final_vif": values,
               "rounds": rounds}
-    if gvif_first is not None:
+    if has_factors(terms, features):
         result["by"] = by
+    if gvif_first is not None:
         result["gvif"] = gvif_table(gvif_first, all_terms)
         if gvif is not None:
             result["final_gvif"] = gvif_table(gvif, groups)
@@ -358,7 +373,9 @@ class OnPlatform:
 
     def drop_test(self, rest: list[str], features: list[str], df: int, df_resid: int,
                   rss: float) -> tuple[float, float]:
-        return f_test(self.rss(rest), rss, df, df_resid)
+        # without any column the model is the intercept alone: its RSS is the TSS (a platform may refuse to fit
+        # no columns, scikit-learn does)
+        return f_test(self.rss(rest) if rest else self.ctx.null_rss, rss, df, df_resid)
 
     def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
         try:
