@@ -316,3 +316,36 @@ def test_a_factor_left_alone_is_tested_against_the_intercept_only_model(tmp_path
     for record in fits:
         assert record["status"] == "ok", record["error"]
         assert record["result"]["dropped"] == ["x"] and record["deviation"]["agrees"], record["deviation"]["grade"]
+
+
+def test_a_column_aliased_with_a_factors_dummies_counts_as_r_counts_it(tmp_path):
+    """x4 = 2 gb - gc comes after the 3-level factor g, so it is aliased in the full model; R's drop1 keeps it in
+    the formula and tests g with Df 1 (the rank g adds beside x4), not 2. The truth and the platforms do the
+    same."""
+    import subprocess
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    n = 40
+    g = rng.choice(list("abc"), n)
+    frame = pd.DataFrame({"x1": rng.normal(size=n), "g": g, "x4": 2.0 * (g == "b") - (g == "c")})
+    frame["y"] = 0.8 * frame["x1"] + 0.3 * (g == "b") + rng.normal(size=n)
+    path = tmp_path / "alias.csv"
+    frame.to_csv(path, index=False)
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels",
+                   "--json", "--out", str(tmp_path / "runs"))
+    (record,) = [r for r in json.loads(proc.stdout) if r["phase"] == "fit"]
+    manifest = json.loads((tmp_path / "runs" / record["run_id"] / "run.json").read_text())
+    truth = next(iter(manifest["truth"].values()))["answers"]["pvalues"]
+    assert truth["aliased"] == ["x4"] and truth["term_tests"]["g"]["df"] == 1
+    assert record["result"]["term_tests"]["g"]["df"] == 1  # statsmodels' own ranks (it estimates x4, min-norm)
+    if shutil.which("Rscript"):
+        script = ('d <- read.csv("alias.csv", stringsAsFactors = TRUE); t <- drop1(lm(y ~ ., d), test = "F"); '
+                  'cat(sprintf("%d %.17g %.17g", t["g", "Df"], t["g", "F value"], t["g", "Pr(>F)"]))')
+        out = subprocess.run(["Rscript", "--no-init-file", "-e", script], cwd=tmp_path, capture_output=True,
+                             text=True, check=True).stdout.split()
+        assert int(out[0]) == 1
+        assert truth["term_tests"]["g"]["f"] == pytest.approx(float(out[1]), rel=1e-10)
+        assert truth["term_tests"]["g"]["p"] == pytest.approx(float(out[2]), rel=1e-10)

@@ -311,13 +311,15 @@ def f_tail(f_value: Any, df: int, df_resid: int) -> float:
         return _ball_to_float(x.beta_lower(flint.arb(df_resid) / 2, flint.arb(df) / 2, 1))
 
 
-def drop_test(data: ExactData, target: str, rest: Sequence[str], features: Sequence[str],
-              df: int, df_resid: int) -> tuple[float, float]:
-    """drop1's F-test of the columns of `features` not in `rest`, exactly: F from the two exact RSS, p from
-    the exact F."""
-    rss = solve(data, target, ["Intercept", *features]).rss
-    without = solve(data, target, ["Intercept", *rest]).rss
-    if rss == 0:
-        return (math.inf, 0.0) if without > 0 else (math.nan, math.nan)
-    f_value = ((without - rss) / df) / (rss / df_resid)
-    return to_float(f_value), f_tail(f_value, df, df_resid)
+def drop_test(data: ExactData, target: str, rest: Sequence[str], features: Sequence[str]) -> tuple[int, float, float]:
+    """drop1's F-test of the columns of `features` not in `rest`, exactly: Df = the rank they add (exact), F from
+    the two exact RSS, p from the exact F. (Df, NaN, NaN) when they add no rank or the fit leaves no residual."""
+    fit = solve(data, target, ["Intercept", *features])
+    without = solve(data, target, ["Intercept", *rest])
+    df, df_resid = len(fit.terms) - len(without.terms), data.n - len(fit.terms)
+    if df <= 0 or df_resid <= 0:
+        return df, math.nan, math.nan
+    if fit.rss == 0:
+        return (df, math.inf, 0.0) if without.rss > 0 else (df, math.nan, math.nan)
+    f_value = ((without.rss - fit.rss) / df) / (fit.rss / df_resid)
+    return df, to_float(f_value), f_tail(f_value, df, df_resid)

@@ -30,8 +30,8 @@ class Fitter(Protocol):
     def ols(self, features: list[str]) -> OLSFit: ...
     def rss(self, features: list[str]) -> float: ...
     def vif(self, features: list[str]) -> dict[str, float]: ...
-    def drop_test(self, rest: list[str], features: list[str], df: int, df_resid: int,
-                  rss: float) -> tuple[float, float]: ...
+    def drop_test(self, rest: list[str], features: list[str], df_resid: int,
+                  rss: float) -> tuple[int, float, float]: ...
     def gvif(self, features: list[str], groups: dict[str, list[str]],
              vif: dict[str, float]) -> dict[str, float]: ...
 
@@ -73,9 +73,10 @@ def has_factors(terms: dict[str, list[str]] | None, features: list[str]) -> bool
 
 
 def term_tests(fitter: Any, fit: OLSFit, features: list[str], groups: dict[str, list[str]]) -> dict[str, Any]:
-    """drop1's table for `fit`: per term its Df and p-value; a one-column term's p is the platform's t-test (the
-    same number as drop1's F = t²), a factor's p is the F-test of the fit without the term against `fit`, from
-    the platform's own RSS (the truth computes it exactly)."""
+    """drop1's table for `fit` (of `features`): per term its Df and p-value; a one-column term's p is the
+    platform's t-test (the same number as drop1's F = t²; NaN where the column is aliased), a factor's p is the
+    F-test of the fit without the term against `fit`, from the platform's own fits (the truth computes it
+    exactly), its Df the rank the term adds (fewer than its columns when a later column is aliased with them)."""
     p_of = dict(zip(fit.terms, fit.p_value, strict=True))
     out: dict[str, Any] = {}
     for term, columns in groups.items():
@@ -83,8 +84,8 @@ def term_tests(fitter: Any, fit: OLSFit, features: list[str], groups: dict[str, 
             out[term] = {"df": 1, "p": p_of.get(columns[0], math.nan)}
             continue
         rest = [f for f in features if f not in columns]
-        f_value, p_value = fitter.drop_test(rest, features, len(columns), fit.df_resid, fit.rss)
-        out[term] = {"df": len(columns), "f": f_value, "p": p_value}
+        df, f_value, p_value = fitter.drop_test(rest, features, fit.df_resid, fit.rss)
+        out[term] = {"df": df, "f": f_value, "p": p_value}
     return out
 
 
@@ -103,26 +104,26 @@ def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
     """Full OLS, then drop the term with the largest p-value above alpha one at a time (never the intercept) and
     refit. A factor (a term of `terms` with several columns) is one term tested by its F-test (drop1) unless
     `by` is "column"; `dropped` names terms."""
-    full = fitter.ols(features)
-    current = [f for f in features if f not in full.aliased]
-    groups = term_groups(terms, current, by)
+    full = fit = fitter.ols(features)
+    model = list(features)  # the formula's columns: an aliased one stays in it (as in R) and may count again later
+    groups = term_groups(terms, model, by)
+    factors = [term for term, columns in groups.items() if len(columns) > 1]
     dropped: list[str] = []
-    fit = full if current == features else fitter.ols(current)
-    tests = first_tests = term_tests(fitter, fit, current, groups)
+    tests = first_tests = term_tests(fitter, fit, model, groups)
     while (worst := _worst(tests, alpha)) is not None:
         dropped.append(worst)
         removed = groups.pop(worst)
-        current = [f for f in current if f not in removed]
-        fit = fitter.ols(current)
-        tests = term_tests(fitter, fit, current, groups)
+        model = [f for f in model if f not in removed]
+        fit = fitter.ols(model)
+        tests = term_tests(fitter, fit, model, groups)
     result = fit_summary(full)
     result["alpha"] = alpha
     result["dropped"] = dropped
-    result["kept"] = current
+    result["kept"] = [f for f in model if f not in fit.aliased]
     result["refit"] = fit_summary(fit)
     if has_factors(terms, features):
         result["by"] = by  # how factors were eliminated (named by term or by dummy); drop1's F-tests when whole
-        result["term_tests"] = {t: v for t, v in first_tests.items() if v["df"] > 1}
+        result["term_tests"] = {t: first_tests[t] for t in factors}
     return result
 
 
@@ -350,10 +351,12 @@ def subset(fitter: Any, ctx: StepContext, method: str, max_size: int | None, max
 
 
 def f_test(rss_without: float, rss: float, df: int, df_resid: int) -> tuple[float, float]:
-    """drop1's F-test of a term of `df` columns: F = ((RSS without - RSS) / df) / (RSS / df_resid) and its upper
-    tail, in float64 from the two RSS a platform reported."""
+    """drop1's F-test of a term adding `df` to the rank: F = ((RSS without - RSS) / df) / (RSS / df_resid) and its
+    upper tail, in float64 from the two RSS a platform reported; NaN when the term adds nothing (all aliased)."""
     from scipy import stats  # here, not at import: scipy.stats costs 0.6 s of a run's start-up
 
+    if df <= 0 or df_resid <= 0:
+        return math.nan, math.nan
     if rss <= 0:
         return (math.inf, 0.0) if rss_without > rss else (math.nan, math.nan)
     f_value = ((rss_without - rss) / df) / (rss / df_resid)
@@ -371,11 +374,13 @@ class OnPlatform:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.fitter, name)
 
-    def drop_test(self, rest: list[str], features: list[str], df: int, df_resid: int,
-                  rss: float) -> tuple[float, float]:
+    def drop_test(self, rest: list[str], features: list[str], df_resid: int,
+                  rss: float) -> tuple[int, float, float]:
         # without any column the model is the intercept alone: its RSS is the TSS (a platform may refuse to fit
         # no columns, scikit-learn does)
-        return f_test(self.rss(rest) if rest else self.ctx.null_rss, rss, df, df_resid)
+        without = self.ols(rest) if rest else None
+        df = (without.df_resid if without else self.ctx.n_obs - 1) - df_resid
+        return df, *f_test(without.rss if without else self.ctx.null_rss, rss, df, df_resid)
 
     def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
         try:

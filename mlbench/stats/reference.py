@@ -194,13 +194,15 @@ class ReferenceFitter:
             return gvif_from_vif(vif_of(self.vif), features, groups, vif)
         return exact.gvif(self.data, features, groups)
 
-    def drop_test(self, rest: list[str], features: list[str], df: int, df_resid: int,
-                  rss: float) -> tuple[float, float]:
+    def drop_test(self, rest: list[str], features: list[str], df_resid: int,
+                  rss: float) -> tuple[int, float, float]:
         if self.data is None:
             from mlbench.stats.procedures import f_test
 
-            return f_test(self.rss(rest), rss, df, df_resid)
-        return exact.drop_test(self.data, self.target, rest, features, df, df_resid)
+            without = self.ols(rest)
+            df = without.df_resid - df_resid
+            return df, *f_test(without.rss, rss, df, df_resid)
+        return exact.drop_test(self.data, self.target, rest, features)
 
     def subset_path(self, method: str, features: list[str], max_size: int) -> dict[int, tuple[list[str], float]]:
         """The sets: exact branch-and-bound best subsets, leaps-style forward and backward stepwise (searched in
