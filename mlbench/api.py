@@ -79,10 +79,9 @@ def _check_shape(design: Any, specs: list[Any]) -> None:
     from mlbench import steps
 
     n, p = len(design.frame), len(design.features)
-    problems = dict.fromkeys(p for p in (steps.shape_problem(s.step, n, p) for _, s, _ in specs) if p)
-    names = {s.step for _, s, _ in specs}
-    refused = {s.step for _, s, _ in specs if steps.shape_problem(s.step, n, p)}
-    if specs and refused == names:
+    by_step = {s.step: steps.shape_problem(s.step, n, p) for _, s, _ in specs}
+    problems = [problem for problem in by_step.values() if problem]
+    if by_step and all(by_step.values()):
         raise MlbenchError("; ".join(problems))
     design.notes.extend(f"skipped: {problem}" for problem in problems)
 

@@ -143,10 +143,7 @@ def gvif_from_vif(one_vif: OneVif, features: list[str], groups: dict[str, list[s
     GVIF_B = prod_i VIF(b_i | B_<i + O) / prod_i VIF(b_i | B_<i). A one-column term's GVIF is its VIF (taken from
     `full`, the VIFs of the whole model, when given)."""
     out: dict[str, float] = {}
-    for term, columns in groups.items():
-        if len(groups) == 1:  # the only term: nothing to inflate it (car refuses such a model)
-            out[term] = 1.0
-            continue
+    for term, columns in groups.items():  # two terms or more: `_gvif` answers a one-term model
         others = [f for f in features if f not in columns]
         value = 1.0
         for i, column in enumerate(columns):
@@ -363,6 +360,16 @@ def f_test(rss_without: float, rss: float, df: int, df_resid: int) -> tuple[floa
     return f_value, float(stats.f.sf(f_value, df, df_resid))
 
 
+def drop_test_by_fits(ols: Callable[[list[str]], OLSFit], rest: list[str], df_resid: int, rss: float, n_obs: int,
+                      null_rss: float) -> tuple[int, float, float]:
+    """drop1's (Df, F, p) of the columns missing from `rest`, from a fitter's own fit of `rest`: Df is the rank
+    they add (residual Df of that fit less `df_resid`). Without any column the model is the intercept alone, its
+    RSS the TSS (a platform may refuse to fit no columns, scikit-learn does)."""
+    without = ols(rest) if rest else None
+    df = (without.df_resid if without else n_obs - 1) - df_resid
+    return df, *f_test(without.rss if without else null_rss, rss, df, df_resid)
+
+
 class OnPlatform:
     """A platform as the procedures drive it for one cell: its primitives unchanged, plus what mlbench builds on
     them where the platform has no call of its own: the F-test of a factor term from the platform's RSS, and
@@ -376,11 +383,7 @@ class OnPlatform:
 
     def drop_test(self, rest: list[str], features: list[str], df_resid: int,
                   rss: float) -> tuple[int, float, float]:
-        # without any column the model is the intercept alone: its RSS is the TSS (a platform may refuse to fit
-        # no columns, scikit-learn does)
-        without = self.ols(rest) if rest else None
-        df = (without.df_resid if without else self.ctx.n_obs - 1) - df_resid
-        return df, *f_test(without.rss if without else self.ctx.null_rss, rss, df, df_resid)
+        return drop_test_by_fits(self.ols, rest, df_resid, rss, self.ctx.n_obs, self.ctx.null_rss)
 
     def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
         try:

@@ -197,11 +197,10 @@ class ReferenceFitter:
     def drop_test(self, rest: list[str], features: list[str], df_resid: int,
                   rss: float) -> tuple[int, float, float]:
         if self.data is None:
-            from mlbench.stats.procedures import f_test
+            from mlbench.stats.procedures import drop_test_by_fits
 
-            without = self.ols(rest)
-            df = without.df_resid - df_resid
-            return df, *f_test(without.rss, rss, df, df_resid)
+            null_rss = float(np.sum((self.y - self.y.mean()) ** 2))
+            return drop_test_by_fits(self.ols, rest, df_resid, rss, len(self.y), null_rss)
         return exact.drop_test(self.data, self.target, rest, features)
 
     def subset_path(self, method: str, features: list[str], max_size: int) -> dict[int, tuple[list[str], float]]:
