@@ -294,7 +294,9 @@ class Adapter(ABC):
         """Free a trained model the runner no longer needs (platforms holding models in a JVM drop them)."""
 
     def describe(self) -> dict[str, Any]:
-        """Extra facts for provenance (e.g. the cluster version actually connected to)."""
+        """Extra facts for provenance (e.g. the cluster version actually connected to). `computes_elsewhere`: True
+        when the platform's work runs in processes outside this adapter's process tree (a cluster joined by URL),
+        whose CPU time mlbench cannot measure; the reports then do not read wall above CPU as waiting."""
         return {}
 
 

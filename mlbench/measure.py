@@ -99,12 +99,17 @@ class _PeakSampler(threading.Thread):
 def measure(pid: int | None = None, interval: float = SAMPLE_INTERVAL_S) -> Iterator[Measurement]:
     """Measure the block: wall and CPU seconds and the peak tree RSS (MB) of `pid` (default: this process).
 
+    CPU is the tree's, plus, when the tree is another process's (a worker), the CPU of the thread running the
+    block here: what this process computes for the phase (an emulated step's arithmetic on the platform's
+    answers) is part of it. So wall time far above CPU time means waiting, never uncounted work.
     The Measurement is filled in when the block exits, also when it raises.
     """
+    own = pid is None or pid == os.getpid()
     root = psutil.Process(pid or os.getpid())
     result = Measurement()
     sampler = _PeakSampler(root, interval)
     cpu0 = tree_cpu_seconds(root)
+    thread0 = 0.0 if own else time.thread_time()
     sampler.start()
     t0 = time.perf_counter()
     try:
@@ -112,4 +117,5 @@ def measure(pid: int | None = None, interval: float = SAMPLE_INTERVAL_S) -> Iter
     finally:
         result.wall_s = time.perf_counter() - t0
         result.peak_rss_mb = sampler.finish() / 2**20
-        result.cpu_s = max(0.0, tree_cpu_seconds(root) - cpu0)
+        here = 0.0 if own else time.thread_time() - thread0
+        result.cpu_s = max(0.0, tree_cpu_seconds(root) - cpu0) + here

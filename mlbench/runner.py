@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from mlbench import environment, grading, steps
+from mlbench import environment, grading, stats, steps
 from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainSpec
 from mlbench.datasets import Dataset
 from mlbench.design import Design
@@ -243,7 +243,9 @@ class Runner:
     # ----- the plan -------------------------------------------------------------------------------------
 
     def execute(self) -> list[ResultRecord]:
-        """The whole plan: the truth reference of every statistics cell first, then each adapter in turn."""
+        """The whole plan: the truth reference of every statistics cell first, then each adapter in turn. The
+        harness's own first-use imports happen here, before any measured phase (beside the early session only)."""
+        stats.import_deferred()
         for unit in self.plan.units:
             stats_cells = [c for c in unit.cells if steps.is_statistics(c[1].step)]
             if stats_cells:

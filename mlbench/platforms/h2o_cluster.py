@@ -162,6 +162,7 @@ class H2OCluster:
             **facts,
             "cluster_version": str(cluster.version),
             "started_by_mlbench": self.started,
+            "computes_elsewhere": not self.started,  # a joined cluster's CPU is not in the measured process tree
             "url": self.conn.base_url,
             "nodes": int(cluster.cloud_size),
         }

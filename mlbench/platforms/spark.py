@@ -299,7 +299,9 @@ class SparkAdapter(Adapter):
         if self._spark is None:
             return {"master": self._master}
         sc = self._spark.sparkContext
-        facts: dict[str, Any] = {"master": sc.master, "spark_version": self._spark.version}
+        facts: dict[str, Any] = {"master": sc.master, "spark_version": self._spark.version,
+                                 # executors of a cluster are not in the measured process tree: their CPU is not
+                                 "computes_elsewhere": not sc.master.startswith("local")}
         with contextlib.suppress(Exception):  # provenance is best effort
             infos = sc._jsc.sc().statusTracker().getExecutorInfos()  # the driver's entry included
             hosts = sorted({str(info.host()) for info in infos})

@@ -177,6 +177,10 @@ CELL_COLUMNS = [
                                         "of the phase); ± is their interquartile range", kind="time", digits=3,
            aux="iqr_wall_s"),
     Column("iqr_wall_s"),
+    Column("idle_s", "idle s", "seconds of a timed fit in which neither the platform nor mlbench computed (wall "
+                               "minus the CPU of the measured processes; its worst repeat): a wait inside the timing, "
+                               "shown only where it is at least 0.1 s and over half the wall time", kind="time",
+           digits=3, show="any"),
     Column("retry_wall_s", "retry s", "median wall seconds of the cell's retries (or restarted sessions) after its "
                                       "platform died, apart from first attempts", kind="time", digits=3, show="any"),
     Column("repeats", "runs", "measured repeats (first attempts)", kind="number"),
@@ -237,6 +241,30 @@ def ok_times(rows: list[dict[str, Any]], phase: str, retries: bool = False) -> l
             and r.get("wall_s") is not None and is_retry(r) == retries]
 
 
+# A timed phase whose wall time is far above its CPU time waited for something (a poll interval, a lock, I/O):
+# shown as "idle s" so a wait never passes for work. Shorter or smaller gaps are scheduling noise.
+IDLE_MIN_S = 0.1
+IDLE_SHARE = 0.5
+
+
+def idle_seconds(rows: list[dict[str, Any]], phase: str) -> float | None:
+    """The worst wait inside the ok first attempts of `phase`: wall minus CPU seconds where that is at least
+    IDLE_MIN_S and more than IDLE_SHARE of the wall time; None when no repeat waited. Only meaningful where the
+    platform computes in the measured process tree (not a cluster joined by URL: see `computes_elsewhere`)."""
+    flagged = [r["wall_s"] - r["cpu_s"] for r in rows
+               if r.get("phase") == phase and r.get("status") == "ok" and not is_retry(r)
+               and r.get("wall_s") is not None and r.get("cpu_s") is not None
+               and r["wall_s"] - r["cpu_s"] >= max(IDLE_MIN_S, IDLE_SHARE * r["wall_s"])]
+    return max(flagged) if flagged else None
+
+
+def computes_elsewhere(records: list[dict[str, Any]]) -> set[str]:
+    """Adapters whose session said their work runs in processes mlbench does not measure (a cluster joined by
+    URL, Spark executors): their CPU time is not on the record, so wall above CPU says nothing there."""
+    return {str(r.get("adapter")) for r in records
+            if r.get("phase") == "session" and (r.get("result") or {}).get("computes_elsewhere")}
+
+
 def combined_status(rows: list[dict[str, Any]]) -> str:
     """The cell's statuses, each repeat's phase counted by its last attempt (a retry after a platform death
     supersedes the attempt it retried)."""
@@ -284,6 +312,7 @@ def cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = N
     ordered = sorted(cells, key=lambda k: (datasets.index(k[0]), adapters.index(k[1]),
                                            ADAPTER_PHASES.index(k[2]) if k[2] in ADAPTER_PHASES else 2))
     versus_r = r_agreement(manifest)
+    elsewhere = computes_elsewhere(records)
     out = []
     for key in ordered:
         dataset, adapter, step, variant = key
@@ -310,6 +339,7 @@ def cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any] | None = N
             "repeats": len([r for r in rows if r.get("phase") == primary and not is_retry(r)]),
             "median_wall_s": median(list(times)),
             "iqr_wall_s": iqr(times),
+            "idle_s": None if step in ADAPTER_PHASES or adapter in elsewhere else idle_seconds(rows, primary),
             "retry_wall_s": median(list(ok_times(rows, primary, retries=True))),
             "predict_median_s": median(list(ok_times(rows, "predict"))),
             "export_median_s": median(list(ok_times(rows, "export"))),
