@@ -276,8 +276,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         isolation=request.isolation, timeout=request.timeout, deploy_weights=request.weights or {},
         retries=request.retries,
     )
-    done = results.finished_cells(previous[1]) if previous else set()
-    runner = Runner(plan, store, progress, done=done, early=early)
+    runner = Runner(plan, store, progress, earlier=previous[1] if previous else None, early=early)
     try:
         runner.execute()
         manifest["status"] = "complete"
@@ -294,7 +293,8 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         manifest["vs_r"] = runner.versus_r(previous[1] if previous else None)
         store.write_manifest(manifest)
         store.close()
-    return RunOutcome(store.run_dir, manifest, [r.to_json() for r in runner.records])
+    earlier = results.clean_json(previous[1]) if previous else []  # a resumed run's outcome is the whole run's
+    return RunOutcome(store.run_dir, manifest, [*earlier, *(r.to_json() for r in runner.records)])
 
 
 def _early_session(request: RunRequest, adapters: list[str], step_specs: list[Any], options: Any) -> Any:

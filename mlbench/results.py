@@ -48,7 +48,8 @@ class ResultRecord:
     deviation: dict[str, Any] | None = None
     error: str | None = None
     attempt: int = 1  # 2 for a cell retried on a fresh session after its platform died (timed apart)
-    restart: int = 0  # session and load records: 0 in the first session, n in the n-th restart after a death
+    restart: int = 0  # session and load records: 0 in the first session, n in the n-th started after it (a platform
+    # death, or a resumed run continuing the interrupted one)
     host: str = ""
     python: str = ""
     java: str | None = None

@@ -38,7 +38,7 @@ from mlbench.errors import PlatformDied, SkippedCell, UnsupportedStep
 from mlbench.handle import EarlySession, PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
 from mlbench.registry import get as get_adapter
-from mlbench.results import ResultRecord, RunStore
+from mlbench.results import ResultRecord, RunStore, finished_cells
 from mlbench.scenario import Scenario
 from mlbench.stats import metrics, procedures
 from mlbench.stats.reference import ReferenceFitter, condition_number
@@ -98,10 +98,15 @@ def _slug(text: str) -> str:
 
 class Runner:
     def __init__(self, plan: RunPlan, store: RunStore, progress: Progress | None = None,
-                 done: set[tuple[Any, ...]] | None = None, early: EarlySession | None = None) -> None:
+                 earlier: list[dict[str, Any]] | None = None, early: EarlySession | None = None) -> None:
         self.plan, self.store = plan, store
         self.early = early  # the first platform's session, begun while the run was being prepared
-        self.done = done or set()  # cells finished by the interrupted run this one resumes
+        earlier = earlier or []  # the records of the interrupted run this one resumes
+        self.done = finished_cells(earlier)  # cells it finished
+        self.sessions_before: dict[str, int] = {}  # per adapter, the sessions it started
+        for record in earlier:
+            if record.get("phase") == "session":
+                self.sessions_before[record["adapter"]] = self.sessions_before.get(record["adapter"], 0) + 1
         self._progress = progress or (lambda _msg, _done, _total: None)
         self.cells_total = sum(len(u.cells) for u in plan.units) * len(plan.adapters) * (plan.warmup + plan.repeats)
         self.cells_done = 0
@@ -568,8 +573,13 @@ class _Lifecycle:
         self.adapter: PlatformHandle | None = None
         self.loaded: DataUnit | None = None
         self.session_error: str | None = None
-        self.restarts = 0  # how many times the platform was restarted after a death (the current session's number)
+        # sessions of this platform before the current one: restarts after a death, and, in a resumed run, the
+        # sessions of the invocations it continues (so a resumed start is timed apart, never as a second repeat)
+        before = runner.sessions_before.get(cls.name, 0)
+        self.restarts = max(before - 1, 0)  # `ready` counts the session it starts after them
         self.death: str | None = None  # what the last session died of, for the restarted session's record
+        if before:
+            self.death = "the run was interrupted (this session is its resumption's)"
 
     def _alive(self) -> bool:
         if self.adapter is None or not self.adapter.alive:

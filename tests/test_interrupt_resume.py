@@ -41,16 +41,31 @@ def test_interrupt_then_resume(tmp_path):
     assert {(r["adapter"], r["phase"]) for r in records} >= {("statsmodels", "fit"), ("slow", "session")}
     assert not any(r["adapter"] == "sklearn" for r in records)
 
-    resumed = run_cli("run", "--resume", str(run_dir), "--json", env={"MLBENCH_ADAPTERS": ENV, "SLOW_OLS_S": "0"})
+    env = {"MLBENCH_ADAPTERS": ENV, "SLOW_OLS_S": "0"}
+    resumed = run_cli("run", "--resume", str(run_dir), "--width", "200", env=env)
     assert resumed.returncode == 0, resumed.stderr
-    new = json.loads(resumed.stdout)
-    assert {r["adapter"] for r in new} == {"slow", "sklearn"}  # statsmodels was finished: not run again
     everything = [json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()]
+    new = everything[len(records):]
+    assert {r["adapter"] for r in new} == {"slow", "sklearn"}  # statsmodels was finished: not run again
     fits = [r for r in everything if r["phase"] == "fit"]
     assert sorted(r["adapter"] for r in fits) == ["sklearn", "slow", "statsmodels"]
     assert all(r["status"] == "ok" and r["deviation"]["agrees"] for r in fits)
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["status"] == "complete" and manifest["resumed_utc"]
+
+    # The summary printed after --resume is the whole run's, exactly what `mlbench report` prints of it
+    reported = run_cli("report", str(run_dir), "--width", "200", env=env)
+    assert reported.returncode == 0, reported.stderr
+    assert resumed.stdout == reported.stdout
+    assert "│ statsmodels │ pvalues" in resumed.stdout
+    # the resumed session of the slow platform is a session started again (timed apart), not a second repeat
+    sessions = [r for r in everything if r["adapter"] == "slow" and r["phase"] == "session"]
+    assert [r["restart"] for r in sessions] == [0, 1]
+    assert "interrupted" in sessions[1]["result"]["restarted_after"]
+    startup = next(line for line in resumed.stdout.splitlines() if line.startswith("│ slow") and "±" not in line
+                   and line.count("│") == 5)
+    assert startup
+    assert not any(line.startswith("│ slow") and "±" in line for line in resumed.stdout.splitlines())
 
 
 def test_resume_of_a_complete_run_is_refused(tmp_path):

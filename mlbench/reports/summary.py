@@ -181,8 +181,9 @@ CELL_COLUMNS = [
                                "minus the CPU of the measured processes; its worst repeat): a wait inside the timing, "
                                "shown only where it is at least 0.1 s and over half the wall time", kind="time",
            digits=3, show="any"),
-    Column("retry_wall_s", "retry s", "median wall seconds of the cell's retries (or restarted sessions) after its "
-                                      "platform died, apart from first attempts", kind="time", digits=3, show="any"),
+    Column("retry_wall_s", "retry s", "median wall seconds of the cell's retries after its platform died, and of "
+                                      "sessions started again (after a death, or by a resumed run), apart from "
+                                      "first attempts", kind="time", digits=3, show="any"),
     Column("repeats", "runs", "measured repeats (first attempts)", kind="number"),
     Column("predict_median_s"),
     Column("export_median_s"),
@@ -230,8 +231,9 @@ def group_cells(records: list[dict[str, Any]]) -> dict[CellKey, list[dict[str, A
 
 
 def is_retry(record: dict[str, Any]) -> bool:
-    """A retried cell or a restarted session after a platform death: timed apart from first attempts (a fresh
-    session's first calls, with the data reloaded, are not the same measurement)."""
+    """A retried cell, or a session started again (after a platform death, or by a resumed run) and its loads:
+    timed apart from first attempts (a fresh session's first calls, with the data reloaded, are not the same
+    measurement, and a second start is not a second repeat of the first)."""
     return (record.get("attempt") or 1) > 1 or (record.get("restart") or 0) > 0
 
 
