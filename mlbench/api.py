@@ -52,13 +52,16 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
-        """0 when every cell is ok, unsupported or skipped; 1 when any cell failed. A first attempt that a retry
-        after a platform death superseded does not count: the retry's outcome does."""
-        last: dict[tuple[Any, ...], str] = {}
+        """0 when the run measured every cell: ok, unsupported, skipped, or a failure of the platform's own
+        (its call failing, dying or passing the deadline is what the cell measured; the tables show it). 1 when
+        mlbench or the environment failed a cell: a platform that could not be started or reached, or mlbench's
+        own error (runner.FAULTS). A first attempt that a retry after a platform death superseded does not
+        count: the retry's outcome does."""
+        last: dict[tuple[Any, ...], dict[str, Any]] = {}
         for r in self.records:
-            last[(r["adapter"], r["dataset"], r.get("step"), r.get("variant"), r.get("repeat"), r["phase"])] = \
-                r["status"]
-        return 1 if any(status in ("error", "timeout") for status in last.values()) else 0
+            last[(r["adapter"], r["dataset"], r.get("step"), r.get("variant"), r.get("repeat"), r["phase"])] = r
+        return 1 if any(r["status"] in ("error", "timeout") and r.get("fault") != "platform"
+                        for r in last.values()) else 0
 
 
 def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:

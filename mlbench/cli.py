@@ -183,21 +183,50 @@ def run_command(
 
 @contextlib.contextmanager
 def _progress(err: Any) -> Iterator[Any]:
-    """A live bar on a terminal (adapter, step, phase, cells done / total, elapsed); plain lines otherwise."""
+    """Progress of a run (mlbench.runner.ProgressState) on stderr. On a terminal, a live line: what runs, how far
+    it is inside (an emulated search's fits and sizes), cells finished / total, the running cell's own elapsed
+    time and the run's. Otherwise plain lines: one per event, and a still-running line every PLAIN_EVERY_S."""
+    import time
+
     if not err.is_terminal:
-        yield lambda message, done, total: err.print(f"[dim]· [{done}/{total}] {escape(message)}[/]",
-                                                     highlight=False)
+        last_message, last_at = [""], [0.0]
+
+        def plain(state: Any) -> None:
+            now = time.monotonic()
+            if state.message == last_message[0] and now - last_at[0] < PLAIN_EVERY_S:
+                return
+            text = state.message
+            if state.message == last_message[0]:  # still the same cell
+                running = now - state.cell_started if state.cell_started is not None else 0.0
+                text += f" · running {running:.0f} s" + (f" · {state.detail}" if state.detail else "")
+            last_message[0], last_at[0] = state.message, now
+            err.print(f"[dim]· [{state.done}/{state.total}] {escape(text)}[/]", highlight=False)
+
+        yield plain
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.text import Text
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("starting", total=None)
+    class CellElapsed(ProgressColumn):
+        """The running cell's own elapsed time (the bar's last column is the run's)."""
 
-        def update(message: str, done: int, total: int) -> None:
-            bar.update(task, description=escape(message[:70]), completed=done, total=total or None)
+        def render(self, task: Any) -> Text:
+            started = task.fields.get("cell_started")
+            return Text("" if started is None else f"cell {time.monotonic() - started:4.0f} s", style="cyan")
+
+    with Progress(TextColumn("{task.description}"), TextColumn("{task.fields[detail]}", style="dim"),
+                  BarColumn(bar_width=10), MofNCompleteColumn(), CellElapsed(), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("starting", total=None, cell_started=None, detail="")
+
+        def update(state: Any) -> None:
+            bar.update(task, description=escape(state.message[:50]), completed=state.done,
+                       total=state.total or None, cell_started=state.cell_started, detail=escape(state.detail[:30]))
 
         yield update
+
+
+PLAIN_EVERY_S = 30.0  # piped progress: how often a long cell says it is still running
 
 
 def _finish(outcome: Any, json_output: bool, err: Any, screen: Any, wide: bool = False) -> None:

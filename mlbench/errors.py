@@ -24,6 +24,12 @@ class PlatformDied(Exception):
     starts a fresh session for the next call and retries the cell that was running (`--retries`)."""
 
 
+class PlatformError(Exception):
+    """An exception raised by an adapter's primitive: the platform's own call failed (a solver refusing a
+    singular design, a converter failing). A measurement of the platform, recorded on its cell; the message starts
+    with the original exception's type name. (In a worker: `worker.RemoteError`.)"""
+
+
 class RunInterrupted(Exception):
     """Ctrl-C or SIGTERM stopped a run; its records so far are valid and `--resume` finishes it."""
 

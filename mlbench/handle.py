@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlbench.adapter import Adapter, SessionOptions, primitives
+from mlbench.errors import PlatformDied, PlatformError, SkippedCell, UnsupportedStep
 
 
 class PlatformHandle(Protocol):
@@ -36,7 +37,7 @@ class InlineHandle:
 
     def __getattr__(self, name: str) -> Any:
         if name in primitives():
-            return getattr(self.adapter, name)
+            return _as_platform_error(getattr(self.adapter, name))
         raise AttributeError(name)
 
     def kill(self) -> None:
@@ -46,6 +47,22 @@ class InlineHandle:
         if self.alive:
             self.alive = False
             self.adapter.close()
+
+
+def _as_platform_error(call: Any) -> Any:
+    """The primitive, raising what it raises as a worker's handle does: an unexpected exception becomes a
+    PlatformError (the platform's failure, a measurement), so the runner tells it from its own."""
+
+    def forward(*args: Any) -> Any:
+        try:
+            return call(*args)
+        except (UnsupportedStep, SkippedCell, PlatformDied, PlatformError):
+            raise
+        except Exception as exc:  # re-raised, classified
+            message = str(exc).strip()
+            raise PlatformError(f"{type(exc).__name__}: {message}" if message else type(exc).__name__) from exc
+
+    return forward
 
 
 def new_handle(cls: type[Adapter], isolation: str, log_path: Path | None) -> PlatformHandle:

@@ -56,6 +56,7 @@ class ResultRecord:
     mlbench_version: str = __version__
     schema_version: int = SCHEMA_VERSION
     utc: str = field(default_factory=lambda: utc_now())
+    fault: str | None = None  # error and timeout records: "platform", "environment" or "mlbench" (runner.FAULTS)
     rows_dropped: int = 0  # rows of the source left out for a missing value (R's na.omit), so n_rows is honest
 
     def to_json(self) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from mlbench import environment, grading, stats, steps
 from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainSpec
 from mlbench.datasets import Dataset
 from mlbench.design import Design
-from mlbench.errors import PlatformDied, SkippedCell, UnsupportedStep
+from mlbench.errors import PlatformDied, PlatformError, SkippedCell, UnsupportedStep
 from mlbench.handle import EarlySession, PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
 from mlbench.registry import get as get_adapter
@@ -42,10 +42,32 @@ from mlbench.results import ResultRecord, RunStore, finished_cells
 from mlbench.scenario import Scenario
 from mlbench.stats import metrics, procedures
 from mlbench.stats.reference import ReferenceFitter, condition_number
-from mlbench.worker import CellTimeout, RemoteError
+from mlbench.worker import CellTimeout
 
 R_ADAPTER = "r"  # the platform whose answers users check against: each run with R grades the others against it
-Progress = Callable[[str, int, int], None]  # (message, cells done, cells total)
+FAILED = ("error", "timeout")
+# Whose fault a failed record is (its `fault`), which decides the exit code (api.RunOutcome.exit_code):
+# "platform": the platform's own call failed, died or passed the deadline: a measurement of it (exit 0);
+# "environment": the platform could not be started or reached (Java, ports, a cluster's URL): exit 1;
+# "mlbench": mlbench's own code failed (a bug; traceback in errors.log): exit 1.
+FAULTS = ("platform", "environment", "mlbench")
+DETAIL_EVERY_S = 0.5  # the in-cell progress (a search's fits) is passed on at most this often
+
+
+@dataclass
+class ProgressState:
+    """What the run is doing, for a progress display: the latest event or running cell, the cells finished (one
+    repeat of one step variant on one platform each), and for the running cell when it started and how far it is
+    (an emulated search's fits of its bound and sizes done; an emulated VIF's auxiliary regressions)."""
+
+    message: str
+    done: int
+    total: int
+    cell_started: float | None = None  # time.monotonic() when the running cell began; None between cells
+    detail: str = ""
+
+
+Progress = Callable[[ProgressState], None]  # (message, cells done, cells total)
 Cell = tuple[int, Any, str | None]  # (step index in the scenario, step spec, variant)
 
 
@@ -87,7 +109,7 @@ def _one_line(exc: BaseException) -> str:
     first = text[0] if text else ""
     if isinstance(exc, PlatformDied):
         return f"platform died: {first}"
-    if isinstance(exc, RemoteError | CellTimeout):
+    if isinstance(exc, PlatformError | CellTimeout):
         return first  # already says what happened, with the remote exception's type name
     return f"{type(exc).__name__}: {first}".rstrip(": ")
 
@@ -107,7 +129,9 @@ class Runner:
         for record in earlier:
             if record.get("phase") == "session":
                 self.sessions_before[record["adapter"]] = self.sessions_before.get(record["adapter"], 0) + 1
-        self._progress = progress or (lambda _msg, _done, _total: None)
+        self._progress = progress or (lambda _state: None)
+        self._state = ProgressState("", 0, 0)
+        self._detail_at = 0.0
         self.cells_total = sum(len(u.cells) for u in plan.units) * len(plan.adapters) * (plan.warmup + plan.repeats)
         self.cells_done = 0
         self.records: list[ResultRecord] = []
@@ -119,7 +143,18 @@ class Runner:
         self._death: str | None = None  # how the platform died during the current cell, if it did
 
     def progress(self, message: str) -> None:
-        self._progress(message, self.cells_done, self.cells_total)
+        state = self._state
+        state.message, state.done, state.total, state.detail = message, self.cells_done, self.cells_total, ""
+        self._progress(state)
+
+    def _cell_detail(self, text: str) -> None:
+        """How far the running cell is, from inside its procedure: passed on at most every DETAIL_EVERY_S (it
+        runs inside the timed phase, so it must cost next to nothing)."""
+        now = time.monotonic()
+        if now - self._detail_at >= DETAIL_EVERY_S:
+            self._detail_at = now
+            self._state.detail = text
+            self._progress(self._state)
 
     # ----- records ----------------------------------------------------------------------------------
 
@@ -127,7 +162,7 @@ class Runner:
                 variant: str | None = None, params: dict[str, Any] | None = None, support: str = "native",
                 repeat: int = 0, is_warmup: bool = False, m: Measurement | None = None,
                 result: dict[str, Any] | None = None, deviation: dict[str, Any] | None = None,
-                error: str | None = None, attempt: int = 1, restart: int = 0) -> None:
+                error: str | None = None, attempt: int = 1, restart: int = 0, fault: str | None = None) -> None:
         record = ResultRecord(
             run_id=self.store.run_dir.name, scenario=self.plan.scenario.name, dataset=unit.dataset.name,
             dataset_sha256=unit.dataset.sha256, n_rows=len(unit.design.frame), n_cols=len(unit.design.features),
@@ -138,6 +173,7 @@ class Runner:
             wall_s=m.wall_s if m else None, cpu_s=m.cpu_s if m else None,
             peak_rss_mb=m.peak_rss_mb if m else None, result=result, deviation=deviation, error=error,
             host=platform.node(), python=sys.version.split()[0], java=self._java, attempt=attempt, restart=restart,
+            fault=fault if status in FAILED else None,
         )
         self.store.append(record)
         self.records.append(record)
@@ -147,7 +183,8 @@ class Runner:
     def _context(self, unit: DataUnit, support: str) -> procedures.StepContext:
         design = unit.design
         return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support,
-                                      rank=self._rank(unit), terms=design.terms)
+                                      rank=self._rank(unit), terms=design.terms,
+                                      report=None if support == "reference" else self._cell_detail)
 
     def _rank(self, unit: DataUnit) -> int | None:
         """The design's rank by the truth reference (its exactly aliased columns); None when unknown."""
@@ -270,7 +307,8 @@ class Runner:
         params["how"] = how
         return params
 
-    def _mark(self, cls: type[Adapter], units: list[DataUnit], status: str, reason: str) -> None:
+    def _mark(self, cls: type[Adapter], units: list[DataUnit], status: str, reason: str,
+              fault: str | None = None) -> None:
         for unit in units:
             self.cells_done += len(unit.cells) * (self.plan.warmup + self.plan.repeats)
             for _, spec, variant in unit.cells:
@@ -278,18 +316,22 @@ class Runner:
                 support = cap.support.value if status != "unsupported" else "unsupported"
                 self._record(cls, unit, phase="fit", status=status, step=spec.step, variant=variant,
                              params=self._params(spec, variant, cap.how), support=support,
-                             error=reason or cap.reason)
+                             error=reason or cap.reason, fault=fault)
 
     def _timed(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, phase: str,
-               action: Callable[[], None], restart: int = 0, after: str | None = None) -> str | None:
+               action: Callable[[], None], restart: int = 0, after: str | None = None) -> tuple[str | None, str]:
         """Time a per-adapter phase; its record carries what the adapter says it connected to or read (and, for
-        a restarted session, what the platform died of). The error, or None when the phase succeeded."""
+        a restarted session, what the platform died of). (The error, or None when the phase succeeded; its fault:
+        a session that cannot start is the environment's, a load its platform's reader's, see FAULTS.)"""
+        fault = "environment"
         with measure(adapter.pid) as m:
             try:
                 action()
                 error = None
             except Exception as exc:  # noqa: BLE001 - one platform failing never loses the others
                 error = _one_line(exc)
+                if phase != "session":
+                    fault = "platform" if isinstance(exc, PlatformError | PlatformDied) else "mlbench"
                 self._log_traceback(cls.name, phase)
         try:
             described = adapter.describe() if error is None else None
@@ -298,10 +340,10 @@ class Runner:
         if after:
             described = {**(described or {}), "restarted_after": after}
         self._record(cls, unit, phase=phase, status="error" if error else "ok", m=m, error=error,
-                     result=described or None, restart=restart)
+                     result=described or None, restart=restart, fault=fault)
         if error:
             self.progress(f"{cls.name}: {phase} failed: {error}")
-        return error
+        return error, fault
 
     def take_early_session(self, cls: type[Adapter]) -> EarlySession | None:
         """The session begun early, if it is this platform's (once)."""
@@ -324,7 +366,7 @@ class Runner:
             except Exception as describe_exc:  # noqa: BLE001 - provenance is best effort
                 described = {"describe_error": _one_line(describe_exc)}
         self._record(cls, unit, phase="session", status="error" if error else "ok", m=m, error=error,
-                     result=described)
+                     result=described, fault="environment")
         if error:
             self.progress(f"{cls.name}: session failed: {error}")
         return error
@@ -358,10 +400,10 @@ class Runner:
                     if needed and not life.ready(unit):
                         if life.session_error:
                             rest = [dataclasses.replace(unit, cells=unit.cells[number:]), *units[position + 1:]]
-                            self._mark(cls, rest, "error", f"no session: {life.session_error}")
+                            self._mark(cls, rest, "error", f"no session: {life.session_error}", "environment")
                             return
                         rest = [dataclasses.replace(unit, cells=unit.cells[number:])]
-                        self._mark(cls, rest, "error", "load failed; see the load record")
+                        self._mark(cls, rest, "error", "load failed; see the load record", life.fault)
                         break
                     self._run_cell(cls, life, unit, index, spec, variant)
         except KeyboardInterrupt:
@@ -386,30 +428,41 @@ class Runner:
             return
         total = self.plan.warmup + self.plan.repeats
         for repeat in range(total):
+            if not self._finished(cls, unit, spec, variant, repeat):
+                self._state.cell_started = time.monotonic()
+                try:
+                    self._run_repeat(cls, life, unit, index, spec, variant, repeat, common)
+                finally:
+                    self._state.cell_started = None
             self.cells_done += 1
-            if self._finished(cls, unit, spec, variant, repeat):
-                continue
-            is_warmup = repeat < self.plan.warmup
-            label = f"{cls.name}: {steps.label(spec.step, variant)} on {unit.label} {repeat + 1}/{total}"
-            self.progress(label + (" (warm-up)" if is_warmup else ""))
-            common.update(repeat=repeat, is_warmup=is_warmup)
-            for attempt in range(1, self.plan.retries + 2):
-                common["attempt"] = attempt
-                if attempt > 1:
-                    self.progress(f"{label}: retrying on a fresh session (the platform died: {self._death})")
-                if not life.ready(unit):
-                    why = life.session_error or "could not restart the platform after a failed cell"
-                    self._record(cls, unit, phase="fit", status="error", support=cap.support.value,
-                                 error=f"no session: {why}", **common)
-                    break
-                self._death = None
-                self._run_once(cls, life.handle(), unit, index, spec, variant, cap.support.value, common)
-                if self._death is None:
-                    break
-                life.died(self._death)
-                if attempt > 1:  # twice in a row on this cell: the next cell restarts it, this one is not retried
-                    self.progress(f"{cls.name}: died again on {steps.label(spec.step, variant)}; not retried again")
-                    break
+        self.progress(f"{cls.name}: {steps.label(spec.step, variant)} on {unit.label} done")
+
+    def _run_repeat(self, cls: type[Adapter], life: _Lifecycle, unit: DataUnit, index: int, spec: Any,
+                    variant: str | None, repeat: int, common: dict[str, Any]) -> None:
+        """One repeat of a cell, retried on a fresh session when its platform died while it ran."""
+        cap = cls.capability(spec.step, variant)
+        total = self.plan.warmup + self.plan.repeats
+        is_warmup = repeat < self.plan.warmup
+        label = f"{cls.name}: {steps.label(spec.step, variant)} on {unit.label} {repeat + 1}/{total}"
+        self.progress(label + (" (warm-up)" if is_warmup else ""))
+        common.update(repeat=repeat, is_warmup=is_warmup)
+        for attempt in range(1, self.plan.retries + 2):
+            common["attempt"] = attempt
+            if attempt > 1:
+                self.progress(f"{label}: retrying on a fresh session (the platform died: {self._death})")
+            if not life.ready(unit):
+                why = life.session_error or "could not restart the platform after a failed cell"
+                self._record(cls, unit, phase="fit", status="error", support=cap.support.value,
+                             error=f"no session: {why}", fault=life.fault, **common)
+                break
+            self._death = None
+            self._run_once(cls, life.handle(), unit, index, spec, variant, cap.support.value, common)
+            if self._death is None:
+                break
+            life.died(self._death)
+            if attempt > 1:  # twice in a row on this cell: the next cell restarts it, this one is not retried
+                self.progress(f"{cls.name}: died again on {steps.label(spec.step, variant)}; not retried again")
+                break
 
     def _run_once(self, cls: type[Adapter], handle: PlatformHandle, unit: DataUnit, index: int, spec: Any,
                   variant: str | None, support: str, common: dict[str, Any]) -> None:
@@ -426,9 +479,11 @@ class Runner:
             self._stats_once(cls, handle, unit, index, spec, variant, support, common)
 
     def _attempt(self, cls: type[Adapter], adapter: PlatformHandle, what: str,
-                 action: Callable[[], Any]) -> tuple[Any, Measurement, str, str | None]:
-        """Run and measure one phase under the cell deadline: (value, measurement, status, error)."""
-        value, status, error = None, "ok", None
+                 action: Callable[[], Any]) -> tuple[Any, Measurement, str, str | None, str | None]:
+        """Run and measure one phase under the cell deadline: (value, measurement, status, error, fault). The
+        fault of a failure says whose it is (FAULTS): the platform's own call failing, dying or running past the
+        deadline is what the cell measured; anything else raised here is mlbench's."""
+        value, status, error, fault = None, "ok", None, None
         adapter.deadline = time.monotonic() + self.plan.timeout if self.plan.timeout else None
         with measure(adapter.pid) as m:
             try:
@@ -438,28 +493,29 @@ class Runner:
             except SkippedCell as exc:
                 status, error = "skipped", str(exc)
             except CellTimeout as exc:
-                status, error = "timeout", f"over the {self.plan.timeout:g} s timeout: {exc}"
+                status, error, fault = "timeout", f"over the {self.plan.timeout:g} s timeout: {exc}", "platform"
             except PlatformDied as exc:
-                status, error = "error", _one_line(exc)
+                status, error, fault = "error", _one_line(exc), "platform"
                 self._death = str(exc)
             except Exception as exc:  # noqa: BLE001 - recorded on the cell; the run goes on
                 status, error = "error", _one_line(exc)
+                fault = "platform" if isinstance(exc, PlatformError) else "mlbench"
                 self._log_traceback(cls.name, what, getattr(exc, "remote_traceback", ""))
                 cause = _liveness(adapter)  # in this process nothing watched the platform while the call ran
                 if cause:
-                    status, error, self._death = "error", f"platform died: {cause}", cause
+                    status, error, fault, self._death = "error", f"platform died: {cause}", "platform", cause
             finally:
                 adapter.deadline = None
-        return value, m, status, error
+        return value, m, status, error, fault
 
     def _stats_once(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, index: int, spec: Any,
                     variant: str | None, support: str, common: dict[str, Any]) -> None:
-        result, m, status, error = self._attempt(
+        result, m, status, error, fault = self._attempt(
             cls, adapter, steps.label(spec.step, variant),
             lambda: steps.compute(spec, variant, adapter, self._context(unit, support)))
         deviation = self._grade(unit, index, spec, variant, result) if result is not None else None
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
-                     support="unsupported" if status == "unsupported" else support, **common)
+                     fault=fault, support="unsupported" if status == "unsupported" else support, **common)
 
     def _train_spec(self, unit: DataUnit, spec: Any, variant: str) -> TrainSpec:
         assert unit.source.task is not None
@@ -471,26 +527,28 @@ class Runner:
         """Fit and predict, each a timed phase; (model, test predictions) when both succeeded."""
         assert variant is not None and unit.test_y is not None
         train_spec = self._train_spec(unit, spec, variant)
-        model, m, status, error = self._attempt(cls, adapter, f"train/{variant} fit", lambda: adapter.fit(train_spec))
+        model, m, status, error, fault = self._attempt(cls, adapter, f"train/{variant} fit",
+                                                       lambda: adapter.fit(train_spec))
         support = "unsupported" if status == "unsupported" else support
-        self._record(cls, unit, phase="fit", status=status, m=m, error=error, support=support,
+        self._record(cls, unit, phase="fit", status=status, m=m, error=error, fault=fault, support=support,
                      result={"model": variant, "task": train_spec.task} if status == "ok" else None, **common)
         if status != "ok":
             return None
-        prediction, m, status, error = self._attempt(cls, adapter, f"train/{variant} predict",
-                                                     lambda: adapter.predict(model))
+        prediction, m, status, error, fault = self._attempt(cls, adapter, f"train/{variant} predict",
+                                                            lambda: adapter.predict(model))
         result = deviation = None
         if status == "ok":
             prediction = np.asarray(prediction, dtype=float).ravel()
             if prediction.shape != unit.test_y.shape:
-                status, error = "error", f"{len(prediction)} predictions for {len(unit.test_y)} test rows"
+                status, error, fault = "error", f"{len(prediction)} predictions for {len(unit.test_y)} test rows", \
+                    "platform"
             else:
                 result = {"model": variant, "task": train_spec.task,
                           "metrics": metrics.score(train_spec.task, unit.test_y, prediction),
                           "n_train": len(unit.design.frame), "n_test": len(unit.test_y)}
                 deviation = grading.grade_predictions(train_spec.task, prediction)
         self._record(cls, unit, phase="predict", status=status, m=m, result=result, deviation=deviation,
-                     error=error, support=support, **common)
+                     error=error, fault=fault, support=support, **common)
         return (model, prediction) if result is not None else None
 
     def _deploy_once(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, spec: Any, variant: str | None,
@@ -503,13 +561,14 @@ class Runner:
         model, prediction = trained
         directory = self.store.run_dir / "artifacts" / cls.name / _slug(unit.label) / variant
         directory.mkdir(parents=True, exist_ok=True)
-        exported, m, status, error = self._attempt(cls, adapter, f"deploy/{variant} export",
-                                                   lambda: adapter.export(model, directory))
+        exported, m, status, error, fault = self._attempt(cls, adapter, f"deploy/{variant} export",
+                                                          lambda: adapter.export(model, directory))
         listing = None
         if status == "ok":
             listing = {"artifacts": [dataclasses.asdict(a) for a in exported["artifacts"]],
                        "unavailable": exported.get("unavailable", {})}
-        self._record(cls, unit, phase="export", status=status, m=m, result=listing, error=error, **common)
+        self._record(cls, unit, phase="export", status=status, m=m, result=listing, error=error, fault=fault,
+                     **common)
         if status != "ok":
             return
         formats: dict[str, Any] = {}
@@ -530,7 +589,7 @@ class Runner:
             formats[best.kind].update(evaluate.http_latency(best, unit.test_x_path, spec.latency_calls, directory))
         failed = [k for k, v in formats.items() if not v.get("ok") and not v.get("unavailable")]
         self._record(cls, unit, phase="reload", status="ok" if "score" in summary else "error", m=m,
-                     result={"model": variant, **summary}, support="native",
+                     result={"model": variant, **summary}, support="native", fault="platform",
                      error="; ".join(f"{k}: {formats[k].get('error')}" for k in failed) or None, **common)
 
     def _reproducibility(self, cls: type[Adapter], unit: DataUnit, spec: Any, variant: str,
@@ -573,6 +632,7 @@ class _Lifecycle:
         self.adapter: PlatformHandle | None = None
         self.loaded: DataUnit | None = None
         self.session_error: str | None = None
+        self.fault = "environment"  # whose fault it is when `ready` fails (see FAULTS)
         # sessions of this platform before the current one: restarts after a death, and, in a resumed run, the
         # sessions of the invocations it continues (so a resumed start is timed apart, never as a second repeat)
         before = runner.sessions_before.get(cls.name, 0)
@@ -618,20 +678,21 @@ class _Lifecycle:
             else:
                 self.adapter = adapter = runner._new_handle(cls)
                 runner.progress(f"{cls.name}: starting session")
-                error = runner._timed(cls, adapter, unit, "session",
-                                      lambda: adapter.start_session(runner.plan.options), restart=restart,
-                                      after=self.death)
+                error, _ = runner._timed(cls, adapter, unit, "session",
+                                         lambda: adapter.start_session(runner.plan.options), restart=restart,
+                                         after=self.death)
             self.death = None
             if error:
-                self.session_error = error
+                self.session_error, self.fault = error, "environment"
                 self.close()
                 return False
         if self.loaded is not unit:
             runner.progress(f"{cls.name}: loading {unit.label}")
             handle = self.handle()
-            if runner._timed(cls, handle, unit, "load", functools.partial(handle.load, unit.source),
-                             restart=self.restarts):
-                self.loaded = None
+            error, fault = runner._timed(cls, handle, unit, "load", functools.partial(handle.load, unit.source),
+                                         restart=self.restarts)
+            if error:
+                self.loaded, self.fault = None, fault
                 return False
             self.loaded = unit
         return True

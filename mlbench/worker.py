@@ -42,7 +42,7 @@ from typing import IO, Any
 import psutil
 
 from mlbench.adapter import primitives
-from mlbench.errors import PlatformDied, SkippedCell, UnsupportedStep
+from mlbench.errors import PlatformDied, PlatformError, SkippedCell, UnsupportedStep
 from mlbench.procs import (
     KILL_GRACE_S,
     close_log,
@@ -67,7 +67,7 @@ class WorkerDied(PlatformDied):
     """The worker process exited unexpectedly (crash, OOM kill, kill -9)."""
 
 
-class RemoteError(Exception):
+class RemoteError(PlatformError):
     """An exception raised inside the worker; the message starts with its original type name."""
 
     def __init__(self, message: str, remote_traceback: str = "") -> None:

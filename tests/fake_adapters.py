@@ -25,6 +25,8 @@ ENV = ",".join([
     "fakejvm=tests.fake_adapters:FakeJvmAdapter",
     "slow=tests.fake_adapters:SlowAdapter",
     "mortal=tests.fake_adapters:MortalAdapter",
+    "refusing=tests.fake_adapters:RefusingAdapter",
+    "garbled=tests.fake_adapters:GarbledAdapter",
 ])
 # The real H2O and Spark under their own names, with a first fit that waits (the JVM-death tests only)
 MORTAL_JVMS = "h2o-mortal=tests.fake_adapters:MortalH2O,spark-mortal=tests.fake_adapters:MortalSpark"
@@ -81,6 +83,26 @@ class FakeJvmAdapter(_Base):
         if getattr(self, "child", None) is not None:
             self.child.kill()
             self.child.wait()
+
+
+class RefusingAdapter(_Base):
+    """The platform's solver refuses the design, as Spark's normal solver refuses NIST Filip."""
+
+    name = "refusing"
+
+    def ols(self, features: list[str]) -> OLSFit:
+        import numpy as np
+
+        raise np.linalg.LinAlgError("Singular matrix")
+
+
+class GarbledAdapter(_Base):
+    """Answers OLS with something that is not an OLSFit: mlbench's own arithmetic then fails on it."""
+
+    name = "garbled"
+
+    def ols(self, features: list[str]) -> OLSFit:
+        return None  # type: ignore[return-value]
 
 
 class SlowAdapter(_Base):

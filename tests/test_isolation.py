@@ -27,17 +27,19 @@ def test_timeout_kills_the_cell_and_the_run_goes_on(tmp_path):
     proc = run_cli("run", "pvalues", "--adapters", "hang,statsmodels", "--timeout", "20", "--json",
                    "--out", str(tmp_path), env=FAKES)
     assert time.monotonic() - t0 < 120
-    assert proc.returncode == 1, proc.stderr  # a cell failed
+    assert proc.returncode == 0, proc.stderr  # the platform's timeout is what its cell measured
     fits = _fits(proc.stdout)
     assert fits["hang"]["status"] == "timeout" and "20 s timeout" in fits["hang"]["error"]
+    assert fits["hang"]["fault"] == "platform"
     assert fits["statsmodels"]["status"] == "ok" and fits["statsmodels"]["deviation"]["agrees"]
 
 
 def test_worker_crash_is_a_cell_error_not_a_lost_run(tmp_path):
     proc = run_cli("run", "pvalues", "--adapters", "crash,statsmodels", "--json", "--out", str(tmp_path), env=FAKES)
-    assert proc.returncode == 1
+    assert proc.returncode == 0  # the platform's crash is a measurement of it, not mlbench failing
     fits = _fits(proc.stdout)
     assert fits["crash"]["status"] == "error" and "signal 9" in fits["crash"]["error"]
+    assert fits["crash"]["fault"] == "platform"
     assert fits["statsmodels"]["status"] == "ok"
     assert "Traceback" not in proc.stderr
 
@@ -102,4 +104,23 @@ def test_retries_zero_records_the_death_and_restarts_for_the_next_cell(tmp_path)
     fits = [(r["repeat"], r["attempt"], r["status"]) for r in records if r["phase"] == "fit"]
     assert fits == [(0, 1, "error"), (1, 1, "ok")]
     assert [r["restart"] for r in records if r["phase"] == "session"] == [0, 1]
-    assert run["code"] == 1  # a cell failed and was not retried
+    assert run["code"] == 0  # the platform died in a cell: measured (and the run went on), not mlbench failing
+
+
+def test_exit_code_tells_a_platform_failing_the_test_from_mlbench_failing(tmp_path):
+    """A platform's own failure in a cell is a measurement (exit 0, `fault: platform`, shown in the tables);
+    mlbench's own failure is not (exit 1, `fault: mlbench`); both in process isolation and inline."""
+    for isolation in ("process", "inline"):
+        measured = run_cli("run", "pvalues", "--adapters", "refusing,statsmodels", "--isolation", isolation,
+                           "--json", "--out", str(tmp_path / f"a-{isolation}"), env=FAKES)
+        assert measured.returncode == 0, measured.stderr
+        fits = _fits(measured.stdout)
+        assert fits["refusing"]["status"] == "error" and fits["refusing"]["fault"] == "platform"
+        assert fits["refusing"]["error"] == "LinAlgError: Singular matrix"
+        assert fits["statsmodels"]["status"] == "ok" and fits["statsmodels"]["fault"] is None
+        broken = run_cli("run", "pvalues", "--adapters", "garbled,statsmodels", "--isolation", isolation,
+                         "--json", "--out", str(tmp_path / f"b-{isolation}"), env=FAKES)
+        assert broken.returncode == 1, broken.stderr
+        fits = _fits(broken.stdout)
+        assert fits["garbled"]["status"] == "error" and fits["garbled"]["fault"] == "mlbench"
+        assert fits["statsmodels"]["status"] == "ok"

@@ -233,6 +233,11 @@ class StepContext:
     support: str  # "native" | "emulated" | "reference"
     rank: int | None = None  # columns of the design that are not exactly collinear (the truth's), when known
     terms: dict[str, list[str]] | None = None  # the design's terms (a factor: its dummies); None: one per column
+    report: Callable[[str], None] | None = None  # how far a long procedure is (the runner shows it, throttled)
+
+    def say(self, text: str) -> None:
+        if self.report is not None:
+            self.report(text)
 
     @property
     def n_obs(self) -> int:
@@ -297,7 +302,8 @@ def _search(fitter: Any, ctx: StepContext, method: str, max_size: int, max_fits:
                 for k, v in sorted(found.items())}, None
     if method == "best":  # branch and bound: how many fits it needs is only known by running it, within the budget
         try:
-            return emulate.branch_and_bound_search(fitter.rss, features, max_size, max_fits=max_fits)
+            return emulate.branch_and_bound_search(fitter.rss, features, max_size, max_fits=max_fits,
+                                                   on_fit=_search_progress(ctx, f" (budget {max_fits:,})", max_size))
         except emulate.FitBudgetExceeded as stopped:
             raise SkippedCell(
                 f"emulated best search stopped after {stopped.fits} fits, the budget (--max-fits {max_fits}), "
@@ -309,10 +315,16 @@ def _search(fitter: Any, ctx: StepContext, method: str, max_size: int, max_fits:
         raise SkippedCell(
             f"emulated {method} search needs {needed} fits, over the budget of {max_fits} (--max-fits)"
         )
+    on_fit = _search_progress(ctx, f"/{needed:,}", max_size if method == "forward" else len(features))
     if method == "forward":
-        return emulate.forward_search(fitter.rss, features, max_size)
-    path, fits = emulate.backward_search(fitter.rss, features)
+        return emulate.forward_search(fitter.rss, features, max_size, on_fit)
+    path, fits = emulate.backward_search(fitter.rss, features, on_fit)
     return {k: v for k, v in path.items() if k <= max_size}, fits
+
+
+def _search_progress(ctx: StepContext, bound: str, sizes: int) -> emulate.OnFit:
+    """What an emulated search says after each platform fit: fits done of its bound, sizes finished."""
+    return lambda fits, done: ctx.say(f"fits {fits:,}{bound}, sizes {done}/{sizes}")
 
 
 def cv_mse(X: np.ndarray, y: np.ndarray, columns: list[int], folds: int, seed: int = 0) -> float:
@@ -403,7 +415,11 @@ class Emulated(OnPlatform):
         return emulate.ols_inference(self.ctx.X[:, columns], self.ctx.y, intercept, np.asarray(coef), features)
 
     def vif(self, features: list[str]) -> dict[str, float]:
-        return emulate.vif_from_r2({f: self.fitter.r_squared([g for g in features if g != f], f) for f in features})
+        r2 = {}
+        for index, f in enumerate(features):
+            self.ctx.say(f"auxiliary fit {index + 1}/{len(features)}")
+            r2[f] = self.fitter.r_squared([g for g in features if g != f], f)
+        return emulate.vif_from_r2(r2)
 
     def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
         """From one auxiliary R² per needed VIF (not a whole VIF call each)."""
