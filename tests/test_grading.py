@@ -78,12 +78,15 @@ def mp_truth(frame: pd.DataFrame) -> dict:
 
 def independent_digits(got: dict, truth: dict) -> float:
     """The minimum correct digits over every quantity, written apart from mlbench.grading (same scales)."""
-    def lre(g, t, absolute=False, zero_scale=1.0):
+    def lre(g, t, absolute=False, zero_scale=1.0, unit=False):
         if math.isinf(t):
             return 15.0 if g == t else (0.0 if g == 0 else min(15.0, max(0.0, -math.log10(abs(1 / g)))))
         if not math.isfinite(g):
             return 0.0
-        err = abs(g - t) if absolute else (abs(g) / zero_scale if t == 0 else abs(g - t) / abs(t))
+        if unit:  # t, R², adj. R² can be near or cross zero: relative to max(|truth|, 1)
+            err = abs(g - t) / max(abs(t), 1.0)
+        else:
+            err = abs(g - t) if absolute else (abs(g) / zero_scale if t == 0 else abs(g - t) / abs(t))
         return 15.0 if err == 0 else min(15.0, max(0.0, -math.log10(err)))
 
     digits = []
@@ -91,11 +94,11 @@ def independent_digits(got: dict, truth: dict) -> float:
         gv = got["coefficients"][term]
         digits.append(lre(gv["estimate"], tv["estimate"], zero_scale=tv["std_error"] or 1.0))
         digits.append(lre(gv["std_error"], tv["std_error"], zero_scale=abs(tv["estimate"]) or 1.0))
-        digits.append(lre(gv["t_value"], tv["t_value"]))
+        digits.append(lre(gv["t_value"], tv["t_value"], unit=True))
         digits.append(lre(gv["p_value"], tv["p_value"], absolute=True))
     tss = truth["rss"] / (1 - truth["r_squared"]) if truth["r_squared"] != 1 else 1.0
     for key in ("r_squared", "adj_r_squared", "f_statistic", "rss"):
-        digits.append(lre(got[key], truth[key], zero_scale=tss))
+        digits.append(lre(got[key], truth[key], zero_scale=tss, unit=key in ("r_squared", "adj_r_squared")))
     return min(digits)
 
 
