@@ -143,15 +143,6 @@ def test_wide_keeps_the_full_tables_and_width_is_a_cli_option(tmp_path):
     _check_fits(compare.stdout, 80)
 
 
-def test_readme_shows_the_100_column_rendering_of_the_main_job():
-    """README's example output is this very rendering of a real main-job run (tests/fixtures/runs/pvalues:
-    statsmodels, scikit-learn, H2O and Spark): regenerate it with
-    `mlbench report tests/fixtures/runs/pvalues --width 100` when the tables change."""
-    shown = "\n".join(line.rstrip() for line in _render("pvalues", 100).splitlines())
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    assert f"```\n{shown}\n```" in readme
-
-
 @pytest.mark.parametrize(("p", "shown"), [(0.0, "< 2e-16"), (1.50995995481444e-81, "< 2e-16"),
                                           (2.2e-16, "< 2e-16"), (1.27e-05, "1.27e-05"),
                                           (0.8599150500805721, "0.8599"), (0.0004872, "0.0004872"), (1.0, "1"),
