@@ -752,6 +752,8 @@ def scaling_tables(records: list[dict[str, Any]], manifest: dict[str, Any] | Non
 def scorecard_table(card: dict[str, Any]) -> list[Layout]:
     """The scorecard: adapters down, criteria across in their groups (a narrow terminal shows the groups one
     after another), ★ the best per column, "not measured" cells naming the scenario in footnotes."""
+    from mlbench.reports.scorecard import not_measured_text
+
     notes = Notes()
     columns = [Col("adapter", key=True)]
     for c in card["criteria"]:
@@ -768,8 +770,8 @@ def scorecard_table(card: dict[str, Any]) -> list[Layout]:
         for c in card["criteria"]:
             cell = row["cells"][c["key"]]
             if cell is None:
-                why = card["not_measured"].get(c["key"])
-                cells.append(Text("—" + (notes.mark(why) if why else ""), style="dim"))
+                command = card["not_measured"].get(c["key"])
+                cells.append(Text("—" + (notes.mark(not_measured_text(command)) if command else ""), style="dim"))
                 continue
             best = row["adapter"] in card["best"].get(c["key"], [])
             sub = (row.get("subscores") or {}).get(c["key"])
