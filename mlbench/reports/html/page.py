@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from mlbench import __version__
+from mlbench.environment import missing_libraries
 from mlbench.reports import summary
 from mlbench.reports.html import charts, tables
 from mlbench.reports.html.cells import badge, esc, kv_table, num, table, td, th, txt
@@ -113,7 +114,7 @@ def _environment(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str
         else:
             row += [td(), td()]
         installed.append(row)
-    missing = [name for name, version in libraries.items() if not version]
+    missing = missing_libraries(libraries)
     right = ""
     if platforms:
         right += table([th("adapter"), th("platform version")],
