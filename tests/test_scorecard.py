@@ -118,6 +118,9 @@ def test_a_star_marks_only_a_real_distinction():
     pvalues = json.loads(run_cli("scorecard", str(FIXTURES / "pvalues"), "--format", "json").stdout)
     assert [c["value"] for c in _cells(pvalues, "nodes").values()] == [1]
     assert "nodes" not in pvalues["best"]
+    weighted = json.loads(run_cli("scorecard", str(FIXTURES / "pvalues"), "--format", "json", "--weight",
+                                  "scale=5").stdout)
+    assert all("nodes" not in row["subscores"] for row in weighted["rows"])  # H2O's lone 1 ranks no one
     html = run_cli("scorecard", str(FIXTURES / "accuracy"), "--format", "html").stdout
     assert "0.0 (pvalues, nist-filip) ★" not in html
 

@@ -4,9 +4,10 @@ Every cell is a figure measured in one of the runs given, with the run and the c
 never an opinion; a criterion no run measured says "not measured" and names the scenario that would. Without
 weights nothing is ranked and the best value per column is marked; with weights (`--weight speed=2,...`, defaults
 in scenarios/scores/scorecard.yaml) each criterion becomes a 0-100 sub-score against the best platform on it and
-the total is their weighted mean over the criteria some platform was measured on (0 where this one was not),
-every sub-score shown beside it. A star marks a real distinction only: none where every platform shows the same
-figure. The support column is what each adapter declares (passed in by the caller, which may load adapters).
+the total is their weighted mean over the criteria that tell the platforms apart (0 where this one has no
+figure), every sub-score shown beside it. A star marks a real distinction only: none where every platform shows
+the same figure or only one has a figure. The support column is what each adapter declares (passed in by the
+caller, which may load adapters).
 
 The criteria are declared once (CRITERIA); the terminal, CSV, HTML and JSON renderers all read `build`'s result.
 """
@@ -149,7 +150,8 @@ def _digits(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[
                                f"{label} on {dataset}")
         med = statistics.median(by_cell.values())
         count = len({k[0] for k in by_cell})
-        middle[adapter] = _cell(med, f"{med:.1f} of {len(by_cell)}", manifests[run_id],
+        middle[adapter] = _cell(med, f"{med:.1f} ({len(by_cell)} cell{'s' if len(by_cell) > 1 else ''})",
+                                manifests[run_id],
                                 f"{len(by_cell)} graded statistics cells in {count} run{'s' if count > 1 else ''}")
     return worst, middle
 
@@ -358,13 +360,10 @@ def build(runs: list[Run], weights: dict[str, float] | None = None,
     rows: list[dict[str, Any]] = [{"adapter": a, "cells": {c.key: measured[c.key].get(a) for c in CRITERIA}}
                                   for a in adapters]
     best: dict[str, list[str]] = {}
-    ranked_keys: set[str] = set()
     for c in CRITERIA:
         values = {row["adapter"]: row["cells"][c.key]["value"] for row in rows
                   if row["cells"][c.key] is not None and isinstance(row["cells"][c.key]["value"], int | float)
                   and not isinstance(row["cells"][c.key]["value"], bool)}
-        if c.better and values:
-            ranked_keys.add(c.key)
         if _best(c, values):
             best[c.key] = _best(c, values)
     not_measured = {c.key: f"mlbench run {c.scenario}" for c in CRITERIA
@@ -377,14 +376,15 @@ def build(runs: list[Run], weights: dict[str, float] | None = None,
             subscores: dict[str, float] = {}
             for c in CRITERIA:
                 cell = row["cells"][c.key]
-                if c.better is None or cell is None or c.group not in weights or isinstance(cell["value"], bool):
+                if c.key not in best or cell is None or c.group not in weights or isinstance(cell["value"], bool):
                     continue
                 others = [float(r["cells"][c.key]["value"]) for r in rows if r["cells"][c.key] is not None]
                 subscores[c.key] = round(_subscore(c, float(cell["value"]), others), 1)
             row["subscores"] = subscores
-        # the same criteria for everyone: those ranked, weighted and measured for some platform; a platform
-        # without a figure on one scores 0 there (it did not show it), and its sub-scores say which
-        ranked = [c for c in CRITERIA if c.better and c.group in weights and c.key in ranked_keys]
+        # the same criteria for everyone: those weighted on which the platforms' figures differ (a star: one
+        # platform's nodes 1, or the same figure for all, ranks no one); a platform without a figure on one
+        # scores 0 there (it did not show it), and its sub-scores say which
+        ranked = [c for c in CRITERIA if c.better and c.group in weights and c.key in best]
         total_weight = sum(weights[c.group] for c in ranked)
         for row in rows:
             row["total"] = round(sum(weights[c.group] * row["subscores"].get(c.key, 0.0) for c in ranked)
