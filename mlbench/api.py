@@ -451,4 +451,19 @@ def scorecard(run_dirs: list[Path], weights: dict[str, float] | None = None) -> 
     if not run_dirs:
         raise MlbenchError("give one run directory or more")
     runs = [load_run(d) for d in run_dirs]
-    return card.build(runs, card.load_weights(weights) if weights else None)
+    return card.build(runs, card.load_weights(weights) if weights else None, _declared_statistics(runs))
+
+
+def _declared_statistics(runs: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> dict[str, dict[str, str]]:
+    """The statistics support each adapter of the runs declares (its class, not what the runs asked of it);
+    an adapter that cannot be loaded here is left to the records."""
+    from mlbench import registry
+    from mlbench.reports.scorecard import declared_support
+
+    out: dict[str, dict[str, str]] = {}
+    for name in dict.fromkeys(str(r.get("adapter")) for _, records in runs for r in records):
+        try:
+            out[name] = declared_support(registry.get(name).capability)
+        except MlbenchError:
+            continue
+    return out

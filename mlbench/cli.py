@@ -329,7 +329,7 @@ def scorecard_command(
 
         text = to_csv(card)
     else:
-        from mlbench.reports.html.page import render_scorecard_html
+        from mlbench.reports.html.scorecard import render_scorecard_html
 
         text = render_scorecard_html(card)
     if output is None:

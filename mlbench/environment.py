@@ -18,6 +18,27 @@ TRACKED_DISTRIBUTIONS = (
     "xgboost", "xgboost-cpu", "psutil", "pydantic", "typer", "rich", "onnx", "onnxruntime", "skl2onnx",
 )
 
+# The module each tracked distribution installs, where the names differ or several wheels ship one module:
+# xgboost-cpu is xgboost's CPU-only wheel and provides the module `xgboost`.
+PROVIDES = {"xgboost-cpu": "xgboost", "scikit-learn": "sklearn"}
+
+
+def module_of(distribution: str) -> str:
+    """The importable module a tracked distribution installs ("xgboost" for xgboost-cpu)."""
+    return PROVIDES.get(distribution, distribution)
+
+
+def missing_libraries(libraries: dict[str, str | None]) -> list[str]:
+    """The tracked libraries that were not installed, named by distribution, as run.json's `libraries` recorded
+    them; a distribution is not missing when another one that provides the same module is installed (xgboost is
+    installed when xgboost-cpu is), and two missing wheels of one module are named once (the first)."""
+    installed = {module_of(dist) for dist, version in libraries.items() if version}
+    missing: dict[str, str] = {}
+    for dist, version in libraries.items():
+        if not version and module_of(dist) not in installed:
+            missing.setdefault(module_of(dist), dist)
+    return list(missing.values())
+
 
 @functools.lru_cache(maxsize=1)
 def java_version() -> str | None:

@@ -203,6 +203,22 @@ def grade_numbers(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, 
 
 SUBSET_QUANTITIES = ("rss", "r_squared", "adj_r_squared")
 
+# The criteria a subset search picks a size by: (key in results, label in words and reports).
+PICK_CRITERIA = (("adj_r_squared", "adj. R²"), ("cp", "Cp"), ("bic", "BIC"))
+
+
+def picks_text(chosen: dict[str, Any] | None) -> str:
+    """The sizes a subset search's criteria pick, in words: "adj. R² picks 11, Cp 8, BIC 6" (grades, console
+    and HTML all say it this way)."""
+    chosen = chosen or {}
+    labels = dict(PICK_CRITERIA)
+    parts = [(labels[key], chosen[key]) for key, _ in PICK_CRITERIA if key in chosen]
+    parts += [(str(key), size) for key, size in chosen.items() if key not in labels]
+    if not parts:
+        return "no size picked"
+    (label, size), rest = parts[0], parts[1:]
+    return ", ".join([f"{label} picks {size}", *(f"{other} {n}" for other, n in rest)])
+
 
 def _tied(mine: dict[str, Any], truth: dict[str, Any], pass_digits: float, cap: float) -> bool:
     """Another set whose RSS equals the truth's to the pass line: an exact tie (e.g. wt and wt2 = 2 wt), the
@@ -233,7 +249,7 @@ def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, c
     if missing:
         problems.append(f"no answer at size {', '.join(missing)}")
     if got["chosen"] != ref["chosen"]:  # always said, with the sets: a differing set often explains it
-        problems.append(f"chosen sizes {got['chosen']} vs {ref['chosen']}")
+        problems.append(f"{picks_text(got['chosen'])} where the reference's {picks_text(ref['chosen'])}")
     verdict = _verdict(tally, problems, pass_digits)
     verdict["same_set_by_size"] = same
     verdict["tied_sizes"] = tied

@@ -190,3 +190,55 @@ def test_five_adapter_report_with_a_hostile_column_renders_escaped(tmp_path):
     assert "<script>alert(1)</script>" not in shown.stdout  # the DOM holds it as text, never as an element
     for adapter in ("statsmodels", "sklearn", "xgboost", "h2o", "spark"):
         assert adapter in shown.stdout
+
+
+# Measures the laid-out page in the browser: the page's and every table's scroll box against the viewport.
+LAYOUT_PROBE = """
+<script>
+(function () {
+  var root = document.documentElement, clipped = [];
+  Array.prototype.forEach.call(document.querySelectorAll("table, .scroll"), function (el) {
+    var box = el.getBoundingClientRect();
+    if (box.right > window.innerWidth + 0.5 || el.scrollWidth > el.clientWidth + 1) {
+      clipped.push(el.tagName + " " + Math.round(box.right) + " " + el.scrollWidth + "/" + el.clientWidth);
+    }
+  });
+  var heads = Array.prototype.map.call(document.querySelectorAll("table.scorecard th[scope=row]"),
+                                       function (th) { return th.childNodes[0].textContent; });
+  document.body.setAttribute("data-layout", JSON.stringify({
+    viewport: window.innerWidth, page: root.scrollWidth, clipped: clipped, criteria: heads,
+    platforms: document.querySelectorAll("table.scorecard thead th").length - 1}));
+})();
+</script>
+"""
+
+
+def test_scorecard_shows_every_column_at_1280_px(tmp_path):
+    """Every criterion and every platform of a five-run scorecard is on screen at 1280 px: nothing scrolls
+    sideways, no table reaches past the viewport (the issue: columns cold s to version were clipped)."""
+    fixtures = Path(__file__).parent / "fixtures" / "runs"
+    proc = run_cli("scorecard", *(str(fixtures / s) for s in ("pvalues", "accuracy", "train", "deploy",
+                                                               "feature-selection")), "--format", "html")
+    assert proc.returncode == 0, proc.stderr
+    page = tmp_path / "scorecard.html"
+    page.write_text(proc.stdout, encoding="utf-8")
+    shot = tmp_path / "scorecard.png"
+    taken = _chromium(f"--screenshot={shot}", "--window-size=1280,2200", "--hide-scrollbars", page.as_uri(),
+                      profile=tmp_path / "profile")
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert _console_lines(taken.stderr, page) == [] and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    probe = tmp_path / "probe.html"
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", proc.stdout)  # admit the probe
+    probe.write_text(text.replace("</body>", LAYOUT_PROBE + "</body>"), encoding="utf-8")
+    shown = _chromium("--window-size=1280,2200", "--dump-dom", probe.as_uri(), profile=tmp_path / "profile2")
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    found = re.search(r'data-layout="([^"]*)"', shown.stdout)
+    assert found, "the probe did not run"
+    layout = json.loads(found.group(1).replace("&quot;", '"'))
+    assert layout["viewport"] == 1280
+    assert layout["page"] <= layout["viewport"] and layout["clipped"] == [], layout
+    assert layout["platforms"] == 6
+    assert layout["criteria"] == ["stats support", "digits worst", "digits median", "fit x fastest", "session s",
+                                  "peak MB", "time b", "nodes", "deploy", "cold s", "p50/p99 ms", "served",
+                                  "native models", "version"]
+    print(f"screenshot: {shot}")

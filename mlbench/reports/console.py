@@ -40,8 +40,8 @@ def status_text(status: Any) -> Text:
 
 
 def verdict(grade: Any, agrees: Any) -> Text:
-    """A grade: green when it agrees, red when it does not."""
-    return Text(str(grade or ""), style="green" if agrees else "red" if grade else "")
+    """A grade in the reports' words (summary.grade_text): green when it agrees, red when it does not."""
+    return Text(summary.grade_text(grade), style="green" if agrees else "red" if grade else "")
 
 
 def with_spread(value: Any, spread: Any, digits: int) -> str:
@@ -281,14 +281,6 @@ CELL_GROUPS = {**dict.fromkeys(("support", "status", "grade", "min_digits", "vs_
                **dict.fromkeys(("median_wall_s", "repeats", "peak_rss_mb", "metric_value"), "time, memory, headline")}
 
 
-def _headline(grade: Any) -> tuple[str, str | None]:
-    """A grade as a table cell shows it when the text is long: its verdict word, and the rest for a footnote."""
-    text = str(grade or "")
-    if ":" not in text:
-        return text, None
-    return text.split(":", 1)[0], text
-
-
 def _where(row: dict[str, Any], several: bool) -> str:
     return f"{row['adapter']} {row['label']}" + (f" on {row['dataset']}" if several else "")
 
@@ -325,7 +317,7 @@ def cells_layouts(title: str, rows: list[dict[str, Any]]) -> list[Layout]:
             for column in shown:
                 if column.kind == "verdict":
                     aux = row.get(column.aux) if column.aux else None
-                    cells.append(verdict(_headline(row.get(column.key))[0], aux))
+                    cells.append(verdict(summary.grade_words(row.get(column.key))[0], aux))
                 else:
                     cells.append(column_cell(column, row))
             if row["adapter"] in markers and "label" in keys:  # the adapter's footnote, on its first cell
@@ -341,8 +333,8 @@ def cells_layouts(title: str, rows: list[dict[str, Any]]) -> list[Layout]:
 
 
 def _adapter_notes(rows: list[dict[str, Any]], several: bool, notes: Notes) -> dict[str, tuple[str, bool]]:
-    """One footnote per adapter: how it answered each step (one text for the steps that share it), each long
-    grade and each error. adapter -> (marker, whether a cell of it failed)."""
+    """One footnote per adapter: each long grade and each error, then how it answered each step (one text for the
+    steps that share it). adapter -> (marker, whether a cell of it failed)."""
     markers = {}
     for adapter in dict.fromkeys(r["adapter"] for r in rows):
         mine = [r for r in rows if r["adapter"] == adapter]
@@ -350,10 +342,9 @@ def _adapter_notes(rows: list[dict[str, Any]], several: bool, notes: Notes) -> d
         hows: dict[str, list[str]] = {}
         for row in mine:
             where = str(row["label"]) + (f" on {row['dataset']}" if several else "")
-            long = [text for text in (_headline(row.get("grade"))[1],) if text]
-            versus_r = _headline(row.get("vs_r_grade"))[1]
-            if versus_r:
-                long.append(f"vs R {versus_r}")
+            long = [summary.grade_text(row["grade"])] if summary.grade_words(row.get("grade"))[1] else []
+            if summary.grade_words(row.get("vs_r_grade"))[1]:
+                long.append(f"vs R {summary.grade_text(row['vs_r_grade'])}")
             if row.get("status") in summary.FAILED and row.get("how"):
                 long.append(str(row["how"]))
             elif row.get("how"):
@@ -362,7 +353,8 @@ def _adapter_notes(rows: list[dict[str, Any]], several: bool, notes: Notes) -> d
                     hows[str(row["how"])].append(str(row["label"]))
             if long:
                 segments.append(f"{where}: {'; '.join(long)}")
-        segments = [f"{', '.join(labels)}: {how}" for how, labels in hows.items()] + segments
+        # what went wrong first (a grade's detail, an error), then how each step ran: a shortened note keeps it
+        segments += [f"{', '.join(labels)}: {how}" for how, labels in hows.items()]
         if segments:
             failed = any(r.get("status") in summary.FAILED for r in mine)
             markers[adapter] = (notes.mark(" · ".join(segments), adapter), failed)
@@ -422,18 +414,7 @@ def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] |
     names, has_reference = grid["names"], grid["reference"]
     pass_digits = grid["pass_digits"]
     notes = Notes()
-    underflow: dict[str, list[str]] = {}
-    for row in grid["rows"]:
-        for name, cell in zip(names, row["cells"], strict=True):
-            if cell["underflow"]:
-                underflow.setdefault(name, []).append(row["term"])
-    markers: dict[str, str] = {}
-    ref_p = {row["term"]: row["cells"][0]["p_value"] for row in grid["rows"]} if has_reference else {}
-    for name, terms in underflow.items():
-        truth = (f" (the exact reference: {', '.join(format(ref_p.get(t) or 0.0, '.3g') for t in terms)})"
-                 if has_reference else "")
-        markers[name] = notes.mark(f"reports p = 0 for {', '.join(terms)}{truth}: the tail underflowed; shown as "
-                                   f"{summary.PVALUE_FLOOR_TEXT}, as R's format.pval does", name)
+    markers = {name: notes.mark(text, name) for name, text in grid["underflow_notes"].items()}
 
     def underflow_mark(name: str, cell: dict[str, Any]) -> str:
         return markers[name] if cell["underflow"] else ""
@@ -627,7 +608,7 @@ def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> li
             ref = exact["by_size"][size]
             best.add(str(size), ", ".join(map(str, ref.get("features") or [])), fmt(ref.get("adj_r_squared")),
                      fmt(ref.get("bic")))
-        best.notes = [Text(f"picked: {exact['picks']}")]
+        best.notes = [Text(exact["picks"])]
         layout.append(best)
     folded = summary.subset_summary(records, reference)[1]
     notes = Notes()
@@ -752,6 +733,8 @@ def scaling_tables(records: list[dict[str, Any]], manifest: dict[str, Any] | Non
 def scorecard_table(card: dict[str, Any]) -> list[Layout]:
     """The scorecard: adapters down, criteria across in their groups (a narrow terminal shows the groups one
     after another), ★ the best per column, "not measured" cells naming the scenario in footnotes."""
+    from mlbench.reports.scorecard import not_measured_text
+
     notes = Notes()
     columns = [Col("adapter", key=True)]
     for c in card["criteria"]:
@@ -768,8 +751,8 @@ def scorecard_table(card: dict[str, Any]) -> list[Layout]:
         for c in card["criteria"]:
             cell = row["cells"][c["key"]]
             if cell is None:
-                why = card["not_measured"].get(c["key"])
-                cells.append(Text("—" + (notes.mark(why) if why else ""), style="dim"))
+                command = card["not_measured"].get(c["key"])
+                cells.append(Text("—" + (notes.mark(not_measured_text(command)) if command else ""), style="dim"))
                 continue
             best = row["adapter"] in card["best"].get(c["key"], [])
             sub = (row.get("subscores") or {}).get(c["key"])

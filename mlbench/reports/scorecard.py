@@ -4,8 +4,10 @@ Every cell is a figure measured in one of the runs given, with the run and the c
 never an opinion; a criterion no run measured says "not measured" and names the scenario that would. Without
 weights nothing is ranked and the best value per column is marked; with weights (`--weight speed=2,...`, defaults
 in scenarios/scores/scorecard.yaml) each criterion becomes a 0-100 sub-score against the best platform on it and
-the total is their weighted mean over the criteria some platform was measured on (0 where this one was not),
-every sub-score shown beside it.
+the total is their weighted mean over the criteria that tell the platforms apart (0 where this one has no
+figure), every sub-score shown beside it. A star marks a real distinction only: none where every platform shows
+the same figure or only one has a figure. The support column is what each adapter declares (passed in by the
+caller, which may load adapters).
 
 The criteria are declared once (CRITERIA); the terminal, CSV, HTML and JSON renderers all read `build`'s result.
 """
@@ -35,11 +37,13 @@ class Criterion:
 
 CRITERIA = [
     Criterion("support", "stats support", "statistics", None, "feature-selection",
-              help="pvalues / vif / subset: native (N), emulated (E) or unsupported (-)"),
+              help="pvalues / vif / subset methods as each adapter declares them: native (N), emulated (E) or "
+                   "unsupported (-)"),
     Criterion("digits_worst", "digits worst", "accuracy", "high", "accuracy",
-              help="fewest correct digits over the NIST accuracy suite"),
+              help="fewest correct digits of any graded statistics answer (p-values, VIF, subsets) in the runs, "
+                   "NIST's accuracy suite included; a failed answer counts 0"),
     Criterion("digits_median", "digits median", "accuracy", "high", "accuracy",
-              help="median correct digits over the NIST accuracy suite"),
+              help="median correct digits over the graded statistics cells of the runs"),
     Criterion("speed", "fit x fastest", "speed", "low", "train",
               help="fit time relative to the fastest platform on the same cell, geometric mean over cells"),
     Criterion("session_s", "session s", "speed", "low", "pvalues", "s", "median session start"),
@@ -56,7 +60,7 @@ CRITERIA = [
     Criterion("p99_ms", "p50/p99 ms", "productionizing", "low", "deploy", "ms",
               help="single-row latency of the best-scoring artifact, p50/p99 (ranked by p99)"),
     Criterion("served", "served", "productionizing", None, "deploy",
-              help="whether `mlbench serve` answered HTTP requests for it in a run"),
+              help="whether mlbench serve answered HTTP requests for it in a run"),
     Criterion("breadth", "native models", "breadth", "high", "train",
               help="models trained natively of those the scenarios asked for"),
     Criterion("version", "version", "versions", None, "pvalues", help="platform version that ran"),
@@ -75,47 +79,80 @@ def _fits(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # ----- one function per criterion: (runs) -> {adapter: cell} ----------------------------------------------
 
 
-def _support(runs: list[Run]) -> dict[str, dict[str, Any]]:
+STATISTICS_LABELS = (("pvalues", None, "pvalues"), ("vif", None, "vif"), ("subset", "best", "best"),
+                     ("subset", "forward", "forward"), ("subset", "backward", "backward"))
+LETTERS = {"native": "N", "emulated": "E", "unsupported": "-"}
+
+
+def declared_support(capability: Any) -> dict[str, str]:
+    """What an adapter class declares for the statistics steps ({"pvalues": "native", "best": ...}), from its
+    `capability(step, variant)`: the same declaration `mlbench list adapters` shows and the runner obeys."""
+    return {label: str(capability(step, variant).support.value) for step, variant, label in STATISTICS_LABELS}
+
+
+def _support(runs: list[Run], declared: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """Each platform's declared support (what it can do, whichever steps the runs happened to ask of it); a
+    platform that cannot be loaded here falls back to the support its fit records carry."""
     out: dict[str, dict[str, Any]] = {}
-    letter = {"native": "N", "emulated": "E", "unsupported": "-"}
+    for adapter, steps in declared.items():
+        if steps:
+            text = " ".join(f"{k}:{LETTERS.get(v, '?')}" for k, v in steps.items())
+            out[adapter] = {"value": dict(steps), "text": text,
+                            "source": {"run_id": None, "cell": f"declared by the {adapter} adapter "
+                                                               "(mlbench list adapters)"}}
     for manifest, records in runs:
         by: dict[str, dict[str, str]] = {}
         for r in _fits(records):
-            if r["step"] in ("pvalues", "vif", "subset"):
-                label = r["step"] if r["step"] != "subset" else f"subset:{r.get('variant')}"
-                by.setdefault(r["adapter"], {})[label] = letter.get(str(r.get("support")), "?")
+            if r["step"] in ("pvalues", "vif", "subset") and r["adapter"] not in declared:
+                label = r["step"] if r["step"] != "subset" else str(r.get("variant"))
+                by.setdefault(r["adapter"], {})[label] = str(r.get("support"))
         for adapter, steps in by.items():
             if adapter in out and len(out[adapter]["value"]) >= len(steps):
                 continue
-            text = " ".join(f"{k.replace('subset:', '')}:{v}" for k, v in steps.items())
+            text = " ".join(f"{k}:{LETTERS.get(v, '?')}" for k, v in steps.items())
             out[adapter] = _cell(steps, text, manifest, "fit records of " + ", ".join(steps))
     return out
 
 
 def _digits(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Correct digits of every graded statistics answer (p-values, VIF, subsets: records whose deviation has
+    `min_digits`), whatever scenario the run was: per cell (run, dataset, step, variant) the fewest over its ok
+    repeats, or 0 when it only failed (no answer is no correct digit); worst and median over the cells."""
+    cells: dict[str, dict[tuple[Any, ...], float]] = {}
+    failed: dict[str, set[tuple[Any, ...]]] = {}
+    manifests: dict[Any, dict[str, Any]] = {}
+    for manifest, records in runs:
+        manifests[manifest.get("run_id")] = manifest
+        for r in _fits(records):
+            if r["step"] not in ("pvalues", "vif", "subset"):
+                continue
+            key = (manifest.get("run_id"), str(r["dataset"]), r["step"], r.get("variant"))
+            digits = (r.get("deviation") or {}).get("min_digits")
+            mine = cells.setdefault(r["adapter"], {})
+            if r.get("status") == "ok" and isinstance(digits, int | float) and not isinstance(digits, bool):
+                if key in failed.get(r["adapter"], set()):  # a retry answered: the failure was not the answer
+                    failed[r["adapter"]].discard(key)
+                    mine.pop(key, None)
+                mine[key] = min(float(digits), mine.get(key, math.inf))
+            elif r.get("status") in ("error", "timeout") and key not in mine:
+                mine[key] = 0.0
+                failed.setdefault(r["adapter"], set()).add(key)
     worst: dict[str, dict[str, Any]] = {}
     middle: dict[str, dict[str, Any]] = {}
-    for manifest, records in runs:
-        if not str(manifest.get("scenario", {}).get("name", "")).startswith("accuracy"):
+    for adapter, by_cell in cells.items():
+        if not by_cell:
             continue
-        per: dict[str, dict[str, float]] = {}
-        failed: dict[str, set[str]] = {}
-        for r in _fits(records):
-            if r["step"] != "pvalues":
-                continue
-            digits = (r.get("deviation") or {}).get("min_digits")
-            if r.get("status") == "ok" and isinstance(digits, int | float):
-                per.setdefault(r["adapter"], {})[str(r["dataset"])] = float(digits)
-            elif r.get("status") in ("error", "timeout"):  # no answer is no correct digit
-                per.setdefault(r["adapter"], {})[str(r["dataset"])] = 0.0
-                failed.setdefault(r["adapter"], set()).add(str(r["dataset"]))
-        for adapter, by_dataset in per.items():
-            low = min(by_dataset, key=lambda d: by_dataset[d])
-            how = "error on" if low in failed.get(adapter, set()) else ""
-            text = f"{by_dataset[low]:.1f} ({how + ' ' if how else ''}{low})"
-            worst[adapter] = _cell(by_dataset[low], text, manifest, f"pvalues on {low}")
-            med = statistics.median(by_dataset.values())
-            middle[adapter] = _cell(med, f"{med:.1f}", manifest, f"pvalues on {len(by_dataset)} datasets")
+        low = min(by_cell, key=lambda k: by_cell[k])
+        run_id, dataset, step, variant = low
+        label = step if variant is None else f"{step}/{variant}"
+        how = "error on " if low in failed.get(adapter, set()) else ""
+        worst[adapter] = _cell(by_cell[low], f"{by_cell[low]:.1f} ({how}{label}, {dataset})", manifests[run_id],
+                               f"{label} on {dataset}")
+        med = statistics.median(by_cell.values())
+        count = len({k[0] for k in by_cell})
+        middle[adapter] = _cell(med, f"{med:.1f} ({len(by_cell)} cell{'s' if len(by_cell) > 1 else ''})",
+                                manifests[run_id],
+                                f"{len(by_cell)} graded statistics cells in {count} run{'s' if count > 1 else ''}")
     return worst, middle
 
 
@@ -247,11 +284,11 @@ def _version(runs: list[Run]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _measure(runs: list[Run]) -> dict[str, dict[str, dict[str, Any]]]:
+def _measure(runs: list[Run], declared: dict[str, dict[str, str]]) -> dict[str, dict[str, dict[str, Any]]]:
     worst, middle = _digits(runs)
     score, cold, latency, served = _deploy(runs)
     measures: dict[str, dict[str, dict[str, Any]]] = {
-        "support": _support(runs), "digits_worst": worst, "digits_median": middle, "speed": _speed(runs),
+        "support": _support(runs, declared), "digits_worst": worst, "digits_median": middle, "speed": _speed(runs),
         "session_s": _session(runs), "peak_mb": _peak(runs), "time_exponent": _exponent(runs),
         "nodes": _nodes(runs), "deploy_score": score, "cold_start_s": cold, "p99_ms": latency, "served": served,
         "breadth": _breadth(runs), "version": _version(runs),
@@ -295,10 +332,30 @@ def _subscore(criterion: Criterion, value: float, values: list[float]) -> float:
     return 100.0 * best / value if value > 0 else 100.0
 
 
-def build(runs: list[Run], weights: dict[str, float] | None = None) -> dict[str, Any]:
+def _best(criterion: Criterion, values: dict[str, float]) -> list[str]:
+    """The platforms a star marks: the best as the reader sees the values, only where the values differ (no
+    star when every platform measured shows the same figure, or only one was measured)."""
+    if not criterion.better or not values:
+        return []
+    shown = {a: _as_shown(criterion, float(v)) for a, v in values.items()}
+    if len(set(shown.values())) < 2:
+        return []
+    target = max(shown.values()) if criterion.better == "high" else min(shown.values())
+    return [a for a, v in shown.items() if v == target]
+
+
+def not_measured_text(command: str) -> str:
+    """Why a criterion has no figure, in plain words (renderers that can show code show `command` as code)."""
+    return f"not measured in these runs; {command} measures it"
+
+
+def build(runs: list[Run], weights: dict[str, float] | None = None,
+          declared: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
     """The scorecard as plain data: criteria, one row per platform with a cell per criterion (value, text,
-    source) or "not measured", the best platform(s) per column, and (with weights) sub-scores and totals."""
-    measured = _measure(runs)
+    source) or None, the command that would measure a criterion no run did (`not_measured`), the best
+    platform(s) per column where the platforms differ, and (with weights) sub-scores and totals. `declared`:
+    each adapter's declared statistics support (declared_support), the support column's source."""
+    measured = _measure(runs, declared or {})
     adapters = list(dict.fromkeys(r["adapter"] for _, records in runs for r in records))
     rows: list[dict[str, Any]] = [{"adapter": a, "cells": {c.key: measured[c.key].get(a) for c in CRITERIA}}
                                   for a in adapters]
@@ -307,11 +364,9 @@ def build(runs: list[Run], weights: dict[str, float] | None = None) -> dict[str,
         values = {row["adapter"]: row["cells"][c.key]["value"] for row in rows
                   if row["cells"][c.key] is not None and isinstance(row["cells"][c.key]["value"], int | float)
                   and not isinstance(row["cells"][c.key]["value"], bool)}
-        if c.better and values:
-            shown = {a: _as_shown(c, float(v)) for a, v in values.items()}  # ties as the reader sees them
-            target = max(shown.values()) if c.better == "high" else min(shown.values())
-            best[c.key] = [a for a, v in shown.items() if v == target]
-    not_measured = {c.key: f"not measured: run `mlbench run {c.scenario}`" for c in CRITERIA
+        if _best(c, values):
+            best[c.key] = _best(c, values)
+    not_measured = {c.key: f"mlbench run {c.scenario}" for c in CRITERIA
                     if not any(row["cells"][c.key] for row in rows)}
     card: dict[str, Any] = {"runs": [m.get("run_id") for m, _ in runs], "criteria": [c.__dict__ for c in CRITERIA],
                             "rows": rows, "best": best, "not_measured": not_measured, "weights": None}
@@ -321,13 +376,14 @@ def build(runs: list[Run], weights: dict[str, float] | None = None) -> dict[str,
             subscores: dict[str, float] = {}
             for c in CRITERIA:
                 cell = row["cells"][c.key]
-                if c.better is None or cell is None or c.group not in weights or isinstance(cell["value"], bool):
+                if c.key not in best or cell is None or c.group not in weights or isinstance(cell["value"], bool):
                     continue
                 others = [float(r["cells"][c.key]["value"]) for r in rows if r["cells"][c.key] is not None]
                 subscores[c.key] = round(_subscore(c, float(cell["value"]), others), 1)
             row["subscores"] = subscores
-        # the same criteria for everyone: those ranked, weighted and measured for some platform; a platform
-        # without a figure on one scores 0 there (it did not show it), and its sub-scores say which
+        # the same criteria for everyone: those weighted on which the platforms' figures differ (a star: one
+        # platform's nodes 1, or the same figure for all, ranks no one); a platform without a figure on one
+        # scores 0 there (it did not show it), and its sub-scores say which
         ranked = [c for c in CRITERIA if c.better and c.group in weights and c.key in best]
         total_weight = sum(weights[c.group] for c in ranked)
         for row in rows:
@@ -349,7 +405,8 @@ def to_csv(card: dict[str, Any]) -> str:
         for c in CRITERIA:
             cell = row["cells"][c.key]
             writer.writerow([row["adapter"], c.key, c.group, "" if cell is None else cell["value"],
-                             card["not_measured"].get(c.key, "not measured") if cell is None else cell["text"],
+                             (not_measured_text(card["not_measured"][c.key]) if c.key in card["not_measured"]
+                              else "not measured") if cell is None else cell["text"],
                              "" if cell is None else cell["source"]["run_id"],
                              "" if cell is None else cell["source"]["cell"],
                              row["adapter"] in card["best"].get(c.key, []),

@@ -12,7 +12,9 @@ CSV) draws its columns from that list, so adding a column is adding a value to c
 
 from __future__ import annotations
 
+import ast
 import math
+import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -42,7 +44,7 @@ SUBSCORE_LABELS = {"portability": "port", "fidelity": "fid", "reproducibility": 
                    "throughput": "thru", "cold_start": "cold", "footprint": "foot", "security": "sec"}
 
 # The criteria a subset search picks a size by: (key in results, label).
-CRITERIA = (("adj_r_squared", "adj. R²"), ("cp", "Cp"), ("bic", "BIC"))
+CRITERIA = grading.PICK_CRITERIA
 
 
 def measured(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -115,6 +117,32 @@ def headline_text(metric: str | None, value: Any) -> tuple[str, str]:
         return "", ""
     shown = f"{value:.0%}" if metric in SHARE_METRICS and isinstance(value, int | float) else fmt(value, 4)
     return shown, METRIC_LABELS.get(metric, metric)
+
+
+_CHOSEN_SIZES = re.compile(r"chosen sizes (\{[^{}]*\}) vs (\{[^{}]*\})")
+
+
+def _chosen_in_words(found: re.Match[str]) -> str:
+    try:
+        got, ref = ast.literal_eval(found.group(1)), ast.literal_eval(found.group(2))
+    except (ValueError, SyntaxError):
+        return found.group(0)
+    return f"{grading.picks_text(got)} where the reference's {grading.picks_text(ref)}"
+
+
+def grade_words(grade: Any) -> tuple[str, str | None]:
+    """A grade in the reports' one vocabulary (console and HTML alike): its verdict word as grading says it
+    ("agrees", "differs", "valid predictions", "no reference" ...) and the detail after it, or None. The detail
+    is in words: a subset's chosen sizes as "adj. R² picks 11, Cp 8, BIC 6" (older records stored a dict)."""
+    text = _CHOSEN_SIZES.sub(_chosen_in_words, str(grade or ""))
+    word, colon, detail = text.partition(":")
+    return (word, detail.strip() or None) if colon else (text, None)
+
+
+def grade_text(grade: Any) -> str:
+    """The whole grade in the reports' words: "differs: adj. R² picks 11, ..." (empty for no grade)."""
+    word, detail = grade_words(grade)
+    return f"{word}: {detail}" if detail else word
 
 
 def tone(value: Any, tones: dict[str, str]) -> str | None:
@@ -627,7 +655,7 @@ def exact_subset_rows(reference: dict[str, Any] | None, sizes: list[int]) -> dic
     by_size = {size: exact["by_size"].get(str(size)) or {} for size in sizes}
     chosen = exact.get("chosen") or {}
     return {"by_size": by_size,
-            "picks": ", ".join(f"{label} {chosen.get(key, '—')}" for key, label in CRITERIA)}
+            "picks": grading.picks_text(chosen)}
 
 
 def support_recovery(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -714,14 +742,14 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
                 continue
             record = found
             deviation = record.get("deviation") or {}
-            grade = str(deviation.get("grade") or "")
+            word, detail = grade_words(deviation.get("grade"))
             cells[adapter] = {
                 "status": record.get("status"), "digits": deviation.get("min_digits"),
                 "certified": (deviation.get("certified") or {}).get("min_digits"),
                 "agrees": deviation.get("agrees"), "digits_by_quantity": deviation.get("digits") or {},
                 "worst": deviation.get("worst"),
-                "note": record.get("error") or (grade.removeprefix("differs: ") if grade.startswith("differs")
-                                                 and "digits (" not in grade else None),
+                "note": record.get("error") or (detail if word == "differs" and detail
+                                                 and "digits (" not in detail else None),
             }
         info = nist(name)
         rows.append({"dataset": name, "label": info.get("name", name), "difficulty": info.get("difficulty"),
@@ -776,7 +804,8 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
     "reference" (whether names[0] is the exact reference), "platforms" (the adapters), "pass_digits",
     "fit_rows": [{"label", "key", "values", "digits"}]. A cell's `digits` are the term's correct digits against the
     reference (min over estimate, SE, t, p; None for the reference itself, an aliased or non-estimable term, or
-    without a reference); `underflow` is a platform's p-value reported as exactly 0 (a tail that underflowed).
+    without a reference); `underflow` is a platform's p-value reported as exactly 0 (a tail that underflowed), and
+    "underflow_notes" {platform: what its zeros mean, in the words every renderer shows beside the table}.
     """
     found = latest_ok_records(records, "pvalues")
     if not found:
@@ -792,7 +821,7 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
         results = {"reference": ref, **results}
     ref_coefs = ref.get("coefficients") or {}
     ref_aliased = set(ref.get("aliased") or [])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for term in coefficient_terms(results, order):
         cells = []
         for name, res in results.items():
@@ -819,9 +848,19 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
             digits_row.append(round(grading.fit_digits(res, ref, key, caps.get(name, grading.CAP)), 2))
         fit_rows.append({"label": label, "key": key, "values": [res.get(key) for res in results.values()],
                          "digits": digits_row})
+    underflow: dict[str, list[str]] = {}
+    for row in rows:
+        for name, cell in zip(results, row["cells"], strict=True):
+            if cell["underflow"]:
+                underflow.setdefault(name, []).append(row["term"])
+    ref_p = {term: (ref_coefs.get(term) or {}).get("p_value") or 0.0 for term in ref_coefs}
+    notes = {name: f"reports p = 0 for {', '.join(terms)}" + (
+        f" (the exact reference: {', '.join(format(ref_p.get(t) or 0.0, '.3g') for t in terms)})"
+        if has_reference else "") + f": the tail underflowed; shown as {PVALUE_FLOOR_TEXT}, as R's format.pval does"
+        for name, terms in underflow.items()}
     return {"names": list(results), "rows": rows, "fit": fit, "reference": has_reference,
             "platforms": [n for n in results if not (has_reference and n == "reference")],
-            "pass_digits": pass_digits, "fit_rows": fit_rows}
+            "pass_digits": pass_digits, "fit_rows": fit_rows, "underflow_notes": notes}
 
 
 def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:

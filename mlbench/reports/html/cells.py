@@ -66,11 +66,12 @@ def status_badge(status: Any) -> str:
 
 
 def grade_badge(grade: Any, agrees: Any) -> str:
+    """A grade as the terminal says it (summary.grade_words): its verdict word as a badge, the detail beside it."""
     if not grade:
         return ""
-    if agrees:
-        return badge(grade, "b-ok")
-    return badge("deviation", "b-bad") + f' <span class="muted">{esc(grade)}</span>'
+    word, detail = summary.grade_words(grade)
+    return badge(word, "b-ok" if agrees else "b-bad") + (f' <span class="muted">{esc(detail)}</span>'
+                                                          if detail else "")
 
 
 def time_cell(median: float | None, spread: float | None, digits: int = 3) -> str:
@@ -94,7 +95,7 @@ def column_cell(column: Column, row: dict[str, Any]) -> str:
     if column.kind == "badge":
         return td(toned(value, column.tones))
     if column.kind == "verdict":
-        return td(grade_badge(value, aux), sort=value or "")
+        return td(grade_badge(value, aux), sort=summary.grade_text(value))
     if column.kind == "number":
         return num(value, column.digits)
     if column.kind == "time":

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from mlbench import __version__
+from mlbench.environment import missing_libraries
 from mlbench.reports import summary
 from mlbench.reports.html import charts, tables
 from mlbench.reports.html.cells import badge, esc, kv_table, num, table, td, th, txt
@@ -113,7 +114,7 @@ def _environment(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str
         else:
             row += [td(), td()]
         installed.append(row)
-    missing = [name for name, version in libraries.items() if not version]
+    missing = missing_libraries(libraries)
     right = ""
     if platforms:
         right += table([th("adapter"), th("platform version")],
@@ -236,41 +237,3 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
     return string.Template(template).substitute(
         csp=esc(content_security_policy(template)), version=esc(__version__),
         title=esc(f"mlbench · {info['scenario'] or '?'} · {run_id}"), body=body)
-
-
-def render_scorecard_html(card: dict[str, Any]) -> str:
-    """The scorecard as a self-contained page: one table, each figure linked to its run and cell (hover)."""
-    from mlbench.reports.html.cells import table, td, th, txt
-
-    criteria = card["criteria"]
-    head = [th("adapter"), *(th(c["label"], "num" if c["better"] else None, c["help"]) for c in criteria)]
-    if card["weights"]:
-        head.append(th("total", "num", "weighted mean of the sub-scores (weights: " +
-                       ", ".join(f"{k} {v:g}" for k, v in card["weights"].items()) + ")"))
-    rows = []
-    for row in card["rows"]:
-        cells = [txt(row["adapter"])]
-        for c in criteria:
-            cell = row["cells"][c["key"]]
-            if cell is None:
-                cells.append(td(esc(card["not_measured"].get(c["key"], "not measured")), "note"))
-                continue
-            best = row["adapter"] in card["best"].get(c["key"], [])
-            sub = (row.get("subscores") or {}).get(c["key"])
-            text = esc(cell["text"]) + (" ★" if best else "") + (f' <span class="iqr">{sub:g}</span>'
-                                                                   if sub is not None else "")
-            cells.append(td(f"<strong>{text}</strong>" if best else text, "num" if c["better"] else None,
-                            title=f"run {cell['source']['run_id']}: {cell['source']['cell']}"))
-        if card["weights"]:
-            cells.append(td(esc(row.get("total")), "num"))
-        rows.append(cells)
-    caption = ("One row per platform; every figure measured in the runs below (hover a cell for its run and "
-               "cell); ★ the best per column" + ("; small numbers: sub-scores" if card["weights"] else
-                                                  "; nothing ranked (no --weight)"))
-    runs = "".join(f"<li><code>{esc(r)}</code></li>" for r in card["runs"])
-    body = (f"<header><h1>mlbench scorecard</h1><p class=\"note\">{len(card['runs'])} runs</p></header>"
-            f'<section id="scorecard"><h2>Choose your platform</h2>{table(head, rows, caption)}'
-            f"<h3>Runs</h3><ul>{runs}</ul></section>")
-    template = _template()
-    return string.Template(template).substitute(
-        csp=esc(content_security_policy(template)), version=esc(__version__), title="mlbench · scorecard", body=body)
