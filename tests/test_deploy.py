@@ -121,6 +121,27 @@ def test_a_failed_export_is_a_sentence_in_the_record_and_a_traceback_in_errors_l
     assert not (tmp_path / "none.log").exists()
 
 
+def test_the_stored_deploy_run_footnotes_its_failures_in_sentences():
+    """tests/fixtures/runs/deploy was run again after the fix: scikit-learn's gbm exports to ONNX, and the
+    footnote of xgboost's gblinear ONNX says why in words (it was `onnxmltools: KeyError: 'gbtree_model_param'`,
+    and scikit-learn's was a repr cut mid-array)."""
+    from pathlib import Path
+
+    run = Path(__file__).parent / "fixtures" / "runs" / "deploy"
+    proc = run_cli("report", str(run), "--width", "100")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(line.strip() for line in proc.stdout.splitlines())
+    assert "xgboost logistic onnx: ONNX export failed: onnxmltools converts tree boosters only; this model uses " \
+           "gblinear" in text
+    assert not any(raw in text for raw in ("KeyError", "class_ids", "array(", "Unable to create node"))
+    records = [json.loads(line) for line in (run / "records.jsonl").read_text().splitlines()]
+    (gbm,) = [r for r in records if (r["adapter"], r["variant"], r["phase"]) == ("sklearn", "gbm", "reload")]
+    assert gbm["result"]["formats"]["onnx"]["ok"] and gbm["result"]["formats"]["onnx"]["parity_max_abs"] <= 1e-5
+    for record in records:
+        for raw in ((record.get("result") or {}).get("formats") or {}).values():
+            assert raw.get("ok") or _is_one_sentence(raw["error"]), raw["error"]
+
+
 def test_xgboost_gblinear_onnx_failure_says_why_and_gbtree_converts(tmp_path):
     artifacts, _, exported = _trained(XGBoostAdapter, tmp_path, "classification", "logistic")
     assert "onnx" not in artifacts and {"xgboost-json", "xgboost-ubj"} <= set(artifacts)
