@@ -287,7 +287,9 @@ class Adapter(ABC):
 
     def export(self, model: Any, directory: Path) -> dict[str, Any]:
         """Write every deployable format of a trained model into `directory`. Returns {"artifacts":
-        [mlbench.deploy.loaders.Artifact, ...], "unavailable": {format: why}}. Phase `export`."""
+        [mlbench.deploy.loaders.Artifact, ...], "unavailable": {format: why}, "tracebacks": {format: text}}: `why` is
+        one sentence (`mlbench.deploy.failures.record` writes both), the traceback goes to errors.log. Phase
+        `export`."""
         raise UnsupportedStep(f"{self.name} cannot export models")
 
     def release(self, model: Any) -> None:  # noqa: B027 - optional hook

@@ -554,7 +554,7 @@ class Runner:
     def _deploy_once(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, spec: Any, variant: str | None,
                      trained: tuple[Any, np.ndarray], common: dict[str, Any]) -> None:
         """Export every format, score each artifact in a fresh process, retrain once elsewhere, score it all."""
-        from mlbench.deploy import evaluate
+        from mlbench.deploy import evaluate, failures
         from mlbench.deploy.score import load_config
 
         assert variant is not None and unit.test_x_path is not None
@@ -571,6 +571,8 @@ class Runner:
                      **common)
         if status != "ok":
             return
+        failures.log_tracebacks(self.store.run_dir / "errors.log", f"{cls.name} deploy/{variant} export",
+                                exported.get("tracebacks", {}))
         formats: dict[str, Any] = {}
         with measure() as m:
             for art in exported["artifacts"]:

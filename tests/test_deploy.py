@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from mlbench.adapter import SessionOptions, TrainSpec
-from mlbench.deploy import evaluate, score
+from mlbench.deploy import evaluate, failures, score
 from mlbench.deploy.loaders import Artifact, load
 from mlbench.errors import MlbenchError
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
+from mlbench.platforms.xgboost import XGBoostAdapter
 from tests.conftest import run_cli
 from tests.test_train import task_source
 
@@ -52,6 +53,105 @@ def test_fresh_process_scoring_reports_every_figure(tmp_path):
         assert raw[key] is not None and raw[key] >= 0, key
     assert raw["calls"] == 200 and raw["parity_max_abs"] <= 1e-5 and raw["label_agreement"] > 0.99
     assert (raw["needs_jvm"], raw["needs_training_library"], raw["runs_code_on_load"]) == (False, False, False)
+
+
+def test_hist_gradient_boosting_onnx_reloads_with_parity(tmp_path):
+    """skl2onnx 1.20 wrote HistGradientBoosting leaves' missing-value flag as a bool, which protobuf >= 7.34
+    refuses in an ONNX int attribute; the adapter's conversion now passes ints and the export reloads."""
+    artifacts, prediction, exported = _trained(SklearnAdapter, tmp_path, "classification", "gbm")
+    assert "onnx" in artifacts, exported["unavailable"]
+    assert exported["unavailable"] == {} and exported["tracebacks"] == {}
+    test_x = tmp_path / "X.npy"
+    np.save(test_x, np.asarray(__import__("pandas").read_parquet(tmp_path / "test.parquet").drop(columns="y")))
+    raw = evaluate.score_artifact(artifacts["onnx"], test_x, prediction, "classification", 20, 5, tmp_path)
+    assert raw["ok"], raw
+    assert raw["parity_max_abs"] <= 1e-5 and raw["label_agreement"] > 0.99
+
+
+def _unbuildable_node_error() -> ValueError:
+    """What skl2onnx raised for HistGradientBoostingClassifier: the node's attributes pretty-printed, arrays
+    and all, chained from onnx's refusal."""
+    attributes = {"base_values": np.array([0.12014432], dtype=np.float32), "class_ids": [0] * 40,
+                  "nodes_values": np.linspace(-1, 1, 75, dtype=np.float32)}
+    try:
+        try:
+            raise TypeError("Field onnx.AttributeProto.ints: Expected an int, got a boolean.")
+        except TypeError as cause:
+            raise ValueError(f"Unable to create node 'TreeEnsembleClassifier' with name='TreeEnsembleClassifier' "
+                             f"and attributes={__import__('pprint').pformat(attributes)}.") from cause
+    except ValueError as exc:
+        return exc
+
+
+def _is_one_sentence(text: str) -> bool:
+    return (text.endswith((".", "…")) and "\n" not in text and len(text) <= 300
+            and not any(raw in text for raw in ("array(", "dtype=", "[0,", "{'", "attributes=")))
+
+
+def test_a_deploy_failure_is_one_whole_sentence():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    sentence = failures.explain("onnx", "skl2onnx", _unbuildable_node_error(), HistGradientBoostingClassifier())
+    assert sentence == ("ONNX export failed: skl2onnx could not convert HistGradientBoostingClassifier (it could "
+                        "not build the ONNX node TreeEnsembleClassifier; onnx refused an attribute: TypeError: "
+                        "Field onnx.AttributeProto.ints: Expected an int, got a boolean).")
+    # an exception no rule knows: its type and first line, cut before the repr at a word boundary
+    generic = failures.explain("onnx", "skl2onnx", RuntimeError(str(_unbuildable_node_error())))
+    assert generic == ("ONNX export failed (skl2onnx): RuntimeError: Unable to create node 'TreeEnsembleClassifier' "
+                       "with name='TreeEnsembleClassifier' and…")
+    message = "the converter gave up " * 20
+    long = failures.explain("tflite", None, RuntimeError(message))
+    kept = long.removeprefix("tflite export failed: RuntimeError: ").removesuffix("…")
+    assert long.endswith("…") and len(long) < 160 and message.startswith(kept + " ")  # cut between words
+    for text in (sentence, generic, long, failures.explain("onnx", None, KeyError("x"))):
+        assert _is_one_sentence(text), text
+
+
+def test_a_failed_export_is_a_sentence_in_the_record_and_a_traceback_in_errors_log(tmp_path):
+    unavailable: dict[str, str] = {}
+    tracebacks: dict[str, str] = {}
+    failures.record(unavailable, tracebacks, "onnx", "skl2onnx", _unbuildable_node_error(), object())
+    assert _is_one_sentence(unavailable["onnx"])
+    log = tmp_path / "errors.log"
+    failures.log_tracebacks(log, "sklearn deploy/gbm export", tracebacks)
+    text = log.read_text()
+    assert text.startswith("--- sklearn deploy/gbm export onnx\nTraceback")
+    assert "Expected an int, got a boolean" in text and "'class_ids': [0," in text  # the whole story is kept
+    failures.log_tracebacks(tmp_path / "none.log", "x", {})
+    assert not (tmp_path / "none.log").exists()
+
+
+def test_the_stored_deploy_run_footnotes_its_failures_in_sentences():
+    """tests/fixtures/runs/deploy was run again after the fix: scikit-learn's gbm exports to ONNX, and the
+    footnote of xgboost's gblinear ONNX says why in words (it was `onnxmltools: KeyError: 'gbtree_model_param'`,
+    and scikit-learn's was a repr cut mid-array)."""
+    from pathlib import Path
+
+    run = Path(__file__).parent / "fixtures" / "runs" / "deploy"
+    proc = run_cli("report", str(run), "--width", "100")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(line.strip() for line in proc.stdout.splitlines())
+    assert "xgboost logistic onnx: ONNX export failed: onnxmltools converts tree boosters only; this model uses " \
+           "gblinear" in text
+    assert not any(raw in text for raw in ("KeyError", "class_ids", "array(", "Unable to create node"))
+    records = [json.loads(line) for line in (run / "records.jsonl").read_text().splitlines()]
+    (gbm,) = [r for r in records if (r["adapter"], r["variant"], r["phase"]) == ("sklearn", "gbm", "reload")]
+    assert gbm["result"]["formats"]["onnx"]["ok"] and gbm["result"]["formats"]["onnx"]["parity_max_abs"] <= 1e-5
+    for record in records:
+        for raw in ((record.get("result") or {}).get("formats") or {}).values():
+            assert raw.get("ok") or _is_one_sentence(raw["error"]), raw["error"]
+
+
+def test_xgboost_gblinear_onnx_failure_says_why_and_gbtree_converts(tmp_path):
+    artifacts, _, exported = _trained(XGBoostAdapter, tmp_path, "classification", "logistic")
+    assert "onnx" not in artifacts and {"xgboost-json", "xgboost-ubj"} <= set(artifacts)
+    assert exported["unavailable"]["onnx"] == (
+        "ONNX export failed: onnxmltools converts tree boosters only; this model uses gblinear (xgboost's linear "
+        "booster), which it cannot convert.")
+    assert "KeyError: 'gbtree_model_param'" in exported["tracebacks"]["onnx"]
+    (tmp_path / "gbm").mkdir()
+    gbm, _, gbm_exported = _trained(XGBoostAdapter, tmp_path / "gbm", "classification", "gbm")
+    assert "onnx" in gbm and gbm_exported["unavailable"] == {}
 
 
 def test_corrupted_artifacts_give_a_clear_error(tmp_path):

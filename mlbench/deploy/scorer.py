@@ -63,8 +63,12 @@ def main() -> None:
     try:
         result: dict[str, Any] = {"ok": True, **score(request)}
     except Exception as exc:  # noqa: BLE001 - reported to the parent as this format's error
-        text = str(exc).strip().splitlines()
-        result = {"ok": False, "error": text[0] if text else type(exc).__name__}
+        import traceback  # here, not at the top: the cold start measured above pays only for scoring
+
+        from mlbench.deploy import failures
+
+        traceback.print_exc()  # into the artifact's scorer log, beside it
+        result = {"ok": False, "error": failures.reload_failed(request["artifact"]["kind"], exc)}
     out.write_text(json.dumps(result), encoding="utf-8")
 
 

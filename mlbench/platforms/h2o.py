@@ -484,7 +484,7 @@ class H2OAdapter(Adapter):
         features = list(self.features)
         extra = {"genmodel_jar": str(jar)}
         artifacts = [Artifact("h2o-mojo-pandas", str(mojo), task, features, extra=dict(extra))]
-        unavailable = {"pojo": "not measured: MOJO supersedes POJO for scoring"}
+        unavailable = {"pojo": "POJO not measured: MOJO supersedes POJO for scoring."}
         try:
             mojo_jvm.compile_server(jar)
         except mojo_jvm.MojoJvmError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +13,7 @@ if TYPE_CHECKING:
     from mlbench.deploy.loaders import Artifact
 
 from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
+from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
 
 # SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
@@ -128,13 +131,14 @@ class SklearnAdapter(Adapter):
         joblib.dump(model, path)
         artifacts = [Artifact("joblib", str(path), task, list(self.features))]
         unavailable: dict[str, str] = {}
+        tracebacks: dict[str, str] = {}
         try:
             artifacts.append(_to_onnx(model, directory / "model.onnx", task, list(self.features)))
         except Exception as exc:  # noqa: BLE001 - a converter gap is a finding, not a crash
-            unavailable["onnx"] = f"skl2onnx: {type(exc).__name__}: {str(exc).strip()[:200]}"
+            failures.record(unavailable, tracebacks, "onnx", "skl2onnx", exc, model)
         for art in artifacts:
             art.write_meta()
-        return {"artifacts": artifacts, "unavailable": unavailable}
+        return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}
 
 
 def _recording_selector(steps_taken: list[int]) -> Any:
@@ -164,7 +168,37 @@ def _to_onnx(model: Any, path: Path, task: str, features: list[str]) -> Artifact
     linear = type(model).__name__ in ("LinearRegression", "LogisticRegression")
     tensor = DoubleTensorType if linear else FloatTensorType
     options = {id(model): {"zipmap": False}} if task == "classification" else None
-    onnx_model = convert_sklearn(model, initial_types=[("input", tensor([None, len(features)]))], options=options,
-                                 target_opset=17)
+    with _onnx_ints_not_bools():
+        onnx_model = convert_sklearn(model, initial_types=[("input", tensor([None, len(features)]))],
+                                     options=options, target_opset=17)
     path.write_bytes(onnx_model.SerializeToString())
     return Artifact("onnx", str(path), task, features)
+
+
+@contextmanager
+def _onnx_ints_not_bools() -> Iterator[None]:
+    """ONNX has no boolean attributes (a flag is an int 0/1), and protobuf >= 7.34 refuses a Python or numpy
+    bool in an int field. skl2onnx 1.20's HistGradientBoosting converter still writes leaves'
+    `nodes_missing_value_tracks_true` as `False` ("Unable to create node 'TreeEnsembleClassifier' ...
+    Expected an int, got a boolean"). While converting, the node builder skl2onnx calls gets ints instead:
+    the same values ONNX stores, so the model is unchanged."""
+    from skl2onnx.common import _container
+
+    make_node = _container.make_node
+
+    def as_int(value: Any) -> Any:
+        return int(value) if isinstance(value, bool | np.bool_) else value
+
+    def make_node_with_ints(*args: Any, **attrs: Any) -> Any:
+        for key, value in attrs.items():
+            if isinstance(value, list | tuple) and any(isinstance(v, bool | np.bool_) for v in value):
+                attrs[key] = [as_int(v) for v in value]
+            else:
+                attrs[key] = as_int(value)
+        return make_node(*args, **attrs)
+
+    _container.make_node = make_node_with_ints
+    try:
+        yield
+    finally:
+        _container.make_node = make_node

@@ -32,6 +32,7 @@ import numpy as np
 
 from mlbench import procs
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec, require_reachable
+from mlbench.deploy import failures
 from mlbench.stats.ols import f_statistic
 
 _FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
@@ -271,6 +272,7 @@ class SparkAdapter(Adapter):
                    "input_columns": self._internal(self._features)}
         artifacts = [Artifact("spark-pipeline", str(path), task, list(self._features), extra=columns)]
         unavailable: dict[str, str] = {}
+        tracebacks: dict[str, str] = {}
         try:
             from onnxmltools import convert_sparkml
             from onnxmltools.convert.common.data_types import FloatTensorType
@@ -281,10 +283,10 @@ class SparkAdapter(Adapter):
             onnx_path.write_bytes(onnx_model.SerializeToString())
             artifacts.append(Artifact("onnx", str(onnx_path), task, list(self._features)))
         except Exception as exc:  # noqa: BLE001 - a converter gap is a finding, not a crash
-            unavailable["onnx"] = f"onnxmltools convert_sparkml: {type(exc).__name__}: {str(exc).strip()[:200]}"
+            failures.record(unavailable, tracebacks, "onnx", "onnxmltools convert_sparkml", exc, model)
         for art in artifacts:
             art.write_meta()
-        return {"artifacts": artifacts, "unavailable": unavailable}
+        return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}
 
     def _unpersist(self) -> None:
         frames = [f for f in (self._frame, self._test) if f is not None]

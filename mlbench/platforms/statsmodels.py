@@ -95,4 +95,4 @@ class StatsmodelsAdapter(Adapter):
         task = "classification" if type(model.model).__name__ == "Logit" else "regression"
         art = Artifact("statsmodels-pickle", str(path), task, list(self.features))
         art.write_meta()
-        return {"artifacts": [art], "unavailable": {"onnx": "statsmodels has no ONNX (or any non-pickle) export"}}
+        return {"artifacts": [art], "unavailable": {"onnx": "statsmodels has no ONNX (or any non-pickle) export."}}

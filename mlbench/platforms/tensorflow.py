@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from mlbench.adapter import Adapter, Capability, DataSource, SessionOptions, TrainSpec
+from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
 
 LSTSQ = "tf.linalg.lstsq(A, y) (TF defaults: fast=True, Cholesky of A'A), float64"
@@ -191,6 +192,7 @@ class TensorFlowAdapter(Adapter):
         features = list(self.features)
         artifacts: list[Artifact] = []
         unavailable: dict[str, str] = {}
+        tracebacks: dict[str, str] = {}
         if isinstance(model, _LinearModel):
             exporters = {"tf-savedmodel": model.save_savedmodel, "tflite": model.save_tflite,
                          "onnx": model.save_onnx}
@@ -198,7 +200,7 @@ class TensorFlowAdapter(Adapter):
                 try:
                     artifacts.append(Artifact(kind, str(export(directory)), model.task, features))
                 except Exception as exc:  # noqa: BLE001 - a converter gap is a finding, not a crash
-                    unavailable[kind] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
+                    failures.record(unavailable, tracebacks, kind, None, exc, model)
         else:
             path = directory / "ydf-model"
             model.save(str(path))
@@ -207,7 +209,7 @@ class TensorFlowAdapter(Adapter):
             unavailable["tf-savedmodel"] = YDF_SAVEDMODEL
         for art in artifacts:
             art.write_meta()
-        return {"artifacts": artifacts, "unavailable": unavailable}
+        return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}
 
 
 class _LinearModel:

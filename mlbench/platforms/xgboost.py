@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
+from mlbench.deploy import failures
 
 NO_STATS = "xgboost fits boosted models only: no OLS inference, VIF or subset search"
 
@@ -84,6 +85,7 @@ class XGBoostAdapter(Adapter):
             model.get_booster().save_model(str(path))
             artifacts.append(Artifact(kind, str(path), task, features))
         unavailable: dict[str, str] = {}
+        tracebacks: dict[str, str] = {}
         try:
             from onnxmltools import convert_xgboost
             from onnxmltools.convert.common.data_types import FloatTensorType
@@ -94,7 +96,7 @@ class XGBoostAdapter(Adapter):
             path.write_bytes(onnx_model.SerializeToString())
             artifacts.append(Artifact("onnx", str(path), task, features))
         except Exception as exc:  # noqa: BLE001 - a converter gap is a finding, not a crash
-            unavailable["onnx"] = f"onnxmltools: {type(exc).__name__}: {str(exc).strip()[:200]}"
+            failures.record(unavailable, tracebacks, "onnx", "onnxmltools", exc, model)
         for art in artifacts:
             art.write_meta()
-        return {"artifacts": artifacts, "unavailable": unavailable}
+        return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}

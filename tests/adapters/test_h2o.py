@@ -625,7 +625,7 @@ def test_export_writes_a_mojo_per_kind_with_its_meta(exported, classification_ta
 
     source, _ = classification_task
     listing = exported[family].listing
-    assert listing["unavailable"] == {"pojo": "not measured: MOJO supersedes POJO for scoring"}
+    assert listing["unavailable"] == {"pojo": "POJO not measured: MOJO supersedes POJO for scoring."}
     _artifact(exported, family, "h2o-mojo-jvm")  # skips where there is no JDK
     artifacts = {a.kind: a for a in listing["artifacts"]}
     assert set(artifacts) == set(KINDS)
