@@ -196,3 +196,22 @@ def test_report_in_a_real_100_column_terminal(name):
     _check_fits(text, 100)
     manifest, records = load_run(RUNS / name)
     _check_platforms_and_grades(text, manifest, records)
+
+
+def test_piped_output_honours_columns_and_width_wins(monkeypatch):
+    """Not a terminal: $COLUMNS is the width (a pager, `| less`, a CI log of known width); without it, the wide
+    default; --width wins over both."""
+    run = str(RUNS / "pvalues")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    default = run_cli("report", run)
+    assert default.returncode == 0, default.stderr
+    widest = max(cell_len(line) for line in default.stdout.splitlines())
+    assert 100 < widest <= 160
+    piped = run_cli("report", run, env={"COLUMNS": "90"})
+    assert piped.returncode == 0, piped.stderr
+    _check_fits(piped.stdout, 90)
+    assert piped.stdout != default.stdout
+    wins = run_cli("report", run, "--width", "120", env={"COLUMNS": "90"})
+    assert wins.returncode == 0, wins.stderr
+    _check_fits(wins.stdout, 120)
+    assert max(cell_len(line) for line in wins.stdout.splitlines()) > 90
