@@ -98,3 +98,22 @@ def test_list_commands():
     assert "pvalues" in run_cli("list", "scenarios").stdout
     datasets = run_cli("list", "datasets").stdout
     assert all(name in datasets for name in ("advertising", "hitters", "credit", "synthetic-linear"))
+
+
+def test_listings_name_repeated_steps_apart_and_say_yes_or_no():
+    from mlbench.reports.console import availability_text
+    from mlbench.steps import parse_spec, spec_labels
+
+    scenarios = run_cli("list", "scenarios", env={"COLUMNS": "300"})
+    assert scenarios.returncode == 0, scenarios.stderr
+    (train,) = [line for line in scenarios.stdout.splitlines() if line.startswith("│ train ")]
+    assert "train, train" not in train and "train (task=classification" in train and "train (task=regression" in train
+    twice = [parse_spec({"step": "train"}), parse_spec({"step": "pvalues"}), parse_spec({"step": "train"})]
+    assert spec_labels(twice) == ["train ×2", "pvalues"]
+    adapters = run_cli("list", "adapters", env={"COLUMNS": "300"})
+    assert adapters.returncode == 0, adapters.stderr
+    assert "True" not in adapters.stdout and "False" not in adapters.stdout
+    (statsmodels,) = [line for line in adapters.stdout.splitlines() if line.startswith("│ statsmodels ")]
+    assert "│ yes " in statsmodels
+    assert availability_text({"available": False, "reason": "pip install mlbench[tensorflow]"}) == \
+        "no: pip install mlbench[tensorflow]"

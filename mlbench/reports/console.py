@@ -923,10 +923,20 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
         print_layouts(console, layouts, wide)
 
 
+def availability_text(row: dict[str, Any]) -> str:
+    """An adapter's availability as a listing says it: "yes", or "no: <why>"."""
+    if row.get("available"):
+        return "yes"
+    return f"no: {row['reason']}" if row.get("reason") else "no"
+
+
 def render_listing(console: Console, title: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print(f"no {title}")
         return
+    if "available" in rows[0]:  # adapters: "yes", or "no: <why>" in one column
+        rows = [{**{k: v for k, v in row.items() if k != "reason"}, "available": availability_text(row)}
+                for row in rows]
     columns = list(rows[0])
     grid = Grid(title, [Col(column, wrap=True, key=index == 0) for index, column in enumerate(columns)])
     for row in rows:

@@ -103,6 +103,28 @@ def label(step: str, variant: str | None) -> str:
     return step + (f"/{variant}" if variant else "")
 
 
+def _param_text(value: Any) -> str:
+    return "/".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+def spec_labels(specs: list[Any]) -> list[str]:
+    """A scenario's steps as a listing names them, in order: the step's name, and where the scenario has several
+    steps of one kind, the parameters that tell them apart ("train (task=classification)"); copies that nothing
+    tells apart are named once, counted ("train ×2")."""
+    dumps = [(spec.step, spec.model_dump()) for spec in specs]
+    out: list[str] = []
+    for step, dump in dumps:
+        mine = [d for name, d in dumps if name == step]
+        differ = [key for key in dump if key != "step" and len({repr(d.get(key)) for d in mine}) > 1]
+        if len(mine) == 1:
+            out.append(step)
+        elif differ:
+            out.append(f"{step} ({' '.join(f'{key}={_param_text(dump.get(key))}' for key in differ)})")
+        elif f"{step} ×{len(mine)}" not in out:
+            out.append(f"{step} ×{len(mine)}")
+    return out
+
+
 def parse_spec(item: Any) -> StepSpec:
     """One scenario `steps` entry as its step's spec model; pydantic's errors name the offending key."""
     if isinstance(item, StepSpec):
