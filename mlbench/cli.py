@@ -243,10 +243,10 @@ PLAIN_EVERY_S = 30.0  # piped progress: how often a long cell says it is still r
 def _finish(outcome: Any, json_output: bool, err: Any, screen: Any, wide: bool = False) -> None:
     """Print the run (JSON on stdout, or the tables fitted to `screen`'s width), say where it is stored, exit
     with its code."""
-    for dataset in outcome.manifest.get("datasets") or []:  # e.g. rows dropped for missing values
-        for note in dataset.get("notes") or []:
-            err.print(f"note: {dataset.get('name')}: {note}", highlight=False, soft_wrap=True)
-    if json_output:
+    if json_output:  # the tables say the data's notes (e.g. rows dropped for missing values); JSON cannot
+        for dataset in outcome.manifest.get("datasets") or []:
+            for note in dataset.get("notes") or []:
+                err.print(f"note: {dataset.get('name')}: {note}", highlight=False, soft_wrap=True)
         sys.stdout.write(json.dumps(outcome.records) + "\n")
     else:
         from mlbench.reports.console import render_run

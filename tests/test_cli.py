@@ -117,3 +117,12 @@ def test_listings_name_repeated_steps_apart_and_say_yes_or_no():
     assert "│ yes " in statsmodels
     assert availability_text({"available": False, "reason": "pip install mlbench[tensorflow]"}) == \
         "no: pip install mlbench[tensorflow]"
+
+
+@pytest.mark.parametrize("json_output", [False, True])
+def test_rows_dropped_note_is_said_once(tmp_path, json_output):
+    proc = run_cli("run", "pvalues", "--dataset", "hitters", "--adapters", "statsmodels", "--isolation", "inline",
+                   "--out", str(tmp_path), *(["--json"] if json_output else []))
+    assert proc.returncode == 0, proc.stderr
+    said = (proc.stdout + proc.stderr).count("rows dropped for missing values")
+    assert said == 1, (proc.stdout, proc.stderr)

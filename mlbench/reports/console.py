@@ -902,8 +902,10 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
         ("mlbench", "bold"), " run ", (str(header["run_id"] or "?"), "cyan"), " · scenario ",
         (str(header["scenario"] or "?"), "bold"), *what, f" · status {header['status'] or '?'}",
     ))
-    for note in dataset.get("notes", []):
-        console.print(Text(f"  note: {note}"))
+    described = manifest.get("datasets") or [dataset]
+    for each in described:  # e.g. rows dropped for missing values: said here, once (stderr only with --json)
+        for note in each.get("notes") or []:
+            console.print(Text(f"  note: {each.get('name')}: {note}" if len(described) > 1 else f"  note: {note}"))
     from mlbench.results import reference_answers
 
     reference = reference_answers(manifest)
