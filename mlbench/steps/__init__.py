@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mlbench.errors import MlbenchError
+from mlbench.errors import MlbenchError, unknown
 
 
 class StepSpec(BaseModel):
@@ -82,7 +82,7 @@ def kind(name: str) -> StepKind:
     try:
         return _KINDS[name]
     except KeyError:
-        raise MlbenchError(f"unknown step {name!r}; known: {', '.join(_KINDS)}") from None
+        raise MlbenchError(unknown("step", name, _KINDS)) from None
 
 
 def _builtins() -> None:
@@ -131,7 +131,7 @@ def parse_spec(item: Any) -> StepSpec:
         return item
     name = item.get("step") if isinstance(item, dict) else None
     if not isinstance(name, str) or name not in kinds():
-        raise ValueError(f"unknown step {name!r}; known: {', '.join(kinds())}")
+        raise ValueError(unknown("step", str(name), kinds()))
     return kind(name).spec.model_validate(item)
 
 
