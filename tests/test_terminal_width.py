@@ -215,3 +215,18 @@ def test_piped_output_honours_columns_and_width_wins(monkeypatch):
     assert wins.returncode == 0, wins.stderr
     _check_fits(wins.stdout, 120)
     assert max(cell_len(line) for line in wins.stdout.splitlines()) > 90
+
+
+@pytest.mark.parametrize("name", ["feature-selection", "pvalues-filip"])
+def test_footnotes_at_80_columns_are_whole_wrapped_not_cut(name):
+    """Every platform's how-text is in its footnote in full (wrapped at words by rich), none shortened."""
+    _manifest, records = load_run(RUNS / name)
+    text = _render(name, 80)
+    _check_fits(text, 80)
+    assert "shortened" not in text and "…" not in text
+    flat = " ".join(text.split())
+    hows = {" ".join(str(r["params"]["how"]).split()) for r in records
+            if r.get("status") == "ok" and (r.get("params") or {}).get("how")}
+    assert hows
+    for how in hows:
+        assert how in flat, how

@@ -226,7 +226,7 @@ def to_table(grid: Grid, width: int | None) -> Table:
     return table
 
 
-NOTE_CHARS = 300
+NOTE_CHARS = 4000  # only a pathological text (a platform's error with a whole dump) is longer
 
 
 class Notes:
@@ -238,10 +238,14 @@ class Notes:
 
     def mark(self, text: str, where: str = "") -> str:
         """The marker (" [n]") of a footnote with this text, noting `where` it applies. The text is put on one
-        line; a very long one (a platform's error with its dump) is shortened, the record keeping it whole."""
+        line and printed whole, wrapped at words to the width; only a text longer than NOTE_CHARS (a platform's
+        error with its whole dump) is shortened, after its last whole phrase, the record keeping it whole."""
         text = " ".join(text.split())
         if len(text) > NOTE_CHARS:
-            text = text[:NOTE_CHARS].rsplit(" ", 1)[0] + " [shortened: the whole text is in records.jsonl]"
+            head = text[:NOTE_CHARS]
+            cut = max(head.rfind(mark) for mark in (" · ", "; ", ". "))
+            text = (head[:cut + 1] if cut > 0 else head.rsplit(" ", 1)[0]) + \
+                " [shortened: the whole text is in records.jsonl]"
         if text in self.texts:
             number = self.texts.index(text)
             if where and where not in self.where[number]:
