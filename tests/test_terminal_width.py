@@ -230,3 +230,20 @@ def test_footnotes_at_80_columns_are_whole_wrapped_not_cut(name):
     assert hows
     for how in hows:
         assert how in flat, how
+
+
+@pytest.mark.parametrize("weights", [[], ["--weight", "speed=2,accuracy=3"]])
+def test_scorecard_title_is_one_short_line_at_80_columns(weights):
+    """The title (and each part's, when the table is split by groups) is one line right above its table; what the
+    figures are (★, sub-scores, the weights) is a caption line under it."""
+    runs = [str(RUNS / s) for s in ("pvalues", "accuracy", "train", "deploy", "feature-selection")]
+    proc = run_cli("scorecard", *runs, "--width", "80", *weights)
+    assert proc.returncode == 0, proc.stderr
+    _check_fits(proc.stdout, 80)
+    lines = proc.stdout.splitlines()
+    titles = [i for i, line in enumerate(lines) if line.startswith("Scorecard")]
+    assert titles
+    for i in titles:
+        assert len(lines[i].strip()) <= 60 and lines[i + 1].startswith("┏"), lines[i:i + 2]
+    caption = " ".join(proc.stdout.split())
+    assert ("total = weighted mean: accuracy 3, speed 2" if weights else "★ best per column, nothing ranked") in caption

@@ -763,10 +763,10 @@ def scorecard_table(card: dict[str, Any]) -> list[Layout]:
     if card["weights"]:
         columns.append(Col("total", "right", key=True))
     weights = card["weights"]
-    grid = Grid("Scorecard: measured per platform" + (
-        " (sub-score after each figure; total = weighted mean: " + ", ".join(f"{k} {v:g}" for k, v in
-                                                                             weights.items()) + ")"
-        if weights else "; ★ best per column, nothing ranked"), columns)
+    grid = Grid("Scorecard", columns)  # a short title, on one line at any width; what it shows in the caption
+    caption = "measured per platform; " + (
+        "sub-score after each figure; total = weighted mean: " + ", ".join(f"{k} {v:g}" for k, v in weights.items())
+        if weights else "★ best per column, nothing ranked")
     for row in card["rows"]:
         cells: list[Text | str] = [row["adapter"]]
         for c in card["criteria"]:
@@ -784,8 +784,8 @@ def scorecard_table(card: dict[str, Any]) -> list[Layout]:
         if weights:
             cells.append(fmt(row.get("total"), 3))
         grid.add(*cells)
-    grid.notes = [*notes.lines(), legend(f"runs: {', '.join(str(r) for r in card['runs'])}; each figure's run and "
-                                         "cell: --format json")]
+    grid.notes = [legend(caption), *notes.lines(),
+                  legend(f"runs: {', '.join(str(r) for r in card['runs'])}; each figure's run and cell: --format json")]
     return [[grid]]
 
 
