@@ -678,6 +678,30 @@ def truth_table(records: list[dict[str, Any]]) -> list[Layout]:
     return [[full], [compact]]
 
 
+def cv_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> list[Layout]:
+    """Cross-validated MSE of the set each platform chose, per size (summary.cv_errors): sizes down, platform x
+    method across (the exact reference's best subsets first), the smallest of each column marked ★."""
+    pivot = summary.cv_errors(records, reference)
+    if pivot is None:
+        return []
+    folds = f" ({pivot['folds']}-fold)" if pivot["folds"] else ""
+    grid = Grid(f"Cross-validated MSE per subset size{folds}", [Col("size", "right", key=True)])
+    for column in pivot["columns"]:
+        header = f"{column['adapter']}\n{column['method']}" + (
+            f"\n{column['dataset']}" if pivot["several"] and column["dataset"] else "")
+        grid.columns.append(Col(header, "right", key=column["adapter"] == "reference"))
+    for size in pivot["sizes"]:
+        cells: list[Text | str] = [str(size)]
+        for column in pivot["columns"]:
+            value = column["by_size"].get(size)
+            smallest = size == column["min_size"]
+            cells.append(Text(fmt(value, 4) + (" ★" if smallest else ""), style="bold green" if smallest else ""))
+        grid.add(*cells)
+    grid.notes = [legend("★ the smallest: the size cross-validation picks. Each platform's chosen set of each size is "
+                         "refitted by mlbench (OLS) on the same folds, so equal sets have equal errors")]
+    return [[grid]]
+
+
 def train_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
     """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric; split
     per size where all sizes do not fit; why a point has no numbers in numbered footnotes."""
@@ -921,7 +945,8 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     tables = (
         coefficient_table(records, reference.get("pvalues"), summary.design_terms(manifest)),
         elimination_table(records), vif_table(records, reference.get("vif")), subset_table(records, reference),
-        truth_table(records), *train_tables(records), *scaling_tables(records, manifest), *deploy_tables(records),
+        truth_table(records), cv_table(records, reference),
+        *train_tables(records), *scaling_tables(records, manifest), *deploy_tables(records),
         summary_table(records, manifest),
         best_table(records, manifest),
     )
