@@ -6,7 +6,6 @@ step): `closest` and `unknown`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 KNOWN_SHOWN = 20  # names listed after an unknown one, at most
@@ -52,6 +51,8 @@ class RunInterrupted(Exception):
 def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name a mistyped one most likely meant: the same but for case (`sales` -> `Sales`), else a near
     miss (difflib's ratio of at least 0.6, ignoring case), else None."""
+    import difflib  # here: `mlbench --help` imports this module
+
     names = [str(k) for k in known]
     folded = {k.casefold(): k for k in reversed(names)}  # the first of names equal but for case
     if name.casefold() in folded:
