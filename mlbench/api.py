@@ -373,12 +373,12 @@ def list_adapters() -> list[dict[str, Any]]:
 
 
 def list_scenarios() -> list[dict[str, Any]]:
-    from mlbench import scenario
+    from mlbench import scenario, steps
 
     rows = []
     for name in scenario.scenario_paths():
         spec = scenario.load(name)
-        rows.append({"name": name, "description": spec.description, "steps": [s.step for s in spec.steps]})
+        rows.append({"name": name, "description": spec.description, "steps": steps.spec_labels(list(spec.steps))})
     return rows
 
 

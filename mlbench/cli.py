@@ -53,13 +53,23 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-PIPED_WIDTH = 160  # piped output (a file, CI logs): a wide fixed width instead of rich's 80 columns
+PIPED_WIDTH = 160  # piped output (a file, CI logs) without $COLUMNS: a wide fixed width instead of rich's 80
 WIDE_WIDTH = 1000  # --wide: every table in full, as wide as it needs
+MIN_WIDTH = 40  # the narrowest --width (and $COLUMNS) the tables are drawn at
+
+
+def piped_width() -> int:
+    """Columns of output that is not a terminal: $COLUMNS when it is a whole number (at least MIN_WIDTH), else
+    PIPED_WIDTH."""
+    import os
+
+    text = os.environ.get("COLUMNS", "").strip()
+    return max(int(text), MIN_WIDTH) if text.isdigit() and int(text) > 0 else PIPED_WIDTH
 
 
 def _console(stderr: bool = False, width: int | None = None, wide: bool = False) -> Any:
     """A rich Console for stdout (or stderr): `width` columns if given, every table in full with `wide`, else
-    the terminal's width, or PIPED_WIDTH when the stream is not a terminal."""
+    the terminal's width, or when the stream is not a terminal $COLUMNS (else PIPED_WIDTH): piped_width()."""
     from rich.console import Console
 
     if wide and width is not None:
@@ -69,13 +79,14 @@ def _console(stderr: bool = False, width: int | None = None, wide: bool = False)
     if width is not None:
         return Console(stderr=stderr, width=width)
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else PIPED_WIDTH)
+    return Console(stderr=stderr, width=None if stream.isatty() else piped_width())
 
 
 WideOption = Annotated[bool, typer.Option(
     "--wide", help="Print every table in full (today's full-width tables), however wide the terminal is.")]
 WidthOption = Annotated[int | None, typer.Option(
-    min=40, help="Render the tables to fit N columns (default: the terminal's width; 160 when not a terminal).")]
+    min=MIN_WIDTH, help="Render the tables to fit N columns (default: the terminal's width; when not a terminal, "
+                        "$COLUMNS, else 160).")]
 BudgetOption = Annotated[str | None, typer.Option(
     help="Memory of the machine the cost curve compares against, e.g. 24G (default: the machine that ran).")]
 
@@ -232,10 +243,10 @@ PLAIN_EVERY_S = 30.0  # piped progress: how often a long cell says it is still r
 def _finish(outcome: Any, json_output: bool, err: Any, screen: Any, wide: bool = False) -> None:
     """Print the run (JSON on stdout, or the tables fitted to `screen`'s width), say where it is stored, exit
     with its code."""
-    for dataset in outcome.manifest.get("datasets") or []:  # e.g. rows dropped for missing values
-        for note in dataset.get("notes") or []:
-            err.print(f"note: {dataset.get('name')}: {note}", highlight=False, soft_wrap=True)
-    if json_output:
+    if json_output:  # the tables say the data's notes (e.g. rows dropped for missing values); JSON cannot
+        for dataset in outcome.manifest.get("datasets") or []:
+            for note in dataset.get("notes") or []:
+                err.print(f"note: {dataset.get('name')}: {note}", highlight=False, soft_wrap=True)
         sys.stdout.write(json.dumps(outcome.records) + "\n")
     else:
         from mlbench.reports.console import render_run

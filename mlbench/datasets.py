@@ -230,10 +230,9 @@ def resolve(name: str | None, path: Path | None, target: str | None, seed: int) 
         except TypeError as exc:
             raise MlbenchError(f"{base}: {exc}") from None
     else:
-        from mlbench.registry import suggest
+        from mlbench.errors import unknown
 
-        known = [*BUILTINS, *SYNTHETIC, *(c.dataset_name for c in nist.suite())]
-        raise MlbenchError(f"unknown dataset {name!r}{suggest(base, known)}; known: {', '.join(known)}")
+        raise MlbenchError(unknown("dataset", base, [*BUILTINS, *SYNTHETIC, *(c.dataset_name for c in nist.suite())]))
     if target is not None:
         dataset.target = target
     return dataset

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlbench.errors import MlbenchError
+from mlbench.errors import MlbenchError, did_you_mean, listing
 
 
 @dataclass
@@ -55,12 +55,15 @@ def _check_columns(df: pd.DataFrame, target: str, features: list[str] | None) ->
     if duplicated:
         raise MlbenchError(f"duplicate column names in the data: {', '.join(duplicated)}")
     if target not in df.columns:
-        shown = ", ".join(map(str, list(df.columns)[:20]))
-        raise MlbenchError(f"target column {target!r} is not in the data (columns: {shown})")
+        columns = [str(c) for c in df.columns]
+        raise MlbenchError(f"target column {target!r} is not in the data{did_you_mean(target, columns)} "
+                           f"(columns: {listing(columns)})")
     wanted = [c for c in df.columns if c != target] if features is None else list(features)
     missing = [c for c in wanted if c not in df.columns]
     if missing:
-        raise MlbenchError(f"feature column(s) not in the data: {', '.join(map(str, missing))}")
+        columns = [str(c) for c in df.columns]
+        raise MlbenchError(f"feature column(s) not in the data: {', '.join(map(str, missing))}"
+                           f"{did_you_mean(str(missing[0]), columns)}")
     if not wanted:
         raise MlbenchError("the data has no feature columns besides the target")
     return [str(c) for c in wanted]

@@ -7,14 +7,13 @@ installed still finds them; an entry point that reuses a built-in name for anoth
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import importlib.metadata
 import os
 
 from mlbench.adapter import Adapter
-from mlbench.errors import MlbenchError
+from mlbench.errors import MlbenchError, unknown
 
 GROUP = "mlbench.adapters"
 BUILTINS: dict[str, str] = {
@@ -25,11 +24,6 @@ BUILTINS: dict[str, str] = {
     "xgboost": "mlbench.platforms.xgboost:XGBoostAdapter",
     "r": "mlbench.platforms.r:RAdapter",
 }
-
-
-def suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 ENV_VAR = "MLBENCH_ADAPTERS"  # "name=module:Class,..." - for development and tests, without installing
@@ -64,7 +58,7 @@ def names() -> list[str]:
 def get(name: str) -> type[Adapter]:
     table = registered()
     if name not in table:
-        raise MlbenchError(f"unknown adapter {name!r}{suggest(name, list(table))}; known: {', '.join(table)}")
+        raise MlbenchError(unknown("adapter", name, table))
     module_name, _, class_name = table[name].partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
@@ -86,7 +80,5 @@ def parse_list(text: str | None) -> list[str] | None:
     known = registered()
     for name in wanted:
         if name not in known:
-            raise MlbenchError(
-                f"unknown adapter {name!r}{suggest(name, list(known))}; known: {', '.join(known)}"
-            )
+            raise MlbenchError(unknown("adapter", name, known))
     return wanted

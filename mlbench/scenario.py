@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
 
 from mlbench import steps
-from mlbench.errors import MlbenchError
+from mlbench.errors import MlbenchError, unknown
 from mlbench.steps import StepSpec
 
 SCENARIO_DIRS = (
@@ -57,7 +57,8 @@ class Scenario(_Strict):
                 first = exc.errors()[0]
                 where = ".".join(str(part) for part in (i, *first["loc"]))
                 if first["type"] == "extra_forbidden":
-                    raise ValueError(f"steps.{where}: unknown key {first['loc'][-1]!r}") from None
+                    known = steps.kind(item["step"]).spec.model_fields
+                    raise ValueError(f"steps.{where}: {unknown('key', str(first['loc'][-1]), known)}") from None
                 raise ValueError(f"steps.{where}: {first['msg']}") from None
             except ValueError as exc:
                 raise ValueError(f"steps.{i}: {exc}") from None
@@ -92,7 +93,9 @@ def _describe(error: ValidationError, path: Path) -> str:
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"])
     if first["type"] == "extra_forbidden":
-        return f"{path}: unknown key {first['loc'][-1]!r} (at {location})"
+        known = [*Scenario.model_fields, "extends"] if len(first["loc"]) == 1 else []
+        return f"{path}: {unknown('key', str(first['loc'][-1]), known)}" + (
+            "" if len(first["loc"]) == 1 else f" (at {location})")
     if first["type"] == "missing":
         return f"{path}: missing required key {location!r}"
     if first["type"] == "value_error":  # a step entry, already described by its own validation
@@ -120,11 +123,7 @@ def locate(name_or_path: str) -> Path:
         return candidate
     paths = scenario_paths()
     if name_or_path not in paths:
-        from mlbench.registry import suggest
-
-        raise MlbenchError(
-            f"unknown scenario {name_or_path!r}{suggest(name_or_path, list(paths))}; known: {', '.join(paths)}"
-        )
+        raise MlbenchError(unknown("scenario", name_or_path, paths))
     return paths[name_or_path]
 
 

@@ -130,6 +130,12 @@ def test_java_missing_makes_jvm_platforms_unsupported(tmp_path):
         assert fits[jvm]["status"] == "unsupported" and "Java" in fits[jvm]["error"]
 
 
+def test_serve_a_missing_artifact_says_no_such_file(tmp_path):
+    proc = run_cli("serve", "nothere.onnx", cwd=tmp_path)
+    _expect_usage_error(proc, "no such file: nothere.onnx")
+    assert "meta.json" not in proc.stderr
+
+
 def test_serve_port_in_use(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

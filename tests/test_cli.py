@@ -98,3 +98,66 @@ def test_list_commands():
     assert "pvalues" in run_cli("list", "scenarios").stdout
     datasets = run_cli("list", "datasets").stdout
     assert all(name in datasets for name in ("advertising", "hitters", "credit", "synthetic-linear"))
+
+
+def test_listings_name_repeated_steps_apart_and_say_yes_or_no():
+    from mlbench.reports.console import availability_text
+    from mlbench.steps import parse_spec, spec_labels
+
+    scenarios = run_cli("list", "scenarios", env={"COLUMNS": "300"})
+    assert scenarios.returncode == 0, scenarios.stderr
+    (train,) = [line for line in scenarios.stdout.splitlines() if line.startswith("│ train ")]
+    assert "train, train" not in train and "train (task=classification" in train and "train (task=regression" in train
+    twice = [parse_spec({"step": "train"}), parse_spec({"step": "pvalues"}), parse_spec({"step": "train"})]
+    assert spec_labels(twice) == ["train ×2", "pvalues"]
+    adapters = run_cli("list", "adapters", env={"COLUMNS": "300"})
+    assert adapters.returncode == 0, adapters.stderr
+    assert "True" not in adapters.stdout and "False" not in adapters.stdout
+    (statsmodels,) = [line for line in adapters.stdout.splitlines() if line.startswith("│ statsmodels ")]
+    assert "│ yes " in statsmodels
+    assert availability_text({"available": False, "reason": "pip install mlbench[tensorflow]"}) == \
+        "no: pip install mlbench[tensorflow]"
+
+
+@pytest.mark.parametrize("json_output", [False, True])
+def test_rows_dropped_note_is_said_once(tmp_path, json_output):
+    proc = run_cli("run", "pvalues", "--dataset", "hitters", "--adapters", "statsmodels", "--isolation", "inline",
+                   "--out", str(tmp_path), *(["--json"] if json_output else []))
+    assert proc.returncode == 0, proc.stderr
+    said = (proc.stdout + proc.stderr).count("rows dropped for missing values")
+    assert said == 1, (proc.stdout, proc.stderr)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "args", "needle"),
+    [
+        (None, ["--dataset", "advertising", "--target", "sales"],
+         "target column 'sales' is not in the data; did you mean 'Sales'?"),
+        (None, ["--dataset", "advertising", "--target", "Sails"], "; did you mean 'Sales'?"),
+        ("name: t\nadapter: [statsmodels]\nsteps:\n  - step: pvalues\n", [],
+         "unknown key 'adapter'; did you mean 'adapters'?"),
+        ("name: t\nsteps:\n  - step: subset\n    metods: [best]\n", [],
+         "unknown key 'metods'; did you mean 'methods'?"),
+        ("name: t\nsteps:\n  - step: pvalue\n", [], "unknown step 'pvalue'; did you mean 'pvalues'?"),
+        (None, ["--adapters", "sklaern"], "unknown adapter 'sklaern'; did you mean 'sklearn'?"),
+    ],
+)
+def test_a_near_miss_gets_did_you_mean_in_one_line(tmp_path, scenario, args, needle):
+    path = tmp_path / "s.yaml"
+    if scenario is not None:
+        path.write_text(scenario)
+    proc = run_cli("run", str(path) if scenario else "pvalues", *args, "--adapters", "statsmodels",
+                   "--out", str(tmp_path)) if "--adapters" not in args else \
+        run_cli("run", "pvalues", *args, "--out", str(tmp_path))
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    _no_traceback(proc)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+
+
+def test_did_you_mean_has_one_home():
+    from mlbench.errors import closest, unknown
+
+    assert closest("sales", ["TV", "Sales"]) == "Sales" and closest("zzz", ["TV", "Sales"]) is None
+    assert unknown("step", "vfi", ["pvalues", "vif"]) == "unknown step 'vfi'; did you mean 'vif'? (known: pvalues, vif)"
+    assert unknown("step", "zzz", ["pvalues", "vif"]) == "unknown step 'zzz'; known: pvalues, vif"

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import numpy as np
@@ -252,6 +253,15 @@ def test_serve_predicts_over_http_on_loopback(tmp_path):
                                          headers={"Content-Type": "application/json"})
         got = np.array(json.load(urllib.request.urlopen(request, timeout=10))["predictions"])
         assert np.max(np.abs(got - prediction[:5])) <= 1e-6
+        width = X.shape[1]  # README's promise: a bad body is a 422 saying what is wrong, never a 500
+        for bad in ({}, {"rows": "x"}, {"rows": [["a"] * width]}, {"rows": [[1.0] * (width - 1)]},
+                    {"rows": [[1.0] * width, [1.0]]}, {"rows": []}):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=json.dumps(bad).encode(),
+                                             headers={"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 422, bad
+            assert "detail" in json.load(refused.value), bad
     finally:
         server.terminate()
         server.wait(timeout=10)

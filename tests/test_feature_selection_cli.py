@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from mlbench.reports.summary import fmt
 from mlbench.results import reference_answers
 from tests.conftest import run_cli
 
@@ -61,6 +62,19 @@ def test_selection_synthetic_reports_precision_and_recall(tmp_path):
         assert truth["bic"]["recall"] == 1.0, truth
         assert 0 < truth["adj_r_squared"]["precision"] <= 1
         assert all("cv_mse" in v for v in record["result"]["by_size"].values())
+    # the 5-fold CV MSE each cell computed is shown, per size and platform x method, in the terminal and in HTML
+    (run_dir,) = tmp_path.iterdir()
+    table = run_cli("report", str(run_dir), "--width", "200")
+    assert table.returncode == 0, table.stderr
+    shown = table.stdout.split("Cross-validated MSE per subset size (5-fold)", 1)[1].split("└", 1)[0]
+    html = run_cli("report", str(run_dir), "--format", "html").stdout
+    html_table = html.split("Cross-validated MSE per subset size", 1)[1].split("</table>", 1)[0]
+    for record in subset_records:
+        assert record["adapter"] in shown and record["variant"] in shown
+        for size, answer in record["result"]["by_size"].items():
+            line = next(line for line in shown.splitlines() if line.startswith(f"│ {size:>4} │"))
+            assert fmt(answer["cv_mse"], 4) in line, (size, line)
+            assert fmt(answer["cv_mse"], 4) in html_table
 
 
 def test_an_emulated_search_stops_at_its_time_budget(tmp_path):

@@ -187,3 +187,54 @@ def test_report_in_a_real_100_column_terminal(name):
     _check_fits(text, 100)
     manifest, records = load_run(RUNS / name)
     _check_platforms_and_grades(text, manifest, records)
+
+
+def test_piped_output_honours_columns_and_width_wins(monkeypatch):
+    """Not a terminal: $COLUMNS is the width (a pager, `| less`, a CI log of known width); without it, the wide
+    default; --width wins over both."""
+    run = str(RUNS / "pvalues")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    default = run_cli("report", run)
+    assert default.returncode == 0, default.stderr
+    widest = max(cell_len(line) for line in default.stdout.splitlines())
+    assert 100 < widest <= 160
+    piped = run_cli("report", run, env={"COLUMNS": "90"})
+    assert piped.returncode == 0, piped.stderr
+    _check_fits(piped.stdout, 90)
+    assert piped.stdout != default.stdout
+    wins = run_cli("report", run, "--width", "120", env={"COLUMNS": "90"})
+    assert wins.returncode == 0, wins.stderr
+    _check_fits(wins.stdout, 120)
+    assert max(cell_len(line) for line in wins.stdout.splitlines()) > 90
+
+
+@pytest.mark.parametrize("name", ["feature-selection", "pvalues-filip"])
+def test_footnotes_at_80_columns_are_whole_wrapped_not_cut(name):
+    """Every platform's how-text is in its footnote in full (wrapped at words by rich), none shortened."""
+    _manifest, records = load_run(RUNS / name)
+    text = _render(name, 80)
+    _check_fits(text, 80)
+    assert "shortened" not in text and "…" not in text
+    flat = " ".join(text.split())
+    hows = {" ".join(str(r["params"]["how"]).split()) for r in records
+            if r.get("status") == "ok" and (r.get("params") or {}).get("how")}
+    assert hows
+    for how in hows:
+        assert how in flat, how
+
+
+@pytest.mark.parametrize("weights", [[], ["--weight", "speed=2,accuracy=3"]])
+def test_scorecard_title_is_one_short_line_at_80_columns(weights):
+    """The title (and each part's, when the table is split by groups) is one line right above its table; what the
+    figures are (★, sub-scores, the weights) is a caption line under it."""
+    runs = [str(RUNS / s) for s in ("pvalues", "accuracy", "train", "deploy", "feature-selection")]
+    proc = run_cli("scorecard", *runs, "--width", "80", *weights)
+    assert proc.returncode == 0, proc.stderr
+    _check_fits(proc.stdout, 80)
+    lines = proc.stdout.splitlines()
+    titles = [i for i, line in enumerate(lines) if line.startswith("Scorecard")]
+    assert titles
+    for i in titles:
+        assert len(lines[i].strip()) <= 60 and lines[i + 1].startswith("┏"), lines[i:i + 2]
+    caption = " ".join(proc.stdout.split())
+    assert ("total = weighted mean: accuracy 3, speed 2" if weights else "★ best per column, nothing ranked") in caption

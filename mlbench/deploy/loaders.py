@@ -63,6 +63,8 @@ class Artifact:
     @classmethod
     def read_meta(cls, path: Path) -> Artifact:
         meta = path if path.name.endswith(".meta.json") else Path(str(path) + ".meta.json")
+        if not path.exists():
+            raise MlbenchError(f"no such file: {path}")
         if not meta.exists():
             raise MlbenchError(f"{path}: no {meta.name} beside it: not an artifact exported by mlbench")
         try:

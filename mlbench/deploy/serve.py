@@ -1,8 +1,10 @@
 """`mlbench serve ARTIFACT`: a FastAPI scoring server for an exported artifact, on 127.0.0.1 only.
 
 POST /predict {"rows": [[x1, x2, ...], ...]} (feature order as exported, listed by GET /health) returns
-{"predictions": [...]}: P(y = 1) for classifiers, values for regressors. Code-executing formats (pickle,
-joblib) are refused unless the caller passes --trust.
+{"predictions": [...]}, one number per row: P(y = 1) for classifiers, values for regressors. A body that is not
+that (not JSON, no "rows", a value that is not a number, a row with the wrong count of values) is answered 422
+with {"detail": ...} saying what is wrong. GET /health returns {"status": "ok", "kind", "task", "features"}.
+Code-executing formats (pickle, joblib) are refused unless the caller passes --trust.
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ def create_app(artifact_path: Path, trusted: bool) -> Any:
 
     @app.post("/predict")
     def predict_rows(body: Rows) -> dict[str, Any]:
-        X = np.asarray(body.rows, dtype=float)
-        if X.ndim != 2 or X.shape[1] != len(art.features):
+        if not body.rows or any(len(row) != len(art.features) for row in body.rows):  # ragged rows too
             raise HTTPException(422, f"each row needs {len(art.features)} values: {', '.join(art.features)}")
+        X = np.asarray(body.rows, dtype=float)
         return {"predictions": np.asarray(predict(X), dtype=float).tolist()}
 
     return app
@@ -59,6 +61,9 @@ def port_free(port: int) -> bool:
 
 
 def serve(artifact_path: Path, port: int, trusted: bool) -> None:
+    from mlbench.deploy.loaders import Artifact
+
+    Artifact.read_meta(artifact_path)  # a missing file or description: one line, before anything else
     if not port_free(port):
         raise MlbenchError(f"port {port} on {LOOPBACK} is in use; choose another with --port")
     app = create_app(artifact_path, trusted)

@@ -226,7 +226,7 @@ def to_table(grid: Grid, width: int | None) -> Table:
     return table
 
 
-NOTE_CHARS = 300
+NOTE_CHARS = 4000  # only a pathological text (a platform's error with a whole dump) is longer
 
 
 class Notes:
@@ -238,10 +238,14 @@ class Notes:
 
     def mark(self, text: str, where: str = "") -> str:
         """The marker (" [n]") of a footnote with this text, noting `where` it applies. The text is put on one
-        line; a very long one (a platform's error with its dump) is shortened, the record keeping it whole."""
+        line and printed whole, wrapped at words to the width; only a text longer than NOTE_CHARS (a platform's
+        error with its whole dump) is shortened, after its last whole phrase, the record keeping it whole."""
         text = " ".join(text.split())
         if len(text) > NOTE_CHARS:
-            text = text[:NOTE_CHARS].rsplit(" ", 1)[0] + " [shortened: the whole text is in records.jsonl]"
+            head = text[:NOTE_CHARS]
+            cut = max(head.rfind(mark) for mark in (" · ", "; ", ". "))
+            text = (head[:cut + 1] if cut > 0 else head.rsplit(" ", 1)[0]) + \
+                " [shortened: the whole text is in records.jsonl]"
         if text in self.texts:
             number = self.texts.index(text)
             if where and where not in self.where[number]:
@@ -655,6 +659,30 @@ def truth_table(records: list[dict[str, Any]]) -> list[Layout]:
     return [[full], [compact]]
 
 
+def cv_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> list[Layout]:
+    """Cross-validated MSE of the set each platform chose, per size (summary.cv_errors): sizes down, platform x
+    method across (the exact reference's best subsets first), the smallest of each column marked ★."""
+    pivot = summary.cv_errors(records, reference)
+    if pivot is None:
+        return []
+    folds = f" ({pivot['folds']}-fold)" if pivot["folds"] else ""
+    grid = Grid(f"Cross-validated MSE per subset size{folds}", [Col("size", "right", key=True)])
+    for column in pivot["columns"]:
+        header = f"{column['adapter']}\n{column['method']}" + (
+            f"\n{column['dataset']}" if pivot["several"] and column["dataset"] else "")
+        grid.columns.append(Col(header, "right", key=column["adapter"] == "reference"))
+    for size in pivot["sizes"]:
+        cells: list[Text | str] = [str(size)]
+        for column in pivot["columns"]:
+            value = column["by_size"].get(size)
+            smallest = size == column["min_size"]
+            cells.append(Text(fmt(value, 4) + (" ★" if smallest else ""), style="bold green" if smallest else ""))
+        grid.add(*cells)
+    grid.notes = [legend("★ the smallest: the size cross-validation picks. Each platform's chosen set of each size is "
+                         "refitted by mlbench (OLS) on the same folds, so equal sets have equal errors")]
+    return [[grid]]
+
+
 def train_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
     """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric; split
     per size where all sizes do not fit; why a point has no numbers in numbered footnotes."""
@@ -742,10 +770,10 @@ def scorecard_table(card: dict[str, Any]) -> list[Layout]:
     if card["weights"]:
         columns.append(Col("total", "right", key=True))
     weights = card["weights"]
-    grid = Grid("Scorecard: measured per platform" + (
-        " (sub-score after each figure; total = weighted mean: " + ", ".join(f"{k} {v:g}" for k, v in
-                                                                             weights.items()) + ")"
-        if weights else "; ★ best per column, nothing ranked"), columns)
+    grid = Grid("Scorecard", columns)  # a short title, on one line at any width; what it shows in the caption
+    caption = "measured per platform; " + (
+        "sub-score after each figure; total = weighted mean: " + ", ".join(f"{k} {v:g}" for k, v in weights.items())
+        if weights else "★ best per column, nothing ranked")
     for row in card["rows"]:
         cells: list[Text | str] = [row["adapter"]]
         for c in card["criteria"]:
@@ -763,8 +791,8 @@ def scorecard_table(card: dict[str, Any]) -> list[Layout]:
         if weights:
             cells.append(fmt(row.get("total"), 3))
         grid.add(*cells)
-    grid.notes = [*notes.lines(), legend(f"runs: {', '.join(str(r) for r in card['runs'])}; each figure's run and "
-                                         "cell: --format json")]
+    grid.notes = [legend(caption), *notes.lines(),
+                  legend(f"runs: {', '.join(str(r) for r in card['runs'])}; each figure's run and cell: --format json")]
     return [[grid]]
 
 
@@ -885,8 +913,10 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
         ("mlbench", "bold"), " run ", (str(header["run_id"] or "?"), "cyan"), " · scenario ",
         (str(header["scenario"] or "?"), "bold"), *what, f" · status {header['status'] or '?'}",
     ))
-    for note in dataset.get("notes", []):
-        console.print(Text(f"  note: {note}"))
+    described = manifest.get("datasets") or [dataset]
+    for each in described:  # e.g. rows dropped for missing values: said here, once (stderr only with --json)
+        for note in each.get("notes") or []:
+            console.print(Text(f"  note: {each.get('name')}: {note}" if len(described) > 1 else f"  note: {note}"))
     from mlbench.results import reference_answers
 
     reference = reference_answers(manifest)
@@ -898,7 +928,8 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     tables = (
         coefficient_table(records, reference.get("pvalues"), summary.design_terms(manifest)),
         elimination_table(records), vif_table(records, reference.get("vif")), subset_table(records, reference),
-        truth_table(records), *train_tables(records), *scaling_tables(records, manifest), *deploy_tables(records),
+        truth_table(records), cv_table(records, reference),
+        *train_tables(records), *scaling_tables(records, manifest), *deploy_tables(records),
         summary_table(records, manifest),
         best_table(records, manifest),
     )
@@ -906,10 +937,20 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
         print_layouts(console, layouts, wide)
 
 
+def availability_text(row: dict[str, Any]) -> str:
+    """An adapter's availability as a listing says it: "yes", or "no: <why>"."""
+    if row.get("available"):
+        return "yes"
+    return f"no: {row['reason']}" if row.get("reason") else "no"
+
+
 def render_listing(console: Console, title: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print(f"no {title}")
         return
+    if "available" in rows[0]:  # adapters: "yes", or "no: <why>" in one column
+        rows = [{**{k: v for k, v in row.items() if k != "reason"}, "available": availability_text(row)}
+                for row in rows]
     columns = list(rows[0])
     grid = Grid(title, [Col(column, wrap=True, key=index == 0) for index, column in enumerate(columns)])
     for row in rows:

@@ -676,6 +676,34 @@ def support_recovery(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def cv_errors(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Cross-validated MSE per subset size (a subset step with `cv_folds`: mlbench's k-fold OLS of the set each
+    platform chose, the same folds for every platform), per (dataset, adapter, method), after the exact reference's
+    best subsets where it has them; None when no cell has it. The terminal and the HTML report draw this.
+
+    {"folds": k or None, "sizes": [...], "several": several datasets, "columns": [{"adapter" ("reference" for the
+    truth), "method", "dataset", "by_size": {size: cv_mse or None}, "min_size": the size of the smallest}]}"""
+    sizes, rows = subset_agreement(records, reference)
+    columns = []
+    exact = exact_subsets(reference)
+    candidates = ([("reference", "best" if (reference or {}).get("subset/best") else str(exact.get("method")),
+                    None, exact)] if exact else [])
+    candidates += [(r["adapter"], r["method"], r["dataset"], r["record"].get("result")) for r in rows]
+    folds = {(r["record"].get("params") or {}).get("cv_folds") for r in rows} - {None}
+    for adapter, method, dataset, result in candidates:
+        by_size_all = (result or {}).get("by_size") or {}
+        by_size = {size: _number((by_size_all.get(str(size)) or {}).get("cv_mse")) for size in sizes}
+        known = {size: value for size, value in by_size.items() if value is not None}
+        if not known:
+            continue
+        columns.append({"adapter": adapter, "method": method, "dataset": dataset, "by_size": by_size,
+                        "min_size": min(known, key=lambda size: known[size])})
+    if not any(c["adapter"] != "reference" for c in columns):
+        return None
+    return {"folds": folds.pop() if len(folds) == 1 else None, "sizes": sizes, "columns": columns,
+            "several": len({c["dataset"] for c in columns if c["dataset"] is not None}) > 1}
+
+
 def deploy_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Deploy cells: per (dataset, adapter, model) the last reload result (score, sub-scores, formats, weights,
     reproducibility) or why not."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mlbench.errors import MlbenchError
+from mlbench.errors import MlbenchError, unknown
 
 
 class StepSpec(BaseModel):
@@ -82,7 +82,7 @@ def kind(name: str) -> StepKind:
     try:
         return _KINDS[name]
     except KeyError:
-        raise MlbenchError(f"unknown step {name!r}; known: {', '.join(_KINDS)}") from None
+        raise MlbenchError(unknown("step", name, _KINDS)) from None
 
 
 def _builtins() -> None:
@@ -103,13 +103,35 @@ def label(step: str, variant: str | None) -> str:
     return step + (f"/{variant}" if variant else "")
 
 
+def _param_text(value: Any) -> str:
+    return "/".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+def spec_labels(specs: list[Any]) -> list[str]:
+    """A scenario's steps as a listing names them, in order: the step's name, and where the scenario has several
+    steps of one kind, the parameters that tell them apart ("train (task=classification)"); copies that nothing
+    tells apart are named once, counted ("train ×2")."""
+    dumps = [(spec.step, spec.model_dump()) for spec in specs]
+    out: list[str] = []
+    for step, dump in dumps:
+        mine = [d for name, d in dumps if name == step]
+        differ = [key for key in dump if key != "step" and len({repr(d.get(key)) for d in mine}) > 1]
+        if len(mine) == 1:
+            out.append(step)
+        elif differ:
+            out.append(f"{step} ({' '.join(f'{key}={_param_text(dump.get(key))}' for key in differ)})")
+        elif f"{step} ×{len(mine)}" not in out:
+            out.append(f"{step} ×{len(mine)}")
+    return out
+
+
 def parse_spec(item: Any) -> StepSpec:
     """One scenario `steps` entry as its step's spec model; pydantic's errors name the offending key."""
     if isinstance(item, StepSpec):
         return item
     name = item.get("step") if isinstance(item, dict) else None
     if not isinstance(name, str) or name not in kinds():
-        raise ValueError(f"unknown step {name!r}; known: {', '.join(kinds())}")
+        raise ValueError(unknown("step", str(name), kinds()))
     return kind(name).spec.model_validate(item)
 
 

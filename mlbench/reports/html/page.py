@@ -216,7 +216,7 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
         _section("vif", "Variance inflation", [tables.vif_table(records)]),
         _section("subsets", "Feature selection",
                  [charts.plot_subset_agreement(records, reference), tables.subset_table(records, reference),
-                  tables.truth_table(records)]),
+                  tables.truth_table(records), tables.cv_table(records, reference)]),
         _section("training", "Training",
                  [*tables.train_tables(records), *charts.plot_fit_vs_rows(records), *charts.plot_pareto(records),
                   *tables.scaling_tables(records, manifest), *charts.plot_cost_curve(records, manifest)]),

@@ -189,6 +189,30 @@ def truth_table(records: list[dict[str, Any]]) -> str | None:
     return table(head, body, "Recovery of the true support: precision / recall of the model each criterion picks")
 
 
+def cv_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> str | None:
+    """The console's cross-validated MSE table (summary.cv_errors): sizes down, platform x method across."""
+    pivot = summary.cv_errors(records, reference)
+    if pivot is None:
+        return None
+    head = [th("size", "num")] + [
+        th(f"{c['adapter']}\n{c['method']}" + (f"\n{c['dataset']}" if pivot["several"] and c["dataset"] else ""),
+           "num") for c in pivot["columns"]]
+    body = []
+    for size in pivot["sizes"]:
+        row = [num(size)]
+        for c in pivot["columns"]:
+            value = c["by_size"].get(size)
+            smallest = size == c["min_size"]
+            row.append(td(esc(fmt(value, 4)) + (" ★" if smallest else ""), "num good" if smallest else "num",
+                          sort=value))
+        body.append(row)
+    folds = f"{pivot['folds']}-fold " if pivot["folds"] else ""
+    return table(head, body, f"Cross-validated MSE per subset size ({folds}CV; ★ the smallest: the size "
+                             "cross-validation picks)",
+                 notes=["Each platform's chosen set of each size refitted by mlbench (OLS) on the same folds, so "
+                        "equal sets have equal errors."])
+
+
 def train_tables(records: list[dict[str, Any]]) -> list[str]:
     out = []
     for grid in summary.train_grid(records):
