@@ -226,12 +226,35 @@ class RunStore:
             raise MlbenchError(f"cannot write a record to {self.records_path}: {why(exc)}") from None
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        write_atomic(self.run_dir / "run.json", json.dumps(clean_json(manifest), indent=2, allow_nan=False) + "\n")
+        """Rewrite run.json whole. When that fails (a full disk) for a run that has stopped, run.json still stops
+        saying `running`: its status word is overwritten in place, in bytes the file already has."""
+        path = self.run_dir / "run.json"
+        try:
+            write_atomic(path, json.dumps(clean_json(manifest), indent=2, allow_nan=False) + "\n")
+        except MlbenchError:
+            if manifest.get("status") != "running":
+                _mark_failed_in_place(path)
+            raise
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._fh.close()
         self.lock.release()
+
+
+def _mark_failed_in_place(path: Path) -> None:
+    """`"status": "running"` -> `"status": "failed" ` (the same length: no block to allocate on a full disk)."""
+    with contextlib.suppress(OSError):
+        offset = path.read_bytes().find(RUNNING)
+        if offset >= 0:
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                os.pwrite(fd, FAILED_SAME_LENGTH, offset)
+            finally:
+                os.close(fd)
+
+
+RUNNING, FAILED_SAME_LENGTH = b'"status": "running"', b'"status": "failed" '
 
 
 def write_atomic(path: Path, text: str) -> None:
