@@ -3,6 +3,10 @@
 One record per run x scenario x dataset x adapter x step x phase x repeat (long format, like
 openml/automlbenchmark), every row carrying its own provenance so a CSV export stands on its own.
 records.jsonl is appended and flushed per record, so a run that dies keeps every finished row.
+
+The store has one writer (RunLock: an flock on run.lock naming its holder) and checks itself when read back
+(read_run: unreadable or foreign lines and missing records are counted and said, another schema is refused, a
+`running` run whose writer is gone reads `interrupted`). Every write that fails is one line (MlbenchError).
 """
 
 from __future__ import annotations
