@@ -49,6 +49,7 @@ class RunOutcome:
     run_dir: Path
     manifest: dict[str, Any]
     records: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # what the run store had to say (a lock taken over, a repair)
 
     @property
     def exit_code(self) -> int:
@@ -174,10 +175,7 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
     return units
 
 
-def _request_from_manifest(run_dir: Path) -> tuple[RunRequest, dict[str, Any], list[dict[str, Any]]]:
-    from mlbench.results import load_run
-
-    manifest, records = load_run(run_dir)
+def _request_from_manifest(run_dir: Path, manifest: dict[str, Any]) -> RunRequest:
     saved = manifest.get("request")
     if not saved:
         raise MlbenchError(f"{run_dir}/run.json has no saved request: it cannot be resumed")
@@ -186,20 +184,40 @@ def _request_from_manifest(run_dir: Path) -> tuple[RunRequest, dict[str, Any], l
     for key in ("data", "out"):
         if values.get(key) is not None:
             values[key] = Path(values[key])
-    return RunRequest(**values), manifest, records
+    return RunRequest(**values)
 
 
 def resume(run_dir: Path, progress: Any = None) -> RunOutcome:
-    """Run only the cells an interrupted run did not finish, appending to its records."""
-    request, manifest, records = _request_from_manifest(run_dir)
-    if manifest.get("status") == "complete":
-        raise MlbenchError(f"{run_dir} is complete: nothing to resume")
-    return run(request, progress, resume_dir=run_dir, previous=(manifest, records))
+    """Run only the cells whose records are missing (never reached, or lost from records.jsonl even in a run
+    marked complete), appending to its records, as the run directory's only writer (results.RunLock)."""
+    from mlbench import results
+
+    if not (run_dir / "records.jsonl").is_file():
+        results.read_run(run_dir)  # says in one line why this is no run directory
+    lock = results.RunLock.acquire(run_dir)  # before reading: what is read is what no one else is writing
+    try:
+        stored = results.read_run(run_dir)
+        request = _request_from_manifest(run_dir, stored.manifest)
+        damaged = bool(stored.bad_lines or stored.missing)
+        if stored.stored_status == "complete" and not damaged:
+            raise MlbenchError(f"{run_dir} is complete: nothing to resume")
+        notices = [f"took over the lock of a writer that is gone ({lock.taken_over})"] if lock.taken_over else []
+        if damaged:
+            notices.append(f"{run_dir} was {stored.status}: their cells run again"
+                           + (" (the unreadable lines are kept in records.damaged)" if stored.bad_lines else ""))
+        results.repair(run_dir, stored)
+        outcome = run(request, progress, resume_dir=run_dir, previous=(stored.manifest, stored.records), lock=lock)
+        outcome.notices[:0] = notices
+        return outcome
+    finally:
+        lock.release()
 
 
 def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = None,
-        previous: tuple[dict[str, Any], list[dict[str, Any]]] | None = None) -> RunOutcome:
-    """Run a scenario: resolve it, build the shared designs, store every record, return them."""
+        previous: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+        lock: Any = None) -> RunOutcome:
+    """Run a scenario: resolve it, build the shared designs, store every record, return them. (`resume_dir`,
+    `previous`, `lock`: a resumed run's directory, what it holds, and the lock `resume` took on it.)"""
     from mlbench import registry, results, scenario
     from mlbench.adapter import SessionOptions
 
@@ -218,7 +236,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         store = results.RunStore(request.out.resolve() / run_id)  # absolute: platforms may change directory
     else:
         run_id = resume_dir.name
-        store = results.RunStore(resume_dir.resolve(), resume=True)
+        store = results.RunStore(resume_dir.resolve(), resume=True, lock=lock)
     options = SessionOptions(
         run_dir=store.run_dir, seed=seed, cores=request.cores or os.cpu_count() or 1, memory=request.memory,
         log_path=store.run_dir / "platform.log", h2o_url=request.h2o_url, spark_master=request.spark_master,
@@ -230,7 +248,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
             if previous is not None:
                 _check_same_data(units, previous[0])
             data_dir = store.run_dir / "data"
-            shutil.copytree(staging, data_dir, dirs_exist_ok=True)
+            results.copy_data(Path(staging), data_dir)
     except BaseException:  # bad input (or Ctrl-C) while preparing: no run happened, leave nothing behind
         if early is not None:
             early.cancel()
@@ -272,7 +290,15 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     if previous is not None:
         manifest["started_utc"] = previous[0].get("started_utc", manifest["started_utc"])
         manifest["resumed_utc"] = [*previous[0].get("resumed_utc", []), results.utc_now()]
-    store.write_manifest(manifest)
+    try:
+        store.write_manifest(manifest)
+    except MlbenchError:  # nothing ran: a new run leaves nothing behind, a resumed one its run.json as it was
+        if early is not None:
+            early.cancel()
+        store.close()
+        if resume_dir is None:
+            shutil.rmtree(store.run_dir, ignore_errors=True)
+        raise
     plan = RunPlan(
         scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
         seed=seed, digits=manifest["digits"], options=options, step_specs=step_specs,
@@ -286,16 +312,21 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
         raise RunInterrupted(store.run_dir) from None
-    except BaseException:
-        manifest["status"] = "failed"
+    except BaseException as exc:
+        manifest["status"], manifest["error"] = "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise
     finally:
         manifest["finished_utc"] = results.utc_now()
         manifest["counts"] = _counts([*(previous[1] if previous else []), *(r.to_json() for r in runner.records)])
         manifest["truth"] = runner.truth()
         manifest["vs_r"] = runner.versus_r(previous[1] if previous else None)
-        store.write_manifest(manifest)
-        store.close()
+        try:
+            store.write_manifest(manifest)
+        except MlbenchError:  # a full disk: run.json keeps `running`, which reads as `interrupted` once the lock
+            if manifest["status"] == "complete":  # is let go; the error already in flight is the one to say
+                raise
+        finally:
+            store.close()
     earlier = results.clean_json(previous[1]) if previous else []  # a resumed run's outcome is the whole run's
     return RunOutcome(store.run_dir, manifest, [*earlier, *(r.to_json() for r in runner.records)])
 

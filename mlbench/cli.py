@@ -253,6 +253,8 @@ def _finish(outcome: Any, json_output: bool, err: Any, screen: Any, wide: bool =
         from mlbench.results import restore_nonfinite
 
         render_run(screen, restore_nonfinite(outcome.manifest), restore_nonfinite(outcome.records), wide=wide)
+    for notice in outcome.notices:
+        err.print(f"note: {notice}", highlight=False, soft_wrap=True)
     err.print(f"records: {outcome.run_dir / 'records.jsonl'}", highlight=False)
     raise typer.Exit(outcome.exit_code)
 
@@ -280,8 +282,12 @@ def report(
 ) -> None:
     """Render a stored run as a table, CSV or JSON (tables fit the terminal, or --width N columns)."""
     from mlbench import api
+    from mlbench.results import output_file
 
     manifest, records, text = api.report(run_dir, format.value, budget_memory)
+    if str(manifest.get("status") or "").startswith("damaged"):  # said whatever the format, tables say it too
+        typer.echo(f"mlbench: warning: {run_dir} is {manifest['status']}; `mlbench run --resume {run_dir}` "
+                   "runs their cells again", err=True)
     if text is None:
         from mlbench.reports.console import render_run
 
@@ -292,13 +298,14 @@ def report(
 
         if wide and width is not None:
             raise MlbenchError("give --wide or --width, not both")
-        with output.open("w", encoding="utf-8") as fh:
+        with output_file(output) as fh:
             render_run(Console(file=fh, width=WIDE_WIDTH if wide else width or 200), manifest, records, wide=wide)
         return
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        output.write_text(text, encoding="utf-8")
+        with output_file(output) as fh:
+            fh.write(text)
 
 
 @app.command("scorecard")
@@ -314,6 +321,7 @@ def scorecard_command(
 ) -> None:
     """One decision table across runs: a row per platform, a measured figure per criterion, its run cited."""
     from mlbench import api
+    from mlbench.results import output_file
 
     if format not in ("table", "csv", "html", "json"):
         raise MlbenchError(f"--format must be table, csv, html or json, not {format!r}")
@@ -326,7 +334,7 @@ def scorecard_command(
         if output is not None:
             from rich.console import Console
 
-            with output.open("w", encoding="utf-8") as fh:
+            with output_file(output) as fh:
                 print_layouts(Console(file=fh, width=width or 200), scorecard_table(card), wide)
             return
         print_layouts(console, scorecard_table(card), wide)
@@ -346,7 +354,8 @@ def scorecard_command(
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        output.write_text(text, encoding="utf-8")
+        with output_file(output) as fh:
+            fh.write(text)
 
 
 adapters_app = typer.Typer(help="Adapters: list them, scaffold a new one, run the conformance kit.",

@@ -372,8 +372,9 @@ class Runner:
         return error
 
     def _log_traceback(self, adapter: str, what: str, remote_traceback: str = "") -> None:
-        with (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n")
+        with contextlib.suppress(OSError), (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n")  # a full disk: the
+            # record's append that follows says it in one line
 
     def _new_handle(self, cls: type[Adapter]) -> PlatformHandle:
         return new_handle(cls, self.plan.isolation, self.plan.options.log_path)
