@@ -236,8 +236,8 @@ def test_serve_predicts_over_http_on_loopback(tmp_path):
     artifacts, prediction, _ = _trained(SklearnAdapter, tmp_path, "classification", "logistic")
     X = np.asarray(__import__("pandas").read_parquet(tmp_path / "test.parquet").drop(columns="y"), dtype=float)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", artifacts["onnx"].path, "--port", str(port)],
-                              stderr=subprocess.PIPE)
+    server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", artifacts["onnx"].path, "--port", str(port),
+                               "--max-body", "64K"], stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -262,6 +262,33 @@ def test_serve_predicts_over_http_on_loopback(tmp_path):
                 urllib.request.urlopen(request, timeout=10)
             assert refused.value.code == 422, bad
             assert "detail" in json.load(refused.value), bad
+        numbers = ", ".join(["0.5"] * (width - 1))  # strict JSON numbers: no NaN/Infinity/overflow, no coercion
+        for value in ("NaN", "Infinity", "-Infinity", "1e400", '"1.5"', "true", "null"):
+            raw = f'{{"rows": [[{value}, {numbers}]]}}'.encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=raw,
+                                             headers={"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 422, value
+            assert "detail" in json.load(refused.value), value
+        big = json.dumps({"rows": [[0.5] * width] * (100_000 // (5 * width))}).encode()
+        assert len(big) > 64 * 1024
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=big,
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 413 and "--max-body" in json.load(refused.value)["detail"]
+        import http.client  # a chunked body declares no length: refused once it passes the limit
+
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("POST", "/predict", body=iter([big[i:i + 8192] for i in range(0, len(big), 8192)]),
+                           headers={"Content-Type": "application/json"}, encode_chunked=True)
+        answer = connection.getresponse()
+        assert answer.status == 413 and "--max-body" in json.loads(answer.read())["detail"]
+        connection.close()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body,  # and still serving
+                                         headers={"Content-Type": "application/json"})
+        assert len(json.load(urllib.request.urlopen(request, timeout=10))["predictions"]) == 5
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -271,6 +298,8 @@ def test_serve_refuses_pickles_without_trust(tmp_path):
     artifacts, _, _ = _trained(SklearnAdapter, tmp_path, "classification", "logistic")
     proc = run_cli("serve", artifacts["joblib"].path, "--port", str(_free_port()))
     assert proc.returncode == 2 and "--trust" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("serve", artifacts["onnx"].path, "--port", str(_free_port()), "--max-body", "lots")
+    assert proc.returncode == 2 and "not a memory size" in proc.stderr and "Traceback" not in proc.stderr
 
 
 # ----- an artifact folder is data: nothing in it runs without --trust (issue 28) ---------------------------------
