@@ -36,20 +36,23 @@ class BodyLimit:
     whether it declares its Content-Length or streams chunks."""
 
     def __init__(self, app: Any, max_body: int) -> None:
+        from fastapi import HTTPException
+
         self.app = app
         self.max_body = max_body
+        self.detail = f"the request body is over the limit of {max_body} bytes (--max-body)"
+        self.too_large = HTTPException  # raised from the body read, FastAPI re-raises it: answered 413
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from fastapi import HTTPException
-
-        too_large = HTTPException(413, f"the request body is over the limit of {self.max_body} bytes (--max-body)")
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                await _send_json(send, 413, too_large.detail)
-                return
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.max_body:
+                    await _send_json(send, 413, self.detail)
+                    return
+                break
         received = 0
 
         async def limited() -> Any:
@@ -58,7 +61,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    raise too_large  # FastAPI re-raises an HTTPException from the body read: answered 413
+                    raise self.too_large(413, self.detail)
             return message
 
         await self.app(scope, limited, send)
