@@ -6,6 +6,9 @@ unread).
 With --base REV (default bd08fc1, before the body limit and strict numbers) it serves the same artifact with the
 code at REV too (a `git archive` of REV in a temporary directory, first on PYTHONPATH), alternated A B A B ... in
 one run, and prints the median of the per-pair ratios (issue 28: throughput and p99 within 10% of before).
+On a shared machine the HTTP figures swing by 2x from one run to the next; the server's own CPU time per
+request (`IN_PROCESS`: the ASGI app called directly, no sockets, CPU seconds of that process) is printed beside
+them, alternated the same way, as the steadier measure of what the change costs per request.
 Usage: python benchmarks/serve_load.py [--base bd08fc1] [--pairs 2] [--clients 8] [--requests 500]
 """
 
@@ -163,10 +166,55 @@ def serve_once(pythonpath: Path, model: Path, X: np.ndarray, clients: int, reque
                 server.wait()
 
 
+IN_PROCESS = """
+import asyncio, json, sys, time
+from pathlib import Path
+from mlbench.deploy.loaders import Artifact
+from mlbench.deploy.serve import create_app
+
+path = Path(sys.argv[1])
+app = create_app(path, False)
+body = json.dumps({"rows": [[0.5] * len(Artifact.read_meta(path).features)]}).encode()
+scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+         "path": "/predict", "raw_path": b"/predict", "query_string": b"", "root_path": "",
+         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+         "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8000)}
+
+async def one():
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    async def receive():
+        return messages.pop() if messages else {"type": "http.disconnect"}
+    status = []
+    async def send(message):
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+    await app(dict(scope), receive, send)
+    assert status == [200], status
+
+async def main(n):
+    for _ in range(300):
+        await one()
+    t = time.process_time()
+    for _ in range(n):
+        await one()
+    return (time.process_time() - t) / n
+
+print(asyncio.run(main(3000)) * 1e6)
+"""
+
+
+def cpu_per_request_us(pythonpath: Path, model: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    done = subprocess.run([sys.executable, "-c", IN_PROCESS, model.name], cwd=model.parent, env=env,
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def _show(name: str, r: dict[str, Any]) -> None:
     print(f"  {name:>14}: {r['req_s']:7.0f} req/s, p50 {r['p50_ms']:5.1f} ms, p99 {r['p99_ms']:5.1f} ms, "
           f"errors {r['errors']}, server RSS {r['rss_before_mb']:.0f} -> {r['rss_after_mb']:.0f} MB; "
-          f"a 50 MB body: {r['oversized']}, peak RSS {r['rss_peak_oversized_mb']:.0f} MB", flush=True)
+          f"a 50 MB body: {r['oversized']}, peak RSS {r['rss_peak_oversized_mb']:.0f} MB; "
+          f"in process {r['cpu_us']:.0f} us CPU per request", flush=True)
 
 
 def main() -> None:
@@ -193,14 +241,17 @@ def main() -> None:
             print(f"pair {i + 1}:")
             for name, path in variants:
                 results[name].append(serve_once(path, model, X, args.clients, args.requests))
+                results[name][-1]["cpu_us"] = cpu_per_request_us(path, model)
                 _show(name, results[name][-1])
     if args.base:
         a, b = (results[name] for name, _ in variants)
         throughput = statistics.median(x["req_s"] / y["req_s"] for x, y in zip(a, b, strict=True))
         p99 = statistics.median(x["p99_ms"] / y["p99_ms"] for x, y in zip(a, b, strict=True))
+        cpu = statistics.median(x["cpu_us"] / y["cpu_us"] for x, y in zip(a, b, strict=True))
         growth = statistics.median(x["rss_after_mb"] - x["rss_before_mb"] for x in a)
         print(f"median ratio this checkout / base: throughput {throughput:.3f}, p99 {p99:.3f} "
-              f"(goal: throughput >= 0.90, p99 <= 1.10); this checkout's RSS growth under load {growth:+.1f} MB")
+              f"(goal: throughput >= 0.90, p99 <= 1.10), in-process CPU per request {cpu:.3f}; "
+              f"this checkout's RSS growth under load {growth:+.1f} MB")
 
 
 if __name__ == "__main__":
