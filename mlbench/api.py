@@ -430,6 +430,17 @@ def memory_mb(text: str) -> float:
     return float(found.group(1)) * scale
 
 
+def serve(artifact: Path, port: int = 8000, trusted: bool = False, max_body: str = "4M") -> None:
+    """`mlbench serve`: the artifact on 127.0.0.1:`port` until interrupted. `max_body` (e.g. 4M, 512K; a plain
+    number is MB, as for --memory) caps a /predict body; `trusted` allows formats that run code when loaded."""
+    from mlbench.deploy.serve import serve as run_server
+
+    limit = int(memory_mb(max_body) * 2**20)
+    if limit < 1:
+        raise MlbenchError(f"--max-body must be at least 1 byte, not {max_body!r}")
+    run_server(artifact, port, trusted, limit)
+
+
 def report(run_dir: Path, fmt: str, budget_memory: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]],
                                                                                 str | None]:
     """Read a run back. For csv/json also return the rendered text; `table` is rendered by the CLI.

@@ -435,11 +435,13 @@ def serve(
     artifact: Annotated[Path, typer.Argument(help="An exported model file (with its .meta.json beside it).")],
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8000,
     trust: Annotated[bool, typer.Option(help="Allow formats that run code when loaded (pickle, joblib).")] = False,
+    max_body: Annotated[str, typer.Option(
+        help="Largest /predict body, e.g. 4M or 512K (a plain number is MB); a bigger one is answered 413.")] = "4M",
 ) -> None:
     """Serve an exported artifact: POST /predict, GET /health, on 127.0.0.1 only."""
-    from mlbench.deploy.serve import serve as run_server
+    from mlbench import api
 
-    run_server(artifact, port, trust)
+    api.serve(artifact, port, trust, max_body)
 
 
 def _terminate(signum: int, frame: Any) -> None:

@@ -236,8 +236,8 @@ def test_serve_predicts_over_http_on_loopback(tmp_path):
     artifacts, prediction, _ = _trained(SklearnAdapter, tmp_path, "classification", "logistic")
     X = np.asarray(__import__("pandas").read_parquet(tmp_path / "test.parquet").drop(columns="y"), dtype=float)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", artifacts["onnx"].path, "--port", str(port)],
-                              stderr=subprocess.PIPE)
+    server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", artifacts["onnx"].path, "--port", str(port),
+                               "--max-body", "64K"], stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -262,6 +262,33 @@ def test_serve_predicts_over_http_on_loopback(tmp_path):
                 urllib.request.urlopen(request, timeout=10)
             assert refused.value.code == 422, bad
             assert "detail" in json.load(refused.value), bad
+        numbers = ", ".join(["0.5"] * (width - 1))  # strict JSON numbers: no NaN/Infinity/overflow, no coercion
+        for value in ("NaN", "Infinity", "-Infinity", "1e400", '"1.5"', "true", "null"):
+            raw = f'{{"rows": [[{value}, {numbers}]]}}'.encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=raw,
+                                             headers={"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 422, value
+            assert "detail" in json.load(refused.value), value
+        big = json.dumps({"rows": [[0.5] * width] * (100_000 // (5 * width))}).encode()
+        assert len(big) > 64 * 1024
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=big,
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 413 and "--max-body" in json.load(refused.value)["detail"]
+        import http.client  # a chunked body declares no length: refused once it passes the limit
+
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("POST", "/predict", body=iter([big[i:i + 8192] for i in range(0, len(big), 8192)]),
+                           headers={"Content-Type": "application/json"}, encode_chunked=True)
+        answer = connection.getresponse()
+        assert answer.status == 413 and "--max-body" in json.loads(answer.read())["detail"]
+        connection.close()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body,  # and still serving
+                                         headers={"Content-Type": "application/json"})
+        assert len(json.load(urllib.request.urlopen(request, timeout=10))["predictions"]) == 5
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -271,3 +298,142 @@ def test_serve_refuses_pickles_without_trust(tmp_path):
     artifacts, _, _ = _trained(SklearnAdapter, tmp_path, "classification", "logistic")
     proc = run_cli("serve", artifacts["joblib"].path, "--port", str(_free_port()))
     assert proc.returncode == 2 and "--trust" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("serve", artifacts["onnx"].path, "--port", str(_free_port()), "--max-body", "lots")
+    assert proc.returncode == 2 and "not a memory size" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ----- an artifact folder is data: nothing in it runs without --trust (issue 28) ---------------------------------
+
+CRAFTED_KINDS = ("h2o-mojo-jvm", "h2o-mojo-pandas")
+
+
+def _crafted_mojo_folder(folder, marker, kind: str):
+    """The issue's crafted folder: a jar holding a `MojoServer` and a `hex.genmodel.tools.PredictCsv` that write
+    `marker` (benign stand-ins for any code), the same MojoServer.class where the old code looked beside the jar
+    (`mojo-server-<sha>/`), a MOJO zip with a model.ini (so it passes the zip check) and a .meta.json of `kind`."""
+    import hashlib
+    import shutil
+    import zipfile
+    from pathlib import Path
+
+    from mlbench.deploy import mojo_jvm
+
+    javac = shutil.which("javac")
+    if javac is None:
+        pytest.skip("no javac to build the crafted classes")
+    src, classes = folder / "src", folder / "classes"
+    (src / "hex" / "genmodel" / "tools").mkdir(parents=True)
+    body = ("{ public static void main(String[] args) throws Exception { "
+            f"java.nio.file.Files.writeString(java.nio.file.Path.of({json.dumps(str(marker))}), \"ran\"); }} }}")
+    (src / "MojoServer.java").write_text("public class MojoServer " + body)
+    (src / "hex" / "genmodel" / "tools" / "PredictCsv.java").write_text(
+        "package hex.genmodel.tools; public class PredictCsv " + body)
+    subprocess.run([javac, "-d", str(classes), str(src / "MojoServer.java"),
+                    str(src / "hex" / "genmodel" / "tools" / "PredictCsv.java")], check=True, capture_output=True)
+    jar = folder / "h2o-genmodel.jar"
+    with zipfile.ZipFile(jar, "w") as out:
+        for path in classes.rglob("*.class"):
+            out.write(path, path.relative_to(classes).as_posix())
+    old_cache = f"mojo-server-{hashlib.sha256(mojo_jvm.SOURCE.read_bytes()).hexdigest()[:12]}"
+    (folder / old_cache).mkdir()
+    shutil.copy(classes / "MojoServer.class", folder / old_cache / "MojoServer.class")
+    model = folder / "model.zip"
+    with zipfile.ZipFile(model, "w") as out:
+        out.writestr("model.ini", "[info]\nalgorithm = planted\n")
+    Path(str(model) + ".meta.json").write_text(json.dumps({
+        "kind": kind, "path": str(model), "task": "classification", "features": ["a", "b"],
+        "extra": {"genmodel_jar": str(jar)}}))
+    return model, classes / "MojoServer.class", old_cache
+
+
+@pytest.mark.parametrize("kind", CRAFTED_KINDS)
+def test_a_crafted_mojo_folder_runs_none_of_its_code_without_trust(tmp_path, kind):
+    import shutil
+
+    folder, tmp, cache = tmp_path / "artifact", tmp_path / "tmp", tmp_path / "cache"
+    for directory in (folder, tmp, cache):
+        directory.mkdir()
+    marker = tmp_path / "ran"
+    model, planted_class, old_cache = _crafted_mojo_folder(folder, marker, kind)
+    (tmp / f"mlbench-{old_cache}").mkdir()  # the old fallback: a predictable name in a world-writable directory
+    shutil.copy(planted_class, tmp / f"mlbench-{old_cache}" / "MojoServer.class")
+    port = _free_port()
+    env = {**__import__("os").environ, "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(cache)}
+    server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", str(model), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+            except OSError:
+                time.sleep(0.3)
+                continue
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=b'{"rows": [[1.0, 2.0]]}',
+                                             headers={"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError):  # the installed genmodel cannot read the planted MOJO
+                urllib.request.urlopen(request, timeout=120)
+            break
+        else:
+            assert server.poll() is not None, "the server neither came up nor stopped"
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert not marker.exists(), f"code shipped in the artifact folder ran ({kind})"
+    if kind == "h2o-mojo-jvm":  # refused at start, in one line: the real server could not read the MOJO
+        assert server.returncode == 2 and b"Traceback" not in stderr, stderr
+    assert sorted(p.name for p in cache.iterdir()) == ["mlbench"]  # the classpath came from the private cache
+    assert (cache / "mlbench").stat().st_mode & 0o777 == 0o700
+
+
+def test_the_private_cache_is_the_users_alone(tmp_path, monkeypatch):
+    import os
+
+    from mlbench.deploy import mojo_jvm
+
+    loose = tmp_path / "loose"
+    (loose / "mlbench").mkdir(parents=True, mode=0o777)
+    os.chmod(loose / "mlbench", 0o777)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(loose))
+    assert mojo_jvm.cache_dir() == loose / "mlbench"  # ours: tightened to 0700 before use
+    assert (loose / "mlbench").stat().st_mode & 0o777 == 0o700
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "mlbench").symlink_to(loose / "mlbench")  # a link may point anywhere: not used
+    monkeypatch.setenv("XDG_CACHE_HOME", str(linked))
+    fallback = mojo_jvm.cache_dir()
+    assert fallback != linked / "mlbench" and fallback.name.startswith("mlbench-cache-") and fallback.name != \
+        "mlbench-cache-"  # a fresh mkdtemp name, not a predictable one
+    assert fallback.stat().st_mode & 0o777 == 0o700 and fallback.stat().st_uid == os.getuid()
+
+
+def test_a_copied_artifact_folder_serves_what_is_in_it(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    original = tmp_path / "original"
+    original.mkdir()
+    artifacts, prediction, _ = _trained(SklearnAdapter, original, "classification", "logistic")
+    meta = Path(artifacts["onnx"].path + ".meta.json").read_text()
+    assert str(original) not in meta  # no absolute path in the description
+    X = np.asarray(__import__("pandas").read_parquet(original / "test.parquet").drop(columns="y"), dtype=float)
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy)
+    shutil.rmtree(original)
+    art = Artifact.read_meta(copy / Path(artifacts["onnx"].path).name)
+    assert Path(art.path).parent == copy
+    assert np.max(np.abs(load(art, trusted=False)(X) - prediction)) <= 1e-6
+
+
+def test_a_description_names_files_only_inside_its_folder(tmp_path):
+    (tmp_path / "model.zip").write_bytes(b"")
+    (tmp_path / "model.zip.meta.json").write_text(json.dumps({
+        "kind": "h2o-mojo-jvm", "path": "/elsewhere/other.zip", "task": "regression", "features": ["a"],
+        "extra": {"genmodel_jar": "/elsewhere/h2o-genmodel.jar"}}))
+    art = Artifact.read_meta(tmp_path / "model.zip")
+    assert art.path == str(tmp_path / "model.zip")
+    assert art.extra == {"genmodel_jar": str(tmp_path / "h2o-genmodel.jar")}
+    (tmp_path / "model.zip.meta.json").write_text(json.dumps({"kind": "onnx", "path": "m", "task": "regression",
+                                                              "features": "a,b"}))
+    with pytest.raises(MlbenchError, match="not a valid artifact description"):
+        Artifact.read_meta(tmp_path / "model.zip")

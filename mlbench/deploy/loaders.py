@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,6 +36,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("xgboost-json", False, False, True, "xgboost.Booster.load_model (JSON)"),
     Kind("xgboost-ubj", False, False, True, "xgboost.Booster.load_model (UBJSON)"),
     Kind("statsmodels-pickle", True, False, True, "statsmodels load_pickle + predict"),
+    # MOJO kinds are data: scored with the installed h2o package's h2o-genmodel.jar and a server class mlbench
+    # compiles into its private cache, never with a jar or class found in the artifact's folder (mojo_jvm.py)
     Kind("h2o-mojo-pandas", False, True, False, "h2o.mojo_predict_pandas: a JVM per call (h2o-genmodel.jar)"),
     Kind("h2o-mojo-jvm", False, True, False, "one long-lived JVM with h2o-genmodel EasyPredictModelWrapper"),
     Kind("spark-pipeline", False, True, True, "pyspark PipelineModel.load in a local Spark session"),
@@ -47,30 +49,54 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
 
 @dataclass(frozen=True)
 class Artifact:
-    """One exported model file (or directory) and how to score it. Written next to it as `<path>.meta.json`."""
+    """One exported model file (or directory) and how to score it. Written next to it as `<path>.meta.json`.
+
+    The description holds no absolute path: `path` is written as the file's name and the paths in `extra`
+    (`PATH_KEYS`) as names in the same folder, and reading it back resolves them against where the description
+    is. A folder copied elsewhere serves what is in it, and a description cannot point outside its folder."""
 
     kind: str
     path: str
     task: str  # classification -> the scorer returns P(y = 1); regression -> values
     features: list[str]
-    extra: dict[str, Any] | None = None  # kind-specific, e.g. the genmodel jar of a MOJO
+    extra: dict[str, Any] | None = None  # kind-specific, e.g. the genmodel jar shipped beside a MOJO
+
+    PATH_KEYS: ClassVar[tuple[str, ...]] = ("genmodel_jar",)  # entries of `extra` that name a file beside the artifact
 
     def write_meta(self) -> Path:
         meta = Path(self.path + ".meta.json")
-        meta.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        data = asdict(self)
+        data["path"] = Path(self.path).name
+        if self.extra:
+            data["extra"] = {key: Path(value).name if key in self.PATH_KEYS and isinstance(value, str) else value
+                             for key, value in self.extra.items()}
+        meta.write_text(json.dumps(data, indent=1), encoding="utf-8")
         return meta
 
     @classmethod
     def read_meta(cls, path: Path) -> Artifact:
-        meta = path if path.name.endswith(".meta.json") else Path(str(path) + ".meta.json")
+        suffix = ".meta.json"
+        meta = path if path.name.endswith(suffix) else Path(str(path) + suffix)
+        artifact = Path(str(meta)[:-len(suffix)])
         if not path.exists():
             raise MlbenchError(f"no such file: {path}")
         if not meta.exists():
             raise MlbenchError(f"{path}: no {meta.name} beside it: not an artifact exported by mlbench")
         try:
-            return cls(**json.loads(meta.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, TypeError) as exc:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
+            art = cls(**data)
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
             raise MlbenchError(f"{meta}: not a valid artifact description ({exc})") from None
+        if not (isinstance(art.kind, str) and isinstance(art.task, str) and isinstance(art.features, list)
+                and all(isinstance(f, str) for f in art.features) and isinstance(art.extra, dict | None)):
+            raise MlbenchError(f"{meta}: not a valid artifact description (kind, task, features or extra mistyped)")
+        extra = art.extra
+        if extra:  # a shipped file is looked for beside the artifact, whatever path the description names
+            extra = {key: str(artifact.parent / Path(value).name)
+                     if key in cls.PATH_KEYS and isinstance(value, str) else value for key, value in extra.items()}
+        return replace(art, path=str(artifact), extra=extra)
 
 
 def _positive_class(probabilities: Any) -> np.ndarray:
@@ -172,17 +198,20 @@ def _load_spark(art: Artifact) -> PredictFn:
 def _load_mojo_pandas(art: Artifact) -> PredictFn:
     import zipfile
 
-    import h2o
     import pandas as pd
+
+    from mlbench.deploy.mojo_jvm import installed_genmodel_jar
 
     with zipfile.ZipFile(art.path) as mojo:  # this scorer reads the file only at the first call: check it now
         if "model.ini" not in mojo.namelist() or mojo.testzip() is not None:
             raise ValueError("not a valid MOJO (model.ini missing or a corrupt entry)")
+    jar = str(installed_genmodel_jar())  # never the jar shipped in the folder: that would run its code
 
     def predict(X: np.ndarray) -> np.ndarray:
+        import h2o
+
         frame = pd.DataFrame(np.asarray(X, dtype=float), columns=art.features)
-        out = h2o.mojo_predict_pandas(frame, art.path, genmodel_jar_path=(art.extra or {}).get("genmodel_jar"),
-                                      verbose=False)
+        out = h2o.mojo_predict_pandas(frame, art.path, genmodel_jar_path=jar, classpath=jar, verbose=False)
         column = "p1" if art.task == "classification" else "predict"
         return out[column].to_numpy(dtype=float)
 
@@ -190,9 +219,9 @@ def _load_mojo_pandas(art: Artifact) -> PredictFn:
 
 
 def _load_mojo_jvm(art: Artifact) -> PredictFn:
-    from mlbench.deploy.mojo_jvm import MojoJvm
+    from mlbench.deploy.mojo_jvm import MojoJvm, installed_genmodel_jar
 
-    jvm = MojoJvm(Path(art.path), Path((art.extra or {})["genmodel_jar"]), art.features, art.task)
+    jvm = MojoJvm(Path(art.path), installed_genmodel_jar(), art.features, art.task)
     return jvm.predict
 
 

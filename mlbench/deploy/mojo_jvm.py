@@ -6,22 +6,28 @@ Java source). It listens on no port. It exits when its stdin reaches end of file
 process that started it, however that process ends; `close()`, garbage collection and interpreter exit (a
 `weakref.finalize`, which runs at exit) also stop it.
 
-The server is compiled once with `javac -cp h2o-genmodel.jar` into a cache directory beside the jar (a
-temporary directory when that is not writable); the H2O adapter compiles it at export, so a scorer process
+An artifact folder is data. The JVM's classpath holds only the h2o-genmodel.jar inside the installed h2o Python
+package (`installed_genmodel_jar`, copied out of its h2o.jar) and the server class mlbench compiled itself
+(`compile_server`, `javac -cp h2o-genmodel.jar`), both in mlbench's private per-user cache (`cache_dir`: 0700,
+owned by this user, checked before every use; a fresh private temporary directory when that cannot be had),
+never a jar or class found beside a MOJO. The H2O adapter compiles the server at export, so a scorer process
 only starts the JVM. Without a JDK there is no javac and this format is unavailable.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
 import threading
 import weakref
+import zipfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -57,27 +63,89 @@ def javac_problem() -> str | None:
     return None
 
 
-def _cache_name() -> str:
-    digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:12]
+_fallback_cache: Path | None = None  # this process's private temporary cache, when the user cache is unusable
+GENMODEL_IN_H2O_JAR = "www/3/h2o-genmodel.jar"  # where h2o.jar keeps the genmodel jar the cluster hands out
+
+
+def _private(directory: Path) -> bool:
+    """True when `directory` is a real directory (not a link), owned by this user, that no one else can enter;
+    a directory of ours with looser permissions is tightened to 0700 first."""
+    try:
+        info = os.lstat(directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            return False
+        if info.st_mode & 0o077:
+            os.chmod(directory, 0o700)
+            info = os.lstat(directory)
+        return not info.st_mode & 0o077
+    except OSError:
+        return False
+
+
+def cache_dir() -> Path:
+    """mlbench's private per-user cache: $XDG_CACHE_HOME/mlbench (default ~/.cache/mlbench), created 0700 and
+    checked (`_private`) on every call. When it cannot be created or fails the check (another user's, a link, a
+    read-only home), a fresh `mkdtemp` directory for this process: unpredictable, 0700, removed at exit. Never
+    a fixed name in a world-writable directory."""
+    global _fallback_cache
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    directory = Path(base) / "mlbench"
+    with contextlib.suppress(OSError):
+        directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.mkdir(mode=0o700, exist_ok=True)
+    if _private(directory):
+        return directory
+    if _fallback_cache is None or not _private(_fallback_cache):
+        _fallback_cache = Path(tempfile.mkdtemp(prefix="mlbench-cache-"))
+        atexit.register(shutil.rmtree, str(_fallback_cache), True)
+    return _fallback_cache
+
+
+def installed_genmodel_jar() -> Path:
+    """The h2o-genmodel.jar of the installed h2o Python package (inside its backend/bin/h2o.jar), copied once into
+    the private cache under a name that carries its CRC and size. Found without importing h2o."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("h2o")
+    if spec is None or not spec.submodule_search_locations:
+        raise MojoJvmError("scoring a MOJO needs the h2o Python package installed (its h2o-genmodel.jar)")
+    h2o_jar = Path(next(iter(spec.submodule_search_locations))) / "backend" / "bin" / "h2o.jar"
+    try:
+        with zipfile.ZipFile(h2o_jar) as bundle:
+            info = bundle.getinfo(GENMODEL_IN_H2O_JAR)
+            cache = cache_dir()
+            target = cache / f"h2o-genmodel-{info.CRC:08x}-{info.file_size}.jar"
+            if target.is_file() and not target.is_symlink() and target.stat().st_size == info.file_size:
+                return target
+            fd, staging = tempfile.mkstemp(prefix=".genmodel-", dir=cache)
+            try:
+                with os.fdopen(fd, "wb") as out, bundle.open(info) as member:  # the read checks the CRC
+                    shutil.copyfileobj(member, out, 1 << 20)
+                os.replace(staging, target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(staging)
+            return target
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise MojoJvmError(f"no h2o-genmodel.jar in the installed h2o package ({h2o_jar}): {exc}") from None
+
+
+def _cache_name(genmodel_jar: Path) -> str:
+    digest = hashlib.sha256(SOURCE.read_bytes() + genmodel_jar.name.encode()).hexdigest()[:12]
     return f"mojo-server-{digest}"
 
 
 def compile_server(genmodel_jar: Path) -> Path:
-    """The directory holding the compiled MojoServer.class: beside the jar (so an exported directory carries
-    it), else in the temporary directory; compiled now when neither has it. Compiles into a fresh directory
-    and renames it into place, so concurrent callers are safe."""
-    name = _cache_name()
-    places = [genmodel_jar.resolve().parent / name, Path(tempfile.gettempdir()) / f"mlbench-{name}"]
-    for directory in places:
-        if (directory / f"{MAIN_CLASS}.class").is_file():
-            return directory
-    problems = []
-    for directory in places:
-        try:
-            return _compile_into(directory, genmodel_jar)
-        except OSError as exc:  # not writable: try the next place
-            problems.append(f"{directory.parent}: {exc}")
-    raise MojoJvmError("no writable directory for the compiled MOJO server: " + "; ".join(problems))
+    """The directory holding MojoServer.class compiled by mlbench against `genmodel_jar`, in the private cache
+    (`cache_dir`); compiled now when the cache does not have it yet. Compiles into a fresh directory and renames
+    it into place, so concurrent callers are safe. Never a class found anywhere else."""
+    directory = cache_dir() / _cache_name(genmodel_jar)
+    if (directory / f"{MAIN_CLASS}.class").is_file() and _private(directory):
+        return directory
+    try:
+        return _compile_into(directory, genmodel_jar)
+    except OSError as exc:
+        raise MojoJvmError(f"cannot compile the MOJO server into {directory.parent}: {exc}") from None
 
 
 def _compile_into(directory: Path, genmodel_jar: Path) -> Path:
@@ -86,8 +154,7 @@ def _compile_into(directory: Path, genmodel_jar: Path) -> Path:
         raise MojoJvmError(javac_problem())
     if not genmodel_jar.is_file():
         raise MojoJvmError(f"h2o-genmodel jar not found: {genmodel_jar}")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".compiling-", dir=directory.parent))
+    staging = Path(tempfile.mkdtemp(prefix=".compiling-", dir=directory.parent))  # 0700
     try:
         try:
             done = subprocess.run(
@@ -101,7 +168,7 @@ def _compile_into(directory: Path, genmodel_jar: Path) -> Path:
         try:
             staging.rename(directory)
         except OSError:  # another process got there first
-            if not (directory / f"{MAIN_CLASS}.class").is_file():
+            if not (directory / f"{MAIN_CLASS}.class").is_file() or not _private(directory):
                 raise
         return directory
     finally:

@@ -465,7 +465,8 @@ class H2OAdapter(Adapter):
     def export(self, model: Any, directory: Path) -> dict[str, Any]:
         """The model's MOJO and the cluster's h2o-genmodel.jar, downloaded into `directory`, as two artifacts:
         one scored by h2o.mojo_predict_pandas (a JVM per call), one (a copy of the zip, so each has its own
-        meta file) by one long-lived JVM, whose small server is compiled here once (it needs javac)."""
+        meta file) by one long-lived JVM, whose small server is compiled here once (it needs javac). The jar
+        is shipped for whoever deploys the folder; mlbench scores with the installed package's (mojo_jvm.py)."""
         from mlbench.deploy import mojo_jvm
         from mlbench.deploy.loaders import Artifact
 
@@ -486,7 +487,7 @@ class H2OAdapter(Adapter):
         artifacts = [Artifact("h2o-mojo-pandas", str(mojo), task, features, extra=dict(extra))]
         unavailable = {"pojo": "POJO not measured: MOJO supersedes POJO for scoring."}
         try:
-            mojo_jvm.compile_server(jar)
+            mojo_jvm.compile_server(mojo_jvm.installed_genmodel_jar())
         except mojo_jvm.MojoJvmError as exc:
             unavailable["h2o-mojo-jvm"] = str(exc)
         else:

@@ -648,7 +648,8 @@ def test_without_javac_the_long_lived_jvm_is_reported_unavailable(h2o_session, c
 
     real = mojo_jvm._java_tool
     monkeypatch.setattr(mojo_jvm, "_java_tool", lambda name: None if name == "javac" else real(name))
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # no server compiled on an earlier run is found
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no server compiled on an earlier run is found
     source, _ = classification_task
     adapter = h2o_session.use(source)
     model = adapter.fit(TrainSpec("logistic", "classification"))
