@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlbench import SCHEMA_VERSION, __version__
+from mlbench import SCHEMA_VERSION, __version__, limits
 from mlbench.errors import MlbenchError, RunInterrupted
 
 
@@ -211,7 +211,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     adapters = request.adapters or spec.adapters or registry.names()
     for name in adapters:
         registry.get(name)  # unknown or broken adapter: a usage error before anything runs
-    seed = spec.seed if request.seed is None else request.seed
+    seed = limits.check_seed(spec.seed if request.seed is None else request.seed)
     step_specs = _override_steps(list(spec.steps), request)
     if resume_dir is None:
         run_id = results.new_run_id(spec.name)
