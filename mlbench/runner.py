@@ -141,6 +141,7 @@ class Runner:
         self._conditions: dict[str, float | None] = {}
         self._ranks: dict[str, int | None] = {}
         self._death: str | None = None  # how the platform died during the current cell, if it did
+        self.session_death: str | None = None  # how the platform died while its session started, if it did
 
     def progress(self, message: str) -> None:
         state = self._state
@@ -330,6 +331,8 @@ class Runner:
                 error = None
             except Exception as exc:  # noqa: BLE001 - one platform failing never loses the others
                 error = _one_line(exc)
+                if phase == "session" and isinstance(exc, PlatformDied):
+                    self.session_death = str(exc)
                 if phase != "session":
                     fault = "platform" if isinstance(exc, PlatformError | PlatformDied) else "mlbench"
                 self._log_traceback(cls.name, phase)
@@ -357,6 +360,8 @@ class Runner:
         self.progress(f"{cls.name}: waiting for the session started early")
         m, exc = early.complete()
         error = None if exc is None else _one_line(exc)
+        if isinstance(exc, PlatformDied):
+            self.session_death = str(exc)
         if exc is not None:
             self._log_traceback(cls.name, "session", getattr(exc, "remote_traceback", ""))
         described: dict[str, Any] | None = None
@@ -665,29 +670,8 @@ class _Lifecycle:
         runner, cls = self.runner, self.cls
         if self.session_error:
             return False
-        if not self._alive():
-            restart = 0
-            if self.adapter is not None or self.death is not None:
-                self.restarts += 1
-                restart = self.restarts
-                runner.progress(f"{cls.name}: restarting the platform (restart {restart})")
-                self.close()
-            self.loaded = None
-            early = runner.take_early_session(cls)
-            if early is not None:
-                self.adapter = early.handle
-                error = runner._record_early_session(cls, unit, early)
-            else:
-                self.adapter = adapter = runner._new_handle(cls)
-                runner.progress(f"{cls.name}: starting session")
-                error, _ = runner._timed(cls, adapter, unit, "session",
-                                         lambda: adapter.start_session(runner.plan.options), restart=restart,
-                                         after=self.death)
-            self.death = None
-            if error:
-                self.session_error, self.fault = error, "environment"
-                self.close()
-                return False
+        if not self._alive() and not self._start(unit):
+            return False
         if self.loaded is not unit:
             runner.progress(f"{cls.name}: loading {unit.label}")
             handle = self.handle()
@@ -698,6 +682,45 @@ class _Lifecycle:
                 return False
             self.loaded = unit
         return True
+
+    def _start(self, unit: DataUnit) -> bool:
+        """Start (or restart) the session, a timed phase. A platform that dies while its session starts is
+        started again, up to `--retries` times, as a cell whose platform died is retried; any other failure to
+        start (or a second death) is `session_error`, and no cell of this platform runs."""
+        runner, cls = self.runner, self.cls
+        for attempt in range(1, runner.plan.retries + 2):
+            restart = 0
+            if self.adapter is not None or self.death is not None:
+                self.restarts += 1
+                restart = self.restarts
+                runner.progress(f"{cls.name}: restarting the platform (restart {restart})")
+                self.close()
+            self.loaded = None
+            runner.session_death = None
+            early = runner.take_early_session(cls)
+            if early is not None:
+                self.adapter = early.handle
+                error = runner._record_early_session(cls, unit, early)
+            else:
+                self.adapter = adapter = runner._new_handle(cls)
+                runner.progress(f"{cls.name}: starting session")
+                error, _ = runner._timed(cls, adapter, unit, "session",
+                                         functools.partial(adapter.start_session, runner.plan.options),
+                                         restart=restart,
+                                         after=self.death)
+            self.death = None
+            if not error:
+                return True
+            death = runner.session_death
+            if death is not None and attempt <= runner.plan.retries:
+                runner.progress(f"{cls.name}: the platform died while its session started ({death}); starting it "
+                                "again")
+                self.died(death)
+                continue
+            self.session_error, self.fault = error, "environment"
+            self.close()
+            return False
+        return False  # unreachable: the last attempt returns above
 
     def handle(self) -> PlatformHandle:
         """The platform's handle, once `ready` said it is started."""

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import sys
 import tempfile
 from typing import TYPE_CHECKING, Any
 
 from mlbench import procs
+from mlbench.errors import PlatformDied
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,6 +49,14 @@ def _free_loopback_port() -> int:
                 continue
         return port
     raise RuntimeError("no free pair of loopback ports for H2O")
+
+
+def start_death(exc: BaseException) -> str | None:
+    """The JVM's death while H2OLocalServer.start waited for it, in the words of every other death
+    (procs.exit_cause: "killed by signal 9 (SIGKILL ...)"), rather than h2o's "Server process terminated with error
+    code -9: <its last log lines>"; None for any other failure to start."""
+    match = re.search(r"Server process terminated with error code (-?\d+)", str(exc))
+    return f"H2O JVM {procs.exit_cause(int(match[1]))} while its session started" if match else None
 
 
 def _unhealthy(url: str) -> str | None:
@@ -120,10 +130,13 @@ class H2OCluster:
                 ice_root=str(ice_root), log_dir=str(log_dir), port=f"{_free_loopback_port()}+",
                 name=f"mlbench-{os.getpid()}", bind_to_localhost=True, enable_assertions=False, verbose=False,
             )
-        except BaseException:
+        except BaseException as exc:
             # a start that times out or is interrupted leaves its JVM running, and h2o keeps no handle on it
             for child in procs.new_children(before).values():
                 procs.stop(child)
+            death = start_death(exc)
+            if death:  # the runner starts it again (--retries), as after a death during a cell
+                raise PlatformDied(death) from exc
             raise
         finally:
             tempfile.tempdir = saved_tempdir
