@@ -433,8 +433,12 @@ def serve(
     run_server(artifact, port, trust)
 
 
+_STOPPED_BY: list[int] = []  # the signal that stopped the run (SIGTERM); none: Ctrl-C
+
+
 def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does: records kept, JVMs stopped
+    _STOPPED_BY.append(signum)
+    raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does: records kept, JVMs stopped; exit 128 + 15
 
 
 def _run_app() -> int:
@@ -451,10 +455,10 @@ def _run_app() -> int:
         return 2
     except RunInterrupted as exc:
         typer.echo(f"mlbench: {exc}", err=True)
-        return 130
+        return 128 + (_STOPPED_BY[0] if _STOPPED_BY else 2)  # 130 for Ctrl-C, 143 for SIGTERM, as shells say
     except KeyboardInterrupt:
         typer.echo("mlbench: interrupted", err=True)
-        return 130
+        return 128 + (_STOPPED_BY[0] if _STOPPED_BY else 2)
     return 0
 
 
