@@ -13,6 +13,7 @@ from typing import Any
 
 from mlbench import SCHEMA_VERSION, __version__, limits
 from mlbench.errors import MlbenchError, RunInterrupted
+from mlbench.sanitize import redact
 
 
 @dataclass
@@ -251,7 +252,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         "run_id": run_id,
         "status": "running",
         "started_utc": results.utc_now(),
-        "request": {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(request).items()},
+        "request": redact({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(request).items()}),
         "scenario": spec.model_dump(),
         "steps": [s.model_dump() for s in step_specs],
         "adapters": adapters,

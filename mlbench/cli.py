@@ -70,7 +70,7 @@ def piped_width() -> int:
 def _console(stderr: bool = False, width: int | None = None, wide: bool = False) -> Any:
     """A rich Console for stdout (or stderr): `width` columns if given, every table in full with `wide`, else
     the terminal's width, or when the stream is not a terminal $COLUMNS (else PIPED_WIDTH): piped_width()."""
-    from rich.console import Console
+    from mlbench.sanitize import console as Console  # noqa: N812 - rich's Console, printing no control characters
 
     if wide and width is not None:
         raise MlbenchError("give --wide or --width, not both")
@@ -451,7 +451,9 @@ def _run_app() -> int:
         typer.echo(str(exc.code), err=True)
         return 1
     except MlbenchError as exc:
-        typer.echo(f"mlbench: error: {exc}", err=True)
+        from mlbench.sanitize import printable, redact
+
+        typer.echo(f"mlbench: error: {printable(redact(str(exc)))}", err=True)
         return 2
     except RunInterrupted as exc:
         typer.echo(f"mlbench: {exc}", err=True)

@@ -39,6 +39,7 @@ from mlbench.handle import EarlySession, PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
 from mlbench.registry import get as get_adapter
 from mlbench.results import ResultRecord, RunStore, finished_cells
+from mlbench.sanitize import redact
 from mlbench.scenario import Scenario
 from mlbench.stats import metrics, procedures
 from mlbench.stats.reference import ReferenceFitter, condition_number
@@ -105,7 +106,7 @@ class RunPlan:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = redact(str(exc)).strip().splitlines()  # a record's error never stores a URL's password
     first = text[0] if text else ""
     if isinstance(exc, PlatformDied):
         return f"platform died: {first}"
@@ -378,7 +379,7 @@ class Runner:
 
     def _log_traceback(self, adapter: str, what: str, remote_traceback: str = "") -> None:
         with (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n")
+            fh.write(redact(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n"))
 
     def _new_handle(self, cls: type[Adapter]) -> PlatformHandle:
         return new_handle(cls, self.plan.isolation, self.plan.options.log_path)

@@ -61,3 +61,46 @@ def test_nul_bytes_in_a_numeric_column_are_an_input_error_not_a_factor(tmp_path)
     proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels",
                    "--out", str(tmp_path / "runs"))
     _one_line_exit_2(proc, "column 'b' contains NUL bytes")
+
+
+def test_a_password_in_the_h2o_url_is_never_stored_or_shown(tmp_path):
+    """Issue 28 item 6: run.json (request, command line), records, logs and the HTML report carry `***`."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://user:Zsecret42@127.0.0.1:{port}"
+    proc = run_cli("run", "pvalues", "--adapters", "h2o,statsmodels", "--h2o-url", url, "--width", "200",
+                   "--out", str(tmp_path / "runs"))
+    assert "Traceback" not in proc.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    html = tmp_path / "report.html"
+    assert run_cli("report", str(run_dir), "-f", "html", "-o", str(html)).returncode == 0
+    manifest = (run_dir / "run.json").read_text()
+    assert "http://***@127.0.0.1" in manifest
+    for path in [*run_dir.rglob("*"), html]:
+        if path.is_file():
+            assert "Zsecret42" not in path.read_text(errors="replace"), path
+    assert "Zsecret42" not in proc.stdout + proc.stderr
+
+
+def test_control_characters_in_a_column_name_never_reach_the_terminal(tmp_path):
+    """Issue 28 item 6: ESC sequences (clear screen, set title) and BEL in a name are stripped from output."""
+    path = tmp_path / "esc.csv"
+    name = "a\x1b[2J\x1b]0;owned\x07"
+    path.write_text(f"{name},b,y\n" + "\n".join(_rows(30)) + "\n")
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels",
+                   "--width", "200", "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "\x1b" not in proc.stdout + proc.stderr and "\x07" not in proc.stdout + proc.stderr
+    assert "a[2J]0;owned" in proc.stdout  # the name, shown without its control characters
+
+
+def test_redact_and_printable():
+    from mlbench.sanitize import printable, redact
+
+    assert redact(["x", "--h2o-url", "https://u:p@h:1/x?y=1", {"k": "spark://a@h"}]) == \
+        ["x", "--h2o-url", "https://***@h:1/x?y=1", {"k": "spark://***@h"}]
+    assert redact("mail me at a@b.c, http://h:1") == "mail me at a@b.c, http://h:1"
+    assert printable("a\x1b[31mb\x00c\td\n") == "a[31mbc\td\n"
