@@ -104,3 +104,14 @@ def test_redact_and_printable():
         ["x", "--h2o-url", "https://***@h:1/x?y=1", {"k": "spark://***@h"}]
     assert redact("mail me at a@b.c, http://h:1") == "mail me at a@b.c, http://h:1"
     assert printable("a\x1b[31mb\x00c\td\n") == "a[31mbc\td\n"
+
+
+def test_numpy_runtime_warnings_never_reach_stderr(tmp_path):
+    """Issue 28 item 6: 1e308 in the data overflowed in the emulation's arithmetic and printed a source path."""
+    path = tmp_path / "huge.csv"
+    path.write_text("a,b,y\n" + "\n".join(f"{1e308 if i == 3 else i},{(i * 7) % 11},{3 * i + (i % 5)}"
+                                          for i in range(30)) + "\n")
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels,sklearn",
+                   "--out", str(tmp_path / "runs"))
+    assert "Warning" not in proc.stderr and ".py:" not in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
