@@ -163,3 +163,4 @@ def test_h2o_jvm_death_at_start_is_worded_as_every_death():
     assert start_death(RuntimeError(message)) == \
         "H2O JVM killed by signal 9 (SIGKILL: kill -9 or the kernel's OOM killer) while its session started"
     assert start_death(RuntimeError("Cannot find Java")) is None
+    assert start_death(RuntimeError("Server process terminated with error code 1: bad option")) is None

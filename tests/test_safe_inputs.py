@@ -115,3 +115,22 @@ def test_numpy_runtime_warnings_never_reach_stderr(tmp_path):
                    "--out", str(tmp_path / "runs"))
     assert "Warning" not in proc.stderr and ".py:" not in proc.stderr, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.h2o
+def test_the_local_h2o_jvm_opens_no_udp_socket_and_listens_on_loopback_only(tmp_path):
+    """Issue 28 item 6: -ip 127.0.0.1 left H2O's two UDP (cloud discovery) sockets on every interface."""
+    import psutil
+
+    from mlbench.adapter import SessionOptions
+    from mlbench.platforms.h2o_cluster import H2OCluster
+
+    cluster = H2OCluster("mlbench_test")
+    cluster.start_local(SessionOptions(run_dir=tmp_path, seed=1, cores=1, memory="1G", log_path=tmp_path / "p.log"))
+    try:
+        sockets = psutil.Process(cluster.jvm.pid).net_connections(kind="inet")
+        assert not [s for s in sockets if s.type == 2], sockets  # SOCK_DGRAM
+        listening = [s for s in sockets if s.status == psutil.CONN_LISTEN]
+        assert listening and all(s.laddr.ip in ("127.0.0.1", "::ffff:127.0.0.1") for s in listening), listening
+    finally:
+        cluster.close()

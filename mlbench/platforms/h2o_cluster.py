@@ -51,12 +51,21 @@ def _free_loopback_port() -> int:
     raise RuntimeError("no free pair of loopback ports for H2O")
 
 
+# H2O's own options given as system properties (H2O reads `ai.h2o.<option>` as `-<option>`): -disable_net, "do
+# not listen to incoming traffic and do not try to discover other nodes, for single node deployments". Without
+# it the JVM binds two UDP sockets (cloud discovery) on all interfaces even with -ip 127.0.0.1; with it, only
+# the REST port on 127.0.0.1 is open (checked by tests/test_safe_inputs.py).
+SINGLE_NODE_ARGS = ("-Dai.h2o.disable_net",)
+
+
 def start_death(exc: BaseException) -> str | None:
-    """The JVM's death while H2OLocalServer.start waited for it, in the words of every other death
+    """The JVM killed by a signal while H2OLocalServer.start waited for it, in the words of every other death
     (procs.exit_cause: "killed by signal 9 (SIGKILL ...)"), rather than h2o's "Server process terminated with error
-    code -9: <its last log lines>"; None for any other failure to start."""
+    code -9: <its last log lines>"; None for any other failure to start (an exit code: H2O's message says why)."""
     match = re.search(r"Server process terminated with error code (-?\d+)", str(exc))
-    return f"H2O JVM {procs.exit_cause(int(match[1]))} while its session started" if match else None
+    if match is None or not procs.exit_cause(int(match[1])).startswith("killed"):
+        return None
+    return f"H2O JVM {procs.exit_cause(int(match[1]))} while its session started"
 
 
 def _unhealthy(url: str) -> str | None:
@@ -129,6 +138,7 @@ class H2OCluster:
                 nthreads=max(1, int(options.cores)), max_mem_size=_mem_bytes(options.memory),
                 ice_root=str(ice_root), log_dir=str(log_dir), port=f"{_free_loopback_port()}+",
                 name=f"mlbench-{os.getpid()}", bind_to_localhost=True, enable_assertions=False, verbose=False,
+                jvm_custom_args=list(SINGLE_NODE_ARGS),
             )
         except BaseException as exc:
             # a start that times out or is interrupted leaves its JVM running, and h2o keeps no handle on it
