@@ -344,7 +344,7 @@ class Runner:
         if after:
             described = {**(described or {}), "restarted_after": after}
         self._record(cls, unit, phase=phase, status="error" if error else "ok", m=m, error=error,
-                     result=described or None, restart=restart, fault=fault)
+                     result=redact(described) or None, restart=restart, fault=fault)
         if error:
             self.progress(f"{cls.name}: {phase} failed: {error}")
         return error, fault
@@ -372,7 +372,7 @@ class Runner:
             except Exception as describe_exc:  # noqa: BLE001 - provenance is best effort
                 described = {"describe_error": _one_line(describe_exc)}
         self._record(cls, unit, phase="session", status="error" if error else "ok", m=m, error=error,
-                     result=described, fault="environment")
+                     result=redact(described), fault="environment")
         if error:
             self.progress(f"{cls.name}: session failed: {error}")
         return error
