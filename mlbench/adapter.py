@@ -134,7 +134,9 @@ def require_reachable(url: str, what: str, timeout: float = 5.0) -> None:
     """Fail within `timeout` seconds when nothing listens at the URL's host:port (clients retry for minutes)."""
     problem = unreachable(url, what, timeout)
     if problem:
-        raise ConnectionError(problem)
+        from mlbench.sanitize import redact
+
+        raise ConnectionError(redact(problem))
 
 
 def unreachable(url: str, what: str, timeout: float = 2.0) -> str | None:

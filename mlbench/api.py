@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlbench import SCHEMA_VERSION, __version__
+from mlbench import SCHEMA_VERSION, __version__, limits
 from mlbench.errors import MlbenchError, RunInterrupted
+from mlbench.sanitize import redact
 
 
 @dataclass
@@ -229,7 +230,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     adapters = request.adapters or spec.adapters or registry.names()
     for name in adapters:
         registry.get(name)  # unknown or broken adapter: a usage error before anything runs
-    seed = spec.seed if request.seed is None else request.seed
+    seed = limits.check_seed(spec.seed if request.seed is None else request.seed)
     step_specs = _override_steps(list(spec.steps), request)
     if resume_dir is None:
         run_id = results.new_run_id(spec.name)
@@ -269,7 +270,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         "run_id": run_id,
         "status": "running",
         "started_utc": results.utc_now(),
-        "request": {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(request).items()},
+        "request": redact({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(request).items()}),
         "scenario": spec.model_dump(),
         "steps": [s.model_dump() for s in step_specs],
         "adapters": adapters,

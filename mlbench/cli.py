@@ -70,7 +70,7 @@ def piped_width() -> int:
 def _console(stderr: bool = False, width: int | None = None, wide: bool = False) -> Any:
     """A rich Console for stdout (or stderr): `width` columns if given, every table in full with `wide`, else
     the terminal's width, or when the stream is not a terminal $COLUMNS (else PIPED_WIDTH): piped_width()."""
-    from rich.console import Console
+    from mlbench.sanitize import console as Console  # noqa: N812 - rich's Console, printing no control characters
 
     if wide and width is not None:
         raise MlbenchError("give --wide or --width, not both")
@@ -444,8 +444,12 @@ def serve(
     api.serve(artifact, port, trust, max_body)
 
 
+_STOPPED_BY: list[int] = []  # the signal that stopped the run (SIGTERM); none: Ctrl-C
+
+
 def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does: records kept, JVMs stopped
+    _STOPPED_BY.append(signum)
+    raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does: records kept, JVMs stopped; exit 128 + 15
 
 
 def _run_app() -> int:
@@ -458,14 +462,16 @@ def _run_app() -> int:
         typer.echo(str(exc.code), err=True)
         return 1
     except MlbenchError as exc:
-        typer.echo(f"mlbench: error: {exc}", err=True)
+        from mlbench.sanitize import printable, redact
+
+        typer.echo(f"mlbench: error: {printable(redact(str(exc)))}", err=True)
         return 2
     except RunInterrupted as exc:
         typer.echo(f"mlbench: {exc}", err=True)
-        return 130
+        return 128 + (_STOPPED_BY[0] if _STOPPED_BY else 2)  # 130 for Ctrl-C, 143 for SIGTERM, as shells say
     except KeyboardInterrupt:
         typer.echo("mlbench: interrupted", err=True)
-        return 130
+        return 128 + (_STOPPED_BY[0] if _STOPPED_BY else 2)
     return 0
 
 
@@ -492,8 +498,12 @@ def _exit_now(code: int) -> None:
 def main() -> None:
     """Console-script entry point."""
     import signal
+    import warnings
 
     signal.signal(signal.SIGTERM, _terminate)
+    # numpy's overflow / invalid-value warnings (1e308 in the data, a constant target) name source lines; the
+    # values themselves (inf, NaN) are recorded and graded, and the platforms' own output goes to platform.log
+    warnings.simplefilter("ignore", RuntimeWarning)
     _exit_now(_run_app())
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlbench import nist
+from mlbench import limits, nist
 from mlbench.errors import MlbenchError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -64,7 +64,8 @@ def _sha256_file(path: Path) -> str:
 
 
 def _csv_header_duplicates(path: Path) -> list[str]:
-    """pandas silently renames a repeated CSV header (`a`, `a.1`); a duplicated column is an input error."""
+    """pandas silently renames a repeated CSV header (`a`, `a.1`); a duplicated column is an input error. A header
+    field over limits.CSV_FIELD_BYTES is one too."""
     import csv
 
     try:
@@ -72,6 +73,8 @@ def _csv_header_duplicates(path: Path) -> list[str]:
             header = next(csv.reader(fh), [])
     except OSError:
         return []
+    except csv.Error:  # the csv module's own field size limit (limits.CSV_FIELD_BYTES), or a NUL in the header
+        raise limits.csv_field_error(path) from None
     return sorted({name for name in header if header.count(name) > 1 and name})
 
 
@@ -90,11 +93,24 @@ def _read_table(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MlbenchError(f"{path}: cannot read as a table: {first}") from None
+    _refuse_nul(path, frame)
     first_col = str(frame.columns[0]) if len(frame.columns) else ""
     if first_col == "" or first_col.startswith("Unnamed: 0"):
         frame = frame.set_index(frame.columns[0])
         frame.index.name = None
     return frame
+
+
+def _refuse_nul(path: Path, frame: pd.DataFrame) -> None:
+    """A NUL byte in a CSV makes pandas read a numeric column as text (a factor to the design): an input error
+    that names the column, rather than a silently different model."""
+    for column in frame.columns:
+        if "\x00" in str(column):
+            raise MlbenchError(f"{path}: a column name contains a NUL byte (is this a text CSV file?)")
+        values = frame[column]
+        text = pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
+        if text and values.astype(str).str.contains("\x00", regex=False).any():
+            raise MlbenchError(f"{path}: column {str(column)!r} contains NUL bytes (is this a text CSV file?)")
 
 
 def load_builtin(name: str) -> Dataset:
@@ -126,6 +142,8 @@ def synthetic_linear(
     """
     if not (1 <= k <= p and n >= 2):
         raise MlbenchError("synthetic-linear needs 1 <= k <= p and n >= 2")
+    limits.check_seed(seed)
+    limits.check_synthetic_memory("synthetic-linear", n, p)
     rng = np.random.default_rng(seed)
     cov = rho ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
     X = rng.multivariate_normal(np.zeros(p), cov, size=n)
@@ -163,6 +181,7 @@ def synthetic_task(task: str, n: int, p: int = 10, seed: int = 42) -> Dataset:
         raise MlbenchError(f"unknown task {task!r}; use classification or regression")
     if p < 5 or n < 10:
         raise MlbenchError("synthetic training data needs p >= 5 features and n >= 10 rows")
+    limits.check_synthetic_memory(f"synthetic-{task}", n, p)
     rng = np.random.default_rng(seed)
     cov = 0.3 ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
     X = rng.multivariate_normal(np.zeros(p), cov, size=n, method="cholesky")
@@ -225,6 +244,7 @@ def resolve(name: str | None, path: Path | None, target: str | None, seed: int) 
             raise MlbenchError(f"synthetic-linear: {exc}") from None
     elif base in ("synthetic-classification", "synthetic-regression"):
         params = {"n": 1000, "seed": seed, **_parse_params(param_text)}
+        limits.check_seed(params["seed"])  # type: ignore[arg-type]
         try:
             dataset = synthetic_task(base.removeprefix("synthetic-"), **params)  # type: ignore[arg-type]
         except TypeError as exc:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import mlbench
+from mlbench.sanitize import redact
 
 # Libraries whose versions decide results; recorded whether or not they are installed.
 TRACKED_DISTRIBUTIONS = (
@@ -121,5 +122,5 @@ def collect() -> dict[str, object]:
         "memory_gb": _memory_gb(),
         "os": platform.platform(),
         "host": platform.node(),
-        "command_line": sys.argv,
+        "command_line": redact(sys.argv),  # a password in a URL (--h2o-url) is never stored
     }

@@ -39,6 +39,7 @@ from mlbench.handle import EarlySession, PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
 from mlbench.registry import get as get_adapter
 from mlbench.results import ResultRecord, RunStore, finished_cells
+from mlbench.sanitize import redact
 from mlbench.scenario import Scenario
 from mlbench.stats import metrics, procedures
 from mlbench.stats.reference import ReferenceFitter, condition_number
@@ -105,7 +106,7 @@ class RunPlan:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = redact(str(exc)).strip().splitlines()  # a record's error never stores a URL's password
     first = text[0] if text else ""
     if isinstance(exc, PlatformDied):
         return f"platform died: {first}"
@@ -141,6 +142,7 @@ class Runner:
         self._conditions: dict[str, float | None] = {}
         self._ranks: dict[str, int | None] = {}
         self._death: str | None = None  # how the platform died during the current cell, if it did
+        self.session_death: str | None = None  # how the platform died while its session started, if it did
 
     def progress(self, message: str) -> None:
         state = self._state
@@ -330,6 +332,8 @@ class Runner:
                 error = None
             except Exception as exc:  # noqa: BLE001 - one platform failing never loses the others
                 error = _one_line(exc)
+                if phase == "session" and isinstance(exc, PlatformDied):
+                    self.session_death = str(exc)
                 if phase != "session":
                     fault = "platform" if isinstance(exc, PlatformError | PlatformDied) else "mlbench"
                 self._log_traceback(cls.name, phase)
@@ -340,7 +344,7 @@ class Runner:
         if after:
             described = {**(described or {}), "restarted_after": after}
         self._record(cls, unit, phase=phase, status="error" if error else "ok", m=m, error=error,
-                     result=described or None, restart=restart, fault=fault)
+                     result=redact(described) or None, restart=restart, fault=fault)
         if error:
             self.progress(f"{cls.name}: {phase} failed: {error}")
         return error, fault
@@ -357,6 +361,8 @@ class Runner:
         self.progress(f"{cls.name}: waiting for the session started early")
         m, exc = early.complete()
         error = None if exc is None else _one_line(exc)
+        if isinstance(exc, PlatformDied):
+            self.session_death = str(exc)
         if exc is not None:
             self._log_traceback(cls.name, "session", getattr(exc, "remote_traceback", ""))
         described: dict[str, Any] | None = None
@@ -366,15 +372,15 @@ class Runner:
             except Exception as describe_exc:  # noqa: BLE001 - provenance is best effort
                 described = {"describe_error": _one_line(describe_exc)}
         self._record(cls, unit, phase="session", status="error" if error else "ok", m=m, error=error,
-                     result=described, fault="environment")
+                     result=redact(described), fault="environment")
         if error:
             self.progress(f"{cls.name}: session failed: {error}")
         return error
 
     def _log_traceback(self, adapter: str, what: str, remote_traceback: str = "") -> None:
         with contextlib.suppress(OSError), (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n")  # a full disk: the
-            # record's append that follows says it in one line
+            fh.write(redact(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n"))  # a full
+            # disk: the record's append that follows says it in one line
 
     def _new_handle(self, cls: type[Adapter]) -> PlatformHandle:
         return new_handle(cls, self.plan.isolation, self.plan.options.log_path)
@@ -666,29 +672,8 @@ class _Lifecycle:
         runner, cls = self.runner, self.cls
         if self.session_error:
             return False
-        if not self._alive():
-            restart = 0
-            if self.adapter is not None or self.death is not None:
-                self.restarts += 1
-                restart = self.restarts
-                runner.progress(f"{cls.name}: restarting the platform (restart {restart})")
-                self.close()
-            self.loaded = None
-            early = runner.take_early_session(cls)
-            if early is not None:
-                self.adapter = early.handle
-                error = runner._record_early_session(cls, unit, early)
-            else:
-                self.adapter = adapter = runner._new_handle(cls)
-                runner.progress(f"{cls.name}: starting session")
-                error, _ = runner._timed(cls, adapter, unit, "session",
-                                         lambda: adapter.start_session(runner.plan.options), restart=restart,
-                                         after=self.death)
-            self.death = None
-            if error:
-                self.session_error, self.fault = error, "environment"
-                self.close()
-                return False
+        if not self._alive() and not self._start(unit):
+            return False
         if self.loaded is not unit:
             runner.progress(f"{cls.name}: loading {unit.label}")
             handle = self.handle()
@@ -699,6 +684,45 @@ class _Lifecycle:
                 return False
             self.loaded = unit
         return True
+
+    def _start(self, unit: DataUnit) -> bool:
+        """Start (or restart) the session, a timed phase. A platform that dies while its session starts is
+        started again, up to `--retries` times, as a cell whose platform died is retried; any other failure to
+        start (or a second death) is `session_error`, and no cell of this platform runs."""
+        runner, cls = self.runner, self.cls
+        for attempt in range(1, runner.plan.retries + 2):
+            restart = 0
+            if self.adapter is not None or self.death is not None:
+                self.restarts += 1
+                restart = self.restarts
+                runner.progress(f"{cls.name}: restarting the platform (restart {restart})")
+                self.close()
+            self.loaded = None
+            runner.session_death = None
+            early = runner.take_early_session(cls)
+            if early is not None:
+                self.adapter = early.handle
+                error = runner._record_early_session(cls, unit, early)
+            else:
+                self.adapter = adapter = runner._new_handle(cls)
+                runner.progress(f"{cls.name}: starting session")
+                error, _ = runner._timed(cls, adapter, unit, "session",
+                                         functools.partial(adapter.start_session, runner.plan.options),
+                                         restart=restart,
+                                         after=self.death)
+            self.death = None
+            if not error:
+                return True
+            death = runner.session_death
+            if death is not None and attempt <= runner.plan.retries:
+                runner.progress(f"{cls.name}: the platform died while its session started ({death}); starting it "
+                                "again")
+                self.died(death)
+                continue
+            self.session_error, self.fault = error, "environment"
+            self.close()
+            return False
+        return False  # unreachable: the last attempt returns above
 
     def handle(self) -> PlatformHandle:
         """The platform's handle, once `ready` said it is started."""

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
 
-from mlbench import steps
+from mlbench import limits, steps
 from mlbench.errors import MlbenchError, unknown
 from mlbench.steps import StepSpec
 
@@ -76,6 +76,7 @@ def scenario_paths() -> dict[str, Path]:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
+        limits.check_yaml_size(path, path.stat().st_size)  # before reading: a huge file parses for minutes
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise MlbenchError(f"cannot read scenario {path}: {exc.strerror or exc}") from None

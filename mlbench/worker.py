@@ -53,6 +53,7 @@ from mlbench.procs import (
     running,
     terminate_then_kill,
 )
+from mlbench.sanitize import redact
 
 HEADER = struct.Struct("!Q")
 PARENT_POLL_S = 0.25
@@ -330,9 +331,9 @@ def main() -> None:
                 server = box[0] = _Server(adapter_name)
             reply: tuple[str, Any] = ("ok", server.handle(method, args))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the runner
-            remote_tb = traceback.format_exc()
+            remote_tb = redact(traceback.format_exc())  # the platform log keeps no URL's password
             sys.stderr.write(remote_tb)
-            reply = ("error", (type(exc).__name__, str(exc).strip(), remote_tb))
+            reply = ("error", (type(exc).__name__, redact(str(exc)).strip(), remote_tb))
         if not replies.send(call, reply):
             time.sleep(3600)  # the watcher answered (the platform died) and is ending this process
         if method == "close":

@@ -27,6 +27,7 @@ ENV = ",".join([
     "mortal=tests.fake_adapters:MortalAdapter",
     "refusing=tests.fake_adapters:RefusingAdapter",
     "garbled=tests.fake_adapters:GarbledAdapter",
+    "dies-starting=tests.fake_adapters:DiesWhileStartingAdapter",
 ])
 # The real H2O and Spark under their own names, with a first fit that waits (the JVM-death tests only)
 MORTAL_JVMS = "h2o-mortal=tests.fake_adapters:MortalH2O,spark-mortal=tests.fake_adapters:MortalSpark"
@@ -218,3 +219,28 @@ def kill_mid_cell(directory: Path, adapter: str, victim: str | int = "platform",
     return {"code": runner.returncode, "stderr": stderr, "records": records, "failed": failed,
             "seconds": noticed - killed_at, "worker_pid": worker_pid, "platform_pid": platform_pid,
             "run_dir": run_dir}
+
+
+class DiesWhileStartingAdapter(_Base):
+    """A platform whose first session's "JVM" is killed with -9 while the session starts (as the H2O JVM killed
+    before h2o.init returned): it says so in procs' words, as a PlatformDied. Later sessions start normally.
+    $MORTAL_DIR/start-died marks that the death has happened."""
+
+    name = "dies-starting"
+
+    def start_session(self, options: SessionOptions) -> None:
+        from mlbench import procs
+        from mlbench.errors import PlatformDied
+
+        marker = Path(os.environ["MORTAL_DIR"]) / "start-died"
+        super().start_session(options)
+        self.child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        if not marker.exists():
+            marker.write_text(str(self.child.pid))
+            os.kill(self.child.pid, signal.SIGKILL)
+            self.child.wait()
+            raise PlatformDied(f"fake JVM (pid {self.child.pid}) {procs.ended(self.child)} while its session started")
+
+    def close(self) -> None:
+        self.child.kill()
+        self.child.wait()

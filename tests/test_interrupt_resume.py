@@ -74,3 +74,26 @@ def test_resume_of_a_complete_run_is_refused(tmp_path):
     (run_dir,) = tmp_path.iterdir()
     again = run_cli("run", "--resume", str(run_dir))
     assert again.returncode == 2 and "nothing to resume" in again.stderr
+
+
+def test_sigterm_stops_a_run_like_ctrl_c_but_exits_143(tmp_path):
+    """Issue 28 item 6: 128 + SIGTERM, as a shell reports a process that SIGTERM ended; records kept."""
+    pid_file = tmp_path / "child.pid"
+    env = {**os.environ, "MLBENCH_ADAPTERS": ENV, "SLOW_OLS_S": "600", "FAKE_JVM_PID_FILE": str(pid_file)}
+    out = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters", "slow", "--out",
+                             str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert pid_file.exists(), "the slow adapter never started"
+    child = psutil.Process(int(pid_file.read_text()))
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, (proc.returncode, stderr[-2000:])
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    gone, _ = psutil.wait_procs([child], timeout=15)
+    assert gone, "the platform's child process survived SIGTERM"
+    (run_dir,) = out.iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"

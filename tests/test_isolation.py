@@ -11,6 +11,7 @@ import sys
 import time
 
 import psutil
+import pytest
 
 from tests.conftest import run_cli
 from tests.fake_adapters import ENV, kill_mid_cell
@@ -124,3 +125,42 @@ def test_exit_code_tells_a_platform_failing_the_test_from_mlbench_failing(tmp_pa
         fits = _fits(broken.stdout)
         assert fits["garbled"]["status"] == "error" and fits["garbled"]["fault"] == "mlbench"
         assert fits["statsmodels"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("isolation", ["process", "inline"])
+def test_a_platform_killed_while_its_session_starts_is_started_again(tmp_path, isolation):
+    """Issue 28 item 7: the session start is retried once (--retries) like a cell, its death worded by procs."""
+    mortal = tmp_path / "mortal"
+    mortal.mkdir()
+    proc = run_cli("run", "pvalues", "--adapters", "dies-starting", "--isolation", isolation, "--json",
+                   "--out", str(tmp_path / "runs"), env={"MLBENCH_ADAPTERS": ENV, "MORTAL_DIR": str(mortal)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = json.loads(proc.stdout)
+    sessions = [(r["restart"], r["status"]) for r in records if r["phase"] == "session"]
+    assert sessions == [(0, "error"), (1, "ok")], sessions
+    first, second = (r for r in records if r["phase"] == "session")
+    assert "killed by signal 9 (SIGKILL" in first["error"] and "while its session started" in first["error"]
+    assert second["result"]["restarted_after"].startswith("fake JVM")
+    fits = [r for r in records if r["phase"] == "fit"]
+    assert [r["status"] for r in fits] == ["ok"] and fits[0]["deviation"]["agrees"]
+
+
+def test_retries_zero_leaves_a_session_start_that_died_unretried(tmp_path):
+    mortal = tmp_path / "mortal"
+    mortal.mkdir()
+    proc = run_cli("run", "pvalues", "--adapters", "dies-starting", "--retries", "0", "--json",
+                   "--out", str(tmp_path / "runs"), env={"MLBENCH_ADAPTERS": ENV, "MORTAL_DIR": str(mortal)})
+    records = json.loads(proc.stdout)
+    assert [r["status"] for r in records if r["phase"] == "session"] == ["error"]
+    (fit,) = (r for r in records if r["phase"] == "fit")
+    assert fit["error"].startswith("no session: platform died: fake JVM") and "killed by signal 9" in fit["error"]
+
+
+def test_h2o_jvm_death_at_start_is_worded_as_every_death():
+    from mlbench.platforms.h2o_cluster import start_death
+
+    message = "Server process terminated with error code -9: 12-06 21:00:01.123 INFO water.default: log4j..."
+    assert start_death(RuntimeError(message)) == \
+        "H2O JVM killed by signal 9 (SIGKILL: kill -9 or the kernel's OOM killer) while its session started"
+    assert start_death(RuntimeError("Cannot find Java")) is None
+    assert start_death(RuntimeError("Server process terminated with error code 1: bad option")) is None

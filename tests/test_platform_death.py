@@ -40,3 +40,34 @@ def test_h2o_jvm_killed_mid_cell_is_noticed_restarted_and_the_cell_retried(tmp_p
 @pytest.mark.spark
 def test_spark_driver_killed_mid_cell_is_noticed_restarted_and_the_cell_retried(tmp_path):
     _check(tmp_path, "spark-mortal", "Spark driver JVM")
+
+
+@pytest.mark.h2o
+def test_h2o_jvm_killed_while_its_session_starts_is_started_again(tmp_path):
+    """Issue 28 item 7: the JVM killed with -9 before h2o answered; the session is started again (--retries) and
+    the death is worded as every other one, not as H2O's log line."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = str(tmp_path / "runs")
+    run = subprocess.Popen([sys.executable, "-m", "mlbench", "run", "pvalues", "--adapters", "h2o", "--json",
+                            "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    victim, deadline = None, time.monotonic() + 90
+    while victim is None and time.monotonic() < deadline and run.poll() is None:
+        victim = next((p for p in psutil.process_iter(["name", "cmdline"])
+                       if "java" in (p.info["name"] or "") and out in " ".join(p.info["cmdline"] or [])), None)
+        time.sleep(0.1)
+    assert victim is not None, "the H2O JVM never started"
+    time.sleep(1.0)  # started, not yet answering
+    victim.send_signal(signal.SIGKILL)
+    stdout, stderr = run.communicate(timeout=400)
+    assert run.returncode == 0, stderr[-3000:]
+    records = json.loads(stdout)
+    sessions = [r for r in records if r["phase"] == "session"]
+    assert [(s["restart"], s["status"]) for s in sessions] == [(0, "error"), (1, "ok")]
+    assert sessions[0]["error"] == ("platform died: H2O JVM killed by signal 9 (SIGKILL: kill -9 or the kernel's "
+                                    "OOM killer) while its session started")
+    assert [r["status"] for r in records if r["phase"] == "fit"] == ["ok"]

@@ -63,3 +63,31 @@ def test_alpha_one_keeps_everything(adapter, advertising):
     result = answer(adapter, "pvalues", advertising[0], alpha=0.99)
     assert result["dropped"] == []
     assert result["refit"]["coefficients"].keys() == result["coefficients"].keys()
+
+
+def test_elimination_that_drops_every_predictor_ends_intercept_only_on_sklearn_as_on_statsmodels(tmp_path):
+    """Issue 28 item 5: a binary target unrelated to three Gaussian columns; elimination drops all three. The
+    emulated platform (scikit-learn cannot fit zero columns) finishes the intercept-only refit the truth's way
+    (stats.ols.intercept_only) and agrees with statsmodels and the truth: exit 0."""
+    import json
+
+    import numpy as np
+
+    from tests.conftest import run_cli
+
+    X = np.random.default_rng(1).standard_normal((60, 3))
+    path = tmp_path / "binary.csv"
+    path.write_text("x1,x2,x3,y\n" + "\n".join(f"{a},{b},{c},{i % 2}" for i, (a, b, c) in enumerate(X)) + "\n")
+    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "sklearn,statsmodels",
+                   "--json", "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    fits = {r["adapter"]: r for r in json.loads(proc.stdout) if r["phase"] == "fit"}
+    assert set(fits) == {"sklearn", "statsmodels"}
+    for record in fits.values():
+        assert record["status"] == "ok", record["error"]
+        assert sorted(record["result"]["dropped"]) == ["x1", "x2", "x3"]
+        assert list(record["result"]["refit"]["coefficients"]) == ["Intercept"]
+        assert record["deviation"]["agrees"]
+    sk, sm = (fits[a]["result"]["refit"]["coefficients"]["Intercept"] for a in ("sklearn", "statsmodels"))
+    assert_rel(sk["p_value"], sm["p_value"], 1e-9)
+    assert_rel(sk["std_error"], sm["std_error"], 1e-9)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import sys
 import tempfile
 from typing import TYPE_CHECKING, Any
 
 from mlbench import procs
+from mlbench.errors import PlatformDied
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,6 +49,23 @@ def _free_loopback_port() -> int:
                 continue
         return port
     raise RuntimeError("no free pair of loopback ports for H2O")
+
+
+# H2O's own options given as system properties (H2O reads `ai.h2o.<option>` as `-<option>`): -disable_net, "do
+# not listen to incoming traffic and do not try to discover other nodes, for single node deployments". Without
+# it the JVM binds two UDP sockets (cloud discovery) on all interfaces even with -ip 127.0.0.1; with it, only
+# the REST port on 127.0.0.1 is open (checked by tests/test_safe_inputs.py).
+SINGLE_NODE_ARGS = ("-Dai.h2o.disable_net",)
+
+
+def start_death(exc: BaseException) -> str | None:
+    """The JVM killed by a signal while H2OLocalServer.start waited for it, in the words of every other death
+    (procs.exit_cause: "killed by signal 9 (SIGKILL ...)"), rather than h2o's "Server process terminated with error
+    code -9: <its last log lines>"; None for any other failure to start (an exit code: H2O's message says why)."""
+    match = re.search(r"Server process terminated with error code (-?\d+)", str(exc))
+    if match is None or not procs.exit_cause(int(match[1])).startswith("killed"):
+        return None
+    return f"H2O JVM {procs.exit_cause(int(match[1]))} while its session started"
 
 
 def _unhealthy(url: str) -> str | None:
@@ -119,11 +138,15 @@ class H2OCluster:
                 nthreads=max(1, int(options.cores)), max_mem_size=_mem_bytes(options.memory),
                 ice_root=str(ice_root), log_dir=str(log_dir), port=f"{_free_loopback_port()}+",
                 name=f"mlbench-{os.getpid()}", bind_to_localhost=True, enable_assertions=False, verbose=False,
+                jvm_custom_args=list(SINGLE_NODE_ARGS),
             )
-        except BaseException:
+        except BaseException as exc:
             # a start that times out or is interrupted leaves its JVM running, and h2o keeps no handle on it
             for child in procs.new_children(before).values():
                 procs.stop(child)
+            death = start_death(exc)
+            if death:  # the runner starts it again (--retries), as after a death during a cell
+                raise PlatformDied(death) from exc
             raise
         finally:
             tempfile.tempdir = saved_tempdir

@@ -22,6 +22,7 @@ from mlbench.adapter import OLSFit
 from mlbench.errors import SkippedCell, UnsupportedStep
 from mlbench.stats import emulate, subsets
 from mlbench.stats.emulate import SearchPath
+from mlbench.stats.ols import intercept_only
 
 
 class Fitter(Protocol):
@@ -410,6 +411,8 @@ class Emulated(OnPlatform):
     VIF from its auxiliary `r_squared`. Everything else (rss, native calls) goes to the platform unchanged."""
 
     def ols(self, features: list[str]) -> OLSFit:
+        if not features:  # elimination can end with no predictors, a fit no platform library makes: the mean's
+            return intercept_only(self.ctx.n_obs, float(self.ctx.y.mean()), self.ctx.null_rss)  # t test, as H2O's
         intercept, coef = self.fitter.coefficients(features)
         columns = [self.ctx.features.index(f) for f in features]
         return emulate.ols_inference(self.ctx.X[:, columns], self.ctx.y, intercept, np.asarray(coef), features)

@@ -19,6 +19,7 @@ from mlbench.reports.html import charts, tables
 from mlbench.reports.html.cells import badge, esc, kv_table, num, table, td, th, txt
 from mlbench.reports.summary import fmt
 from mlbench.results import reference_answers
+from mlbench.sanitize import redact
 
 TEMPLATE = "report_template.html"  # next to this module, in the mlbench.reports.html package
 
@@ -77,7 +78,7 @@ def _environment(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str
     if not env and records:  # an old or torn run: what every record carries
         env = {"python": records[0].get("python"), "java": records[0].get("java"), "host": records[0].get("host"),
                "mlbench_version": records[0].get("mlbench_version")}
-    command = env.get("command_line")
+    command = redact(env.get("command_line"))  # runs stored before redaction too
     if isinstance(command, list):
         command = " ".join(str(part) for part in command)
     memory = env.get("memory_gb")
