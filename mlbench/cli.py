@@ -91,11 +91,6 @@ BudgetOption = Annotated[str | None, typer.Option(
     help="Memory of the machine the cost curve compares against, e.g. 24G (default: the machine that ran).")]
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"mlbench: error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def _split(text: str | None) -> list[str] | None:
     return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
 

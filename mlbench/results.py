@@ -28,8 +28,6 @@ from typing import IO, Any
 from mlbench import SCHEMA_VERSION, __version__
 from mlbench.errors import MlbenchError
 
-STATUSES = ("ok", "error", "unsupported", "timeout", "skipped")
-
 
 @dataclass
 class ResultRecord:
