@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlbench import SCHEMA_VERSION, __version__, limits
+from mlbench import SCHEMA_VERSION, __version__, limits, steps
 from mlbench.errors import MlbenchError, RunInterrupted
 from mlbench.sanitize import redact
 
@@ -343,7 +344,7 @@ def _early_session(request: RunRequest, adapters: list[str], step_specs: list[An
     if request.isolation != "process" or not adapters:
         return None
     cls = registry.get(adapters[0])
-    supported = any(cls.capability(spec.step, variant).support is not Support.UNSUPPORTED
+    supported = any(steps.capability(cls, spec.step, variant).support is not Support.UNSUPPORTED
                     for spec in step_specs for variant in steps.variants(spec))
     if not supported or not cls.availability().ok:
         return None
@@ -506,7 +507,7 @@ def _declared_statistics(runs: list[tuple[dict[str, Any], list[dict[str, Any]]]]
     out: dict[str, dict[str, str]] = {}
     for name in dict.fromkeys(str(r.get("adapter")) for _, records in runs for r in records):
         try:
-            out[name] = declared_support(registry.get(name).capability)
+            out[name] = declared_support(functools.partial(steps.capability, registry.get(name)))
         except MlbenchError:
             continue
     return out
