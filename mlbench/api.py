@@ -457,7 +457,7 @@ def report(run_dir: Path, fmt: str, budget_memory: str | None = None) -> tuple[d
 
         return manifest, records, json.dumps(clean_json(records), indent=2, allow_nan=False)
     if fmt == "csv":
-        from mlbench.reports.csv import records_to_csv
+        from mlbench.reports.csv_export import records_to_csv
 
         return manifest, records, records_to_csv(records)
     if fmt == "table":

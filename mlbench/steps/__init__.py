@@ -39,7 +39,7 @@ def kind(name: str) -> StepKind:
 
 def _builtins() -> None:
     if "pvalues" not in table._KINDS:
-        from mlbench.steps import models, statistics  # noqa: F401 - registers the built-in steps
+        from mlbench.steps import models, stats_steps  # noqa: F401 - registers the built-in steps
 
 
 def is_statistics(step: str) -> bool:
