@@ -105,7 +105,7 @@ def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, tas
 
     from mlbench.adapter import DataSource
     from mlbench.design import build_design
-    from mlbench.runner import DataUnit
+    from mlbench.plan import DataUnit
 
     design = build_design(dataset.frame, dataset.target)
     stem = "".join(c if c.isalnum() else "-" for c in dataset.name)[:60] or "data"
@@ -259,7 +259,8 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
             shutil.rmtree(store.run_dir, ignore_errors=True)
         raise
     from mlbench import environment  # below the early session: the platform starts before these imports
-    from mlbench.runner import Runner, RunPlan
+    from mlbench.plan import RunPlan
+    from mlbench.runner import Runner
 
     for unit in units:
         unit.source = _relocate(unit.source, Path(staging), data_dir)

@@ -189,7 +189,7 @@ def run_command(
 
 @contextlib.contextmanager
 def _progress(err: Any) -> Iterator[Any]:
-    """Progress of a run (mlbench.runner.ProgressState) on stderr. On a terminal, a live line: what runs, how far
+    """Progress of a run (mlbench.plan.ProgressState) on stderr. On a terminal, a live line: what runs, how far
     it is inside (an emulated search's fits and sizes), cells finished / total, the running cell's own elapsed
     time and the run's. Otherwise plain lines: one per event, and a still-running line every PLAIN_EVERY_S."""
     import time
