@@ -39,6 +39,7 @@ class RunRequest:
     retries: int = 1  # retries of a cell whose platform died while it ran, each on a fresh session
     budget_memory: str | None = None  # the machine the cost curve compares against, e.g. "24G"
     weights: dict[str, float] | None = None  # deployability weight overrides
+    settings: dict[str, dict[str, str]] | None = None  # --set step.param=value: {step: {param: value text}}
     out: Path = Path("results")
     cores: int | None = None
     memory: str = "4G"
@@ -76,7 +77,7 @@ def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:
         fields = steps.kind(spec.step).overrides
         updates = {k: getattr(request, attr) for k, attr in fields.items() if getattr(request, attr) is not None}
         result.append(type(spec).model_validate({**spec.model_dump(), **updates}) if updates else spec)
-    return result
+    return steps.apply_settings(result, request.settings) if request.settings else result
 
 
 def _check_shape(design: Any, specs: list[Any]) -> None:

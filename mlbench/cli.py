@@ -118,6 +118,19 @@ def _weights(items: list[str] | None) -> dict[str, float] | None:
     return weights
 
 
+def _settings(items: list[str] | None) -> dict[str, dict[str, str]] | None:
+    """--set step.param=value (repeatable) -> {step: {param: value}}, each checked in the step table."""
+    if not items:
+        return None
+    from mlbench import steps
+
+    settings: dict[str, dict[str, str]] = {}
+    for item in items:
+        step, param, value = steps.parse_setting(item)
+        settings.setdefault(step, {})[param] = value
+    return settings
+
+
 @app.command("run")
 def run_command(
     scenario: Annotated[str | None, typer.Argument(
@@ -157,6 +170,10 @@ def run_command(
         min=0, help="Retry a cell whose platform died while it ran, on a fresh session (0: never).")] = 1,
     weight: Annotated[list[str] | None, typer.Option(
         help="Deployability weight override, name=value (repeatable), e.g. --weight latency=30.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="STEP.PARAM=VALUE",
+        help="Set any parameter of a scenario step (repeatable), e.g. --set subset.max_size=4; the parameters are "
+             "the step table's (an unknown one is named with the known ones).")] = None,
     out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the records as one JSON list on stdout.")] = False,
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run: only its missing cells.")] = None,
@@ -180,7 +197,7 @@ def run_command(
         by=by.value if by else None, digits=digits, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
-        weights=_weights(weight),
+        weights=_weights(weight), settings=_settings(set_),
     )
     with _progress(err) as report:
         outcome = api.run(request, progress=report)

@@ -96,6 +96,52 @@ def capability_keys() -> set[str]:
     return keys
 
 
+def settable(step: str) -> list[str]:
+    """The parameters of a step a scenario (and `--set step.param=value`) may set: its spec model's fields."""
+    return [name for name in kind(step).spec.model_fields if name != "step"]
+
+
+def parse_setting(text: str) -> tuple[str, str, str]:
+    """`--set step.param=value` -> (step, param, value text); the step and its parameter checked in the table."""
+    target, sep, value = text.partition("=")
+    step, dot, param = target.strip().partition(".")
+    if not sep or not dot or not step or not param:
+        raise MlbenchError(f"--set takes step.param=value, e.g. --set vif.threshold=5; not {text!r}")
+    if param not in settable(step):
+        raise MlbenchError(unknown(f"parameter of step {step!r} in --set", param, settable(step)))
+    return step, param, value.strip()
+
+
+def apply_settings(specs: list[Any], settings: dict[str, dict[str, Any]]) -> list[Any]:
+    """The scenario's step specs with `--set` values: {step: {param: value}}, a value's text read as YAML (a list
+    also as comma-separated text), validated by the step's spec model like the scenario's own value."""
+    import yaml
+    from pydantic import ValidationError
+
+    missing = [step for step in settings if not any(spec.step == step for spec in specs)]
+    if missing:
+        raise MlbenchError(f"--set {missing[0]}.…: the scenario has no {missing[0]!r} step "
+                           f"(its steps: {', '.join(dict.fromkeys(spec.step for spec in specs))})")
+    out = []
+    for spec in specs:
+        values = {**spec.model_dump()}
+        for param, value in (settings.get(spec.step) or {}).items():
+            parsed = yaml.safe_load(value) if isinstance(value, str) and value else value
+            values[param] = parsed
+            try:
+                kind(spec.step).spec.model_validate(values)
+            except ValidationError as exc:
+                if not isinstance(parsed, str):
+                    raise MlbenchError(f"--set {spec.step}.{param}={value}: {exc.errors()[0]['msg']}") from None
+                values[param] = [part.strip() for part in parsed.split(",") if part.strip()]  # a list field
+                try:
+                    kind(spec.step).spec.model_validate(values)
+                except ValidationError:
+                    raise MlbenchError(f"--set {spec.step}.{param}={value}: {exc.errors()[0]['msg']}") from None
+        out.append(type(spec).model_validate(values) if values != spec.model_dump() else spec)
+    return out
+
+
 def compute(spec: Any, variant: str | None, fitter: Any, ctx: Any) -> dict[str, Any]:
     """The answer of one statistics cell, from a platform (or the truth reference) as `ctx.support` says."""
     step = kind(spec.step)
