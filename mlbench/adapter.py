@@ -173,24 +173,13 @@ class Adapter(ABC):
     # ----- declarations (cheap: no platform import) -------------------------------------------------
 
     @classmethod
-    def capability(cls, step: str, variant: str | None = None) -> Capability:
-        from mlbench import steps
-
-        required = steps.kind(step).requires  # e.g. deploying a model needs training it first
-        if required and variant is not None:
-            needed = cls.capability(required, variant)
-            if needed.support is Support.UNSUPPORTED:
-                return needed
+    def declared(cls, step: str, variant: str | None = None) -> Capability | None:
+        """What this class itself declares for `step:variant`, else for `step`, else None. What it means for a
+        step that requires another or shares another's support is resolved by the step table:
+        `mlbench.steps.capability(cls, step, variant)`."""
         if variant is not None and f"{step}:{variant}" in cls.capabilities:
             return cls.capabilities[f"{step}:{variant}"]
-        if step in cls.capabilities:
-            return cls.capabilities[step]
-        inherited = steps.kind(step).support_from
-        if inherited:
-            other, _, other_variant = inherited.partition(":")
-            return cls.capability(other, other_variant or None)
-        what = f"{step}:{variant}" if variant else step
-        return Capability.unsupported(f"{cls.name} declares no support for {what}")
+        return cls.capabilities.get(step)
 
     @classmethod
     def platform_version(cls) -> str | None:

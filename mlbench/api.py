@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlbench import SCHEMA_VERSION, __version__, limits
+from mlbench import SCHEMA_VERSION, __version__, limits, steps
 from mlbench.errors import MlbenchError, RunInterrupted
 from mlbench.sanitize import redact
 
@@ -38,6 +39,7 @@ class RunRequest:
     retries: int = 1  # retries of a cell whose platform died while it ran, each on a fresh session
     budget_memory: str | None = None  # the machine the cost curve compares against, e.g. "24G"
     weights: dict[str, float] | None = None  # deployability weight overrides
+    settings: dict[str, dict[str, str]] | None = None  # --set step.param=value: {step: {param: value text}}
     out: Path = Path("results")
     cores: int | None = None
     memory: str = "4G"
@@ -75,7 +77,7 @@ def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:
         fields = steps.kind(spec.step).overrides
         updates = {k: getattr(request, attr) for k, attr in fields.items() if getattr(request, attr) is not None}
         result.append(type(spec).model_validate({**spec.model_dump(), **updates}) if updates else spec)
-    return result
+    return steps.apply_settings(result, request.settings) if request.settings else result
 
 
 def _check_shape(design: Any, specs: list[Any]) -> None:
@@ -104,7 +106,7 @@ def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, tas
 
     from mlbench.adapter import DataSource
     from mlbench.design import build_design
-    from mlbench.runner import DataUnit
+    from mlbench.plan import DataUnit
 
     design = build_design(dataset.frame, dataset.target)
     stem = "".join(c if c.isalnum() else "-" for c in dataset.name)[:60] or "data"
@@ -258,7 +260,8 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
             shutil.rmtree(store.run_dir, ignore_errors=True)
         raise
     from mlbench import environment  # below the early session: the platform starts before these imports
-    from mlbench.runner import Runner, RunPlan
+    from mlbench.plan import RunPlan
+    from mlbench.runner import Runner
 
     for unit in units:
         unit.source = _relocate(unit.source, Path(staging), data_dir)
@@ -343,7 +346,7 @@ def _early_session(request: RunRequest, adapters: list[str], step_specs: list[An
     if request.isolation != "process" or not adapters:
         return None
     cls = registry.get(adapters[0])
-    supported = any(cls.capability(spec.step, variant).support is not Support.UNSUPPORTED
+    supported = any(steps.capability(cls, spec.step, variant).support is not Support.UNSUPPORTED
                     for spec in step_specs for variant in steps.variants(spec))
     if not supported or not cls.availability().ok:
         return None
@@ -456,7 +459,7 @@ def report(run_dir: Path, fmt: str, budget_memory: str | None = None) -> tuple[d
 
         return manifest, records, json.dumps(clean_json(records), indent=2, allow_nan=False)
     if fmt == "csv":
-        from mlbench.reports.csv import records_to_csv
+        from mlbench.reports.csv_export import records_to_csv
 
         return manifest, records, records_to_csv(records)
     if fmt == "table":
@@ -506,7 +509,7 @@ def _declared_statistics(runs: list[tuple[dict[str, Any], list[dict[str, Any]]]]
     out: dict[str, dict[str, str]] = {}
     for name in dict.fromkeys(str(r.get("adapter")) for _, records in runs for r in records):
         try:
-            out[name] = declared_support(registry.get(name).capability)
+            out[name] = declared_support(functools.partial(steps.capability, registry.get(name)))
         except MlbenchError:
             continue
     return out

@@ -91,11 +91,6 @@ BudgetOption = Annotated[str | None, typer.Option(
     help="Memory of the machine the cost curve compares against, e.g. 24G (default: the machine that ran).")]
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"mlbench: error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def _split(text: str | None) -> list[str] | None:
     return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
 
@@ -121,6 +116,19 @@ def _weights(items: list[str] | None) -> dict[str, float] | None:
         if not sep:
             raise MlbenchError(f"--weight takes name=number, not {item!r}")
     return weights
+
+
+def _settings(items: list[str] | None) -> dict[str, dict[str, str]] | None:
+    """--set step.param=value (repeatable) -> {step: {param: value}}, each checked in the step table."""
+    if not items:
+        return None
+    from mlbench import steps
+
+    settings: dict[str, dict[str, str]] = {}
+    for item in items:
+        step, param, value = steps.parse_setting(item)
+        settings.setdefault(step, {})[param] = value
+    return settings
 
 
 @app.command("run")
@@ -162,6 +170,10 @@ def run_command(
         min=0, help="Retry a cell whose platform died while it ran, on a fresh session (0: never).")] = 1,
     weight: Annotated[list[str] | None, typer.Option(
         help="Deployability weight override, name=value (repeatable), e.g. --weight latency=30.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="STEP.PARAM=VALUE",
+        help="Set any parameter of a scenario step (repeatable), e.g. --set subset.max_size=4; the parameters are "
+             "the step table's (an unknown one is named with the known ones).")] = None,
     out: Annotated[Path, typer.Option(help="Directory that receives the run directory.")] = Path("results"),
     json_output: Annotated[bool, typer.Option("--json", help="Print the records as one JSON list on stdout.")] = False,
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted run: only its missing cells.")] = None,
@@ -185,7 +197,7 @@ def run_command(
         by=by.value if by else None, digits=digits, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
-        weights=_weights(weight),
+        weights=_weights(weight), settings=_settings(set_),
     )
     with _progress(err) as report:
         outcome = api.run(request, progress=report)
@@ -194,7 +206,7 @@ def run_command(
 
 @contextlib.contextmanager
 def _progress(err: Any) -> Iterator[Any]:
-    """Progress of a run (mlbench.runner.ProgressState) on stderr. On a terminal, a live line: what runs, how far
+    """Progress of a run (mlbench.plan.ProgressState) on stderr. On a terminal, a live line: what runs, how far
     it is inside (an emulated search's fits and sizes), cells finished / total, the running cell's own elapsed
     time and the run's. Otherwise plain lines: one per event, and a still-running line every PLAIN_EVERY_S."""
     import time

@@ -76,9 +76,6 @@ class _Tally:
         self.add(quantity, correct_digits(got, truth, cap=self.cap, **scale), term)
 
 
-COEF_QUANTITIES = ("estimate", "std_error", "t_value", "p_value")
-
-
 def coefficient_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = CAP) -> dict[str, float]:
     """Correct digits of one coefficient's estimate, SE, t and p against the truth's, each on its scale (an
     estimate against its SE where the truth is 0, an SE against its estimate, p absolutely)."""

@@ -23,7 +23,8 @@ BUILTINS: dict[str, str] = {
     "spark": "mlbench.platforms.spark:SparkAdapter",
     "xgboost": "mlbench.platforms.xgboost:XGBoostAdapter",
     "r": "mlbench.platforms.r:RAdapter",
-}
+    "tensorflow": "mlbench.platforms.tensorflow:TensorFlowAdapter",
+}  # the one list of built-ins: tests/test_architecture.py holds it equal to pyproject.toml's entry points
 
 
 ENV_VAR = "MLBENCH_ADAPTERS"  # "name=module:Class,..." - for development and tests, without installing
@@ -68,17 +69,3 @@ def get(name: str) -> type[Adapter]:
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
         raise MlbenchError(f"adapter {name!r} ({table[name]}) is not an mlbench.adapter.Adapter subclass")
     return cls
-
-
-def parse_list(text: str | None) -> list[str] | None:
-    """'a, b' -> ['a', 'b'], validated against the registry."""
-    if text is None:
-        return None
-    wanted = [part.strip() for part in text.split(",") if part.strip()]
-    if not wanted:
-        raise MlbenchError("--adapters is empty")
-    known = registered()
-    for name in wanted:
-        if name not in known:
-            raise MlbenchError(unknown("adapter", name, known))
-    return wanted

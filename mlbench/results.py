@@ -27,8 +27,7 @@ from typing import IO, Any
 
 from mlbench import SCHEMA_VERSION, __version__
 from mlbench.errors import MlbenchError
-
-STATUSES = ("ok", "error", "unsupported", "timeout", "skipped")
+from mlbench.run_data import Manifest, Records
 
 
 @dataclass
@@ -229,14 +228,16 @@ class RunStore:
         except OSError as exc:
             raise MlbenchError(f"cannot write a record to {self.records_path}: {why(exc)}") from None
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        """Rewrite run.json whole. When that fails (a full disk) for a run that has stopped, run.json still stops
-        saying `running`: its status word is overwritten in place, in bytes the file already has."""
+    def write_manifest(self, manifest: Manifest | dict[str, Any]) -> None:
+        """Rewrite run.json whole, in the layout of `Manifest` (a dict is read as one first). When that fails (a
+        full disk) for a run that has stopped, run.json still stops saying `running`: its status word is
+        overwritten in place, in bytes the file already has."""
+        typed = manifest if isinstance(manifest, Manifest) else Manifest.from_json(manifest)
         path = self.run_dir / "run.json"
         try:
-            write_atomic(path, json.dumps(clean_json(manifest), indent=2, allow_nan=False) + "\n")
+            write_atomic(path, json.dumps(clean_json(typed.to_json()), indent=2, allow_nan=False) + "\n")
         except MlbenchError:
-            if manifest.get("status") != "running":
+            if typed.status != "running":
                 _mark_failed_in_place(path)
             raise
 
@@ -433,6 +434,17 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if stored.status != stored.stored_status:
         manifest["stored_status"], manifest["status"] = stored.stored_status, stored.status
     return manifest, stored.records
+
+
+def load_typed(run_dir: Path) -> tuple[Manifest, Records]:
+    """load_run, typed: the run's `Manifest` (true status, run.json's word as `stored_status`) and `Records`."""
+    manifest, records = load_run(run_dir)
+    return Manifest.from_json(manifest), Records(records)
+
+
+def read_manifest(run_dir: Path) -> Manifest:
+    """run.json alone, typed (the records read and checked as load_run does)."""
+    return load_typed(run_dir)[0]
 
 
 def _check_schema(run_dir: Path, manifest: dict[str, Any], found: Any, by: Any, where: str = "") -> None:

@@ -24,28 +24,23 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mlbench import environment, grading, stats, steps
-from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainSpec
-from mlbench.datasets import Dataset
-from mlbench.design import Design
+from mlbench.adapter import Adapter, Support, TrainSpec
 from mlbench.errors import PlatformDied, PlatformError, SkippedCell, UnsupportedStep
 from mlbench.handle import EarlySession, PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
+from mlbench.plan import DataUnit, Progress, ProgressState, RunPlan
 from mlbench.registry import get as get_adapter
 from mlbench.results import ResultRecord, RunStore, finished_cells
 from mlbench.sanitize import redact
-from mlbench.scenario import Scenario
-from mlbench.stats import metrics, procedures
-from mlbench.stats.reference import ReferenceFitter, condition_number
+from mlbench.stats import metrics
+from mlbench.truth import Truth
 from mlbench.worker import CellTimeout
 
-R_ADAPTER = "r"  # the platform whose answers users check against: each run with R grades the others against it
 FAILED = ("error", "timeout")
 # Whose fault a failed record is (its `fault`), which decides the exit code (api.RunOutcome.exit_code):
 # "platform": the platform's own call failed, died or passed the deadline: a measurement of it (exit 0);
@@ -53,56 +48,6 @@ FAILED = ("error", "timeout")
 # "mlbench": mlbench's own code failed (a bug; traceback in errors.log): exit 1.
 FAULTS = ("platform", "environment", "mlbench")
 DETAIL_EVERY_S = 0.5  # the in-cell progress (a search's fits) is passed on at most this often
-
-
-@dataclass
-class ProgressState:
-    """What the run is doing, for a progress display: the latest event or running cell, the cells finished (one
-    repeat of one step variant on one platform each), and for the running cell when it started and how far it is
-    (an emulated search's fits of its bound and sizes done; an emulated VIF's auxiliary regressions)."""
-
-    message: str
-    done: int
-    total: int
-    cell_started: float | None = None  # time.monotonic() when the running cell began; None between cells
-    detail: str = ""
-
-
-Progress = Callable[[ProgressState], None]  # (message, cells done, cells total)
-Cell = tuple[int, Any, str | None]  # (step index in the scenario, step spec, variant)
-
-
-@dataclass
-class DataUnit:
-    """One dataset as every platform reads it, with the cells that run on it."""
-
-    dataset: Dataset
-    design: Design
-    source: DataSource
-    cells: list[Cell]
-    test_y: np.ndarray | None = None  # training units: the fixed test set's target
-    test_x_path: Path | None = None  # training units: the test features as .npy, for artifact scorers
-
-    @property
-    def label(self) -> str:
-        return self.dataset.name
-
-
-@dataclass
-class RunPlan:
-    scenario: Scenario
-    units: list[DataUnit]
-    adapters: list[str]
-    repeats: int
-    warmup: int
-    seed: int
-    digits: float  # the pass line: an answer agrees with at least this many correct digits everywhere
-    options: SessionOptions
-    step_specs: list[Any] = field(default_factory=list)
-    isolation: str = "process"  # "process": each adapter in a worker subprocess; "inline": in this process
-    timeout: float | None = None  # seconds per cell (one repeat of one step variant); needs isolation
-    deploy_weights: dict[str, float] = field(default_factory=dict)  # --weight overrides of the deploy score
-    retries: int = 1  # times a cell running when its platform died is retried on a fresh session (0: never)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -136,11 +81,8 @@ class Runner:
         self.cells_total = sum(len(u.cells) for u in plan.units) * len(plan.adapters) * (plan.warmup + plan.repeats)
         self.cells_done = 0
         self.records: list[ResultRecord] = []
-        self._references: dict[tuple[str, int, str | None], dict[str, Any] | Exception] = {}
-        self._fitters: dict[str, ReferenceFitter | Exception] = {}
+        self._truth = Truth(plan, _one_line)
         self._java = environment.java_version()
-        self._conditions: dict[str, float | None] = {}
-        self._ranks: dict[str, int | None] = {}
         self._death: str | None = None  # how the platform died during the current cell, if it did
         self.session_death: str | None = None  # how the platform died while its session started, if it did
 
@@ -180,109 +122,16 @@ class Runner:
         self.store.append(record)
         self.records.append(record)
 
-    # ----- reference ----------------------------------------------------------------------------------
-
-    def _context(self, unit: DataUnit, support: str) -> procedures.StepContext:
-        design = unit.design
-        return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support,
-                                      rank=self._rank(unit), terms=design.terms,
-                                      report=None if support == "reference" else self._cell_detail)
-
-    def _rank(self, unit: DataUnit) -> int | None:
-        """The design's rank by the truth reference (its exactly aliased columns); None when unknown."""
-        if unit.label not in self._ranks:
-            fitter = self._fitter(unit)
-            try:
-                aliased = [] if isinstance(fitter, Exception) or not unit.design.features else \
-                    fitter.ols(unit.design.features).aliased
-                self._ranks[unit.label] = len(unit.design.features) - len(aliased) if not isinstance(
-                    fitter, Exception) else None
-            except Exception:  # noqa: BLE001 - no rank: sizes are not capped
-                self._ranks[unit.label] = None
-        return self._ranks[unit.label]
-
-    def _fitter(self, unit: DataUnit) -> ReferenceFitter | Exception:
-        """One truth reference per data unit (its exact Gram matrix is built once and serves every step)."""
-        if unit.label not in self._fitters:
-            try:
-                self._fitters[unit.label] = ReferenceFitter(unit.design.frame, unit.design.target, unit.dataset.exact)
-            except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
-                self._fitters[unit.label] = exc
-        return self._fitters[unit.label]
-
-    def _reference(self, unit: DataUnit, index: int, spec: Any, variant: str | None) -> dict[str, Any] | Exception:
-        key = (unit.label, index, variant)
-        if key not in self._references:
-            fitter = self._fitter(unit)
-            try:
-                if isinstance(fitter, Exception):
-                    raise fitter
-                self._references[key] = steps.compute(spec, variant, fitter, self._context(unit, "reference"))
-            except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
-                self._references[key] = exc
-        return self._references[key]
-
-    def _grade(self, unit: DataUnit, index: int, spec: Any, variant: str | None,
-               result: dict[str, Any]) -> dict[str, Any]:
-        ref = self._reference(unit, index, spec, variant)
-        if isinstance(ref, Exception):
-            return {"agrees": None, "grade": f"no reference: {_one_line(ref)}"}
-        fitter = self._fitter(unit)
-        assert not isinstance(fitter, Exception)
-        grade = steps.kind(spec.step).grade
-        assert grade is not None
-        deviation = grade(result, ref, self.plan.digits, fitter.cap, unit.dataset.truth)
-        deviation["condition_number"] = self._conditions.get(unit.label)
-        deviation["reference"] = {k: fitter.meta[k] for k in ("engine", "digits")}
-        return deviation
+    # ----- the truth reference (mlbench/truth.py) ------------------------------------------------------
 
     def truth(self) -> dict[str, Any]:
-        """Per dataset: how the truth was computed (engine, its digits, what data), how many digits the float64
-        rounding of exact source data leaves, the truth against certified values, and its answer per statistics
-        cell ("pvalues", "subset/best"). Stored in run.json."""
-        out: dict[str, Any] = {}
-        for unit in self.plan.units:
-            fitter = self._fitters.get(unit.label)
-            if fitter is None:
-                continue
-            entry: dict[str, Any] = {"error": _one_line(fitter)} if isinstance(fitter, Exception) else dict(fitter.meta)
-            answers: dict[str, Any] = {}
-            for (label, index, variant), ref in self._references.items():
-                if label == unit.label:
-                    answers[steps.label(self.plan.step_specs[index].step, variant)] = (
-                        ref if not isinstance(ref, Exception) else {"error": _one_line(ref)})
-            if not isinstance(fitter, Exception) and unit.dataset.exact is not None:
-                entry["float64_input_digits"] = fitter.float64_input_digits()
-            certified = (unit.dataset.truth or {}).get("certified")
-            if certified and isinstance(answers.get("pvalues"), dict) and "coefficients" in answers["pvalues"]:
-                entry["vs_certified"] = grading.grade_certified(answers["pvalues"], certified)
-            entry["answers"] = answers
-            out[unit.label] = entry
-        return out
+        """Per dataset, how the truth was computed and its answer per statistics cell: stored in run.json."""
+        return self._truth.stored()
 
     def versus_r(self, earlier: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """Each platform's statistics answer graded against R's answer to the same cell in this run (where the R
-        adapter ran), with the run's pass line: computed once here, stored in run.json, read by every report.
-        `earlier`: the records of the interrupted run a resumed one continues."""
-        last: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for record in [*(earlier or []), *(r.to_json() for r in self.records)]:
-            if (record.get("step") and steps.is_statistics(record["step"]) and record.get("status") == "ok"
-                    and record.get("result") and not record.get("is_warmup")):
-                last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = record["result"]
-        out = []
-        for (dataset, adapter, step, variant), result in last.items():
-            r_result = last.get((dataset, R_ADAPTER, step, variant))
-            if adapter == R_ADAPTER or r_result is None:
-                continue
-            grade = steps.kind(step).grade
-            assert grade is not None
-            try:
-                verdict = grade(result, r_result, self.plan.digits, grading.CAP, None)
-            except (KeyError, TypeError, ValueError) as exc:
-                verdict = {"agrees": False, "grade": f"not comparable: {exc}", "min_digits": None}
-            out.append({"dataset": dataset, "adapter": adapter, "step": step, "variant": variant,
-                        "agrees": verdict["agrees"], "grade": verdict["grade"], "min_digits": verdict["min_digits"]})
-        return out
+        """Each platform's statistics answer graded against R's in this run (`earlier`: the records of the
+        interrupted run a resumed one continues). Stored in run.json."""
+        return self._truth.versus_r([*(earlier or []), *(r.to_json() for r in self.records)])
 
     # ----- the plan -------------------------------------------------------------------------------------
 
@@ -293,10 +142,10 @@ class Runner:
         for unit in self.plan.units:
             stats_cells = [c for c in unit.cells if steps.is_statistics(c[1].step)]
             if stats_cells:
-                self._conditions[unit.label] = condition_number(unit.design.X) if unit.design.features else None
+                self._truth.measure_condition(unit)
                 self.progress(f"computing the truth reference for {unit.label}")
             for index, spec, variant in stats_cells:  # every reference, so reports show it even if all skip
-                self._reference(unit, index, spec, variant)
+                self._truth.reference(unit, index, spec, variant)
         for name in self.plan.adapters:
             self._run_adapter(get_adapter(name))
         return self.records
@@ -314,7 +163,7 @@ class Runner:
         for unit in units:
             self.cells_done += len(unit.cells) * (self.plan.warmup + self.plan.repeats)
             for _, spec, variant in unit.cells:
-                cap = cls.capability(spec.step, variant)
+                cap = steps.capability(cls, spec.step, variant)
                 support = cap.support.value if status != "unsupported" else "unsupported"
                 self._record(cls, unit, phase="fit", status=status, step=spec.step, variant=variant,
                              params=self._params(spec, variant, cap.how), support=support,
@@ -396,14 +245,15 @@ class Runner:
             self.progress(f"{cls.name}: unavailable: {available.reason}")
             self._mark(cls, units, "unsupported", available.reason)
             return
-        if all(cls.capability(spec.step, v).support is Support.UNSUPPORTED for u in units for _, spec, v in u.cells):
+        cells = [(spec, v) for u in units for _, spec, v in u.cells]
+        if all(steps.capability(cls, spec.step, v).support is Support.UNSUPPORTED for spec, v in cells):
             self._mark(cls, units, "unsupported", "")  # nothing to do: don't start a JVM for it
             return
         life = _Lifecycle(self, cls)
         try:
             for position, unit in enumerate(units):
                 for number, (index, spec, variant) in enumerate(unit.cells):
-                    needed = cls.capability(spec.step, variant).support is not Support.UNSUPPORTED
+                    needed = steps.capability(cls, spec.step, variant).support is not Support.UNSUPPORTED
                     if needed and not life.ready(unit):
                         if life.session_error:
                             rest = [dataclasses.replace(unit, cells=unit.cells[number:]), *units[position + 1:]]
@@ -425,7 +275,7 @@ class Runner:
 
     def _run_cell(self, cls: type[Adapter], life: _Lifecycle, unit: DataUnit, index: int, spec: Any,
                   variant: str | None) -> None:
-        cap = cls.capability(spec.step, variant)
+        cap = steps.capability(cls, spec.step, variant)
         common: dict[str, Any] = {"step": spec.step, "variant": variant,
                                   "params": self._params(spec, variant, cap.how)}
         if cap.support is Support.UNSUPPORTED:
@@ -447,7 +297,7 @@ class Runner:
     def _run_repeat(self, cls: type[Adapter], life: _Lifecycle, unit: DataUnit, index: int, spec: Any,
                     variant: str | None, repeat: int, common: dict[str, Any]) -> None:
         """One repeat of a cell, retried on a fresh session when its platform died while it ran."""
-        cap = cls.capability(spec.step, variant)
+        cap = steps.capability(cls, spec.step, variant)
         total = self.plan.warmup + self.plan.repeats
         is_warmup = repeat < self.plan.warmup
         label = f"{cls.name}: {steps.label(spec.step, variant)} on {unit.label} {repeat + 1}/{total}"
@@ -519,8 +369,8 @@ class Runner:
                     variant: str | None, support: str, common: dict[str, Any]) -> None:
         result, m, status, error, fault = self._attempt(
             cls, adapter, steps.label(spec.step, variant),
-            lambda: steps.compute(spec, variant, adapter, self._context(unit, support)))
-        deviation = self._grade(unit, index, spec, variant, result) if result is not None else None
+            lambda: steps.compute(spec, variant, adapter, self._truth.context(unit, support, self._cell_detail)))
+        deviation = self._truth.grade(unit, index, spec, variant, result) if result is not None else None
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
                      fault=fault, support="unsupported" if status == "unsupported" else support, **common)
 

@@ -26,7 +26,7 @@ class FullRssStep(StepSpec):
 
 @pytest.fixture
 def toy_step(monkeypatch):
-    monkeypatch.setattr(steps, "_KINDS", dict(steps.kinds()))  # registered for this test only
+    monkeypatch.setattr(steps.table, "_KINDS", dict(steps.kinds()))  # registered for this test only
     return steps.register(StepKind(
         name="full-rss", spec=FullRssStep, statistics=True, support_from="pvalues",
         run=lambda spec, variant, fitter, ctx: {"rss": spec.scale * fitter.rss(ctx.features)},

@@ -22,7 +22,7 @@ from rich.console import Console
 
 from mlbench.reports.compare import compare_runs, render_compare
 from mlbench.reports.console import render_run
-from mlbench.reports.csv import COLUMNS, records_to_csv
+from mlbench.reports.csv_export import COLUMNS, records_to_csv
 from mlbench.reports.html import render_html
 from mlbench.reports.svg import Point, pareto_front
 from mlbench.reports.wide import WIDE_COLUMNS, records_to_wide_csv, wide_rows

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mlbench import steps
 from mlbench.results import load_run
 from tests.conftest import run_cli
 
@@ -53,7 +54,7 @@ def _declared(adapter: str) -> dict[str, str]:
     from mlbench import registry
 
     cls = registry.get(adapter)
-    return {label: cls.capability(step, variant).support.value for step, variant, label in (
+    return {label: steps.capability(cls, step, variant).support.value for step, variant, label in (
         ("pvalues", None, "pvalues"), ("vif", None, "vif"), ("subset", "best", "best"),
         ("subset", "forward", "forward"), ("subset", "backward", "backward"))}
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from mlbench import steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.datasets import parse_size, synthetic_task
 from mlbench.errors import MlbenchError
@@ -58,8 +59,8 @@ def test_linear_regression_beats_the_mean(cls, tmp_path):
 
 
 def test_statsmodels_declares_trees_unsupported():
-    assert StatsmodelsAdapter.capability("train", "gbm").support.value == "unsupported"
-    assert XGBoostAdapter.capability("pvalues").support.value == "unsupported"
+    assert steps.capability(StatsmodelsAdapter, "train", "gbm").support.value == "unsupported"
+    assert steps.capability(XGBoostAdapter, "pvalues").support.value == "unsupported"
 
 
 def test_sizes_parse():

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlbench import steps
 from mlbench.design import build_design
 from mlbench.errors import SkippedCell
 from mlbench.grading import grade_subset
@@ -80,7 +81,7 @@ def test_reference_best_subsets_equal_leaps(hitters, r_hitters_subsets):
 def test_stepwise_paths_equal_the_reference(cls, method, hitters, tmp_path):
     design, source = hitters
     adapter = started(cls, source, tmp_path)
-    support = cls.capability("subset", method).support.value
+    support = steps.capability(cls, "subset", method).support.value
     got = procedures.subset(adapter, context(design, support), method, None, 20000)
     ref = procedures.subset(reference_fitter(design), context(design, "reference"), method, None, 20000)
     verdict = grade_subset(got, ref, 1e-8)

@@ -274,7 +274,8 @@ class RAdapter(Adapter):
 
     def fit(self, spec: TrainSpec) -> Any:
         if spec.family not in ("linear", "logistic"):
-            raise UnsupportedStep(self.capability("train", spec.family).reason or f"R cannot train {spec.family}")
+            declared = self.declared("train", spec.family)
+            raise UnsupportedStep((declared.reason if declared else "") or f"R cannot train {spec.family}")
         r = self._call("fit", family=spec.family)
         return RModel(r["model"], spec.family)
 

@@ -6,6 +6,8 @@ from the repeats: a two-sided Mann-Whitney U test (scipy.stats.mannwhitneyu) whe
 MIN_REPEATS ok repeats of the cell, else "n/a". Per graded cell (adapter, step, variant, dataset): the grade
 (deviation.agrees and deviation.grade) of each run when they differ. Environment: python, java, CPU, cores,
 memory, OS, host, mlbench and every library version from run.json, plus each adapter's platform version.
+Settings: run.json's (`Manifest.settings`), among them `digits`, the pass line every grade was held to: when the
+runs differ there, compare says so before any grade change (a grade may have changed with the line alone).
 The result is a plain JSON-serialisable dict; render_compare prints it with rich.
 """
 
@@ -17,11 +19,11 @@ from typing import Any
 
 from mlbench import steps
 from mlbench.reports import summary
+from mlbench.run_data import SETTING_KEYS, Manifest, Records
 
 MIN_REPEATS = 3
 ENV_KEYS = ("python", "python_implementation", "mlbench_version", "java", "cpu_model", "cores", "memory_gb", "os",
             "host")
-SETTING_KEYS = ("repeats", "warmup", "seed", "tolerance", "isolation", "timeout_s")
 
 
 def _run_info(manifest: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -122,17 +124,25 @@ def environment_differences(manifest_a: dict[str, Any], records_a: list[dict[str
             if env_a.get(key) != env_b.get(key)]
 
 
-def _settings(manifest: dict[str, Any]) -> dict[str, Any]:
-    scenario = manifest.get("scenario") or {}
-    out = {key: manifest.get(key) for key in SETTING_KEYS}
-    out["scenario"] = scenario.get("name") if isinstance(scenario, dict) else scenario
-    out["datasets"] = ", ".join(f"{d.get('name')} ({str(d.get('sha256') or '')[:12]})"
-                                for d in manifest.get("datasets") or [manifest.get("dataset") or {}] if d)
-    return out
+def _settings(manifest: Manifest) -> dict[str, Any]:
+    return {**{key: getattr(manifest, key) for key in SETTING_KEYS}, "scenario": manifest.scenario_name,
+            "datasets": manifest.datasets_text()}
 
 
-def compare_runs(manifest_a: dict[str, Any], records_a: list[dict[str, Any]], manifest_b: dict[str, Any],
-                 records_b: list[dict[str, Any]], alpha: float = 0.05) -> dict[str, Any]:
+def pass_lines(manifest_a: Manifest, records_a: list[dict[str, Any]], manifest_b: Manifest,
+               records_b: list[dict[str, Any]]) -> dict[str, Any]:
+    """{"a", "b": the correct digits each run's grades had to reach, "differs": whether they are not the same}."""
+    a, b = Records(records_a).pass_line(manifest_a), Records(records_b).pass_line(manifest_b)
+    return {"a": a, "b": b, "differs": a is not None and b is not None and float(a) != float(b)}
+
+
+def _typed(manifest: Manifest | dict[str, Any]) -> Manifest:
+    return manifest if isinstance(manifest, Manifest) else Manifest.from_json(manifest)
+
+
+def compare_runs(manifest_a: Manifest | dict[str, Any], records_a: list[dict[str, Any]],
+                 manifest_b: Manifest | dict[str, Any], records_b: list[dict[str, Any]],
+                 alpha: float = 0.05) -> dict[str, Any]:
     """Run B against baseline run A. Returns a JSON-serialisable dict:
 
     a, b: run id, scenario, start, status, record count; alpha; min_repeats;
@@ -142,14 +152,17 @@ def compare_runs(manifest_a: dict[str, Any], records_a: list[dict[str, Any]], ma
     grade_changes: [{adapter, step, variant, dataset, grade_a, grade_b, agrees_a, agrees_b}];
     status_changes: [{adapter, step, variant, dataset, status_a, status_b}];
     environment: [{key, a, b}] differing keys (python, java, cpu_model, cores, ..., libraries.<dist>,
-                  platform.<adapter>); settings: [{key, a, b}] differing run settings (scenario, repeats, ...).
+                  platform.<adapter>); settings: [{key, a, b}] differing run settings (scenario, repeats, digits,
+              ...); pass_line: {a, b, differs}: the correct digits each run's grades had to reach.
     """
+    typed_a, typed_b = _typed(manifest_a), _typed(manifest_b)
+    json_a, json_b = typed_a.to_json(), typed_b.to_json()
     cells, only_a, only_b = timing_cells(records_a, records_b, alpha)
     grades, statuses = verdict_changes(records_a, records_b)
-    settings_a, settings_b = _settings(manifest_a), _settings(manifest_b)
+    settings_a, settings_b = _settings(typed_a), _settings(typed_b)
     return {
-        "a": _run_info(manifest_a, records_a),
-        "b": _run_info(manifest_b, records_b),
+        "a": _run_info(json_a, records_a),
+        "b": _run_info(json_b, records_b),
         "alpha": alpha,
         "min_repeats": MIN_REPEATS,
         "cells": cells,
@@ -157,9 +170,10 @@ def compare_runs(manifest_a: dict[str, Any], records_a: list[dict[str, Any]], ma
         "only_in_b": only_b,
         "grade_changes": grades,
         "status_changes": statuses,
-        "environment": environment_differences(manifest_a, records_a, manifest_b, records_b),
+        "environment": environment_differences(json_a, records_a, json_b, records_b),
         "settings": [{"key": k, "a": settings_a.get(k), "b": settings_b.get(k)} for k in settings_a
                      if settings_a.get(k) != settings_b.get(k)],
+        "pass_line": pass_lines(typed_a, records_a, typed_b, records_b),
     }
 
 
@@ -190,6 +204,12 @@ def render_compare(console: Any, comparison: dict[str, Any], wide: bool = False)
     if a.get("scenario") != b.get("scenario"):
         console.print(Text("warning: the runs are of different scenarios; only cells present in both are compared",
                            style="yellow"))
+    line = comparison.get("pass_line") or {}
+    if line.get("differs"):
+        console.print(Text(
+            f"warning: the runs were graded at different pass lines (--digits): A {summary.fmt(line['a'])}, "
+            f"B {summary.fmt(line['b'])} correct digits; a grade change may be the pass line's, not the platform's",
+            style="yellow"))
 
     for title, key in (("Environment differences", "environment"), ("Setting differences", "settings")):
         rows = comparison.get(key) or []

@@ -1,5 +1,5 @@
 """Wide CSV: one row per dataset x adapter x step/variant (plus each adapter's session and load), for a
-spreadsheet. The long format (mlbench.reports.csv) keeps every record; this one keeps the summary a reader
+spreadsheet. The long format (mlbench.reports.csv_export) keeps every record; this one keeps the summary a reader
 compares: support, status, grade, median wall seconds and IQR of the fit phase, peak RSS, the headline metric.
 Its columns are summary.CELL_COLUMNS (those marked csv), the same list the side-by-side tables are drawn from.
 
@@ -14,7 +14,7 @@ import io
 from typing import Any
 
 from mlbench.reports import summary
-from mlbench.reports.csv import _cell
+from mlbench.reports.csv_export import _cell
 from mlbench.reports.summary import accuracy, cell_rows
 
 

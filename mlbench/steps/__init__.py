@@ -9,53 +9,14 @@ StepKind (`docs/architecture.md`, "add a step").
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from mlbench.adapter import Capability, Support
 from mlbench.errors import MlbenchError, unknown
+from mlbench.steps import table
+from mlbench.steps.table import Rows, StepKind, StepSpec, no_headline, one_variant, register
 
-
-class StepSpec(BaseModel):
-    """Base of every step's scenario entry (`- step: NAME` plus its parameters), validated strictly."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    step: str
-
-
-Rows = list[dict[str, Any]]
-
-
-def no_headline(rows: Rows) -> tuple[str | None, float | None]:
-    return None, None
-
-
-def one_variant(spec: Any) -> list[str | None]:
-    return [None]
-
-
-@dataclass(frozen=True)
-class StepKind:
-    name: str
-    spec: type[StepSpec]
-    statistics: bool  # an exact answer: computed by the truth reference, graded in correct digits
-    run: Callable[..., dict[str, Any]] | None = None  # statistics: (spec, variant, fitter, ctx) -> result
-    grade: Callable[..., dict[str, Any]] | None = None  # (got, ref, pass_digits, cap, truth) -> deviation
-    headline: Callable[[Rows], tuple[str | None, float | None]] = no_headline  # the cell's one number
-    variants: Callable[[Any], list[str | None]] = one_variant  # the cells a spec expands into
-    variant_key: str | None = None  # params key naming the variant ("method", "model")
-    variant_values: tuple[str, ...] = ()  # every variant a capability key `step:variant` may name
-    end_phase: str = "fit"  # the record that closes a cell (resume skips cells that reached it)
-    overrides: dict[str, str] = field(default_factory=dict)  # spec field -> RunRequest field of the CLI
-    trains: bool = False  # model step: fit then predict on the test set
-    deploys: bool = False  # model step: then export, reload in fresh processes, score
-    requires: str | None = None  # capability step:variant this one needs first (deploy needs train)
-    support_from: str | None = None  # for a step built from another's primitives: where no adapter declares it,
-    # each adapter supports it as it supports this capability key (a new step needs no edit of the platforms)
-    shape: Callable[[int, int], str | None] = lambda n, p: None  # statistics: why n rows, p features cannot be
-    # answered (the condition, stated), or None
+__all__ = ["Rows", "StepKind", "StepSpec", "capability", "kind", "kinds", "no_headline", "one_variant", "register"]
 
 
 def shape_problem(step: str, n: int, p: int) -> str | None:
@@ -63,31 +24,22 @@ def shape_problem(step: str, n: int, p: int) -> str | None:
     return kind(step).shape(n, p)
 
 
-_KINDS: dict[str, StepKind] = {}
-
-
-def register(kind: StepKind) -> StepKind:
-    """Add a step (or replace one of the same name); returns it."""
-    _KINDS[kind.name] = kind
-    return kind
-
-
 def kinds() -> dict[str, StepKind]:
     _builtins()
-    return dict(_KINDS)
+    return dict(table._KINDS)
 
 
 def kind(name: str) -> StepKind:
     _builtins()
     try:
-        return _KINDS[name]
+        return table._KINDS[name]
     except KeyError:
-        raise MlbenchError(unknown("step", name, _KINDS)) from None
+        raise MlbenchError(unknown("step", name, table._KINDS)) from None
 
 
 def _builtins() -> None:
-    if "pvalues" not in _KINDS:
-        from mlbench.steps import models, statistics  # noqa: F401 - registers the built-in steps
+    if "pvalues" not in table._KINDS:
+        from mlbench.steps import models, stats_steps  # noqa: F401 - registers the built-in steps
 
 
 def is_statistics(step: str) -> bool:
@@ -144,6 +96,52 @@ def capability_keys() -> set[str]:
     return keys
 
 
+def settable(step: str) -> list[str]:
+    """The parameters of a step a scenario (and `--set step.param=value`) may set: its spec model's fields."""
+    return [name for name in kind(step).spec.model_fields if name != "step"]
+
+
+def parse_setting(text: str) -> tuple[str, str, str]:
+    """`--set step.param=value` -> (step, param, value text); the step and its parameter checked in the table."""
+    target, sep, value = text.partition("=")
+    step, dot, param = target.strip().partition(".")
+    if not sep or not dot or not step or not param:
+        raise MlbenchError(f"--set takes step.param=value, e.g. --set vif.threshold=5; not {text!r}")
+    if param not in settable(step):
+        raise MlbenchError(unknown(f"parameter of step {step!r} in --set", param, settable(step)))
+    return step, param, value.strip()
+
+
+def apply_settings(specs: list[Any], settings: dict[str, dict[str, Any]]) -> list[Any]:
+    """The scenario's step specs with `--set` values: {step: {param: value}}, a value's text read as YAML (a list
+    also as comma-separated text), validated by the step's spec model like the scenario's own value."""
+    import yaml
+    from pydantic import ValidationError
+
+    missing = [step for step in settings if not any(spec.step == step for spec in specs)]
+    if missing:
+        raise MlbenchError(f"--set {missing[0]}.…: the scenario has no {missing[0]!r} step "
+                           f"(its steps: {', '.join(dict.fromkeys(spec.step for spec in specs))})")
+    out = []
+    for spec in specs:
+        values = {**spec.model_dump()}
+        for param, value in (settings.get(spec.step) or {}).items():
+            parsed = yaml.safe_load(value) if isinstance(value, str) and value else value
+            values[param] = parsed
+            try:
+                kind(spec.step).spec.model_validate(values)
+            except ValidationError as exc:
+                if not isinstance(parsed, str):
+                    raise MlbenchError(f"--set {spec.step}.{param}={value}: {exc.errors()[0]['msg']}") from None
+                values[param] = [part.strip() for part in parsed.split(",") if part.strip()]  # a list field
+                try:
+                    kind(spec.step).spec.model_validate(values)
+                except ValidationError:
+                    raise MlbenchError(f"--set {spec.step}.{param}={value}: {exc.errors()[0]['msg']}") from None
+        out.append(type(spec).model_validate(values) if values != spec.model_dump() else spec)
+    return out
+
+
 def compute(spec: Any, variant: str | None, fitter: Any, ctx: Any) -> dict[str, Any]:
     """The answer of one statistics cell, from a platform (or the truth reference) as `ctx.support` says."""
     step = kind(spec.step)
@@ -155,3 +153,23 @@ def compute(spec: Any, variant: str | None, fitter: Any, ctx: Any) -> dict[str, 
 
         raise SkippedCell(problem)
     return step.run(spec, variant, fitter, ctx)
+
+
+def capability(adapter: Any, step: str, variant: str | None = None) -> Capability:
+    """How an adapter class does a step (or `step:variant`): its own declaration, after what the step requires
+    first (deploying a model needs training it), else the support of the capability the step shares
+    (`support_from`), else unsupported."""
+    required = kind(step).requires
+    if required and variant is not None:
+        needed = capability(adapter, required, variant)
+        if needed.support is Support.UNSUPPORTED:
+            return needed
+    declared = adapter.declared(step, variant)
+    if declared is not None:
+        return declared
+    inherited = kind(step).support_from
+    if inherited:
+        other, _, other_variant = inherited.partition(":")
+        return capability(adapter, other, other_variant or None)
+    what = f"{step}:{variant}" if variant else step
+    return Capability.unsupported(f"{adapter.name} declares no support for {what}")

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from mlbench.steps import Rows, StepKind, StepSpec, register
+from mlbench.steps.table import Rows, StepKind, StepSpec, register
 
 MODEL_FAMILIES = ("linear", "logistic", "random_forest", "gbm")
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mlbench import steps
 from mlbench.adapter import Adapter, DataSource, SessionOptions, Support, TrainSpec
 from mlbench.errors import UnsupportedStep
 
@@ -96,7 +97,7 @@ class Harness:
 
 def _declared(cls: type[Adapter], key: str) -> bool:
     step, _, variant = key.partition(":")
-    return cls.capability(step, variant or None).support is not Support.UNSUPPORTED
+    return steps.capability(cls, step, variant or None).support is not Support.UNSUPPORTED
 
 
 def _answer(h: Harness, step: str, variant: str | None = None, **params: Any) -> dict[str, Any]:
@@ -108,7 +109,7 @@ def _answer(h: Harness, step: str, variant: str | None = None, **params: Any) ->
     from mlbench.stats import procedures
 
     design = build_design(load_builtin("advertising").frame, "Sales")
-    support = h.cls.capability(step, variant).support.value
+    support = steps.capability(h.cls, step, variant).support.value
     ctx = procedures.StepContext(design.features, design.X, design.y, support)
     return steps.compute(steps.parse_spec({"step": step, **params}), variant, h.adapter("advertising"), ctx)
 

@@ -29,6 +29,7 @@ import pandas as pd
 import psutil
 import pytest
 
+from mlbench import steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.datasets import load_builtin
 from mlbench.design import Design, build_design
@@ -446,7 +447,7 @@ def _train(session: Session, source: DataSource, spec: TrainSpec) -> np.ndarray:
 
 def test_train_capabilities_are_native():
     for family in ("linear", "logistic", "random_forest", "gbm"):
-        assert H2OAdapter.capability("train", family).support.value == "native", family
+        assert steps.capability(H2OAdapter, "train", family).support.value == "native", family
 
 
 def test_load_reads_the_test_set_and_makes_the_target_a_factor(h2o_session, classification_task):
@@ -615,7 +616,7 @@ def exported(h2o_session, classification_task, tmp_path_factory) -> dict[str, Ex
 
 
 def test_deploy_capability_is_native():
-    cap = H2OAdapter.capability("deploy", "gbm")
+    cap = steps.capability(H2OAdapter, "deploy", "gbm")
     assert cap.support.value == "native" and "MOJO" in cap.how and "long-lived JVM" in cap.how
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import psutil
 import pytest
 
+from mlbench import steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.design import build_design
 from mlbench.errors import UnsupportedStep
@@ -75,9 +76,9 @@ def test_declarations_and_version():
     assert version is not None and version.count(".") == 2  # e.g. "4.2.2", from `Rscript --version`
     for step, variant in [("pvalues", None), ("vif", None), ("subset", "best"), ("subset", "forward"),
                           ("subset", "backward"), ("train", "linear"), ("train", "logistic")]:
-        assert RAdapter.capability(step, variant).support.value == "native", (step, variant)
+        assert steps.capability(RAdapter, step, variant).support.value == "native", (step, variant)
     for family in ("random_forest", "gbm"):
-        cap = RAdapter.capability("train", family)
+        cap = steps.capability(RAdapter, "train", family)
         assert cap.support.value == "unsupported" and "tree ensembles" in cap.reason
 
 

@@ -19,6 +19,7 @@ from mlbench.reports.html import charts, tables
 from mlbench.reports.html.cells import badge, esc, kv_table, num, table, td, th, txt
 from mlbench.reports.summary import fmt
 from mlbench.results import reference_answers
+from mlbench.run_data import Manifest
 from mlbench.sanitize import redact
 
 TEMPLATE = "report_template.html"  # next to this module, in the mlbench.reports.html package
@@ -93,10 +94,10 @@ def _environment(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str
         ("host", esc(env.get("host"))),
         ("command line", f"<code>{esc(command)}</code>" if command else "—"),
     ]
-    settings = [(k, manifest.get(k)) for k in ("seed", "repeats", "warmup", "tolerance", "isolation", "timeout_s")
-                if manifest.get(k) is not None]
+    settings = Manifest.from_json(manifest).settings()  # run.json's settings, the pass line (`digits`) among them
     if settings:
-        pairs.append(("settings", esc(", ".join(f"{k} {v}" for k, v in settings))))
+        pairs.append(("settings", esc(", ".join(f"pass line {v:g} correct digits" if k == "digits" else f"{k} {v}"
+                                                for k, v in settings.items()))))
     weights = manifest.get("deploy_weights_overridden")
     if weights:
         pairs.append(("deploy weights overridden", esc(", ".join(f"{k}={v}" for k, v in weights.items()))))

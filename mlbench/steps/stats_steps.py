@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from mlbench import grading
-from mlbench.steps import Rows, StepKind, StepSpec, register
+from mlbench.steps.table import Rows, StepKind, StepSpec, register
 
 
 class PValuesStep(StepSpec):

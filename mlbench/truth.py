@@ -1,0 +1,135 @@
+"""The truth reference of a run: one exact fitter per data unit, its answer per statistics cell, the grade of a
+platform's answer against it (and against R's), and what run.json stores of it (`truth`, `vs_r`).
+
+The runner asks it for a step's context and a grade; it never runs a platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlbench import grading, steps
+from mlbench.plan import DataUnit, RunPlan
+from mlbench.stats import procedures
+from mlbench.stats.reference import ReferenceFitter, condition_number
+
+R_ADAPTER = "r"  # the platform whose answers users check against: each run with R grades the others against it
+
+
+class Truth:
+    def __init__(self, plan: RunPlan, describe: Callable[[BaseException], str]) -> None:
+        self.plan = plan
+        self._describe = describe  # an exception in one line, as records say it
+        self._references: dict[tuple[str, int, str | None], dict[str, Any] | Exception] = {}
+        self._fitters: dict[str, ReferenceFitter | Exception] = {}
+        self._conditions: dict[str, float | None] = {}
+        self._ranks: dict[str, int | None] = {}
+
+    def context(self, unit: DataUnit, support: str,
+                report: Callable[[str], None] | None = None) -> procedures.StepContext:
+        """What a statistics step's procedure runs on: the design, its rank by the truth, where to report."""
+        design = unit.design
+        return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support,
+                                      rank=self._rank(unit), terms=design.terms,
+                                      report=None if support == "reference" else report)
+
+    def measure_condition(self, unit: DataUnit) -> None:
+        """The design's condition number, stored on every grade of the unit."""
+        self._conditions[unit.label] = condition_number(unit.design.X) if unit.design.features else None
+
+    def _rank(self, unit: DataUnit) -> int | None:
+        """The design's rank by the truth reference (its exactly aliased columns); None when unknown."""
+        if unit.label not in self._ranks:
+            fitter = self._fitter(unit)
+            try:
+                aliased = [] if isinstance(fitter, Exception) or not unit.design.features else \
+                    fitter.ols(unit.design.features).aliased
+                self._ranks[unit.label] = len(unit.design.features) - len(aliased) if not isinstance(
+                    fitter, Exception) else None
+            except Exception:  # noqa: BLE001 - no rank: sizes are not capped
+                self._ranks[unit.label] = None
+        return self._ranks[unit.label]
+
+    def _fitter(self, unit: DataUnit) -> ReferenceFitter | Exception:
+        """One truth reference per data unit (its exact Gram matrix is built once and serves every step)."""
+        if unit.label not in self._fitters:
+            try:
+                self._fitters[unit.label] = ReferenceFitter(unit.design.frame, unit.design.target, unit.dataset.exact)
+            except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
+                self._fitters[unit.label] = exc
+        return self._fitters[unit.label]
+
+    def reference(self, unit: DataUnit, index: int, spec: Any, variant: str | None) -> dict[str, Any] | Exception:
+        key = (unit.label, index, variant)
+        if key not in self._references:
+            fitter = self._fitter(unit)
+            try:
+                if isinstance(fitter, Exception):
+                    raise fitter
+                self._references[key] = steps.compute(spec, variant, fitter, self.context(unit, "reference"))
+            except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
+                self._references[key] = exc
+        return self._references[key]
+
+    def grade(self, unit: DataUnit, index: int, spec: Any, variant: str | None,
+               result: dict[str, Any]) -> dict[str, Any]:
+        ref = self.reference(unit, index, spec, variant)
+        if isinstance(ref, Exception):
+            return {"agrees": None, "grade": f"no reference: {self._describe(ref)}"}
+        fitter = self._fitter(unit)
+        assert not isinstance(fitter, Exception)
+        grade = steps.kind(spec.step).grade
+        assert grade is not None
+        deviation = grade(result, ref, self.plan.digits, fitter.cap, unit.dataset.truth)
+        deviation["condition_number"] = self._conditions.get(unit.label)
+        deviation["reference"] = {k: fitter.meta[k] for k in ("engine", "digits")}
+        return deviation
+
+    def stored(self) -> dict[str, Any]:
+        """Per dataset: how the truth was computed (engine, its digits, what data), how many digits the float64
+        rounding of exact source data leaves, the truth against certified values, and its answer per statistics
+        cell ("pvalues", "subset/best"). Stored in run.json."""
+        out: dict[str, Any] = {}
+        for unit in self.plan.units:
+            fitter = self._fitters.get(unit.label)
+            if fitter is None:
+                continue
+            entry: dict[str, Any] = (
+                {"error": self._describe(fitter)} if isinstance(fitter, Exception) else dict(fitter.meta))
+            answers: dict[str, Any] = {}
+            for (label, index, variant), ref in self._references.items():
+                if label == unit.label:
+                    answers[steps.label(self.plan.step_specs[index].step, variant)] = (
+                        ref if not isinstance(ref, Exception) else {"error": self._describe(ref)})
+            if not isinstance(fitter, Exception) and unit.dataset.exact is not None:
+                entry["float64_input_digits"] = fitter.float64_input_digits()
+            certified = (unit.dataset.truth or {}).get("certified")
+            if certified and isinstance(answers.get("pvalues"), dict) and "coefficients" in answers["pvalues"]:
+                entry["vs_certified"] = grading.grade_certified(answers["pvalues"], certified)
+            entry["answers"] = answers
+            out[unit.label] = entry
+        return out
+
+    def versus_r(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each platform's statistics answer graded against R's answer to the same cell in these records (where
+        the R adapter ran), with the run's pass line: computed once, stored in run.json, read by every report."""
+        last: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for record in records:
+            if (record.get("step") and steps.is_statistics(record["step"]) and record.get("status") == "ok"
+                    and record.get("result") and not record.get("is_warmup")):
+                last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = record["result"]
+        out = []
+        for (dataset, adapter, step, variant), result in last.items():
+            r_result = last.get((dataset, R_ADAPTER, step, variant))
+            if adapter == R_ADAPTER or r_result is None:
+                continue
+            grade = steps.kind(step).grade
+            assert grade is not None
+            try:
+                verdict = grade(result, r_result, self.plan.digits, grading.CAP, None)
+            except (KeyError, TypeError, ValueError) as exc:
+                verdict = {"agrees": False, "grade": f"not comparable: {exc}", "min_digits": None}
+            out.append({"dataset": dataset, "adapter": adapter, "step": step, "variant": variant,
+                        "agrees": verdict["agrees"], "grade": verdict["grade"], "min_digits": verdict["min_digits"]})
+        return out
