@@ -403,6 +403,23 @@ def test_a_column_declared_once_reaches_console_html_and_wide_csv(monkeypatch):
     assert list(frame.columns) == [*WIDE_COLUMNS, "label"] and "subset/best" in set(frame["label"])
 
 
+def test_console_and_html_show_the_same_side_by_side_rows_for_a_deploy_run():
+    """One row filter (summary.side_by_side_rows): the deploy run's cells are in the console's side-by-side table
+    and in the HTML's alike; each adapter's session and load are the HTML's start-up table."""
+    manifest, records = load_run(Path(__file__).parent / "fixtures" / "runs" / "deploy")
+    buffer = io.StringIO()
+    render_run(Console(file=buffer, width=400), manifest, records, wide=True)
+    console = {(r["adapter"], r["step"]) for r in _table(_rich_tables(buffer.getvalue()), "Platforms side by side")}
+    parser = _HtmlTables()
+    parser.feed(render_html(manifest, records))
+    html = {(r["adapter"], r["step"]) for r in _table(parser.tables, "Support, status, grade")}
+    startup = {(r["adapter"], r["phase"]) for r in _table(parser.tables, "Platform start-up")}
+    deploy = {(a, s) for a, s in console if s.startswith("deploy/")}
+    assert deploy and {s for _, s in deploy} == {"deploy/logistic", "deploy/gbm"}
+    assert html == console - startup and deploy <= html
+    assert {s for _, s in startup} == {"session", "load"}
+
+
 def test_pareto_front_keeps_only_undominated_points():
     points = [Point(1.0, 0.80, "", "", "a"), Point(2.0, 0.85, "", "", "b"), Point(3.0, 0.84, "", "", "c"),
               Point(0.5, 0.70, "", "", "d"), Point(4.0, 0.90, "", "", "e")]

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mlbench.reports import summary
-from mlbench.reports.layout import Col, Grid, Layout, Notes, legend, print_layouts
+from mlbench.reports.layout import Col, Grid, Layout, Notes, legend, print_layouts, print_tables
 from mlbench.reports.summary import Column, fmt, format_pvalue
 
 TONE_STYLE = {"good": "green", "warn": "yellow", "bad": "bold red", "dim": "dim"}
@@ -182,11 +182,13 @@ def startup_grid(rows: list[dict[str, Any]], several: bool | None = None) -> Gri
 
 
 def summary_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[Layout]:
-    """Every cell but training's (which has its own tables), each adapter's session and load first."""
-    rows = [r for r in summary.cell_rows(records, manifest) if r["step"] != "train"]
-    if all(r["step"] in summary.ADAPTER_PHASES for r in rows):
+    """The side-by-side cells (summary.side_by_side_rows), each adapter's session and load first."""
+    rows = summary.cell_rows(records, manifest)
+    shown = {id(r) for r in summary.side_by_side_rows(rows)}
+    if not shown:
         return []
-    return cells_layouts("Platforms side by side", rows)
+    return cells_layouts("Platforms side by side",
+                         [r for r in rows if id(r) in shown or r["step"] in summary.ADAPTER_PHASES])
 
 
 def _digits_cell(digits: Any, pass_digits: float) -> Text:
@@ -303,20 +305,6 @@ def _coefficient_differences(grid: dict[str, Any]) -> Grid | None:
     return out
 
 
-def elimination_table(records: list[dict[str, Any]]) -> list[Layout]:
-    """Backward elimination by p-value: what each platform dropped, in order, and the refit."""
-    alpha, rows = summary.elimination_rows(records)
-    if not rows:
-        return []
-    grid = Grid(f"Backward elimination (drop the largest p > {alpha}, refit)",
-                [Col("adapter", key=True), Col("dropped, in order", wrap=True), Col("kept", wrap=True),
-                 Col("refit R²", "right"), Col("refit adj. R²", "right")])
-    for row in rows:
-        grid.add(row["adapter"], row["dropped"], row["kept"], fmt(row["r_squared"]), fmt(row["adj_r_squared"]))
-    grid.notes = [Text(line) for line in summary.factor_notes(records, "pvalues")]
-    return [[grid]]
-
-
 def vif_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> list[Layout]:
     """VIF per feature and platform; compact: the reference's VIF and each platform's correct digits. What each
     platform dropped (VIF removal) in a line under the table, said once where they all dropped the same."""
@@ -429,47 +417,6 @@ def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> li
     return [[full], layout]
 
 
-def truth_table(records: list[dict[str, Any]]) -> list[Layout]:
-    """Synthetic data: precision and recall of the model each criterion picks, against the true support."""
-    rows = summary.support_recovery(records)
-    if not rows:
-        return []
-    title = "Recovery of the true support (precision / recall of the picked model)"
-    labels = [label for _, label in summary.CRITERIA]
-    full = Grid(title, [Col("adapter", key=True), Col("method", key=True), *(Col(label) for label in labels)])
-    compact = Grid(title, [Col("adapter", key=True), Col("method", key=True), *(Col(label) for label in labels)])
-    for row in rows:
-        full.add(row["adapter"], row["method"], *[c["text"] for c in row["criteria"].values()])
-        compact.add(row["adapter"], row["method"],
-                    *[f"{c.get('precision') or 0:.2f}/{c.get('recall') or 0:.2f} k={c.get('size')}"
-                      for c in row["criteria"].values()])
-    return [[full], [compact]]
-
-
-def cv_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> list[Layout]:
-    """Cross-validated MSE of the set each platform chose, per size (summary.cv_errors): sizes down, platform x
-    method across (the exact reference's best subsets first), the smallest of each column marked ★."""
-    pivot = summary.cv_errors(records, reference)
-    if pivot is None:
-        return []
-    folds = f" ({pivot['folds']}-fold)" if pivot["folds"] else ""
-    grid = Grid(f"Cross-validated MSE per subset size{folds}", [Col("size", "right", key=True)])
-    for column in pivot["columns"]:
-        header = f"{column['adapter']}\n{column['method']}" + (
-            f"\n{column['dataset']}" if pivot["several"] and column["dataset"] else "")
-        grid.columns.append(Col(header, "right", key=column["adapter"] == "reference"))
-    for size in pivot["sizes"]:
-        cells: list[Text | str] = [str(size)]
-        for column in pivot["columns"]:
-            value = column["by_size"].get(size)
-            smallest = size == column["min_size"]
-            cells.append(Text(fmt(value, 4) + (" ★" if smallest else ""), style="bold green" if smallest else ""))
-        grid.add(*cells)
-    grid.notes = [legend("★ the smallest: the size cross-validation picks. Each platform's chosen set of each size is "
-                         "refitted by mlbench (OLS) on the same folds, so equal sets have equal errors")]
-    return [[grid]]
-
-
 def train_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
     """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric; split
     per size where all sizes do not fit; why a point has no numbers in numbered footnotes."""
@@ -497,51 +444,6 @@ def train_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
             out.add(*cells)
         out.notes = notes.lines()
         tables.append([[out]])
-    return tables
-
-
-def _rows_text(n: float | None) -> str:
-    if n is None:
-        return "—"
-    if n >= 1e12:
-        return "> 1T"
-    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g}{unit}"
-    return f"{n:.3g}"
-
-
-def scaling_tables(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[list[Layout]]:
-    """Per task: the growth exponents of fit time and memory against rows and the cost curve past the sizes that
-    ran (extrapolated, marked *), with the rows at which memory would pass the budget (the machine's memory, or
-    --budget-memory)."""
-    budget = summary.budget_mb(manifest)
-    rows = summary.growth(records, budget)
-    tables = []
-    for task in dict.fromkeys(r["task"] for r in rows):
-        mine = [r for r in rows if r["task"] == task]
-        budget_label = f"rows at\n{budget / 1024:.3g} GB" if budget else "rows at\nbudget"
-        grid = Grid(f"Scaling ({task}): fit time and peak memory ~ rows^b, fitted on the sizes that ran; "
-                    "* extrapolated, not measured", [Col("adapter", key=True), Col("model", key=True),
-                                                      Col("time\nb", "right"), Col("memory\nb", "right")])
-        for n in summary.EXTRAPOLATED_ROWS:
-            grid.columns += [Col(f"{_rows_text(n)}*\nfit s", "right", group=f"{n:,} rows"),
-                             Col(f"{_rows_text(n)}*\nMB", "right", group=f"{n:,} rows")]
-        grid.columns.append(Col(budget_label, "right"))
-        for row in mine:
-            cells = [row["adapter"], row["model"], f"{row['time_exponent']:.2f}",
-                     fmt(row["memory_exponent"], 2) if row["memory_exponent"] is not None else "—"]
-            for n in summary.EXTRAPOLATED_ROWS:
-                point = row["extrapolated"][n]
-                cells += [fmt(point["fit_s"], 3) if point["fit_s"] else "—",
-                          fmt(point["peak_mb"], 3) if point["peak_mb"] else "—"]
-            cells.append(_rows_text(row["rows_at_budget"]))
-            grid.add(*cells)
-        sizes = sorted({n for r in mine for n in r["sizes"]})
-        grid.notes = [legend(f"fitted on {', '.join(_rows_text(n) for n in sizes)} rows; memory b is the exponent "
-                             "of what the data adds above the session's peak; — where no growth was measured. "
-                             "Two sizes fit any curve: trust it more the more sizes ran and the larger they are")]
-        tables.append([[grid]])
     return tables
 
 
@@ -646,43 +548,6 @@ def best_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = 
     return [[grid]]
 
 
-def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> list[Layout]:
-    """McCullough's table: correct digits of each platform's OLS answer per dataset, with numbered footnotes for
-    what a number cannot say (a different model, an error, a suite member that cannot run). Shown for runs over
-    several datasets or NIST's; single-dataset runs have the digits in the side-by-side table."""
-    pivot = summary.accuracy(records, manifest)
-    rows, adapters = pivot["rows"], pivot["adapters"]
-    if not rows or (len(rows) == 1 and rows[0]["difficulty"] is None):
-        return []
-    digits = manifest.get("digits", 6)
-    grid = Grid(f"Correct digits (OLS: min over estimate, SE, t, p, R², F; pass >= {digits:g})",
-                [Col("dataset", key=True), Col("difficulty", key=True), Col("float64\ninput", "right", key=True),
-                 *(Col(adapter, "right") for adapter in adapters)])
-    notes = Notes()
-    for row in rows:
-        cells: list[Text] = []
-        for adapter in adapters:
-            cell = row["cells"].get(adapter)
-            if cell is None:
-                cells.append(Text(""))
-                continue
-            mark = notes.mark(cell["note"], f"{adapter} on {row['label']}") if cell["note"] else ""
-            if cell["status"] != "ok":
-                cells.append(status_text(cell["status"]).append(mark))
-            else:
-                shown = "—" if cell["digits"] is None else f"{cell['digits']:.1f}"
-                cells.append(Text(shown + mark, style="green" if cell["agrees"] else "red"))
-        if row["not_run"]:
-            mark = notes.mark(f"not run: {row['not_run']}", row["label"])
-            cells = [Text(f"not run{mark}", style="dim") for _ in adapters]
-        ceiling = row["input_digits"]
-        grid.add(row["label"], row["difficulty"] or "", "" if ceiling is None else f"{ceiling:.1f}", *cells)
-    grid.notes = [*notes.lines(), legend(
-        "float64 input: the digits left by storing the exact data as float64 (the best any platform reading it "
-        "can do); digits are against mlbench's exact reference.")]
-    return [[grid]]
-
-
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]],
                wide: bool = False) -> None:
     """Every table of a run, each fitting the console's width (wide: each in full, as wide as it needs)."""
@@ -704,24 +569,20 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     for each in described:  # e.g. rows dropped for missing values: said here, once (stderr only with --json)
         for note in each.get("notes") or []:
             console.print(Text(f"  note: {each.get('name')}: {note}" if len(described) > 1 else f"  note: {note}"))
+    from mlbench.reports.table import RunView, details
     from mlbench.results import reference_answers
 
-    reference = reference_answers(manifest)
-    accuracy = accuracy_table(records, manifest)
-    if accuracy:
-        print_layouts(console, accuracy, wide)
-        if len({r["dataset"] for r in records if r.get("step")}) > 1:
-            records = [r for r in records if r.get("step") != "pvalues"]  # the per-dataset tables would mix them
-    tables = (
-        coefficient_table(records, reference.get("pvalues"), summary.design_terms(manifest)),
-        elimination_table(records), vif_table(records, reference.get("vif")), subset_table(records, reference),
-        truth_table(records), cv_table(records, reference),
-        *train_tables(records), *scaling_tables(records, manifest), *deploy_tables(records),
-        summary_table(records, manifest),
-        best_table(records, manifest),
-    )
-    for layouts in tables:
-        print_layouts(console, layouts, wide)
+    run = RunView(manifest, records, reference_answers(manifest))
+    for each in details():
+        shown = each.build(run) if each.build is not None else []
+        print_tables(console, shown, wide)
+        for layouts in each.console(run) if each.console is not None else []:
+            print_layouts(console, layouts, wide)
+        if each.name == "accuracy" and shown and len({r["dataset"] for r in records if r.get("step")}) > 1:
+            # the accuracy table shows each dataset's p-values: the per-dataset tables after it would mix them
+            run = RunView(manifest, [r for r in records if r.get("step") != "pvalues"], run.reference)
+    print_layouts(console, summary_table(run.records, manifest), wide)
+    print_layouts(console, best_table(run.records, manifest), wide)
 
 
 def availability_text(row: dict[str, Any]) -> str:

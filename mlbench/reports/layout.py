@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mlbench.reports import table as described
+
 Justify = Literal["left", "right", "center"]
 
 @dataclass
@@ -222,3 +224,32 @@ def print_layouts(console: Console, layouts: Iterable[Layout], wide: bool = Fals
 
 def legend(text: str) -> Text:
     return Text(text, style="dim")
+
+
+# ------------------------------------------------------------------------- any described Table, in a terminal
+
+TONE_STYLE = {"good": "green", "warn": "yellow", "bad": "red", "dim": "dim", "best": "bold green", "strong": "bold"}
+
+
+def grid_of(table: described.Table) -> Grid:
+    """The Grid of a described Table: each cell in its tone's style, a cell's footnote numbered under the table
+    (the same text, the same number), then the table's own footnotes (plain, or dim as a legend)."""
+    notes = Notes()
+    grid = Grid(table.title, [Col(c.header, c.align, c.wrap, c.key, c.group) for c in table.columns])
+    for index, row in enumerate(table.cells()):
+        shown = []
+        for cell in row:
+            text = Text(cell.text, style=TONE_STYLE.get(cell.tone or "", ""))
+            if cell.note:
+                text.append(notes.mark(cell.note, cell.where))
+            shown.append(text)
+        grid.add(*shown, rule=index in table.rules)
+    grid.notes = [*notes.lines(), *(Text(str(n)) if isinstance(n, described.Plain) else legend(n)
+                                    for n in table.footnotes)]
+    return grid
+
+
+def print_tables(console: Console, tables: list[described.Layouts], wide: bool = False) -> None:
+    """Print each described table in the layout that fits the console (wide: the fullest)."""
+    for layouts in tables:
+        print_layouts(console, [[grid_of(t) for t in layout] for layout in layouts], wide)

@@ -223,6 +223,13 @@ CELL_COLUMNS = [
 ]
 
 
+def side_by_side_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cells the side-by-side table shows, the same in the terminal and in HTML: every step's cell but
+    training's (its own tables, per size); deploy cells stay (the deploy tables show only the formats that ran).
+    Each adapter's session and load are shown apart, as start-up."""
+    return [r for r in rows if r["step"] != "train" and r["step"] not in ADAPTER_PHASES]
+
+
 def shown_columns(rows: list[dict[str, Any]], columns: list[Column] | None = None) -> list[Column]:
     """The columns of a side-by-side table of these rows: those with a header whose `show` rule holds."""
     out = []

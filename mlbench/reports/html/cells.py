@@ -11,11 +11,12 @@ from typing import Any
 from mlbench.reports import summary
 from mlbench.reports.summary import Column, fmt
 from mlbench.reports.svg import esc
+from mlbench.reports.table import Table
 
 TONE_CLASS = {"good": "b-ok", "warn": "b-warn", "bad": "b-bad", "dim": "b-dim"}
 
-__all__ = ["TONE_CLASS", "badge", "column_cell", "column_head", "esc", "figure", "grade_badge", "kv_table", "num",
-           "status_badge", "table", "td", "th", "time_cell", "toned", "txt"]
+__all__ = ["TONE_CLASS", "badge", "column_cell", "column_head", "draw", "esc", "figure", "grade_badge", "kv_table",
+           "num", "status_badge", "table", "td", "th", "time_cell", "toned", "txt"]
 
 
 def _attrs(cls: str | None = None, sort: Any = None, title: str | None = None, scope: str | None = None) -> str:
@@ -136,3 +137,25 @@ def kv_table(pairs: list[tuple[str, str]], caption: str | None = None) -> str:
 def figure(svg_markup: str, caption: str, note: str = "") -> str:
     small = f"<small>{esc(note)}</small>" if note else ""
     return f"<figure><figcaption>{esc(caption)}{small}</figcaption>\n{svg_markup}\n</figure>"
+
+
+TONE_CELL = {"good": "good", "bad": "bad", "warn": "warn", "dim": "muted", "best": "good", "strong": "strong"}
+ALIGN_CELL = {"left": "", "right": "num", "center": "center"}
+
+
+def draw(described: Table) -> str:
+    """Any described Table (mlbench.reports.table) as a sortable HTML table: its title the caption, each cell's
+    footnote its title (hover), the rows after the last rule its foot, its footnotes under it."""
+    head = [th(c.header, ALIGN_CELL[c.align] or None, c.tooltip) for c in described.columns]
+    rows = []
+    for row in described.cells():
+        out = []
+        for column, cell in zip(described.columns, row, strict=True):
+            cls = " ".join(x for x in (ALIGN_CELL[column.align], "wrap" if column.wrap else "",
+                                       TONE_CELL.get(cell.tone or "", "")) if x)
+            title = " · ".join(t for t in (cell.title, cell.note) if t) or None
+            out.append(td(esc(cell.text), cls or None, sort=cell.sort, title=title))
+        rows.append(out)
+    last = max(described.rules, default=None)
+    body, foot = (rows[:last + 1], rows[last + 1:]) if last is not None else (rows, [])
+    return table(head, body, described.title, foot or None, notes=[str(n) for n in described.footnotes])

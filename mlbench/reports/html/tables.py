@@ -23,9 +23,8 @@ from mlbench.reports.summary import fmt
 
 
 def side_by_side(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> str | None:
-    """The console's "Platforms side by side" for the statistics steps (training and deploy have their own)."""
-    rows = [r for r in summary.cell_rows(records, manifest)
-            if r["step"] not in ("train", "deploy", *summary.ADAPTER_PHASES)]
+    """The console's "Platforms side by side": the same cells (summary.side_by_side_rows)."""
+    rows = summary.side_by_side_rows(summary.cell_rows(records, manifest))
     if not rows:
         return None
     columns = summary.shown_columns(rows)
@@ -46,43 +45,6 @@ def startup_table(records: list[dict[str, Any]]) -> str | None:
     if not any(r["how"] for r in rows_data):
         head, body = head[:-1], [row[:-1] for row in body]
     return table(head, body, "Platform start-up (session) and data loading with each platform's own reader (load)")
-
-
-def accuracy_table(records: list[dict[str, Any]], manifest: dict[str, Any]) -> str | None:
-    """McCullough's table: correct digits of each platform's OLS answer (rows: datasets by NIST's difficulty;
-    columns: platforms), the float64 ceiling of each dataset, and what a number cannot say as a note."""
-    pivot = summary.accuracy(records, manifest)
-    if not pivot["rows"]:
-        return None
-    adapters = pivot["adapters"]
-    head = [th("dataset"), th("difficulty"),
-            th("float64 input", "num", "digits left by storing the exact data as float64: the best a platform "
-                                      "reading it can do"),
-            *(th(a, "num") for a in adapters), th("notes")]
-    body = []
-    for row in pivot["rows"]:
-        cells, notes = [], []
-        for adapter in adapters:
-            cell = row["cells"].get(adapter)
-            if cell is None:
-                cells.append(td())
-            elif cell["status"] != "ok":
-                cells.append(td(status_badge(cell["status"])))
-            else:
-                worst = cell.get("worst") or {}
-                title = f"worst: {worst.get('quantity')} of {worst.get('term')}" if worst.get("term") else None
-                style = "num good" if cell["agrees"] else "num bad"
-                cells.append(td(esc(fmt(cell["digits"], 3)), style, sort=cell["digits"], title=title))
-            if cell and cell["note"]:
-                notes.append(f"{adapter}: {cell['note']}")
-        if row["not_run"]:
-            notes.append(f"not run: {row['not_run']}")
-        body.append([txt(row["label"]), txt(row["difficulty"] or ""), num(row["input_digits"], 3), *cells,
-                     txt("; ".join(notes), "wrap")])
-    digits = manifest.get("digits", 6)
-    return table(head, body, f"Correct significant digits of the OLS answer against mlbench's exact reference "
-                             f"(minimum over estimate, SE, t, p, R², F); green: at least {digits:g} and the same "
-                             "model", cls="full")
 
 
 def pvalue_cell(value: Any, marker: str = "") -> str:
@@ -116,17 +78,6 @@ def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] |
     notes = "".join(f'<p class="note"><sup>{markers[name]}</sup> {esc(name)}: {esc(text)}</p>'
                     for name, text in grid["underflow_notes"].items())  # shown, as in the terminal
     return table(head, rows, "OLS coefficients of the full model: estimate and p-value per platform", foot) + notes
-
-
-def elimination_table(records: list[dict[str, Any]]) -> str | None:
-    alpha, rows_data = summary.elimination_rows(records)
-    if not rows_data:
-        return None
-    rows = [[txt(r["adapter"]), txt(r["dropped"], "wrap"), txt(r["kept"], "wrap"), num(r["r_squared"]),
-             num(r["adj_r_squared"])] for r in rows_data]
-    head = [th("adapter"), th("dropped, in order"), th("kept"), th("refit R²", "num"), th("refit adj. R²", "num")]
-    notes = summary.factor_notes(records, "pvalues")
-    return table(head, rows, f"Backward elimination: drop the largest p > {alpha}, refit", notes=notes)
 
 
 def vif_table(records: list[dict[str, Any]]) -> str | None:
@@ -179,40 +130,6 @@ def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> st
                              "≠best = not the best subset of that size", [foot_row])
 
 
-def truth_table(records: list[dict[str, Any]]) -> str | None:
-    rows_data = summary.support_recovery(records)
-    if not rows_data:
-        return None
-    body = [[txt(r["adapter"]), txt(r["method"]),
-             *[td(esc(c["text"]), "num", sort=c["precision"]) for c in r["criteria"].values()]] for r in rows_data]
-    head = [th("adapter"), th("method"), *(th(label, "num") for _, label in summary.CRITERIA)]
-    return table(head, body, "Recovery of the true support: precision / recall of the model each criterion picks")
-
-
-def cv_table(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> str | None:
-    """The console's cross-validated MSE table (summary.cv_errors): sizes down, platform x method across."""
-    pivot = summary.cv_errors(records, reference)
-    if pivot is None:
-        return None
-    head = [th("size", "num")] + [
-        th(f"{c['adapter']}\n{c['method']}" + (f"\n{c['dataset']}" if pivot["several"] and c["dataset"] else ""),
-           "num") for c in pivot["columns"]]
-    body = []
-    for size in pivot["sizes"]:
-        row = [num(size)]
-        for c in pivot["columns"]:
-            value = c["by_size"].get(size)
-            smallest = size == c["min_size"]
-            row.append(td(esc(fmt(value, 4)) + (" ★" if smallest else ""), "num good" if smallest else "num",
-                          sort=value))
-        body.append(row)
-    folds = f"{pivot['folds']}-fold " if pivot["folds"] else ""
-    return table(head, body, f"Cross-validated MSE per subset size ({folds}CV; ★ the smallest: the size "
-                             "cross-validation picks)",
-                 notes=["Each platform's chosen set of each size refitted by mlbench (OLS) on the same folds, so "
-                        "equal sets have equal errors."])
-
-
 def train_tables(records: list[dict[str, Any]]) -> list[str]:
     out = []
     for grid in summary.train_grid(records):
@@ -237,30 +154,6 @@ def train_tables(records: list[dict[str, Any]]) -> list[str]:
             rows.append(row)
         out.append(table(head, rows, f"Training ({grid['task']}): median fit seconds (± IQR), peak MB of the process "
                                      f"tree, {metric} on the fixed test set"))
-    return out
-
-
-def scaling_tables(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[str]:
-    """The cost curve: growth exponents and the extrapolated fit time and memory (marked *), per task."""
-    budget = summary.budget_mb(manifest)
-    rows_data = summary.growth(records, budget)
-    out = []
-    for task in dict.fromkeys(r["task"] for r in rows_data):
-        head = [th("adapter"), th("model"), th("time b", "num", "fit seconds ~ rows^b"),
-                th("memory b", "num", "peak MB above the session's ~ rows^b")]
-        for n in summary.EXTRAPOLATED_ROWS:
-            head += [th(f"{n:,} rows*\nfit s", "num"), th(f"{n:,} rows*\npeak MB", "num")]
-        head.append(th(f"rows at {budget / 1024:.3g} GB" if budget else "rows at budget", "num"))
-        rows = []
-        for r in (r for r in rows_data if r["task"] == task):
-            row = [txt(r["adapter"]), txt(r["model"]), num(r["time_exponent"], 3), num(r["memory_exponent"], 3)]
-            for n in summary.EXTRAPOLATED_ROWS:
-                row += [num(r["extrapolated"][n]["fit_s"], 3), num(r["extrapolated"][n]["peak_mb"], 3)]
-            row.append(num(r["rows_at_budget"], 3))
-            rows.append(row)
-        sizes = ", ".join(f"{n:,}" for n in sorted({n for r in rows_data if r["task"] == task for n in r["sizes"]}))
-        out.append(table(head, rows, f"Scaling ({task}): exponents fitted on {sizes} rows; * extrapolated, not "
-                                     "measured"))
     return out
 
 
