@@ -420,6 +420,58 @@ def test_console_and_html_show_the_same_side_by_side_rows_for_a_deploy_run():
     assert {s for _, s in startup} == {"session", "load"}
 
 
+@pytest.fixture
+def fit_seconds_table():
+    """docs/architecture.md's recipe for a detail table, in test code: one declaration, drawn by both renderers."""
+    from mlbench.reports import summary, table
+
+    @table.detail("fit-seconds", "timing", before="deploy")
+    def fit_seconds(run: table.RunView) -> list[table.Layouts]:
+        rows = [r for r in summary.cell_rows(run.records, run.manifest) if r["step"] == "pvalues"]
+        if not rows:
+            return []
+        out = table.Table("Fit seconds of the p-values step", [
+            table.Column("adapter", key=True),
+            table.Column("median s", "right", lambda v: summary.fmt(v, 3)),
+            table.Column("status", tone=lambda v: "good" if v == "ok" else "bad")])
+        for row in rows:
+            out.add(row["adapter"], row["median_wall_s"],
+                    table.Cell(row["status"], note="a note for the first platform" if row is rows[0] else None,
+                               where=row["adapter"]))
+        out.footnotes = ["median over the measured repeats"]
+        return [[[out]]]
+
+    yield fit_seconds
+    table.forget("fit-seconds")
+
+
+def test_a_detail_table_declared_in_test_code_reaches_console_and_html(fit_seconds_table):
+    manifest, records = load_run(Path(__file__).parent / "fixtures" / "runs" / "pvalues")
+    expected = {r["adapter"]: f"{r['median_wall_s']:.3g}" for r in summary_cell_rows(records, manifest)
+                if r["step"] == "pvalues"}
+    buffer = io.StringIO()
+    render_run(Console(file=buffer, width=100), manifest, records)
+    text = buffer.getvalue()
+    (rows,) = [rows for title, rows in _rich_tables(text).items() if "Fit seconds of the p-values step" in title]
+    shown = {r["adapter"]: r["median s"] for r in rows}
+    assert shown == expected and len(expected) >= 2
+    assert text.index("Fit seconds of the p-values step") < text.index("Platforms side by side")
+    assert "[1] " + next(iter(expected)) + ": a note for the first platform" in text
+    assert "median over the measured repeats" in text
+    parser = _HtmlTables()
+    page = render_html(manifest, records)
+    parser.feed(page)
+    assert {r["adapter"]: r["median s"] for r in _table(parser.tables, "Fit seconds")} == expected
+    assert '<section id="timing"><h2>Timing</h2>' in page and "median over the measured repeats" in page
+    assert 'title="a note for the first platform"' in page
+
+
+def summary_cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    from mlbench.reports import summary
+
+    return summary.cell_rows(records, manifest)
+
+
 def test_pareto_front_keeps_only_undominated_points():
     points = [Point(1.0, 0.80, "", "", "a"), Point(2.0, 0.85, "", "", "b"), Point(3.0, 0.84, "", "", "c"),
               Point(0.5, 0.70, "", "", "d"), Point(4.0, 0.90, "", "", "e")]
