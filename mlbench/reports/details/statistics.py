@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlbench.reports import summary
+from mlbench.reports.details.accuracy import status_cell
 from mlbench.reports.summary import fmt
 from mlbench.reports.table import Cell, Column, Layouts, Plain, RunView, Table, detail, drawn_apart
 
@@ -49,8 +50,121 @@ def elimination_table(run: RunView) -> list[Layouts]:
     return [[[table]]]
 
 
-drawn_apart("vif", "vif", _console("vif_table", "vif"), _html("vif_table"))
-drawn_apart("subsets", "subsets", _console("subset_table", "reference"), _html("subset_table", "reference"))
+def digits_cell(digits: Any, pass_digits: float) -> Cell:
+    """Correct digits, green from the pass line up, red below it."""
+    return Cell(summary.digits_text(digits), None if digits is None else "good" if digits >= pass_digits else "bad",
+                digits)
+
+
+@detail("vif", "vif")
+def vif_table(run: RunView) -> list[Layouts]:
+    """VIF per feature and platform; compact: the reference's VIF and each platform's correct digits. What each
+    platform dropped (VIF removal) in a line under the table, said once where they all dropped the same."""
+    grid = summary.vif_grid(run.records, run.reference.get("vif"))
+    if grid is None:
+        return []
+    adapters = grid["adapters"]
+    threshold = "" if grid["threshold"] is None else f" while the largest VIF > {grid['threshold']:g}"
+    by_text: dict[str, list[str]] = {}
+    for adapter, dropped in zip(adapters, grid["dropped"], strict=True):
+        by_text.setdefault(dropped, []).append(adapter)
+    if grid["reference"] is not None and list(by_text) == [grid["reference_dropped"]]:
+        dropped_line = f"dropped{threshold}: {grid['reference_dropped']} (the reference and every platform)"
+    else:
+        reference_part = f"reference: {grid['reference_dropped']}; " if grid["reference"] is not None else ""
+        dropped_line = f"dropped{threshold}: {reference_part}" + "; ".join(
+            f"{', '.join(names)}: {text}" for text, names in by_text.items())
+    notes: list[str] = [Plain(dropped_line), *(Plain(line) for line in grid["notes"])]
+    full = Table("Variance inflation factors", [Column("feature", key=True),
+                                                *(Column(a, "right", fmt) for a in adapters)], footnotes=notes)
+    for feature, values in grid["rows"]:
+        full.add(feature, *values)
+    if grid["reference"] is None:
+        return [[[full]]]
+    compact = Table("Variance inflation factors: the exact reference, and each platform's correct digits",
+                    [Column("feature", key=True), Column("VIF", "right", fmt, key=True),
+                     *(Column(a, "right") for a in adapters)])
+    for (feature, _values), ref, digits in zip(grid["rows"], grid["reference"], grid["digits"], strict=True):
+        compact.add(feature, ref, *[digits_cell(d, grid["pass_digits"]) for d in digits])
+    compact.footnotes = [*notes, f"digits: correct significant digits of each VIF against the exact reference; "
+                                 f"green: at least {grid['pass_digits']:g}"]
+    return [[[full], [compact]]]
+def _subset_mark(row: dict[str, Any], size: int) -> Cell:
+    """✓/✗: same set as the reference of the row's own method; '≠best' where that is not the best subset; the
+    chosen set as the cell's title."""
+    same = row["same"].get(size)
+    if same is None:
+        return Cell(row["status"] if row["status"] != "ok" else "—", "dim", "")
+    chosen = row["chosen"].get(size)
+    return Cell(("✓" if same else "✗") + (" ≠best" if row["not_best"].get(size) else ""), "good" if same else "bad",
+                int(bool(same)), title=", ".join(sorted(chosen)) if chosen else None)
+
+
+def _sizes(sizes: list[int]) -> str:
+    return ", ".join(map(str, sizes)) if sizes else "—"
+
+
+@detail("subsets", "subsets")
+def subset_table(run: RunView) -> list[Layouts]:
+    """Per size: the reference's best set, then per adapter x method whether the platform chose the same set;
+    compact: the reference's best subsets, and one row per adapter x method saying at which sizes it differs."""
+    sizes, rows = summary.subset_agreement(run.records, run.reference)
+    if not rows:
+        return []
+    exact = summary.exact_subset_rows(run.reference, sizes)
+    several = len({r["dataset"] for r in rows}) > 1
+    full = Table("Subset selection: ✓ = same set as the exact reference of the same method; ≠best = not the best "
+                 "subset", [Column("size", "right", key=True)])
+    if exact:
+        full.columns += [Column("exact best subset (reference)", wrap=True, key=True),
+                         Column("adj. R²", "right", fmt, key=True), Column("BIC", "right", fmt, key=True)]
+    full.columns += [Column(f"{row['adapter']}\n{row['method']}" + (f"\n{row['dataset']}" if several else ""),
+                            "center") for row in rows]
+    for index, size in enumerate(sizes):
+        cells: list[Any] = [size]
+        if exact:
+            ref = exact["by_size"][size]
+            cells += [", ".join(map(str, ref.get("features") or [])), ref.get("adj_r_squared"), ref.get("bic")]
+        full.add(*cells, *[_subset_mark(row, size) for row in rows], rule=index == len(sizes) - 1)
+    picks: list[Any] = [Cell("picks", "strong")]
+    if exact:
+        picks += [exact["picks"], Cell(""), Cell("")]
+    full.add(*picks, *[Cell(row["picks"] or "—", title="size picked by adj. R² / Cp / BIC") for row in rows])
+
+    layout: list[Table] = []
+    if exact:
+        best = Table("Exact best subset of each size (the reference)",
+                     [Column("size", "right", key=True), Column("features", wrap=True),
+                      Column("adj. R²", "right", fmt), Column("BIC", "right", fmt)], footnotes=[Plain(exact["picks"])])
+        for size in sizes:
+            ref = exact["by_size"][size]
+            best.add(size, ", ".join(map(str, ref.get("features") or [])), ref.get("adj_r_squared"), ref.get("bic"))
+        layout.append(best)
+    per = Table("Subset selection per platform: sizes where it chose the exact reference's set of the same method",
+                [Column("adapter", key=True), Column("method", key=True),
+                 *([Column("dataset", key=True)] if several else []), Column("same set", "right"),
+                 Column("other set at", wrap=True), Column("≠best at", wrap=True), Column("picks", "right"),
+                 Column("fits", "right")])
+    for row in summary.subset_summary(run.records, run.reference)[1]:
+        key: list[Any] = [row["adapter"], row["method"], *([row["dataset"]] if several else [])]
+        if not row["sizes_judged"]:
+            why = row["error"] or row["grade"]
+            per.add(*key, status_cell(row["status"], str(why) if why else None, f"{row['adapter']} {row['method']}"),
+                    "", "", row["picks"] or "—", "")
+            continue
+        same = Cell(f"{row['sizes_same']}/{row['sizes_judged']}",
+                    "good" if row["sizes_same"] == row["sizes_judged"] else "bad", row["sizes_same"])
+        picked = Cell(row["picks"] or "—", None if row["reference_picks"] is None else
+                      "good" if row["picks"] == row["reference_picks"] else "bad")
+        per.add(*key, same, Cell(_sizes(row["differs_at"]), "bad" if row["differs_at"] else None),
+                _sizes(row["not_best_at"]), picked, "native" if row["fits"] is None else f"{row['fits']:,}")
+    per.footnotes = [
+        "same set: sizes with the exact reference's set of the same method (best, forward or backward search); "
+        "≠best at: sizes where the chosen set is not the best subset (a stepwise search may miss it); picks: the "
+        "sizes adj. R² / Cp / BIC pick (green: the reference's); fits: the platform's own fits an emulated search "
+        "drove."]
+    layout.append(per)
+    return [[[full], layout]]
 
 
 @detail("truth", "subsets")

@@ -80,56 +80,6 @@ def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] |
     return table(head, rows, "OLS coefficients of the full model: estimate and p-value per platform", foot) + notes
 
 
-def vif_table(records: list[dict[str, Any]]) -> str | None:
-    grid = summary.vif_grid(records)
-    if grid is None:
-        return None
-    head = [th("feature")] + [th(a, "num") for a in grid["adapters"]]
-    rows = [[txt(feature)] + [num(v) for v in values] for feature, values in grid["rows"]]
-    foot = [[txt("dropped")] + [txt(d, "num") for d in grid["dropped"]]]
-    return table(head, rows, "Variance inflation factors (with intercept, as car::vif)", foot,
-                 notes=grid["notes"])
-
-
-def _subset_mark(row: dict[str, Any], size: int) -> str:
-    same = row["same"].get(size)
-    if same is None:
-        status = row["status"]
-        return td(f'<span class="muted">{esc(status if status != "ok" else "—")}</span>', "center", sort="")
-    mark = f'<span class="{"yes" if same else "no"}">{"✓" if same else "✗"}</span>'
-    if row["not_best"].get(size):
-        mark += ' <span class="muted">≠best</span>'
-    chosen = row["chosen"].get(size)
-    return td(mark, "center", sort=int(bool(same)), title=", ".join(sorted(chosen)) if chosen else None)
-
-
-def subset_table(records: list[dict[str, Any]], reference: dict[str, Any]) -> str | None:
-    sizes, rows_data = summary.subset_agreement(records, reference)
-    if not rows_data:
-        return None
-    exact = summary.exact_subset_rows(reference, sizes)
-    head = [th("size", "num")]
-    if exact:
-        head += [th("exact best subset (reference)"), th("adj. R²", "num"), th("BIC", "num")]
-    several = len({r["dataset"] for r in rows_data}) > 1
-    head += [th(f"{r['adapter']}\n{r['method']}" + (f"\n{r['dataset']}" if several else ""), "center")
-             for r in rows_data]
-    body = []
-    for size in sizes:
-        row = [num(size)]
-        if exact:
-            ref = exact["by_size"][size]
-            row += [txt(", ".join(map(str, ref.get("features") or [])), "wrap"), num(ref.get("adj_r_squared")),
-                    num(ref.get("bic"))]
-        body.append(row + [_subset_mark(r, size) for r in rows_data])
-    foot_row = [txt("picks")]
-    if exact:
-        foot_row += [txt(exact["picks"]), td(), td()]
-    foot_row += [txt(r["picks"] or "—", "center", title="size picked by adj. R² / Cp / BIC") for r in rows_data]
-    return table(head, body, "Subset selection per size: ✓ = same set as the exact reference of the same method; "
-                             "≠best = not the best subset of that size", [foot_row])
-
-
 def train_tables(records: list[dict[str, Any]]) -> list[str]:
     out = []
     for grid in summary.train_grid(records):
