@@ -463,7 +463,9 @@ def test_a_detail_table_declared_in_test_code_reaches_console_and_html(fit_secon
     parser.feed(page)
     assert {r["adapter"]: r["median s"] for r in _table(parser.tables, "Fit seconds")} == expected
     assert '<section id="timing"><h2>Timing</h2>' in page and "median over the measured repeats" in page
-    assert 'title="a note for the first platform"' in page
+    first = next(iter(expected))
+    assert f'<p class="note"><sup>1</sup> {first}: a note for the first platform</p>' in page  # numbered as in
+    assert re.search(r"ok<sup>1</sup></td>", page)  # the terminal, the number beside its cell
 
 
 def summary_cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any]) -> list[dict[str, Any]]:

@@ -205,12 +205,16 @@ class Notes:
             number = len(self.texts) - 1
         return f" [{number + 1}]"
 
-    def lines(self) -> list[Text]:
+    def entries(self) -> list[tuple[int, str]]:
+        """(number, "places: text") of each footnote, as the terminal and the HTML report print them."""
         out = []
         for number, (text, where) in enumerate(zip(self.texts, self.where, strict=True), 1):
             places = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
-            out.append(Text(f"[{number}] " + (f"{places}: " if places else "") + text, style="dim"))
+            out.append((number, (f"{places}: " if places else "") + text))
         return out
+
+    def lines(self) -> list[Text]:
+        return [Text(f"[{number}] {text}", style="dim") for number, text in self.entries()]
 
 
 def print_layouts(console: Console, layouts: Iterable[Layout], wide: bool = False) -> None:

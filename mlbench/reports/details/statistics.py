@@ -7,32 +7,125 @@ from typing import Any
 
 from mlbench.reports import summary
 from mlbench.reports.details.accuracy import status_cell
-from mlbench.reports.summary import fmt
-from mlbench.reports.table import Cell, Column, Layouts, Plain, RunView, Table, detail, drawn_apart
+from mlbench.reports.summary import fmt, format_pvalue
+from mlbench.reports.table import Cell, Column, Layouts, Plain, RunView, Table, detail
 
 
-def _console(name: str, *args: str) -> Any:
-    def draw(run: RunView) -> list[Any]:
-        from mlbench.reports import console
-
-        values = {"reference": run.reference, "pvalues": run.reference.get("pvalues"),
-                  "vif": run.reference.get("vif"), "order": summary.design_terms(run.manifest)}
-        return [getattr(console, name)(run.records, *(values[a] for a in args))]
-    return draw
+def _pvalue(value: Any, note: str | None, where: str) -> Cell:
+    """A p-value as R's format.pval shows it, sorted by its value; `note` says why it is exactly 0."""
+    sort = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return Cell(format_pvalue(value), sort=sort, note=note, where=where)
 
 
-def _html(name: str, *args: str) -> Any:
-    def draw(run: RunView) -> list[str | None]:
-        from mlbench.reports.html import tables
-
-        values = {"reference": run.reference, "pvalues": run.reference.get("pvalues"),
-                  "order": summary.design_terms(run.manifest)}
-        return [getattr(tables, name)(run.records, *(values[a] for a in args))]
-    return draw
+ALIASED = "exactly collinear with earlier terms: R's NA"
 
 
-drawn_apart("coefficients", "pvalues", _console("coefficient_table", "pvalues", "order"),
-            _html("coefficient_table", "pvalues", "order"))
+@detail("coefficients", "pvalues")
+def coefficient_table(run: RunView) -> list[Layouts]:
+    """Each platform's OLS coefficient table side by side: in full (estimate and p-value of the reference and of
+    every platform), then compact: the reference's values once per term and each platform's correct digits,
+    with a second table of the values that differ from the reference's as shown."""
+    grid = summary.coefficient_grid(run.records, run.reference.get("pvalues"), summary.design_terms(run.manifest))
+    if grid is None:
+        return []
+    names, underflow = grid["names"], grid["underflow_notes"]
+    pass_digits = grid["pass_digits"]
+
+    def note(name: str, cell: dict[str, Any]) -> str | None:
+        return underflow[name] if cell["underflow"] else None
+
+    full = Table("OLS coefficients (full model)", [Column("term", key=True)])
+    for name in names:
+        full.columns += [Column(f"{name}\nestimate", "right", fmt, group=name),
+                         Column(f"{name}\np-value", "right", group=name)]
+    for index, row in enumerate(grid["rows"]):
+        cells: list[Any] = [row["term"]]
+        for name, cell in zip(names, row["cells"], strict=True):
+            cells += ([Cell("aliased", "dim", title=ALIASED), Cell("NA", "dim")] if cell["aliased"]
+                      else [cell["estimate"], _pvalue(cell["p_value"], note(name, cell), name)])
+        full.add(*cells, rule=index == len(grid["rows"]) - 1)
+    for label, values in grid["fit"]:
+        full.add(Cell(label, "strong"), *[x for value in values for x in (value, Cell(""))])
+    if not grid["reference"]:
+        return [[[full]]]
+
+    platforms = grid["platforms"]
+    compact = Table("OLS coefficients (full model): exact reference, correct digits per platform",
+                    [Column("term", key=True), Column("estimate", "right", fmt, key=True),
+                     Column("p-value", "right", key=True), *(Column(name, "right") for name in platforms)])
+    for index, row in enumerate(grid["rows"]):
+        ref, mine = row["cells"][0], row["cells"][1:]
+        cells = [row["term"]]
+        cells += ([Cell("aliased", "dim"), Cell("NA", "dim")] if ref["aliased"]
+                  else [ref["estimate"], _pvalue(ref["p_value"], None, "")])
+        for name, cell in zip(platforms, mine, strict=True):
+            if cell["aliased"]:
+                cells.append(Cell("aliased", "good" if ref["aliased"] else "bad"))
+            elif ref["aliased"]:
+                cells.append(Cell("estimated", "bad"))
+            else:
+                shown = digits_cell(cell["digits"], pass_digits)
+                shown.note, shown.where = note(name, cell), name
+                cells.append(shown)
+        compact.add(*cells, rule=index == len(grid["rows"]) - 1)
+    for fit in grid["fit_rows"]:
+        compact.add(Cell(fit["label"], "strong"), fit["values"][0], "",
+                    *[digits_cell(d, pass_digits) for d in fit["digits"][1:]])
+    compact.footnotes = [
+        f"digits: correct significant digits against the exact reference (the fewest of the term's estimate, SE, "
+        f"t and p); green: at least {pass_digits:g}. p-values as R's format.pval shows them."]
+    layout = [compact]
+    differ = _coefficient_differences(grid)
+    if differ is not None:
+        layout.append(differ)
+    return [[[full], layout]]
+
+
+def _coefficient_differences(grid: dict[str, Any]) -> Table | None:
+    """The platforms' values where they differ from the reference's as shown (blank where they are the same)."""
+    platforms = grid["platforms"]
+    shown_rows = []
+    differing: set[str] = set()
+    for row in grid["rows"]:
+        ref, mine = row["cells"][0], row["cells"][1:]
+        cells: list[tuple[str, str] | None] = []
+        for name, cell in zip(platforms, mine, strict=True):
+            if cell["aliased"] or ref["aliased"]:
+                same = cell["aliased"] == ref["aliased"]
+                value = (("aliased", "NA") if cell["aliased"]
+                         else (fmt(cell["estimate"]), format_pvalue(cell["p_value"])))
+            else:
+                value = (fmt(cell["estimate"]), format_pvalue(cell["p_value"]))
+                same = value == (fmt(ref["estimate"]), format_pvalue(ref["p_value"]))
+            cells.append(None if same else value)
+            if not same:
+                differing.add(name)
+        if any(cells):
+            shown_rows.append((row["term"], cells))
+    fit_rows = []
+    for fit in grid["fit_rows"]:
+        ref_value = fmt(fit["values"][0])
+        values = [None if fmt(v) == ref_value else fmt(v) for v in fit["values"][1:]]
+        differing |= {name for name, v in zip(platforms, values, strict=True) if v is not None}
+        if any(v is not None for v in values):
+            fit_rows.append((fit["label"], values))
+    if not differing:
+        return None
+    chosen = [i for i, name in enumerate(platforms) if name in differing]
+    out = Table("Where a platform's value differs from the reference as shown (blank: the same)",
+                [Column("term", key=True)])
+    for i in chosen:
+        out.columns += [Column(f"{platforms[i]}\nestimate", "right", group=platforms[i]),
+                        Column(f"{platforms[i]}\np-value", "right", group=platforms[i])]
+    for index, (term, cells) in enumerate(shown_rows):
+        line: list[Any] = [term]
+        for i in chosen:
+            pair = cells[i]
+            line += list(pair) if pair else ["", ""]
+        out.add(*line, rule=index == len(shown_rows) - 1)
+    for label, values in fit_rows:
+        out.add(Cell(label, "strong"), *[x for i in chosen for x in (values[i] or "", "")])
+    return out
 
 
 @detail("elimination", "pvalues")

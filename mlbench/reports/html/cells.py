@@ -145,7 +145,11 @@ ALIGN_CELL = {"left": "", "right": "num", "center": "center"}
 
 def draw(described: Table) -> str:
     """Any described Table (mlbench.reports.table) as a sortable HTML table: its title the caption, each cell's
-    footnote its title (hover), the rows after the last rule its foot, its footnotes under it."""
+    footnote numbered as in the terminal (the number beside the cell, the note under the table), the rows after
+    the last rule its foot, its own footnotes under it."""
+    from mlbench.reports.layout import Notes
+
+    notes = Notes()
     head = [th(c.header, ALIGN_CELL[c.align] or None, c.tooltip) for c in described.columns]
     rows = []
     for row in described.cells():
@@ -153,9 +157,10 @@ def draw(described: Table) -> str:
         for column, cell in zip(described.columns, row, strict=True):
             cls = " ".join(x for x in (ALIGN_CELL[column.align], "wrap" if column.wrap else "",
                                        TONE_CELL.get(cell.tone or "", "")) if x)
-            title = " · ".join(t for t in (cell.title, cell.note) if t) or None
-            out.append(td(esc(cell.text), cls or None, sort=cell.sort, title=title))
+            mark = f"<sup>{notes.mark(cell.note, cell.where).strip(' []')}</sup>" if cell.note else ""
+            out.append(td(esc(cell.text) + mark, cls or None, sort=cell.sort, title=cell.title))
         rows.append(out)
     last = max(described.rules, default=None)
     body, foot = (rows[:last + 1], rows[last + 1:]) if last is not None else (rows, [])
-    return table(head, body, described.title, foot or None, notes=[str(n) for n in described.footnotes])
+    numbered = "".join(f'<p class="note"><sup>{number}</sup> {esc(text)}</p>' for number, text in notes.entries())
+    return table(head, body, described.title, foot or None, notes=[str(n) for n in described.footnotes]) + numbered

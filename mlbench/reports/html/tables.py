@@ -47,39 +47,6 @@ def startup_table(records: list[dict[str, Any]]) -> str | None:
     return table(head, body, "Platform start-up (session) and data loading with each platform's own reader (load)")
 
 
-def pvalue_cell(value: Any, marker: str = "") -> str:
-    """A p-value as the terminal shows it (summary.format_pvalue: R's format.pval), sorted by its value; `marker`
-    points to the note below the table that says why (a p-value reported as exactly 0)."""
-    sort = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    title = "reported as exactly 0: the tail underflowed" if value == 0 and sort is not None else None
-    sup = f"<sup>{esc(marker)}</sup>" if marker else ""
-    return td(esc(summary.format_pvalue(value)) + sup, "num", sort=sort, title=title)
-
-
-def coefficient_table(records: list[dict[str, Any]], reference: dict[str, Any] | None,
-                      order: list[str] | None = None) -> str | None:
-    grid = summary.coefficient_grid(records, reference, order)
-    if grid is None:
-        return None
-    head = [th("term")]
-    for name in grid["names"]:
-        head += [th(f"{name}\nestimate", "num"), th(f"{name}\np-value", "num")]
-    markers = {name: str(i) for i, name in enumerate(grid["underflow_notes"], 1)}
-    rows = []
-    for row in grid["rows"]:
-        cells = [txt(row["term"])]
-        for name, cell in zip(grid["names"], row["cells"], strict=True):
-            mark = markers.get(name, "") if cell["underflow"] else ""
-            cells += ([td(esc("aliased"), "num muted", title="exactly collinear with earlier terms: R's NA"),
-                       td("NA", "num muted")] if cell["aliased"]
-                      else [num(cell["estimate"]), pvalue_cell(cell["p_value"], mark)])
-        rows.append(cells)
-    foot = [[txt(label), *[x for value in values for x in (num(value), td())]] for label, values in grid["fit"]]
-    notes = "".join(f'<p class="note"><sup>{markers[name]}</sup> {esc(name)}: {esc(text)}</p>'
-                    for name, text in grid["underflow_notes"].items())  # shown, as in the terminal
-    return table(head, rows, "OLS coefficients of the full model: estimate and p-value per platform", foot) + notes
-
-
 def train_tables(records: list[dict[str, Any]]) -> list[str]:
     out = []
     for grid in summary.train_grid(records):
