@@ -163,4 +163,5 @@ def draw(described: Table) -> str:
     last = max(described.rules, default=None)
     body, foot = (rows[:last + 1], rows[last + 1:]) if last is not None else (rows, [])
     numbered = "".join(f'<p class="note"><sup>{number}</sup> {esc(text)}</p>' for number, text in notes.entries())
-    return table(head, body, described.title, foot or None, notes=[str(n) for n in described.footnotes]) + numbered
+    legends = "".join(f'<p class="note">{esc(note)}</p>' for note in described.footnotes)
+    return table(head, body, described.title, foot or None) + numbered + legends  # in the terminal's order
