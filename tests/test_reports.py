@@ -360,7 +360,7 @@ def test_console_and_html_show_the_same_median_of_every_cell():
     # Training: fit seconds per adapter x model.
     fit_console = {(r["adapter"], r["model"]): _seconds(r["100 fit s"])
                    for r in _table(console, "Training (classification)")}
-    fit_html = {(r["adapter"], r["model"]): _seconds(r["100 rows fit s"])
+    fit_html = {(r["adapter"], r["model"]): _seconds(r["100 fit s"])  # the table is declared once: same header
                 for r in _table(html, "Training (classification)")}
 
     expected = {}  # the median of the ok measured repeats of each cell's primary phase, computed here

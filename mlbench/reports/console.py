@@ -30,36 +30,6 @@ from mlbench.reports.side_by_side import (  # noqa: F401  (compare.py and the CL
 from mlbench.reports.summary import fmt
 
 
-def train_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
-    """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric; split
-    per size where all sizes do not fit; why a point has no numbers in numbered footnotes."""
-    tables = []
-    for grid in summary.train_grid(records):
-        metric = grid["metric"].upper()
-        out = Grid(f"Training ({grid['task']}): median fit time (± IQR), peak MB of the process tree, {metric} on "
-                   f"the fixed test set", [Col("adapter", key=True), Col("model", key=True)])
-        for size in grid["sizes"]:
-            out.columns += [Col(f"{size:,}\n{column}", "right", group=f"{size:,} rows")
-                            for column in ("fit s", "peak MB", metric)]
-        notes = Notes()
-        for row in grid["rows"]:
-            cells: list[Text | str] = [row["adapter"], row["model"]]
-            for point in row["points"].values():
-                if point is None:
-                    cells += ["—", "", ""]
-                elif point["failed"]:
-                    mark = notes.mark(point["error"], f"{row['adapter']} {row['model']}") \
-                        if point["error"] else ""
-                    cells += [status_text(point["status"]).append(mark), "", ""]
-                else:
-                    cells += [with_spread(point["fit_s"], point["fit_iqr_s"], 3), fmt(point["peak_rss_mb"], 4),
-                              with_spread(point["metric_value"], point["metric_spread"], 4)]
-            out.add(*cells)
-        out.notes = notes.lines()
-        tables.append([[out]])
-    return tables
-
-
 def scorecard_table(card: dict[str, Any]) -> list[Layout]:
     """The scorecard: adapters down, criteria across in their groups (a narrow terminal shows the groups one
     after another), ★ the best per column, "not measured" cells naming the scenario in footnotes."""

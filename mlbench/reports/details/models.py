@@ -5,23 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from mlbench.reports import summary
+from mlbench.reports.details.accuracy import status_cell
+from mlbench.reports.side_by_side import with_spread
 from mlbench.reports.summary import fmt
-from mlbench.reports.table import Column, Layouts, RunView, Table, detail, drawn_apart
+from mlbench.reports.table import Cell, Column, Layouts, RunView, Table, detail, drawn_apart
 
 
-def _train_console(run: RunView) -> list[Any]:
-    from mlbench.reports.console import train_tables
-
-    return list(train_tables(run.records))
-
-
-def _train_html(run: RunView) -> list[str | None]:
-    from mlbench.reports.html.tables import train_tables
-
-    return list(train_tables(run.records))
-
-
-drawn_apart("training", "training", _train_console, _train_html)
+@detail("training", "training")
+def train_tables(run: RunView) -> list[Layouts]:
+    """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric; split
+    per size where all sizes do not fit; why a point has no numbers in numbered footnotes."""
+    tables: list[Layouts] = []
+    for grid in summary.train_grid(run.records):
+        metric = grid["metric"].upper()
+        table = Table(f"Training ({grid['task']}): median fit time (± IQR), peak MB of the process tree, {metric} "
+                      "on the fixed test set", [Column("adapter", key=True), Column("model", key=True)])
+        for size in grid["sizes"]:
+            table.columns += [Column(f"{size:,}\n{column}", "right", group=f"{size:,} rows")
+                              for column in ("fit s", "peak MB", metric)]
+        for row in grid["rows"]:
+            cells: list[Any] = [row["adapter"], row["model"]]
+            for point in row["points"].values():
+                if point is None:
+                    cells += ["—", "", ""]
+                elif point["failed"]:
+                    cells += [status_cell(point["status"], point["error"] or None, f"{row['adapter']} {row['model']}"),
+                              "", ""]
+                else:
+                    cells += [Cell(with_spread(point["fit_s"], point["fit_iqr_s"], 3), sort=point["fit_s"]),
+                              Cell(fmt(point["peak_rss_mb"], 4), sort=point["peak_rss_mb"]),
+                              Cell(with_spread(point["metric_value"], point["metric_spread"], 4),
+                                   sort=point["metric_value"])]
+            table.add(*cells)
+        tables.append([[table]])
+    return tables
 
 
 def rows_text(n: float | None) -> str:

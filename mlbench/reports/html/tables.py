@@ -47,33 +47,6 @@ def startup_table(records: list[dict[str, Any]]) -> str | None:
     return table(head, body, "Platform start-up (session) and data loading with each platform's own reader (load)")
 
 
-def train_tables(records: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for grid in summary.train_grid(records):
-        metric = grid["metric"].upper()
-        head = [th("adapter"), th("model")]
-        for size in grid["sizes"]:
-            head += [th(f"{size:,} rows\nfit s", "num"), th(f"{size:,} rows\npeak MB", "num"),
-                     th(f"{size:,} rows\n{metric}", "num")]
-        rows = []
-        for r in grid["rows"]:
-            row = [txt(r["adapter"]), txt(r["model"])]
-            for p in r["points"].values():
-                if p is None:
-                    row += [td("—", "num"), td(), td()]
-                elif p["failed"]:
-                    row += [td(status_badge(p["status"]), "num", sort="", title=p["error"]), td(), td()]
-                else:
-                    spread = summary.spread_text(p["metric_spread"])
-                    row += [time_cell(p["fit_s"], p["fit_iqr_s"]), num(p["peak_rss_mb"], 4),
-                            td(esc(fmt(p["metric_value"], 4)) + (f' <span class="iqr">{esc(spread)}</span>'
-                                                                 if spread else ""), "num", sort=p["metric_value"])]
-            rows.append(row)
-        out.append(table(head, rows, f"Training ({grid['task']}): median fit seconds (± IQR), peak MB of the process "
-                                     f"tree, {metric} on the fixed test set"))
-    return out
-
-
 def deploy_table(records: list[dict[str, Any]]) -> str | None:
     rows_data = summary.deploy_rows(records)
     if not rows_data:
