@@ -68,58 +68,6 @@ def scorecard_table(card: dict[str, Any]) -> list[Layout]:
     return [[grid]]
 
 
-def _yes(value: Any) -> str:
-    return "yes" if value else "no" if value is not None else "—"
-
-
-def deploy_tables(records: list[dict[str, Any]]) -> list[list[Layout]]:
-    """Deployability: per adapter x model x format, the total, floor and every sub-score; then the raw values.
-    Wide tables split by column groups; why a format has no numbers in numbered footnotes."""
-    rows = [r for r in summary.deploy_rows(records) if r["formats"]]
-    if not rows:
-        return []
-    labels = summary.SUBSCORE_LABELS
-    first = rows[0]
-    weights = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in first["weights"].items())
-    changed = first["weights_overridden"]
-    note = ("; weights changed on the command line: " + ", ".join(
-        f"{k} {v['from']:g}→{v['to']:g}" for k, v in changed.items())) if changed else ""
-    keys = [Col("adapter", key=True), Col("model", key=True), Col("format", key=True)]
-    scores = Grid(f"Deployability score v{first['score_version']} (weights: {weights}{note})",
-                  [*keys, Col("total", "right", group="total"), Col("floor", "right", group="total"),
-                   *(Col(label, "right") for label in labels.values())])
-    raw_groups = (("time", ("cold start s", "load s", "p50 ms", "p99 ms", "rows/s")),
-                  ("fidelity", ("parity max|Δ|", "repro Δ")), ("size", ("footprint MB", "size KB")),
-                  ("needs", ("JVM", "train lib", "code on load")))
-    raw_table = Grid("Deployability: raw measurements (each artifact reloaded in a fresh process)",
-                     [Col("adapter", key=True), Col("model", key=True), Col("format", key=True),
-                      *(Col(c, "right", group=g) for g, cols in raw_groups for c in cols)])
-    notes = Notes()
-    for row in rows:
-        for kind, raw in row["formats"].items():
-            key: list[Text | str] = [row["adapter"], row["model"] or "",
-                                     kind + (" ★" if kind == row["best_format"] else "")]
-            if not raw.get("ok"):
-                label = "unavailable" if raw.get("unavailable") else "error"
-                mark = notes.mark(str(raw.get("error") or ""), f"{row['adapter']} {row['model']} {kind}") \
-                    if raw.get("error") else ""
-                scores.add(*key, Text(label + mark, style="dim" if raw.get("unavailable") else "red"),
-                           *[""] * (1 + len(labels)))
-                continue
-            sub = raw.get("subscores") or {}
-            scores.add(*key, fmt(raw.get("score"), 4), fmt(raw.get("floor"), 3),
-                       *[fmt(sub.get(name), 3) for name in labels])
-            raw_table.add(*key, fmt(raw.get("cold_start_s"), 3), fmt(raw.get("load_s"), 3),
-                          fmt(raw.get("p50_ms"), 3), fmt(raw.get("p99_ms"), 3), fmt(raw.get("throughput_rows_s"), 3),
-                          fmt(raw.get("parity_max_abs"), 2), fmt(row["reproducibility"], 2),
-                          fmt(raw.get("footprint_mb"), 4), fmt((raw.get("size_bytes") or 0) / 1024, 4),
-                          _yes(raw.get("needs_jvm")), _yes(raw.get("needs_training_library")),
-                          _yes(raw.get("runs_code_on_load")))
-    scores.notes = [*notes.lines(), legend("★ the adapter's best format; floor: its weakest sub-score; " + ", ".join(
-        f"{short} = {name.replace('_', ' ')}" for name, short in labels.items()))]
-    return [[[scores]], [[raw_table]]]
-
-
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]],
                wide: bool = False) -> None:
     """Every table of a run, each fitting the console's width (wide: each in full, as wide as it needs)."""
@@ -146,10 +94,8 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
 
     run = RunView(manifest, records, reference_answers(manifest))
     for each in details():
-        shown = each.build(run) if each.build is not None else []
+        shown = each.build(run)
         print_tables(console, shown, wide)
-        for layouts in each.console(run) if each.console is not None else []:
-            print_layouts(console, layouts, wide)
         if each.name == "accuracy" and shown and len({r["dataset"] for r in records if r.get("step")}) > 1:
             # the accuracy table shows each dataset's p-values: the per-dataset tables after it would mix them
             run = RunView(manifest, [r for r in records if r.get("step") != "pvalues"], run.reference)

@@ -98,14 +98,9 @@ Builder = Callable[[RunView], list[Layouts]]
 
 @dataclass
 class Detail:
-    """A declared detail table. `build` returns Tables both renderers draw; a table not yet described once has a
-    `console` (rich Grid layouts) and an `html` (HTML strings) drawing of its own instead."""
-
     name: str
-    section: str  # the HTML section it is drawn in (html.page.SECTIONS)
-    build: Builder | None = None
-    console: Callable[[RunView], list[Any]] | None = None
-    html: Callable[[RunView], list[str | None]] | None = None
+    section: str  # the HTML section it is drawn in (html.page.SECTIONS; another name makes a section of its own)
+    build: Builder
 
 
 DETAILS: list[Detail] = []
@@ -123,13 +118,6 @@ def detail(name: str, section: str, before: str | None = None) -> Callable[[Buil
         return build
 
     return register
-
-
-def drawn_apart(name: str, section: str, console: Callable[[RunView], list[Any]],
-                html: Callable[[RunView], list[str | None]]) -> None:
-    """Declare a detail table the console and the HTML still draw each in their own way."""
-    DETAILS[:] = [d for d in DETAILS if d.name != name]
-    DETAILS.append(Detail(name, section, None, console, html))
 
 
 def forget(name: str) -> None:

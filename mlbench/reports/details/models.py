@@ -8,7 +8,7 @@ from mlbench.reports import summary
 from mlbench.reports.details.accuracy import status_cell
 from mlbench.reports.side_by_side import with_spread
 from mlbench.reports.summary import fmt
-from mlbench.reports.table import Cell, Column, Layouts, RunView, Table, detail, drawn_apart
+from mlbench.reports.table import Cell, Column, Layouts, RunView, Table, detail
 
 
 @detail("training", "training")
@@ -93,16 +93,61 @@ def _positive(value: Any) -> str:
     return fmt(value, 3) if value else "—"
 
 
-def _deploy_console(run: RunView) -> list[Any]:
-    from mlbench.reports.console import deploy_tables
-
-    return list(deploy_tables(run.records))
+def _yes(value: Any) -> str:
+    return "yes" if value else "no" if value is not None else "—"
 
 
-def _deploy_html(run: RunView) -> list[str | None]:
-    from mlbench.reports.html.tables import deploy_table
+RAW_GROUPS = (("time", ("cold start s", "load s", "p50 ms", "p99 ms", "rows/s")),
+              ("fidelity", ("parity max|Δ|", "repro Δ")), ("size", ("footprint MB", "size KB")),
+              ("needs", ("JVM", "train lib", "code on load")))
 
-    return [deploy_table(run.records)]
 
-
-drawn_apart("deploy", "deploy", _deploy_console, _deploy_html)
+@detail("deploy", "deploy")
+def deploy_tables(run: RunView) -> list[Layouts]:
+    """Deployability: per adapter x model x format, the total, floor and every sub-score (a cell with no format,
+    e.g. a model the platform cannot train: —, its status in a footnote); then the raw values. Wide tables split
+    by column groups; why a format or a cell has no numbers in numbered footnotes."""
+    rows = summary.deploy_rows(run.records)
+    if not rows:
+        return []
+    labels = summary.SUBSCORE_LABELS
+    first = next((r for r in rows if r["formats"]), rows[0])
+    weights = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in first["weights"].items())
+    changed = first["weights_overridden"]
+    note = ("; weights changed on the command line: " + ", ".join(
+        f"{k} {v['from']:g}→{v['to']:g}" for k, v in changed.items())) if changed else ""
+    version = f" v{first['score_version']}" if first["score_version"] is not None else ""
+    scores = Table(f"Deployability score{version} (weights: {weights or '—'}{note})",
+                   [Column("adapter", key=True), Column("model", key=True), Column("format", key=True),
+                    Column("total", "right", group="total"), Column("floor", "right", group="total"),
+                    *(Column(label, "right") for label in labels.values())])
+    raw_table = Table("Deployability: raw measurements (each artifact reloaded in a fresh process)",
+                      [Column("adapter", key=True), Column("model", key=True), Column("format", key=True),
+                       *(Column(c, "right", group=g) for g, cols in RAW_GROUPS for c in cols)])
+    blank = [""] * (1 + len(labels))
+    for row in rows:
+        where = f"{row['adapter']} {row['model']}"
+        if not row["formats"]:
+            why = ": ".join(str(x) for x in (row["status"], row["error"]) if x)
+            scores.add(row["adapter"], row["model"] or "", "—", Cell("—", "dim", note=why or None, where=where),
+                       *blank)
+        for kind, raw in row["formats"].items():
+            key = [row["adapter"], row["model"] or "", kind + (" ★" if kind == row["best_format"] else "")]
+            if not raw.get("ok"):
+                label = "unavailable" if raw.get("unavailable") else "error"
+                scores.add(*key, Cell(label, "dim" if raw.get("unavailable") else "bad",
+                                      note=str(raw["error"]) if raw.get("error") else None, where=f"{where} {kind}"),
+                           *blank)
+                continue
+            sub = raw.get("subscores") or {}
+            scores.add(*key, Cell(fmt(raw.get("score"), 4), sort=raw.get("score")), fmt(raw.get("floor"), 3),
+                       *[fmt(sub.get(name), 3) for name in labels])
+            raw_table.add(*key, fmt(raw.get("cold_start_s"), 3), fmt(raw.get("load_s"), 3),
+                          fmt(raw.get("p50_ms"), 3), fmt(raw.get("p99_ms"), 3), fmt(raw.get("throughput_rows_s"), 3),
+                          fmt(raw.get("parity_max_abs"), 2), fmt(row["reproducibility"], 2),
+                          fmt(raw.get("footprint_mb"), 4), fmt((raw.get("size_bytes") or 0) / 1024, 4),
+                          _yes(raw.get("needs_jvm")), _yes(raw.get("needs_training_library")),
+                          _yes(raw.get("runs_code_on_load")))
+    scores.footnotes = ["★ the adapter's best format; floor: its weakest sub-score; " + ", ".join(
+        f"{short} = {name.replace('_', ' ')}" for name, short in labels.items())]
+    return [[[scores]], *([[[raw_table]]] if raw_table.rows else [])]

@@ -201,10 +201,7 @@ def _details(run: RunView, section: str) -> list[str | None]:
     for each in details():
         if each.section != section:
             continue
-        if each.build is not None:
-            out += [draw(t) for layouts in each.build(run) if layouts for t in layouts[0]]
-        elif each.html is not None:
-            out += each.html(run)
+        out += [draw(t) for layouts in each.build(run) if layouts for t in layouts[0]]
     return out
 
 

@@ -9,17 +9,14 @@ from mlbench.reports import summary
 from mlbench.reports.html.cells import (
     column_cell,
     column_head,
-    esc,
     num,
     status_badge,
     table,
     td,
     th,
     time_cell,
-    toned,
     txt,
 )
-from mlbench.reports.summary import fmt
 
 
 def side_by_side(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> str | None:
@@ -45,33 +42,6 @@ def startup_table(records: list[dict[str, Any]]) -> str | None:
     if not any(r["how"] for r in rows_data):
         head, body = head[:-1], [row[:-1] for row in body]
     return table(head, body, "Platform start-up (session) and data loading with each platform's own reader (load)")
-
-
-def deploy_table(records: list[dict[str, Any]]) -> str | None:
-    rows_data = summary.deploy_rows(records)
-    if not rows_data:
-        return None
-    body = []
-    for r in rows_data:
-        formats = []
-        for kind, raw in (r["formats"] or {}).items():
-            if not isinstance(raw, dict):
-                continue
-            if raw.get("ok"):
-                formats.append(f"{kind}: p99 {fmt(raw.get('p99_ms'), 3)} ms, parity {fmt(raw.get('parity_max_abs'), 3)}"
-                               f", score {fmt(raw.get('score'), 4)}")
-            else:
-                formats.append(f"{kind}: {'unavailable' if raw.get('unavailable') else 'failed'}"
-                               f" ({raw.get('error')})")
-        floor = f"{r['floor_subscore']} {fmt(r['floor'], 4)}" if r["floor_subscore"] else "—"
-        body.append([txt(r["adapter"]), txt(r["model"]), td(toned(r["support"], summary.SUPPORT_TONES)),
-                     td(status_badge(r["status"])), num(r["score"], 4), txt(r["best_format"] or "—"), txt(floor),
-                     td("<br>".join(esc(f) for f in formats) or esc(r["error"] or "—"),
-                        "wrap err" if r["error"] and not formats else "wrap")])
-    head = [th("adapter"), th("model"), th("support"), th("status"), th("score", "num", "0-100, best format"),
-            th("best format"), th("weakest sub-score"), th("formats")]
-    return table(head, body, "Deployability: export, reload in a fresh process, parity, latency, footprint",
-                 cls="full")
 
 
 def errors_table(records: list[dict[str, Any]]) -> str | None:
