@@ -360,7 +360,7 @@ def test_console_and_html_show_the_same_median_of_every_cell():
     # Training: fit seconds per adapter x model.
     fit_console = {(r["adapter"], r["model"]): _seconds(r["100 fit s"])
                    for r in _table(console, "Training (classification)")}
-    fit_html = {(r["adapter"], r["model"]): _seconds(r["100 rows fit s"])
+    fit_html = {(r["adapter"], r["model"]): _seconds(r["100 fit s"])  # the table is declared once: same header
                 for r in _table(html, "Training (classification)")}
 
     expected = {}  # the median of the ok measured repeats of each cell's primary phase, computed here
@@ -401,6 +401,77 @@ def test_a_column_declared_once_reaches_console_html_and_wide_csv(monkeypatch):
     assert {r["cell label"] for r in console} == {"session", "load", "pvalues", "vif", "subset/best"}
     assert {r["cell label"] for r in html} == {"pvalues", "vif", "subset/best"}
     assert list(frame.columns) == [*WIDE_COLUMNS, "label"] and "subset/best" in set(frame["label"])
+
+
+def test_console_and_html_show_the_same_side_by_side_rows_for_a_deploy_run():
+    """One row filter (summary.side_by_side_rows): the deploy run's cells are in the console's side-by-side table
+    and in the HTML's alike; each adapter's session and load are the HTML's start-up table."""
+    manifest, records = load_run(Path(__file__).parent / "fixtures" / "runs" / "deploy")
+    buffer = io.StringIO()
+    render_run(Console(file=buffer, width=400), manifest, records, wide=True)
+    console = {(r["adapter"], r["step"]) for r in _table(_rich_tables(buffer.getvalue()), "Platforms side by side")}
+    parser = _HtmlTables()
+    parser.feed(render_html(manifest, records))
+    html = {(r["adapter"], r["step"]) for r in _table(parser.tables, "Support, status, grade")}
+    startup = {(r["adapter"], r["phase"]) for r in _table(parser.tables, "Platform start-up")}
+    deploy = {(a, s) for a, s in console if s.startswith("deploy/")}
+    assert deploy and {s for _, s in deploy} == {"deploy/logistic", "deploy/gbm"}
+    assert html == console - startup and deploy <= html
+    assert {s for _, s in startup} == {"session", "load"}
+
+
+@pytest.fixture
+def fit_seconds_table():
+    """docs/architecture.md's recipe for a detail table, in test code: one declaration, drawn by both renderers."""
+    from mlbench.reports import summary, table
+
+    @table.detail("fit-seconds", "timing", before="deploy")
+    def fit_seconds(run: table.RunView) -> list[table.Layouts]:
+        rows = [r for r in summary.cell_rows(run.records, run.manifest) if r["step"] == "pvalues"]
+        if not rows:
+            return []
+        out = table.Table("Fit seconds of the p-values step", [
+            table.Column("adapter", key=True),
+            table.Column("median s", "right", lambda v: summary.fmt(v, 3)),
+            table.Column("status", tone=lambda v: "good" if v == "ok" else "bad")])
+        for row in rows:
+            out.add(row["adapter"], row["median_wall_s"],
+                    table.Cell(row["status"], note="a note for the first platform" if row is rows[0] else None,
+                               where=row["adapter"]))
+        out.footnotes = ["median over the measured repeats"]
+        return [[[out]]]
+
+    yield fit_seconds
+    table.forget("fit-seconds")
+
+
+def test_a_detail_table_declared_in_test_code_reaches_console_and_html(fit_seconds_table):
+    manifest, records = load_run(Path(__file__).parent / "fixtures" / "runs" / "pvalues")
+    expected = {r["adapter"]: f"{r['median_wall_s']:.3g}" for r in summary_cell_rows(records, manifest)
+                if r["step"] == "pvalues"}
+    buffer = io.StringIO()
+    render_run(Console(file=buffer, width=100), manifest, records)
+    text = buffer.getvalue()
+    (rows,) = [rows for title, rows in _rich_tables(text).items() if "Fit seconds of the p-values step" in title]
+    shown = {r["adapter"]: r["median s"] for r in rows}
+    assert shown == expected and len(expected) >= 2
+    assert text.index("Fit seconds of the p-values step") < text.index("Platforms side by side")
+    assert "[1] " + next(iter(expected)) + ": a note for the first platform" in text
+    assert "median over the measured repeats" in text
+    parser = _HtmlTables()
+    page = render_html(manifest, records)
+    parser.feed(page)
+    assert {r["adapter"]: r["median s"] for r in _table(parser.tables, "Fit seconds")} == expected
+    assert '<section id="timing"><h2>Timing</h2>' in page and "median over the measured repeats" in page
+    first = next(iter(expected))
+    assert f'<p class="note"><sup>1</sup> {first}: a note for the first platform</p>' in page  # numbered as in
+    assert re.search(r"ok<sup>1</sup></td>", page)  # the terminal, the number beside its cell
+
+
+def summary_cell_rows(records: list[dict[str, Any]], manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    from mlbench.reports import summary
+
+    return summary.cell_rows(records, manifest)
 
 
 def test_pareto_front_keeps_only_undominated_points():

@@ -80,52 +80,69 @@ def test_support_is_declared_not_what_a_run_happened_to_ask():
     assert support["r"]["text"] == "pvalues:N vif:N best:N forward:N backward:N"
 
 
-def _graded(records: list[dict]) -> dict[str, dict[tuple, float]]:
-    """Per adapter and (dataset, step, variant): the fewest correct digits of the ok fits, 0 for a failed cell."""
+def _ceilings(run_id: str) -> dict[str, float]:
+    """The digits each dataset's input allows: the accuracy table's 'float64 input', 15 where float64 holds it."""
+    for scenario in SCENARIOS:
+        manifest, _ = load_run(FIXTURES / scenario)
+        if manifest["run_id"] == run_id:
+            return {name: (truth or {}).get("float64_input_digits") or 15.0
+                    for name, truth in (manifest.get("truth") or {}).items()}
+    raise KeyError(run_id)
+
+
+def _graded(records: list[dict], ceilings: dict[str, float]) -> dict[str, dict[tuple, float]]:
+    """Per adapter and (dataset, step, variant): the most correct digits lost by the ok fits against the input's
+    float64 ceiling, the whole ceiling for a failed cell."""
     out: dict[str, dict[tuple, float]] = {}
     for r in records:
         if r["phase"] != "fit" or r["step"] not in ("pvalues", "vif", "subset"):
             continue
         key = (r["dataset"], r["step"], r.get("variant"))
+        top = ceilings.get(r["dataset"], 15.0)
         digits = (r.get("deviation") or {}).get("min_digits")
         mine = out.setdefault(r["adapter"], {})
         if r["status"] == "ok" and digits is not None:
-            mine[key] = min(digits, mine.get(key, math.inf))
+            mine[key] = max(max(top - digits, 0.0), mine.get(key, -math.inf))
         elif r["status"] in ("error", "timeout"):
-            mine.setdefault(key, 0.0)
+            mine.setdefault(key, top)
     return out
 
 
-def test_digits_are_the_worst_and_median_over_every_graded_statistics_cell(card, runs):
-    worst, middle = _cells(card, "digits_worst"), _cells(card, "digits_median")
+def test_digits_lost_are_the_worst_and_median_over_every_graded_statistics_cell(card, runs):
+    worst, middle = _cells(card, "digits_lost_worst"), _cells(card, "digits_lost_median")
     every: dict[str, list[float]] = {}
-    for records in runs.values():
-        for adapter, cells in _graded(records).items():
+    for run_id, records in runs.items():
+        for adapter, cells in _graded(records, _ceilings(run_id)).items():
             every.setdefault(adapter, []).extend(cells.values())
     # every statistics platform's p-values, VIF and subsets graded in any run count (TensorFlow's from accuracy)
     assert set(worst) == set(middle) == set(every) == {"statsmodels", "sklearn", "r", "h2o", "spark", "tensorflow"}
-    for adapter, digits in every.items():
-        assert worst[adapter]["value"] == min(digits) and middle[adapter]["value"] == statistics.median(digits)
+    for adapter, lost in every.items():
+        assert worst[adapter]["value"] == max(lost) and middle[adapter]["value"] == statistics.median(lost)
     h2o_worst = worst["h2o"]
     holders = {run_id for run_id, records in runs.items()
-               if min(_graded(records).get("h2o", {}).values(), default=math.inf) == h2o_worst["value"]}
+               if max(_graded(records, _ceilings(run_id)).get("h2o", {}).values(), default=-math.inf)
+               == h2o_worst["value"]}
     assert h2o_worst["source"]["run_id"] in holders  # the figure names the run that measured it
 
 
 def test_a_star_marks_only_a_real_distinction():
-    """Every platform of the accuracy run fails a NIST problem (0.0 digits worst) and the local H2O and Spark
-    each run on one node: nobody is best there, so no star."""
+    """Every platform of the accuracy run gets 0 correct digits on Filip, whose float64 input allows 7.7: each
+    loses the same 7.7 there, so Filip decides nothing and the star goes to the fewest digits lost elsewhere, not
+    to a tie at 0. H2O and Spark both report one node (1): nobody is best there, so no star."""
     accuracy = json.loads(run_cli("scorecard", str(FIXTURES / "accuracy"), "--format", "json").stdout)
-    assert {round(c["value"], 1) for c in _cells(accuracy, "digits_worst").values()} == {0.0}  # as shown
-    assert "digits_worst" not in accuracy["best"]
+    worst = _cells(accuracy, "digits_lost_worst")
+    assert len({round(c["value"], 1) for c in worst.values()}) > 1
+    assert all("nist-filip" not in c["text"] for c in worst.values())
+    best = min(round(c["value"], 1) for c in worst.values())
+    assert accuracy["best"]["digits_lost_worst"] == [a for a, c in worst.items() if round(c["value"], 1) == best]
     pvalues = json.loads(run_cli("scorecard", str(FIXTURES / "pvalues"), "--format", "json").stdout)
-    assert {c["value"] for c in _cells(pvalues, "nodes").values()} == {1}  # H2O's and Spark's single node
+    assert {c["value"] for c in _cells(pvalues, "nodes").values()} == {1}
     assert "nodes" not in pvalues["best"]
     weighted = json.loads(run_cli("scorecard", str(FIXTURES / "pvalues"), "--format", "json", "--weight",
                                   "scale=5").stdout)
     assert all("nodes" not in row["subscores"] for row in weighted["rows"])  # a tie at 1 ranks no one
     html = run_cli("scorecard", str(FIXTURES / "accuracy"), "--format", "html").stdout
-    assert "0.0 (pvalues, nist-filip) ★" not in html
+    assert "(pvalues, nist-filip) ★" not in html
 
 
 def test_speed_is_the_geometric_mean_of_ratios_to_the_fastest(card, runs):
@@ -183,7 +200,7 @@ def test_table_fits_100_columns_and_html_and_csv_render(tmp_path):
     html = run_cli("scorecard", *paths, "--format", "html").stdout
     assert "Choose your platform" in html and "run 20261129T" in html
     csv_text = run_cli("scorecard", *paths, "--format", "csv").stdout
-    assert csv_text.startswith("adapter,criterion,group,value") and "digits_worst" in csv_text
+    assert csv_text.startswith("adapter,criterion,group,value") and "digits_lost_worst" in csv_text
 
 
 def test_a_criterion_no_run_measured_names_its_scenario_once_as_code():

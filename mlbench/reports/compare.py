@@ -194,7 +194,8 @@ def render_compare(console: Any, comparison: dict[str, Any], wide: bool = False)
     fits the console's width (wide: in full)."""
     from rich.text import Text
 
-    from mlbench.reports.console import Col, Grid, legend, print_layouts, status_text, verdict
+    from mlbench.reports.layout import Col, Grid, legend, print_layouts
+    from mlbench.reports.side_by_side import status_text, verdict
 
     a, b = comparison["a"], comparison["b"]
     console.print(Text.assemble(

@@ -19,6 +19,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from mlbench import grading
 from mlbench.reports import summary
 
 Run = tuple[dict[str, Any], list[dict[str, Any]]]  # (manifest, records)
@@ -39,11 +40,14 @@ CRITERIA = [
     Criterion("support", "stats support", "statistics", None, "feature-selection",
               help="pvalues / vif / subset methods as each adapter declares them: native (N), emulated (E) or "
                    "unsupported (-)"),
-    Criterion("digits_worst", "digits worst", "accuracy", "high", "accuracy",
-              help="fewest correct digits of any graded statistics answer (p-values, VIF, subsets) in the runs, "
-                   "NIST's accuracy suite included; a failed answer counts 0"),
-    Criterion("digits_median", "digits median", "accuracy", "high", "accuracy",
-              help="median correct digits over the graded statistics cells of the runs"),
+    Criterion("digits_lost_worst", "digits lost worst", "accuracy", "low", "accuracy",
+              help="most correct digits lost by any graded statistics answer (p-values, VIF, subsets) in the runs, "
+                   "NIST's accuracy suite included, against what its input allows (the case's float64 ceiling, "
+                   "the accuracy table's 'float64 input'; 15 for data float64 holds exactly); a failed answer "
+                   "loses them all"),
+    Criterion("digits_lost_median", "digits lost median", "accuracy", "low", "accuracy",
+              help="median correct digits lost (against the case's float64 ceiling) over the graded statistics "
+                   "cells of the runs"),
     Criterion("speed", "fit x fastest", "speed", "low", "train",
               help="fit time relative to the fastest platform on the same cell, geometric mean over cells"),
     Criterion("session_s", "session s", "speed", "low", "pvalues", "s", "median session start"),
@@ -114,10 +118,19 @@ def _support(runs: list[Run], declared: dict[str, dict[str, str]]) -> dict[str, 
     return out
 
 
+def ceiling(manifest: dict[str, Any], dataset: str) -> float:
+    """The correct digits a case's input allows: what storing its exact data as float64 leaves (the accuracy
+    table's 'float64 input'), or grading.CAP where float64 holds the data exactly."""
+    stored = ((manifest.get("truth") or {}).get(dataset) or {}).get("float64_input_digits")
+    return float(stored) if isinstance(stored, int | float) and not isinstance(stored, bool) else grading.CAP
+
+
 def _digits(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Correct digits of every graded statistics answer (p-values, VIF, subsets: records whose deviation has
-    `min_digits`), whatever scenario the run was: per cell (run, dataset, step, variant) the fewest over its ok
-    repeats, or 0 when it only failed (no answer is no correct digit); worst and median over the cells."""
+    """Correct digits lost by every graded statistics answer (p-values, VIF, subsets: records whose deviation has
+    `min_digits`), whatever scenario the run was, against what the case's input allows (`ceiling`): per cell
+    (run, dataset, step, variant) the most over its ok repeats, or the whole ceiling when it only failed (no
+    answer is no correct digit); worst and median over the cells. A case nobody can pass costs everyone the same
+    and so decides nothing."""
     cells: dict[str, dict[tuple[Any, ...], float]] = {}
     failed: dict[str, set[tuple[Any, ...]]] = {}
     manifests: dict[Any, dict[str, Any]] = {}
@@ -127,26 +140,27 @@ def _digits(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[
             if r["step"] not in ("pvalues", "vif", "subset"):
                 continue
             key = (manifest.get("run_id"), str(r["dataset"]), r["step"], r.get("variant"))
+            top = ceiling(manifest, str(r["dataset"]))
             digits = (r.get("deviation") or {}).get("min_digits")
             mine = cells.setdefault(r["adapter"], {})
             if r.get("status") == "ok" and isinstance(digits, int | float) and not isinstance(digits, bool):
                 if key in failed.get(r["adapter"], set()):  # a retry answered: the failure was not the answer
                     failed[r["adapter"]].discard(key)
                     mine.pop(key, None)
-                mine[key] = min(float(digits), mine.get(key, math.inf))
+                mine[key] = max(max(top - float(digits), 0.0), mine.get(key, -math.inf))
             elif r.get("status") in ("error", "timeout") and key not in mine:
-                mine[key] = 0.0
+                mine[key] = top
                 failed.setdefault(r["adapter"], set()).add(key)
     worst: dict[str, dict[str, Any]] = {}
     middle: dict[str, dict[str, Any]] = {}
     for adapter, by_cell in cells.items():
         if not by_cell:
             continue
-        low = min(by_cell, key=lambda k: by_cell[k])
-        run_id, dataset, step, variant = low
+        high = max(by_cell, key=lambda k: by_cell[k])
+        run_id, dataset, step, variant = high
         label = step if variant is None else f"{step}/{variant}"
-        how = "error on " if low in failed.get(adapter, set()) else ""
-        worst[adapter] = _cell(by_cell[low], f"{by_cell[low]:.1f} ({how}{label}, {dataset})", manifests[run_id],
+        how = "error on " if high in failed.get(adapter, set()) else ""
+        worst[adapter] = _cell(by_cell[high], f"{by_cell[high]:.1f} ({how}{label}, {dataset})", manifests[run_id],
                                f"{label} on {dataset}")
         med = statistics.median(by_cell.values())
         count = len({k[0] for k in by_cell})
@@ -288,7 +302,8 @@ def _measure(runs: list[Run], declared: dict[str, dict[str, str]]) -> dict[str, 
     worst, middle = _digits(runs)
     score, cold, latency, served = _deploy(runs)
     measures: dict[str, dict[str, dict[str, Any]]] = {
-        "support": _support(runs, declared), "digits_worst": worst, "digits_median": middle, "speed": _speed(runs),
+        "support": _support(runs, declared), "digits_lost_worst": worst, "digits_lost_median": middle,
+        "speed": _speed(runs),
         "session_s": _session(runs), "peak_mb": _peak(runs), "time_exponent": _exponent(runs),
         "nodes": _nodes(runs), "deploy_score": score, "cold_start_s": cold, "p99_ms": latency, "served": served,
         "breadth": _breadth(runs), "version": _version(runs),

@@ -11,11 +11,12 @@ from typing import Any
 from mlbench.reports import summary
 from mlbench.reports.summary import Column, fmt
 from mlbench.reports.svg import esc
+from mlbench.reports.table import Table
 
 TONE_CLASS = {"good": "b-ok", "warn": "b-warn", "bad": "b-bad", "dim": "b-dim"}
 
-__all__ = ["TONE_CLASS", "badge", "column_cell", "column_head", "esc", "figure", "grade_badge", "kv_table", "num",
-           "status_badge", "table", "td", "th", "time_cell", "toned", "txt"]
+__all__ = ["TONE_CLASS", "badge", "column_cell", "column_head", "draw", "esc", "figure", "grade_badge", "kv_table",
+           "num", "status_badge", "table", "td", "th", "time_cell", "toned", "txt"]
 
 
 def _attrs(cls: str | None = None, sort: Any = None, title: str | None = None, scope: str | None = None) -> str:
@@ -136,3 +137,31 @@ def kv_table(pairs: list[tuple[str, str]], caption: str | None = None) -> str:
 def figure(svg_markup: str, caption: str, note: str = "") -> str:
     small = f"<small>{esc(note)}</small>" if note else ""
     return f"<figure><figcaption>{esc(caption)}{small}</figcaption>\n{svg_markup}\n</figure>"
+
+
+TONE_CELL = {"good": "good", "bad": "bad", "warn": "warn", "dim": "muted", "best": "good", "strong": "strong"}
+ALIGN_CELL = {"left": "", "right": "num", "center": "center"}
+
+
+def draw(described: Table) -> str:
+    """Any described Table (mlbench.reports.table) as a sortable HTML table: its title the caption, each cell's
+    footnote numbered as in the terminal (the number beside the cell, the note under the table), the rows after
+    the last rule its foot, its own footnotes under it."""
+    from mlbench.reports.layout import Notes
+
+    notes = Notes()
+    head = [th(c.header, ALIGN_CELL[c.align] or None, c.tooltip) for c in described.columns]
+    rows = []
+    for row in described.cells():
+        out = []
+        for column, cell in zip(described.columns, row, strict=True):
+            cls = " ".join(x for x in (ALIGN_CELL[column.align], "wrap" if column.wrap else "",
+                                       TONE_CELL.get(cell.tone or "", "")) if x)
+            mark = f"<sup>{notes.mark(cell.note, cell.where).strip(' []')}</sup>" if cell.note else ""
+            out.append(td(esc(cell.text) + mark, cls or None, sort=cell.sort, title=cell.title))
+        rows.append(out)
+    last = max(described.rules, default=None)
+    body, foot = (rows[:last + 1], rows[last + 1:]) if last is not None else (rows, [])
+    numbered = "".join(f'<p class="note"><sup>{number}</sup> {esc(text)}</p>' for number, text in notes.entries())
+    legends = "".join(f'<p class="note">{esc(note)}</p>' for note in described.footnotes)
+    return table(head, body, described.title, foot or None) + numbered + legends  # in the terminal's order

@@ -16,8 +16,9 @@ from mlbench import __version__
 from mlbench.environment import missing_libraries
 from mlbench.reports import summary
 from mlbench.reports.html import charts, tables
-from mlbench.reports.html.cells import badge, esc, kv_table, num, table, td, th, txt
+from mlbench.reports.html.cells import badge, draw, esc, kv_table, num, table, td, th, txt
 from mlbench.reports.summary import fmt
+from mlbench.reports.table import RunView, details
 from mlbench.results import reference_answers
 from mlbench.run_data import Manifest
 from mlbench.sanitize import redact
@@ -195,9 +196,24 @@ def _section(anchor: str, title: str, parts: Sequence[str | None], intro: str = 
     return anchor, title, f'<section id="{anchor}"><h2>{esc(title)}</h2>{note}\n' + "\n".join(present) + "</section>"
 
 
+def _details(run: RunView, section: str) -> list[str | None]:
+    """The declared detail tables of a section (mlbench.reports.table.details), each drawn in its fullest layout."""
+    out: list[str | None] = []
+    for each in details():
+        if each.section != section:
+            continue
+        out += [draw(t) for layouts in each.build(run) if layouts for t in layouts[0]]
+    return out
+
+
+SECTIONS = {"accuracy": "Accuracy: correct digits", "pvalues": "OLS p-values", "vif": "Variance inflation",
+            "subsets": "Feature selection", "training": "Training", "deploy": "Deployability"}
+
+
 def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
     """The whole report as one HTML string (write it to a .html file; open it anywhere, offline)."""
     reference = reference_answers(manifest)
+    run = RunView(manifest, records, reference)
     notes = [n for d in (manifest.get("datasets") or [manifest.get("dataset") or {}]) for n in (d or {}).get(
         "notes") or []]
     sections = [
@@ -208,21 +224,20 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
                  [tables.side_by_side(records, manifest), tables.startup_table(records)],
                  "Support: native = the platform's own API does it; emulated = mlbench drives the platform's own "
                  "fits; unsupported = cannot. Grade: the answer against mlbench's exact reference computation."),
-        _section("accuracy", "Accuracy: correct digits", [tables.accuracy_table(records, manifest)],
+        _section("accuracy", SECTIONS["accuracy"], _details(run, "accuracy"),
                  "Correct digits (McCullough's log relative error) of every quantity against the truth: an exact "
                  "rational-arithmetic reference on the data the platforms read (NIST's exact decimals where "
                  "certified values exist)."),
-        _section("pvalues", "OLS p-values",
-                 [tables.coefficient_table(records, reference.get("pvalues"), summary.design_terms(manifest)),
-                  tables.elimination_table(records)]),
-        _section("vif", "Variance inflation", [tables.vif_table(records)]),
-        _section("subsets", "Feature selection",
-                 [charts.plot_subset_agreement(records, reference), tables.subset_table(records, reference),
-                  tables.truth_table(records), tables.cv_table(records, reference)]),
-        _section("training", "Training",
-                 [*tables.train_tables(records), *charts.plot_fit_vs_rows(records), *charts.plot_pareto(records),
-                  *tables.scaling_tables(records, manifest), *charts.plot_cost_curve(records, manifest)]),
-        _section("deploy", "Deployability", [tables.deploy_table(records), charts.plot_deploy(records)]),
+        _section("pvalues", SECTIONS["pvalues"], _details(run, "pvalues")),
+        _section("vif", SECTIONS["vif"], _details(run, "vif")),
+        _section("subsets", SECTIONS["subsets"],
+                 [charts.plot_subset_agreement(records, reference), *_details(run, "subsets")]),
+        _section("training", SECTIONS["training"],
+                 [*_details(run, "training"), *charts.plot_fit_vs_rows(records), *charts.plot_pareto(records),
+                  *charts.plot_cost_curve(records, manifest)]),
+        _section("deploy", SECTIONS["deploy"], [*_details(run, "deploy"), charts.plot_deploy(records)]),
+        *(_section(other, other.capitalize(), _details(run, other))
+          for other in dict.fromkeys(d.section for d in details()) if other not in SECTIONS),
         _section("phases", "Time per phase", [charts.plot_phases(records)]),
         _section("errors", "Errors", [tables.errors_table(records)]),
     ]

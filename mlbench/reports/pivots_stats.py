@@ -1,0 +1,371 @@
+"""Pivots of the statistics steps' records: subsets against the exact reference, support recovery, cross-validated
+MSE, McCullough's accuracy table, OLS coefficients, elimination and VIF. Part of mlbench.reports.summary (which
+re-exports them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlbench import grading
+from mlbench.reports.summary import CRITERIA, PVALUE_FLOOR_TEXT, fmt, format_pvalue, grade_words, measured
+
+
+def exact_subsets(reference: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The reference's subset answer the tables print beside the platforms: best subsets, else any method's."""
+    reference = reference or {}
+    exact = reference.get("subset/best") or next(
+        (v for k, v in reference.items() if k.startswith("subset/") and isinstance(v, dict) and "by_size" in v),
+        None)
+    return exact if isinstance(exact, dict) and "by_size" in exact else None
+
+
+def _picks(result: dict[str, Any] | None) -> str | None:
+    """The sizes adj. R² / Cp / BIC pick, as "a/b/c" ("—" for a criterion undefined at every size)."""
+    chosen = (result or {}).get("chosen") or {}
+    return "/".join(str(chosen.get(key, "—")) for key, _ in CRITERIA) if chosen else None
+
+
+def subset_agreement(records: list[dict[str, Any]],
+                     reference: dict[str, Any] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
+    """Sizes, and per (dataset, adapter, method) the last subset record's same-set-as-reference per size.
+
+    Each row: dataset, adapter, method, status, record, same: {size: True | False | None (missing)},
+    chosen: {size: the features the platform chose}, not_best: {size: chose other than the exact best subset},
+    picks: the sizes adj. R² / Cp / BIC pick ("a/b/c", None without an answer).
+    """
+    last: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == "subset":
+            last[(str(record.get("dataset")), str(record["adapter"]), str(record.get("variant")))] = record
+    sizes: set[int] = set()
+    for record in last.values():
+        sizes |= {int(k) for k in ((record.get("result") or {}).get("by_size") or {})}
+        sizes |= {int(k) for k in ((record.get("deviation") or {}).get("same_set_by_size") or {})}
+    for key, value in (reference or {}).items():
+        if key.startswith("subset/") and isinstance(value, dict):
+            sizes |= {int(k) for k in (value.get("by_size") or {})}
+    ordered = sorted(sizes)
+    best_by_size = (exact_subsets(reference) or {}).get("by_size") or {}
+    rows = []
+    for (dataset, adapter, method), record in last.items():
+        same_by_size = (record.get("deviation") or {}).get("same_set_by_size") or {}
+        by_size = (record.get("result") or {}).get("by_size") or {}
+        chosen = {size: list((by_size.get(str(size)) or {}).get("features") or []) for size in ordered}
+        best = {size: set((best_by_size.get(str(size)) or {}).get("features") or []) for size in ordered}
+        rows.append({"dataset": dataset, "adapter": adapter, "method": method, "status": record.get("status"),
+                     "record": record, "same": {size: same_by_size.get(str(size)) for size in ordered},
+                     "chosen": chosen,
+                     "not_best": {size: bool(best[size]) and set(chosen[size]) != best[size] for size in ordered},
+                     "picks": _picks(record.get("result"))})
+    return ordered, rows
+
+
+def subset_summary(records: list[dict[str, Any]],
+                   reference: dict[str, Any] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
+    """The subset table folded per (dataset, adapter, method), for narrow tables: (sizes, rows) where each row has
+    dataset, adapter, method, status, error, grade, agrees, sizes_same (sizes with the same set as the reference
+    of the same method), sizes_judged, differs_at and not_best_at (sizes), picks ("a/b/c" by adj. R² / Cp / BIC)
+    reference_picks (the reference's of the same method) and fits (the platform fits an emulated search drove;
+    None for a native search)."""
+    sizes, rows = subset_agreement(records, reference)
+    out = []
+    for row in rows:
+        judged = [size for size in sizes if row["same"].get(size) is not None]
+        same_method = (reference or {}).get(f"subset/{row['method']}")
+        deviation = row["record"].get("deviation") or {}
+        out.append({"dataset": row["dataset"], "adapter": row["adapter"], "method": row["method"],
+                    "status": row["status"], "error": row["record"].get("error"), "grade": deviation.get("grade"),
+                    "agrees": deviation.get("agrees"), "sizes_same": sum(bool(row["same"][s]) for s in judged),
+                    "sizes_judged": len(judged), "differs_at": [s for s in judged if not row["same"][s]],
+                    "not_best_at": [s for s in sizes if row["not_best"].get(s)], "picks": row["picks"],
+                    "fits": (row["record"].get("result") or {}).get("fits"),
+                    "reference_picks": _picks(same_method) if isinstance(same_method, dict) else None})
+    return sizes, out
+
+
+def exact_subset_rows(reference: dict[str, Any] | None, sizes: list[int]) -> dict[str, Any] | None:
+    """The reference's columns of the subset table: per size its features, adj. R² and BIC, and its picks."""
+    exact = exact_subsets(reference)
+    if exact is None:
+        return None
+    by_size = {size: exact["by_size"].get(str(size)) or {} for size in sizes}
+    chosen = exact.get("chosen") or {}
+    return {"by_size": by_size,
+            "picks": grading.picks_text(chosen)}
+
+
+def support_recovery(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Synthetic data with a known support: per subset cell, precision / recall of the model each criterion picks.
+    Rows: adapter, method, dataset, criteria: {label: {"text", "precision"}}."""
+    _sizes, rows = subset_agreement(records)
+    out = []
+    for r in rows:
+        truth = (r["record"].get("deviation") or {}).get("truth")
+        if not truth:
+            continue
+        criteria = {}
+        for key, label in CRITERIA:
+            q = truth.get(key) or {}
+            criteria[label] = {"text": f"{q.get('precision', 0):.2f} / {q.get('recall', 0):.2f} (k={q.get('size')})",
+                               "precision": q.get("precision"), "recall": q.get("recall"), "size": q.get("size")}
+        out.append({"adapter": r["adapter"], "method": r["method"], "dataset": r["dataset"], "criteria": criteria})
+    return out
+
+
+def cv_errors(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Cross-validated MSE per subset size (a subset step with `cv_folds`: mlbench's k-fold OLS of the set each
+    platform chose, the same folds for every platform), per (dataset, adapter, method), after the exact reference's
+    best subsets where it has them; None when no cell has it. The terminal and the HTML report draw this.
+
+    {"folds": k or None, "sizes": [...], "several": several datasets, "columns": [{"adapter" ("reference" for the
+    truth), "method", "dataset", "by_size": {size: cv_mse or None}, "min_size": the size of the smallest}]}"""
+    sizes, rows = subset_agreement(records, reference)
+    columns = []
+    exact = exact_subsets(reference)
+    candidates = ([("reference", "best" if (reference or {}).get("subset/best") else str(exact.get("method")),
+                    None, exact)] if exact else [])
+    candidates += [(r["adapter"], r["method"], r["dataset"], r["record"].get("result")) for r in rows]
+    folds = {(r["record"].get("params") or {}).get("cv_folds") for r in rows} - {None}
+    for adapter, method, dataset, result in candidates:
+        by_size_all = (result or {}).get("by_size") or {}
+        by_size = {size: _number((by_size_all.get(str(size)) or {}).get("cv_mse")) for size in sizes}
+        known = {size: value for size, value in by_size.items() if value is not None}
+        if not known:
+            continue
+        columns.append({"adapter": adapter, "method": method, "dataset": dataset, "by_size": by_size,
+                        "min_size": min(known, key=lambda size: known[size])})
+    if not any(c["adapter"] != "reference" for c in columns):
+        return None
+    return {"folds": folds.pop() if len(folds) == 1 else None, "sizes": sizes, "columns": columns,
+            "several": len({c["dataset"] for c in columns if c["dataset"] is not None}) > 1}
+
+
+def latest_ok(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
+    """adapter -> result of its last measured ok record of `step` (the answer every report shows)."""
+    found: dict[str, dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
+            found[str(record["adapter"])] = record["result"]
+    return found
+
+
+def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
+    """McCullough's table: per statistics dataset (rows, in NIST's order of difficulty where they are NIST's)
+    and adapter (columns), the correct digits of the pvalues answer against the truth and against certified
+    values, with what limits them. Datasets a suite could not run are rows with the reason.
+
+    {"adapters": [...], "rows": [{"dataset", "label", "difficulty", "input_digits", "not_run",
+      "cells": {adapter: {"status", "digits", "certified", "agrees", "note", "digits_by_quantity"}}}]}
+    """
+    truth = manifest.get("truth") or {}
+    described = {d.get("name"): d for d in manifest.get("datasets") or []}
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == "pvalues" and record.get("phase") == "fit":
+            last[(str(record["dataset"]), str(record["adapter"]))] = record
+    adapters = list(dict.fromkeys(a for _, a in last))
+    names = list(dict.fromkeys(d for d, _ in last))
+
+    def nist(name: str) -> dict[str, Any]:
+        return ((described.get(name) or {}).get("truth") or {}).get("nist") or {}
+
+    rows = []
+    for name in names:
+        cells = {}
+        for adapter in adapters:
+            found = last.get((name, adapter))
+            if found is None:
+                continue
+            record = found
+            deviation = record.get("deviation") or {}
+            word, detail = grade_words(deviation.get("grade"))
+            cells[adapter] = {
+                "status": record.get("status"), "digits": deviation.get("min_digits"),
+                "certified": (deviation.get("certified") or {}).get("min_digits"),
+                "agrees": deviation.get("agrees"), "digits_by_quantity": deviation.get("digits") or {},
+                "worst": deviation.get("worst"),
+                "note": record.get("error") or (detail if word == "differs" and detail
+                                                 and "digits (" not in detail else None),
+            }
+        info = nist(name)
+        rows.append({"dataset": name, "label": info.get("name", name), "difficulty": info.get("difficulty"),
+                     "order": info.get("order"), "input_digits": (truth.get(name) or {}).get("float64_input_digits"),
+                     "not_run": None, "cells": cells})
+    for skipped in manifest.get("datasets_not_run") or []:
+        rows.append({"dataset": skipped["name"], "label": skipped.get("label", skipped["name"]),
+                     "difficulty": skipped.get("difficulty"), "order": skipped.get("order"), "input_digits": None,
+                     "not_run": skipped["reason"], "cells": {}})
+    rows = [row for _, row in sorted(enumerate(rows), key=lambda item: (
+        item[1]["order"] if item[1]["order"] is not None else 1000, item[0]))]
+    return {"adapters": adapters, "rows": rows}
+
+
+def coefficient_terms(results: dict[str, dict[str, Any]], order: list[str] | None = None) -> list[str]:
+    """Every term any platform estimated or aliased (an aliased term keeps its row: R's NA, H2O's removed
+    column), in the design's order where known."""
+    seen = list(dict.fromkeys(t for res in results.values()
+                              for t in [*(res.get("coefficients") or {}), *(res.get("aliased") or [])]))
+    rank = {t: i for i, t in enumerate(order or [])}
+    return sorted(seen, key=lambda t: (rank.get(t, len(rank)), seen.index(t)))
+
+
+def latest_ok_records(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
+    """adapter -> its last measured ok record of `step` with a result (latest_ok's records)."""
+    found: dict[str, dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
+            found[str(record["adapter"])] = record
+    return found
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def term_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = grading.CAP) -> float:
+    """Correct digits of one coefficient against the truth's: the minimum over its estimate, SE, t and p, each on
+    the scale the grade reads it."""
+    return min(grading.coefficient_digits(got, truth, cap).values())
+
+
+FIT_ROWS = (("R²", "r_squared"), ("adj. R²", "adj_r_squared"), ("F", "f_statistic"))
+
+
+def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = None,
+                     order: list[str] | None = None) -> dict[str, Any] | None:
+    """Each platform's OLS coefficient table side by side, after the reference's (None without a pvalues answer).
+
+    {"names": [reference?, adapters...], "rows": [{"term", "cells": [{"aliased", "estimate", "p_value", "std_error",
+      "t_value", "digits", "underflow"}, ...]}], "fit": [(label, [value per name])]} for R², adj. R², F; and
+    "reference" (whether names[0] is the exact reference), "platforms" (the adapters), "pass_digits",
+    "fit_rows": [{"label", "key", "values", "digits"}]. A cell's `digits` are the term's correct digits against the
+    reference (min over estimate, SE, t, p; None for the reference itself, an aliased or non-estimable term, or
+    without a reference); `underflow` is a platform's p-value reported as exactly 0 (a tail that underflowed), and
+    "underflow_notes" {platform: what its zeros mean, in the words every renderer shows beside the table}.
+    """
+    found = latest_ok_records(records, "pvalues")
+    if not found:
+        return None
+    results = {adapter: record["result"] for adapter, record in found.items()}
+    caps = {adapter: float((record.get("deviation") or {}).get("cap") or grading.CAP)
+            for adapter, record in found.items()}
+    pass_digits = next((float(r["deviation"]["pass_digits"]) for r in found.values()
+                        if (r.get("deviation") or {}).get("pass_digits") is not None), grading.DEFAULT_PASS_DIGITS)
+    has_reference = bool(reference and "coefficients" in reference)
+    ref: dict[str, Any] = reference if has_reference and reference else {}
+    if has_reference:
+        results = {"reference": ref, **results}
+    ref_coefs = ref.get("coefficients") or {}
+    ref_aliased = set(ref.get("aliased") or [])
+    rows: list[dict[str, Any]] = []
+    for term in coefficient_terms(results, order):
+        cells = []
+        for name, res in results.items():
+            coef = (res.get("coefficients") or {}).get(term) or {}
+            aliased = term in (res.get("aliased") or [])
+            digits = None
+            if has_reference and name != "reference" and not aliased and coef and term in ref_coefs:
+                skip = set(ref.get("not_estimable") or []) if set(res.get("aliased") or []) != ref_aliased else set()
+                if term not in skip:
+                    digits = round(term_digits(coef, ref_coefs[term], caps.get(name, grading.CAP)), 2)
+            p_value = coef.get("p_value")
+            cells.append({"aliased": aliased, "estimate": coef.get("estimate"), "p_value": p_value,
+                          "std_error": coef.get("std_error"), "t_value": coef.get("t_value"), "digits": digits,
+                          "underflow": name != "reference" and p_value == 0.0 and not isinstance(p_value, bool)})
+        rows.append({"term": term, "cells": cells})
+    fit = [(label, [res.get(key) for res in results.values()]) for label, key in FIT_ROWS]
+    fit_rows = []
+    for label, key in FIT_ROWS:
+        digits_row: list[float | None] = []
+        for name, res in results.items():
+            if not has_reference or name == "reference" or key not in res or key not in ref:
+                digits_row.append(None)
+                continue
+            digits_row.append(round(grading.fit_digits(res, ref, key, caps.get(name, grading.CAP)), 2))
+        fit_rows.append({"label": label, "key": key, "values": [res.get(key) for res in results.values()],
+                         "digits": digits_row})
+    underflow: dict[str, list[str]] = {}
+    for row in rows:
+        for name, cell in zip(results, row["cells"], strict=True):
+            if cell["underflow"]:
+                underflow.setdefault(name, []).append(row["term"])
+    ref_p = {term: (ref_coefs.get(term) or {}).get("p_value") or 0.0 for term in ref_coefs}
+    notes = {name: f"reports p = 0 for {', '.join(terms)}" + (
+        f" (the exact reference: {', '.join(format(ref_p.get(t) or 0.0, '.3g') for t in terms)})"
+        if has_reference else "") + f": the tail underflowed; shown as {PVALUE_FLOOR_TEXT}, as R's format.pval does"
+        for name, terms in underflow.items()}
+    return {"names": list(results), "rows": rows, "fit": fit, "reference": has_reference,
+            "platforms": [n for n in results if not (has_reference and n == "reference")],
+            "pass_digits": pass_digits, "fit_rows": fit_rows, "underflow_notes": notes}
+
+
+def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:
+    """Backward elimination by p-value: (alpha, per adapter what it dropped in order, kept, and the refit's R²)."""
+    results = latest_ok(records, "pvalues")
+    alpha = next(iter(results.values())).get("alpha") if results else None
+    return alpha, [{"adapter": adapter, "dropped": ", ".join(map(str, res.get("dropped") or [])) or "none",
+                    "kept": ", ".join(map(str, res.get("kept") or [])),
+                    "r_squared": (res.get("refit") or {}).get("r_squared"),
+                    "adj_r_squared": (res.get("refit") or {}).get("adj_r_squared")} for adapter, res in results.items()]
+
+
+def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
+    """One line per factor term of a pvalues or vif result (the first platform's answer): drop1's F-test of the
+    term, or car's GVIF with Df and GVIF^(1/(2 Df)); empty when the design has no factor of several columns."""
+    results = latest_ok(records, step)
+    res = next(iter(results.values()), {})
+    by = res.get("by")
+    whole = ("whole (drop1 semantics)" if step == "pvalues" else "whole (GVIF^(1/Df) against the threshold)") \
+        if by == "term" else "one dummy at a time (--by column)"
+    if step == "pvalues":
+        tests = res.get("term_tests") or {}
+        if by == "column":
+            return [f"factors are tested and dropped {whole}"]
+        return [f"factor {term} (Df {t['df']}): F = {fmt(t.get('f'))}, p = {format_pvalue(t.get('p'))} "
+                f"({next(iter(results))}); factors are tested and dropped {whole}" for term, t in tests.items()]
+    table = res.get("gvif") or {}
+    return [f"factor {term}: GVIF with Df {t['df']} as car::vif defines it (R answers with car::vif itself, "
+            f"the others from their own VIF on sub-models), GVIF^(1/(2 Df)) = {fmt(t.get('gvif_adj'))} "
+            f"({next(iter(results))}); factors are removed {whole}" for term, t in table.items() if t["df"] > 1]
+
+
+def _gvif_rows(result: dict[str, Any] | None) -> dict[str, Any]:
+    """A vif result's factor terms as extra rows: label -> the term's GVIF."""
+    table = (result or {}).get("gvif") or {}
+    return {f"{term} (GVIF, Df {t['df']})": t.get("gvif") for term, t in table.items() if t.get("df", 1) > 1}
+
+
+def vif_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Variance inflation factors: {"adapters", "rows": [(feature, [vif per adapter])], "dropped": [text]}; with the
+    reference's answer also "reference": [its vif per feature] (None without), "digits": [[correct digits per
+    adapter] per feature], "reference_dropped" (text) and "pass_digits". A factor term of several columns adds
+    a row of its GVIF ("type (GVIF, Df 2)") after the per-column rows, and a line in "notes"."""
+    found = latest_ok_records(records, "vif")
+    if not found:
+        return None
+    results = {adapter: {**(record["result"].get("vif") or {}), **_gvif_rows(record["result"])}
+               for adapter, record in found.items()}
+    ref_vif = None
+    if isinstance((reference or {}).get("vif"), dict):
+        ref_vif = {**(reference or {})["vif"], **_gvif_rows(reference)}
+    features = list(dict.fromkeys([*(ref_vif or {}), *(f for res in results.values() for f in res)]))
+    caps = {a: float((r.get("deviation") or {}).get("cap") or grading.CAP) for a, r in found.items()}
+    digits = [[None if ref_vif is None or f not in ref_vif else
+               round(grading.correct_digits(_number(res.get(f)), _number(ref_vif[f]), cap=caps[a]), 2)
+               for a, res in results.items()] for f in features]
+    pass_digits = next((float(r["deviation"]["pass_digits"]) for r in found.values()
+                        if (r.get("deviation") or {}).get("pass_digits") is not None), grading.DEFAULT_PASS_DIGITS)
+    return {"adapters": list(results),
+            "rows": [(f, [res.get(f) for res in results.values()]) for f in features],
+            "dropped": [", ".join(map(str, record["result"].get("dropped") or [])) or "none"
+                        for record in found.values()],
+            "reference": None if ref_vif is None else [ref_vif.get(f) for f in features],
+            "reference_dropped": None if ref_vif is None else ", ".join(map(str, (reference or {}).get("dropped")
+                                                                           or [])) or "none",
+            "threshold": (reference or {}).get("threshold"),
+            "digits": digits, "pass_digits": pass_digits, "notes": factor_notes(records, "vif")}
+
+
+def design_terms(manifest: dict[str, Any]) -> list[str]:
+    """Intercept and the statistics dataset's features, in the design's order."""
+    return ["Intercept", *((manifest.get("dataset") or {}).get("features") or [])]
