@@ -89,7 +89,8 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     for each in described:  # e.g. rows dropped for missing values: said here, once (stderr only with --json)
         for note in each.get("notes") or []:
             console.print(Text(f"  note: {each.get('name')}: {note}" if len(described) > 1 else f"  note: {note}"))
-    from mlbench.reports.table import RunView, details
+    from mlbench.reports.details import details
+    from mlbench.reports.table import RunView
     from mlbench.results import reference_answers
 
     run = RunView(manifest, records, reference_answers(manifest))

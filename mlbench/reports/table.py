@@ -125,8 +125,3 @@ def forget(name: str) -> None:
     DETAILS[:] = [d for d in DETAILS if d.name != name]
 
 
-def details() -> list[Detail]:
-    """Every declared detail table, the built-ins first imported."""
-    import mlbench.reports.details  # noqa: F401  (declares the built-ins)
-
-    return list(DETAILS)

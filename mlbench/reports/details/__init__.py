@@ -8,3 +8,9 @@ from mlbench.reports.details import accuracy  # noqa: F401
 from mlbench.reports.details import statistics  # noqa: F401
 from mlbench.reports.details import models  # noqa: F401
 # isort: on
+from mlbench.reports.table import DETAILS, Detail
+
+
+def details() -> list[Detail]:
+    """Every declared detail table: the built-ins (declared by importing this package), then any added since."""
+    return list(DETAILS)

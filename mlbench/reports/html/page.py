@@ -15,10 +15,11 @@ from typing import Any
 from mlbench import __version__
 from mlbench.environment import missing_libraries
 from mlbench.reports import summary
+from mlbench.reports.details import details
 from mlbench.reports.html import charts, tables
 from mlbench.reports.html.cells import badge, draw, esc, kv_table, num, table, td, th, txt
 from mlbench.reports.summary import fmt
-from mlbench.reports.table import RunView, details
+from mlbench.reports.table import RunView
 from mlbench.results import reference_answers
 from mlbench.run_data import Manifest
 from mlbench.sanitize import redact
@@ -197,7 +198,7 @@ def _section(anchor: str, title: str, parts: Sequence[str | None], intro: str = 
 
 
 def _details(run: RunView, section: str) -> list[str | None]:
-    """The declared detail tables of a section (mlbench.reports.table.details), each drawn in its fullest layout."""
+    """The declared detail tables of a section (mlbench.reports.details.details), each drawn in its fullest layout."""
     out: list[str | None] = []
     for each in details():
         if each.section != section:
