@@ -28,12 +28,14 @@ import tarfile
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psutil
+
+from mlbench.deploy.evaluate import wait_for_health
+from mlbench.procs import kill_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BASE = "bd08fc1"
@@ -115,16 +117,9 @@ def serve_once(pythonpath: Path, model: Path, X: np.ndarray, clients: int, reque
         server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", model.name, "--port", str(port)],
                                   cwd=model.parent, env=env, stdout=log, stderr=log)  # cwd: an older meta's path
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        log.seek(0)
-                        raise RuntimeError(f"the server did not come up: {log.read().decode()[-500:]}") from None
-                    time.sleep(0.2)
+            if not wait_for_health(port, server):
+                log.seek(0)
+                raise RuntimeError(f"the server did not come up: {log.read().decode()[-500:]}")
             bodies = [json.dumps({"rows": [X[i % len(X)].tolist()]}).encode() for i in range(requests)]
             _client(port, bodies[:100], [], [])  # warm-up
             rss_before = _rss_mb(server.pid)
@@ -158,12 +153,7 @@ def serve_once(pythonpath: Path, model: Path, X: np.ndarray, clients: int, reque
                     "p99_ms": float(np.percentile(ms, 99)), "errors": len(errors), "rss_before_mb": rss_before,
                     "rss_after_mb": rss_after, "oversized": oversized, "rss_peak_oversized_mb": max(peak)}
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            kill_tree(server.pid)
 
 
 IN_PROCESS = """

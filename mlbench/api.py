@@ -253,11 +253,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
             data_dir = store.run_dir / "data"
             results.copy_data(Path(staging), data_dir)
     except BaseException:  # bad input (or Ctrl-C) while preparing: no run happened, leave nothing behind
-        if early is not None:
-            early.cancel()
-        store.close()
-        if resume_dir is None:
-            shutil.rmtree(store.run_dir, ignore_errors=True)
+        _abandon(early, store, resume_dir)
         raise
     from mlbench import environment  # below the early session: the platform starts before these imports
     from mlbench.plan import RunPlan
@@ -297,11 +293,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     try:
         store.write_manifest(manifest)
     except MlbenchError:  # nothing ran: a new run leaves nothing behind, a resumed one its run.json as it was
-        if early is not None:
-            early.cancel()
-        store.close()
-        if resume_dir is None:
-            shutil.rmtree(store.run_dir, ignore_errors=True)
+        _abandon(early, store, resume_dir)
         raise
     plan = RunPlan(
         scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
@@ -351,6 +343,16 @@ def _early_session(request: RunRequest, adapters: list[str], step_specs: list[An
     if not supported or not cls.availability().ok:
         return None
     return EarlySession(cls, options)
+
+
+def _abandon(early: Any, store: Any, resume_dir: Path | None) -> None:
+    """A run that never started: its early session cancelled, its store closed, a new run's folder removed (a
+    resumed run keeps its folder as it was)."""
+    if early is not None:
+        early.cancel()
+    store.close()
+    if resume_dir is None:
+        shutil.rmtree(store.run_dir, ignore_errors=True)
 
 
 def _relocate(source: Any, old: Path, new: Path) -> Any:

@@ -95,6 +95,21 @@ def summarize(formats: dict[str, dict[str, Any]], reproducibility: dict[str, Any
     return summary
 
 
+def wait_for_health(port: int, server: subprocess.Popen[bytes], timeout_s: float = 120.0) -> bool:
+    """Whether `mlbench serve` on this loopback port answered /health before it exited or `timeout_s` passed."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+            return True
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                return False
+            time.sleep(0.2)
+
+
 def http_latency(art: Artifact, test_x: Path, calls: int, work_dir: Path) -> dict[str, Any]:
     """Serve the artifact with `mlbench serve` on a free loopback port and time single-row POST /predict."""
     import socket
@@ -108,15 +123,8 @@ def http_latency(art: Artifact, test_x: Path, calls: int, work_dir: Path) -> dic
         server = subprocess.Popen([sys.executable, "-m", "mlbench", "serve", art.path, "--port", str(port),
                                    "--trust"], stdout=log, stderr=log, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    return {"http_error": "the server did not come up"}
-                time.sleep(0.2)
+        if not wait_for_health(port, server):
+            return {"http_error": "the server did not come up"}
         samples = []
         for i in range(calls + 20):
             body = json.dumps({"rows": X[i % len(X): i % len(X) + 1].tolist()}).encode()
