@@ -51,8 +51,9 @@ def java_version() -> str | None:
         out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    text = (out.stderr or out.stdout).strip()
-    return text.splitlines()[0] if out.returncode == 0 and text else None
+    # the JVM first says which options it picked up from the environment (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS)
+    lines = [line for line in (out.stderr or out.stdout).strip().splitlines() if not line.startswith("Picked up ")]
+    return lines[0] if out.returncode == 0 and lines else None
 
 
 def java_major(version_line: str) -> int | None:

@@ -42,3 +42,10 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict
 
 def assert_rel(value: float, expected: float, tol: float = 1e-8) -> None:
     assert abs(value - expected) <= tol * abs(expected), f"{value!r} != {expected!r} (rel tol {tol})"
+
+
+# The JVMs the tests start (H2O, Spark drivers and standalone daemons, through every subprocess) compile with
+# HotSpot's first tier only: short-lived JVMs on 2 cores spend much of their start in the optimising compiler,
+# and no test measures a JVM's speed (benchmarks/ do, without this). Results are the same: Java's floating point
+# does not depend on the compiler tier.
+os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1")

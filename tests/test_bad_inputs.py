@@ -235,3 +235,21 @@ def test_a_feature_named_like_the_intercept_is_a_clear_error(tmp_path):
     path = _write(tmp_path, "d.csv", _rows(20, "Intercept,b,y"))
     _expect_usage_error(run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels",
                                 "--out", str(tmp_path / "runs")), "a feature column is named 'Intercept'")
+
+
+def test_java_options_from_the_environment_do_not_hide_the_java_version(monkeypatch):
+    """The JVM first prints 'Picked up JAVA_TOOL_OPTIONS: ...' when that variable is set: a working Java 17 with
+    options was reported as 'unsupported Java (Picked up ...)'."""
+    import shutil
+
+    from mlbench import environment
+
+    if shutil.which("java") is None:
+        pytest.skip("no Java here")
+    monkeypatch.setenv("JAVA_TOOL_OPTIONS", "-Xss2m")
+    environment.java_version.cache_clear()
+    try:
+        assert environment.java_problem() is None, environment.java_version()
+        assert "Picked up" not in (environment.java_version() or "")
+    finally:
+        environment.java_version.cache_clear()

@@ -1,7 +1,7 @@
 """Multi-node clusters on loopback, started the way their users start them: a Spark standalone master with two
 workers (pyspark's bundled `spark-class`), and an H2O cloud of two JVMs joined by a flatfile. mlbench runs the
-main job on each by URL: its grades equal the local run's, its records name 2 executors / 2 nodes, nothing
-listens beyond 127.0.0.1, and the cluster is left running and clean."""
+main job on each by URL: its grades equal the stored local run's (tests/fixtures/runs/pvalues), its records
+name 2 executors / 2 nodes, nothing listens beyond 127.0.0.1, and the cluster is left running and clean."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from tests.adapters.test_h2o import _free_port_pair, _is_loopback
-from tests.adapters.test_spark import _alive_workers, _free_port, _spark_class, _stop_group
+from tests.adapters.test_spark import _alive_workers, _free_port, _group_members, _spark_class, _stop_group
 from tests.conftest import run_cli
 
 
@@ -34,6 +34,14 @@ def _pvalues(tmp_path: Path, name: str, adapter: str, *extra: str) -> list[dict]
                    str(tmp_path / name), *extra, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads(proc.stdout)
+
+
+MAIN_JOB = Path(__file__).parent / "fixtures" / "runs" / "pvalues" / "records.jsonl"
+
+
+def _stored_local(adapter: str) -> list[dict]:
+    """The adapter's records of the stored main-job run (local JVMs, this machine; tests/fixtures/runs/pvalues)."""
+    return [r for r in map(json.loads, MAIN_JOB.read_text().splitlines()) if r["adapter"] == adapter]
 
 
 def _same_grades(cluster: list[dict], local: list[dict]) -> None:
@@ -73,7 +81,10 @@ def test_spark_standalone_with_two_workers(tmp_path):
         load = next(r for r in cluster if r["phase"] == "load")
         assert load["result"]["executors"] == 2, load["result"]  # both workers ran an executor for the job
         assert load["result"]["master"] == f"spark://127.0.0.1:{port}"
-        _same_grades(cluster, _pvalues(tmp_path, "local", "spark"))
+        _same_grades(cluster, _stored_local("spark"))
+        (run_dir,) = (tmp_path / "cluster").iterdir()
+        assert "WARN" in (run_dir / "platform.log").read_text()  # the driver's log went to the run's log file
+        assert all(any((tmp_path / f"worker{i}").glob("app-*/*/stderr")) for i in (1, 2))  # executors ran there
         assert all(d.poll() is None for d in daemons), "mlbench stopped the user's cluster"
         with urllib.request.urlopen(f"http://127.0.0.1:{master_ui}/json/", timeout=5) as response:
             state = json.load(response)
@@ -81,6 +92,8 @@ def test_spark_standalone_with_two_workers(tmp_path):
     finally:
         for daemon in reversed(daemons):
             _stop_group(daemon)
+    for daemon in daemons:
+        assert not _group_members(daemon.pid), f"group {daemon.pid} survived: {_group_members(daemon.pid)}"
 
 
 @pytest.mark.h2o
@@ -124,7 +137,7 @@ def test_h2o_cloud_of_two_nodes(tmp_path):
         cluster = _pvalues(tmp_path, "cluster", "h2o", "--h2o-url", url)
         session = next(r for r in cluster if r["phase"] == "session")
         assert session["result"]["nodes"] == 2 and session["result"]["started_by_mlbench"] is False
-        _same_grades(cluster, _pvalues(tmp_path, "local", "h2o"))
+        _same_grades(cluster, _stored_local("h2o"))
         assert all(n.poll() is None for n in nodes), "mlbench stopped the user's cloud"
         with urllib.request.urlopen(f"{url}/3/Frames", timeout=10) as response:
             frames = [f["frame_id"]["name"] for f in json.load(response)["frames"]]

@@ -15,13 +15,13 @@ RDATA = Path(__file__).parent / "fixtures" / "rdata"
 ADAPTERS = "statsmodels,sklearn,tensorflow,r,h2o,spark"
 
 
-@pytest.mark.h2o
-@pytest.mark.spark
 @pytest.mark.parametrize(("name", "target", "dotted"), [("swiss", "Fertility", "Infant.Mortality"),
                                                          ("longley", "Employed", "GNP.deflator")])
 def test_dotted_names_from_r_work_on_every_adapter(tmp_path, name, target, dotted):
+    """R's dotted names on the adapters that read them as they are; H2O and Spark (safe internal names) get a
+    dotted name and every other kind in test_column_names_of_any_kind_work_on_every_adapter, one JVM run."""
     proc = run_cli("run", "pvalues", "--data", str(RDATA / f"{name}.csv"), "--target", target, "--adapters",
-                   ADAPTERS, "--json", "--out", str(tmp_path), timeout=1200)
+                   "statsmodels,sklearn,tensorflow,r", "--json", "--out", str(tmp_path), timeout=1200)
     assert proc.returncode in (0, 1), proc.stderr
     records = json.loads(proc.stdout)
     fits = {r["adapter"]: r for r in records if r["phase"] == "fit"}
@@ -31,8 +31,8 @@ def test_dotted_names_from_r_work_on_every_adapter(tmp_path, name, target, dotte
         if fit["status"] == "unsupported":  # e.g. an adapter not installed here
             continue
         assert dotted in fit["result"]["coefficients"], (adapter, list(fit["result"]["coefficients"]))
-    # swiss is well conditioned: everyone agrees; on longley the float64 solvers that square the condition
-    # number (Spark's normal equations, TensorFlow's fast lstsq) keep about 7 digits, and the grade says so
+    # swiss is well conditioned: everyone agrees; on longley a float64 solver that squares the condition number
+    # (TensorFlow's fast lstsq, as Spark's normal equations) keeps about 7 digits, and the grade says so
     agreeing = {a for a, fit in fits.items() if fit["status"] == "ok" and fit["deviation"]["agrees"]}
     assert {"statsmodels", "r"} <= agreeing
     if name == "swiss":

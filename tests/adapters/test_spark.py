@@ -26,7 +26,6 @@ import pytest
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.platforms.spark import SparkAdapter
 from mlbench.stats import metrics, procedures
-from tests.conftest import run_cli
 from tests.helpers import answer
 from tests.test_train import task_source
 
@@ -305,57 +304,6 @@ def _group_members(pgid: int) -> list[int]:
             if os.getpgid(p.pid) == pgid and p.status() != psutil.STATUS_ZOMBIE:
                 members.append(p.pid)
     return members
-
-
-@pytest.mark.slow
-def test_cli_on_a_loopback_standalone_cluster(tmp_path, r_advertising):
-    port, master_ui, worker_ui = _free_port(), _free_port(), _free_port()
-    work = tmp_path / "worker"
-    work.mkdir()
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOCAL_DIRS": str(work)}
-    master = _spark_class(["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-                           "--webui-port", str(master_ui)], tmp_path / "master.log", env)
-    worker: subprocess.Popen[bytes] | None = None
-    try:
-        worker = _spark_class(["org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}",
-                               "--host", "127.0.0.1", "--webui-port", str(worker_ui), "--cores", "1",
-                               "--memory", "1g", "--work-dir", str(work)], tmp_path / "worker.log", env)
-        started_at = time.monotonic()
-        deadline = started_at + 120
-        while _alive_workers(master_ui) < 1:
-            assert master.poll() is None, (tmp_path / "master.log").read_text()
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
-            assert time.monotonic() < deadline, "the worker never registered with the master"
-            time.sleep(0.5)
-        for daemon in (master, worker):
-            for p in [psutil.Process(daemon.pid), *psutil.Process(daemon.pid).children(recursive=True)]:
-                for conn in p.net_connections(kind="inet"):
-                    if conn.status == psutil.CONN_LISTEN:
-                        assert conn.laddr.ip in ("127.0.0.1", "::ffff:127.0.0.1"), conn
-
-        registered_s = time.monotonic() - started_at
-        out = tmp_path / "results"
-        cli = run_cli("run", "pvalues", "--dataset", "advertising", "--adapters", "spark",
-                      "--spark-master", f"spark://127.0.0.1:{port}", "--memory", "1g", "--json", "--out", str(out))
-        assert cli.returncode == 0, cli.stderr[-4000:]
-        records = json.loads(cli.stdout)  # stdout is the JSON list and nothing else: no JVM chatter
-        assert {(r["phase"], r["status"]) for r in records} == {("session", "ok"), ("load", "ok"), ("fit", "ok")}
-        print(f"cluster up in {registered_s:.1f} s;", ", ".join(f"{r['phase']} {r['wall_s']:.1f} s" for r in records))
-        (fit,) = [r for r in records if r["phase"] == "fit"]
-        assert fit["adapter"] == "spark" and fit["support"] == "native"
-        assert fit["deviation"]["agrees"] is True, fit["deviation"]
-        assert fit["result"]["dropped"] == ["Newspaper"]
-        (run_dir,) = out.iterdir()
-        assert "WARN" in (run_dir / "platform.log").read_text()  # the driver's log went to the run's log file
-        # the application ran on the cluster: the worker launched an executor for it
-        assert any(work.glob("app-*/*/stderr")), sorted(str(p) for p in work.rglob("*"))[:20]
-    finally:
-        started = [daemon for daemon in (worker, master) if daemon is not None]
-        for daemon in started:
-            _stop_group(daemon)
-    for daemon in started:
-        assert daemon.returncode is not None
-        assert not _group_members(daemon.pid), f"group {daemon.pid} survived: {_group_members(daemon.pid)}"
 
 
 # ----- last: the shared session's close() ------------------------------------------------------------------
