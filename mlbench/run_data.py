@@ -103,8 +103,24 @@ def _cell(record: dict[str, Any]) -> CellKey:
 
 
 def is_retry(record: dict[str, Any]) -> bool:
-    """A retried cell, or a session started again, and its loads: timed apart from first attempts."""
+    """A retried cell, or a session started again (after a platform death, or by a resumed run) and its loads:
+    timed apart from first attempts (a fresh session's first calls, with the data reloaded, are not the same
+    measurement, and a second start is not a second repeat of the first)."""
     return (record.get("attempt") or 1) > 1 or (record.get("restart") or 0) > 0
+
+
+def measured(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every record but the warm-up repeats."""
+    return [r for r in records if not r.get("is_warmup")]
+
+
+def latest_ok_records(records: Iterable[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
+    """adapter -> its last measured ok record of `step` with a result (the answer every report shows)."""
+    found: dict[str, dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
+            found[str(record["adapter"])] = record
+    return found
 
 
 class Records:
@@ -121,7 +137,7 @@ class Records:
 
     def measured(self) -> list[dict[str, Any]]:
         """Every record but the warm-up repeats."""
-        return [r for r in self.rows if not r.get("is_warmup")]
+        return measured(self.rows)
 
     def cells(self) -> list[CellKey]:
         """(adapter, step, variant, dataset) of every step cell, in first-stored order (not the session/load
@@ -130,11 +146,7 @@ class Records:
 
     def latest_ok(self, step: str) -> dict[str, dict[str, Any]]:
         """adapter -> its last measured ok record of `step` with a result (the answer every report shows)."""
-        found: dict[str, dict[str, Any]] = {}
-        for record in self.measured():
-            if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
-                found[str(record["adapter"])] = record
-        return found
+        return latest_ok_records(self.rows, step)
 
     def measured_repeats(self, cell: CellKey, phase: str = "fit") -> list[float]:
         """Wall seconds of the measured ok first attempts of one cell's phase (the samples compare tests)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from mlbench import grading
 from mlbench.reports.summary import CRITERIA, PVALUE_FLOOR_TEXT, fmt, format_pvalue, grade_words, measured
+from mlbench.run_data import latest_ok_records
 
 
 def exact_subsets(reference: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -142,11 +143,7 @@ def cv_errors(records: list[dict[str, Any]], reference: dict[str, Any] | None = 
 
 def latest_ok(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
     """adapter -> result of its last measured ok record of `step` (the answer every report shows)."""
-    found: dict[str, dict[str, Any]] = {}
-    for record in measured(records):
-        if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
-            found[str(record["adapter"])] = record["result"]
-    return found
+    return {adapter: record["result"] for adapter, record in latest_ok_records(records, step).items()}
 
 
 def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
@@ -207,15 +204,6 @@ def coefficient_terms(results: dict[str, dict[str, Any]], order: list[str] | Non
                               for t in [*(res.get("coefficients") or {}), *(res.get("aliased") or [])]))
     rank = {t: i for i, t in enumerate(order or [])}
     return sorted(seen, key=lambda t: (rank.get(t, len(rank)), seen.index(t)))
-
-
-def latest_ok_records(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:
-    """adapter -> its last measured ok record of `step` with a result (latest_ok's records)."""
-    found: dict[str, dict[str, Any]] = {}
-    for record in measured(records):
-        if record.get("step") == step and record.get("status") == "ok" and record.get("result"):
-            found[str(record["adapter"])] = record
-    return found
 
 
 def _number(value: Any) -> float | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlbench import grading, steps
+from mlbench.run_data import is_retry, latest_ok_records, measured  # noqa: F401  (read as summary.X)
 from mlbench.stats import metrics
 
 PHASES = ("session", "load", "fit", "predict", "export", "reload")
@@ -44,10 +45,6 @@ SUBSCORE_LABELS = {"portability": "port", "fidelity": "fid", "reproducibility": 
 
 # The criteria a subset search picks a size by: (key in results, label).
 CRITERIA = grading.PICK_CRITERIA
-
-
-def measured(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in records if not r.get("is_warmup")]
 
 
 def median(values: list[float | None]) -> float | None:
@@ -264,13 +261,6 @@ def group_cells(records: list[dict[str, Any]]) -> dict[CellKey, list[dict[str, A
     return cells
 
 
-def is_retry(record: dict[str, Any]) -> bool:
-    """A retried cell, or a session started again (after a platform death, or by a resumed run) and its loads:
-    timed apart from first attempts (a fresh session's first calls, with the data reloaded, are not the same
-    measurement, and a second start is not a second repeat of the first)."""
-    return (record.get("attempt") or 1) > 1 or (record.get("restart") or 0) > 0
-
-
 def ok_times(rows: list[dict[str, Any]], phase: str, retries: bool = False) -> list[float]:
     """Wall seconds of the ok records of `phase`: first attempts only, or (`retries`) retries only."""
     return [r["wall_s"] for r in rows if r.get("phase") == phase and r.get("status") == "ok"
@@ -469,7 +459,7 @@ PIVOTS = {**dict.fromkeys(["train_points", "train_grid", "budget_mb", "session_b
                            "EXTRAPOLATED_ROWS"], "pivots_models"),
           **dict.fromkeys(["exact_subsets", "subset_agreement", "subset_summary", "exact_subset_rows",
                            "support_recovery", "cv_errors", "latest_ok", "accuracy", "coefficient_terms",
-                           "latest_ok_records", "term_digits", "coefficient_grid", "elimination_rows", "factor_notes",
+                           "term_digits", "coefficient_grid", "elimination_rows", "factor_notes",
                            "vif_grid", "design_terms", "FIT_ROWS"], "pivots_stats")}
 
 
