@@ -28,6 +28,14 @@ from typing import IO, Any
 from mlbench import SCHEMA_VERSION, __version__
 from mlbench.errors import MlbenchError
 from mlbench.run_data import Manifest, Records
+from mlbench.sanitize import redact
+
+
+def append_log(path: Path, text: str) -> None:
+    """Append a traceback to a run's errors.log, URL userinfo redacted. A full or read-only disk loses only the
+    log: the record's append that follows says the failure in one line."""
+    with contextlib.suppress(OSError), path.open("a", encoding="utf-8") as fh:
+        fh.write(redact(text))
 
 
 @dataclass

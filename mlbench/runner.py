@@ -35,7 +35,7 @@ from mlbench.handle import EarlySession, PlatformHandle, new_handle
 from mlbench.measure import Measurement, measure
 from mlbench.plan import DataUnit, Progress, ProgressState, RunPlan
 from mlbench.registry import get as get_adapter
-from mlbench.results import ResultRecord, RunStore, finished_cells
+from mlbench.results import ResultRecord, RunStore, append_log, finished_cells
 from mlbench.sanitize import redact
 from mlbench.stats import metrics
 from mlbench.truth import Truth
@@ -227,9 +227,8 @@ class Runner:
         return error
 
     def _log_traceback(self, adapter: str, what: str, remote_traceback: str = "") -> None:
-        with contextlib.suppress(OSError), (self.store.run_dir / "errors.log").open("a", encoding="utf-8") as fh:
-            fh.write(redact(f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n"))  # a full
-            # disk: the record's append that follows says it in one line
+        append_log(self.store.run_dir / "errors.log",
+                   f"--- {adapter} {what}\n{traceback.format_exc()}\n{remote_traceback}\n")
 
     def _new_handle(self, cls: type[Adapter]) -> PlatformHandle:
         return new_handle(cls, self.plan.isolation, self.plan.options.log_path)

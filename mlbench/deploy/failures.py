@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlbench.results import append_log
+
 MAX_DETAIL = 120  # characters of an exception's text kept in a sentence; the rest is in errors.log
 
 # (kind, converter, exception, model) -> a sentence, or None when the rule does not apply
@@ -114,8 +116,5 @@ def record(unavailable: dict[str, str], tracebacks: dict[str, str], kind: str, c
 
 def log_tracebacks(errors_log: Path, heading: str, tracebacks: dict[str, str]) -> None:
     """Append each format's full traceback to the run's errors.log (nothing is written when there are none)."""
-    if not tracebacks:
-        return
-    with errors_log.open("a", encoding="utf-8") as fh:
-        for kind, text in tracebacks.items():
-            fh.write(f"--- {heading} {kind}\n{text}\n")
+    if tracebacks:
+        append_log(errors_log, "".join(f"--- {heading} {kind}\n{text}\n" for kind, text in tracebacks.items()))
