@@ -32,4 +32,5 @@ def test_cpu_time_is_measured():
         end = time.process_time() + 0.3  # burn 0.3 s of CPU, however loaded the machine is
         while time.process_time() < end:
             pass
-    assert 0.29 <= m.cpu_s < 0.3 + m.wall_s and m.wall_s >= 0.29
+    # The kernel counts CPU time in clock ticks (10 ms): allow two ticks below the 0.3 s burnt.
+    assert 0.28 <= m.cpu_s < 0.3 + m.wall_s and m.wall_s >= 0.28
