@@ -85,6 +85,54 @@ class OLSFit:
         }
 
 
+FAMILIES = ("gaussian", "binomial", "poisson")  # gaussian: OLS (`OLSFit`); binomial: logit link; poisson: log link
+
+
+@dataclass
+class GLMFit:
+    """A maximum-likelihood GLM fit with intercept (binomial with logit link, poisson with log link), as a platform
+    reported it: what R's `summary(glm())` prints. Wald z and p per term; NaN where the platform gives nothing.
+
+    `iterations`, `converged` and `warnings` are the platform's own words (None: it does not say), so a
+    platform that silently returns finite numbers on separated data can be told from one that warned."""
+
+    family: str
+    terms: list[str]  # `Intercept` first, then the features in the order asked
+    estimate: list[float]
+    std_error: list[float]
+    z_value: list[float]
+    p_value: list[float]
+    deviance: float
+    null_deviance: float
+    aic: float
+    df_resid: int
+    n_obs: int
+    iterations: int | None = None
+    converged: bool | None = None
+    warnings: list[str] = field(default_factory=list)
+    aliased: list[str] = field(default_factory=list)
+
+    def coefficients(self) -> dict[str, dict[str, float]]:
+        return {
+            term: {"estimate": e, "std_error": s, "z_value": z, "p_value": p}
+            for term, e, s, z, p in zip(
+                self.terms, self.estimate, self.std_error, self.z_value, self.p_value, strict=True
+            )
+        }
+
+
+@dataclass
+class GLMCoefficients:
+    """The estimates of a platform's GLM fit that reports no standard errors (scikit-learn, TensorFlow): mlbench
+    emulates the inference from them (the Fisher information X'WX at these estimates, in float64)."""
+
+    intercept: float
+    coefficients: list[float]
+    iterations: int | None = None
+    converged: bool | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
 @dataclass
 class SessionOptions:
     """What the runner tells an adapter about the run it is part of."""
@@ -266,6 +314,17 @@ class Adapter(ABC):
         """A native subset search: size -> chosen features, or (features, RSS) when the platform's search
         reports the RSS (saves a refit per size). Only called when declared native."""
         raise UnsupportedStep(f"{self.name} has no native {method} subset search")
+
+    def glm(self, features: list[str], family: str) -> GLMFit:
+        """Maximum-likelihood GLM of the target on `features` plus an intercept, `family` "binomial" (logit) or
+        "poisson" (log), with the platform's own defaults for stopping and no penalty: estimates, SEs, Wald z
+        and p, deviance, AIC, iterations and convergence as the platform reports them (declared `native`)."""
+        raise UnsupportedStep(f"{self.name} has no {family} GLM")
+
+    def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
+        """The estimates of the platform's unpenalised GLM fit, for a platform that reports no standard errors:
+        mlbench emulates the inference (declared `emulated`)."""
+        raise UnsupportedStep(f"{self.name} has no {family} GLM coefficients")
 
     def fit(self, spec: TrainSpec) -> Any:
         """Train one model on the loaded training data; return a handle for `predict`. Phase `fit`."""
