@@ -111,6 +111,7 @@ class GLMFit:
     converged: bool | None = None
     warnings: list[str] = field(default_factory=list)
     aliased: list[str] = field(default_factory=list)
+    covariance: list[list[float]] | None = None  # the platform's own coefficient covariance (terms' order), if any
 
     def coefficients(self) -> dict[str, dict[str, float]]:
         return {
@@ -320,6 +321,11 @@ class Adapter(ABC):
         "poisson" (log), with the platform's own defaults for stopping and no penalty: estimates, SEs, Wald z
         and p, deviance, AIC, iterations and convergence as the platform reports them (declared `native`)."""
         raise UnsupportedStep(f"{self.name} has no {family} GLM")
+
+    def glm_vif(self, features: list[str], family: str) -> dict[str, float]:
+        """VIF of each feature in a GLM as the platform's own call computes it (R's `car::vif` on a `glm`: from the
+        coefficient covariance). Optional: without it mlbench computes it from the fit's covariance."""
+        raise UnsupportedStep(f"{self.name} has no GLM VIF")
 
     def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
         """The estimates of the platform's unpenalised GLM fit, for a platform that reports no standard errors:
