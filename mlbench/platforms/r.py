@@ -1,4 +1,4 @@
-"""R: summary(lm()), car::vif and leaps::regsubsets natively, in one long-lived Rscript process.
+"""R: summary(lm()), car::vif, leaps::regsubsets and summary(glm()) natively, in one long-lived Rscript process.
 
 R is not a Python package: the adapter starts `Rscript` once per session (phase `session`: starting R and
 loading car, leaps and jsonlite) and keeps it. Each primitive is one JSON request line on R's stdin and one
@@ -30,7 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from mlbench.adapter import Adapter, Availability, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
+from mlbench.adapter import (
+    Adapter,
+    Availability,
+    Capability,
+    DataSource,
+    GLMFit,
+    OLSFit,
+    SessionOptions,
+    TrainSpec,
+)
 from mlbench.errors import UnsupportedStep
 from mlbench.procs import close_log, close_streams, ended, open_log, stop
 
@@ -39,6 +48,11 @@ INSTALL_HINT = "apt-get install r-base-core r-cran-car r-cran-leaps r-cran-jsonl
 # --no-init-file: a user's ~/.Rprofile must not print into the protocol or change options.
 RSCRIPT_ARGS = ("--no-init-file",)
 CLOSE_GRACE_S = 5.0
+
+GLM_HOW = ("R glm(y ~ ., family = {family}) + summary.glm (glm.control defaults: relative deviance change < 1e-8, "
+           "maxit 25; SEs from the last IRLS iteration's weights; aliased terms are R's NA coefficients)")
+GLM_VIF_HOW = ("car::vif on glm(y ~ ., family = {family}): VIF per column, car's GVIF per factor term (the factor "
+               "rebuilt from its dummies)")
 
 # The whole R side, a real R file shipped beside this module: one request per stdin line, one answer per
 # stdout line.
@@ -113,6 +127,10 @@ class RAdapter(Adapter):
         "subset:best": Capability.native("leaps::regsubsets(method = 'exhaustive'): exact branch and bound"),
         "subset:forward": Capability.native("leaps::regsubsets(method = 'forward')"),
         "subset:backward": Capability.native("leaps::regsubsets(method = 'backward')"),
+        "glm:binomial": Capability.native(GLM_HOW.format(family="binomial")),
+        "glm:poisson": Capability.native(GLM_HOW.format(family="poisson")),
+        "glm_vif:binomial": Capability.native(GLM_VIF_HOW.format(family="binomial")),
+        "glm_vif:poisson": Capability.native(GLM_VIF_HOW.format(family="poisson")),
         "train:linear": Capability.native("lm"),
         "train:logistic": Capability.native("glm(family = binomial), IRLS"),
         "train:random_forest": Capability.unsupported(
@@ -262,6 +280,40 @@ class RAdapter(Adapter):
     def gvif(self, features: list[str], groups: dict[str, list[str]]) -> dict[str, float]:
         r = self._call("gvif", groups=[self._cols(columns) for columns in groups.values()])
         return dict(zip(groups, _nums(r["gvif"]), strict=True))
+
+    def glm(self, features: list[str], family: str) -> GLMFit:
+        """summary(glm()) with R's defaults; its warnings (fitted probabilities 0 or 1, no convergence) are R's
+        words, and a term R found aliased is left out of `terms` and named in `aliased`, as for `ols`."""
+        r = self._call("glm", features=self._cols(features), family=family)
+        labels = ["Intercept", *features]
+        return GLMFit(
+            family=family,
+            terms=[labels[i] for i in r["terms"]],
+            estimate=_nums(r["estimate"]),
+            std_error=_nums(r["std_error"]),
+            z_value=_nums(r["z_value"]),
+            p_value=_nums(r["p_value"]),
+            deviance=_num(r["deviance"]),
+            null_deviance=_num(r["null_deviance"]),
+            aic=_num(r["aic"]),
+            df_resid=int(r["df_resid"]),
+            n_obs=int(r["n_obs"]),
+            iterations=int(r["iterations"]),
+            converged=bool(r["converged"]),
+            warnings=list(r["warnings"]),
+            aliased=[labels[i] for i in r["aliased"]],
+            covariance=[_nums(row) for row in r["covariance"]],
+        )
+
+    def glm_vif(self, features: list[str], family: str,
+                groups: dict[str, list[str]] | None = None) -> dict[str, float]:
+        """car::vif on the glm: per column, or with `groups` (term -> its columns among `features`, a factor's
+        dummies) per term, car's GVIF on the glm fitted with each factor rebuilt from its dummies."""
+        if groups is None:
+            r = self._call("glm_vif", features=self._cols(features), family=family)
+            return dict(zip(features, _nums(r["vif"]), strict=True))
+        r = self._call("glm_vif", groups=[self._cols(columns) for columns in groups.values()], family=family)
+        return dict(zip(groups, _nums(r["vif"]), strict=True))
 
     def subset(self, method: str, features: list[str], max_size: int) -> dict[int, Any]:
         if method not in ("best", "forward", "backward"):

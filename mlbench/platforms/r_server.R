@@ -79,13 +79,44 @@ h_vif <- function(req) {
   list(vif = nums(v[sprintf("x%d", seq_along(cols))]))
 }
 
-h_gvif <- function(req) {
-  # the model with its factors as R has them: each multi-column term's treatment-coded dummies become one
-  # factor again (level 0 = the baseline, level i = the i-th dummy), so lm builds the same columns from it and
-  # car::vif answers for the term: its GVIF (a plain VIF when every term has one column)
-  # jsonlite makes a matrix of groups of equal length (one row each), a list otherwise
-  groups <- if (is.matrix(req$groups)) lapply(seq_len(nrow(req$groups)), function(i) ints(req$groups[i, ]))
-            else lapply(req$groups, ints)
+glm_family <- function(name) {
+  switch(name, binomial = binomial(), poisson = poisson(), stop("unsupported GLM family: ", name))
+}
+
+# glm with R's defaults (glm.control: epsilon 1e-8 on the relative deviance change, maxit 25). Its warnings
+# ("glm.fit: fitted probabilities numerically 0 or 1 occurred", "glm.fit: algorithm did not converge") are
+# part of the answer: collected, muffled, and also written to the log.
+fit_glm <- function(d, family) {
+  said <- character()
+  fit <- withCallingHandlers(
+    glm(if (ncol(d) > 1) y ~ . else y ~ 1, family = glm_family(family), data = d),
+    warning = function(w) {
+      said <<- c(said, conditionMessage(w))
+      message("glm warning: ", conditionMessage(w))
+      invokeRestart("muffleWarning")
+    })
+  list(fit = fit, warnings = unique(said))
+}
+
+h_glm <- function(req) {
+  cols <- ints(req$features)
+  g <- fit_glm(model_frame(state$X, cols, state$y), req$family)
+  fit <- g$fit
+  s <- summary(fit)
+  aliased <- unname(s$aliased)  # in coefficient order: intercept, then cols
+  cm <- s$coefficients  # rows of the non-aliased terms only
+  V <- vcov(fit, complete = FALSE)  # the non-aliased terms' covariance, summary's cov.scaled
+  list(terms = I(which(!aliased) - 1L), aliased = I(which(aliased) - 1L),
+       estimate = nums(cm[, 1]), std_error = nums(cm[, 2]), z_value = nums(cm[, 3]), p_value = nums(cm[, 4]),
+       deviance = num(fit$deviance), null_deviance = num(fit$null.deviance), aic = num(fit$aic),
+       df_resid = fit$df.residual, n_obs = length(fit$y), iterations = fit$iter, converged = fit$converged,
+       warnings = I(g$warnings), covariance = lapply(seq_len(nrow(V)), function(i) nums(V[i, ])))
+}
+
+# The model with its factors as R has them: each multi-column term's treatment-coded dummies become one factor
+# again (level 0 = the baseline, level i = the i-th dummy), so lm/glm build the same columns from it and
+# car::vif answers for the term: its GVIF (a plain VIF when every term has one column).
+term_frame <- function(groups) {
   d <- data.frame(row.names = seq_len(nrow(state$X)))
   for (i in seq_along(groups)) {
     D <- state$X[, groups[[i]], drop = FALSE]
@@ -93,9 +124,30 @@ h_gvif <- function(req) {
       factor(as.vector(D %*% seq_len(ncol(D))), levels = 0:ncol(D))
   }
   d$y <- state$y
-  v <- car::vif(lm(y ~ ., data = d))
+  d
+}
+
+# jsonlite makes a matrix of groups of equal length (one row each), a list otherwise
+group_list <- function(groups) {
+  if (is.matrix(groups)) lapply(seq_len(nrow(groups)), function(i) ints(groups[i, ])) else lapply(groups, ints)
+}
+
+gvif_of <- function(v, n) {
   g <- if (is.null(dim(v))) v else v[, "GVIF"]
-  list(gvif = nums(g[sprintf("t%d", seq_along(groups))]))
+  nums(g[sprintf("t%d", seq_len(n))])
+}
+
+h_gvif <- function(req) {
+  groups <- group_list(req$groups)
+  list(gvif = gvif_of(car::vif(lm(y ~ ., data = term_frame(groups))), length(groups)))
+}
+
+# car::vif on a glm: from the coefficient covariance of the fit (weighted by the IRLS weights), per column, or
+# per term (GVIF) when the request groups columns into factor terms.
+h_glm_vif <- function(req) {
+  groups <- if (is.null(req$groups)) as.list(ints(req$features)) else group_list(req$groups)
+  fit <- fit_glm(term_frame(groups), req$family)$fit
+  list(vif = gvif_of(car::vif(fit), length(groups)))
 }
 
 h_subset <- function(req) {
@@ -140,6 +192,7 @@ h_release <- function(req) {
 }
 
 handlers <- list(hello = h_hello, load = h_load, ols = h_ols, vif = h_vif, gvif = h_gvif, subset = h_subset,
+                 glm = h_glm, glm_vif = h_glm_vif,
                  fit = h_fit, predict = h_predict, release = h_release)
 
 answer <- function(req) {

@@ -1,24 +1,37 @@
-"""scikit-learn: LinearRegression fits; mlbench emulates p-values and VIF from them (sklearn has neither)."""
+"""scikit-learn: LinearRegression fits; mlbench emulates p-values and VIF from them (sklearn has neither).
+
+GLMs: `LogisticRegression(C=np.inf)` and `PoissonRegressor(alpha=0)` give unpenalised estimates (lbfgs, sklearn's
+tol 1e-4 and max_iter 100) from which mlbench emulates the inference. `C=np.inf` rather than `penalty=None`:
+sklearn 1.8 deprecated `penalty` (removed in 1.10), and `C=np.inf` is what its warning asks for. What most users
+run, sklearn's penalised defaults (`LogisticRegression()`: L2 with C=1.0; `PoissonRegressor()`: alpha=1.0),
+is the separate adapter `sklearn-default` below: a row of its own beside the unpenalised one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from mlbench.deploy.loaders import Artifact
 
-from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
+from mlbench.adapter import Adapter, Capability, DataSource, GLMCoefficients, TrainSpec
 from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
 
 # SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
 # train and test rows are all rows, scored by negative MSE (i.e. RSS). Its default 5-fold CV picks other sets.
 SFS_HOW = "SequentialFeatureSelector(direction={direction}), in-sample neg MSE scoring (cv=[(all rows, all rows)])"
+LBFGS = "lbfgs, tol 1e-4, max_iter 100"
+NO_SE = "; sklearn reports no SEs: mlbench emulates them from X'WX at these estimates"
+GLM_ESTIMATORS = {  # family -> the unpenalised estimator's keyword arguments (sklearn's defaults otherwise)
+    "binomial": ("LogisticRegression", {"C": np.inf}),
+    "poisson": ("PoissonRegressor", {"alpha": 0.0}),
+}
 
 
 class SklearnAdapter(Adapter):
@@ -35,6 +48,9 @@ class SklearnAdapter(Adapter):
         "subset:backward": Capability.native(SFS_HOW.format(direction="backward")),
         "subset:best": Capability.emulated("mlbench's branch and bound over LinearRegression fits (RSS), "
                                            "within the budgets"),
+        "glm:binomial": Capability.emulated(f"LogisticRegression(C=np.inf) ({LBFGS}; C=np.inf, not the deprecated "
+                                            f"penalty=None){NO_SE}"),
+        "glm:poisson": Capability.emulated(f"PoissonRegressor(alpha=0) ({LBFGS}){NO_SE}"),
         "train:linear": Capability.native("LinearRegression"),
         "train:logistic": Capability.native("LogisticRegression(C=inf: unpenalised, lbfgs)"),
         "train:random_forest": Capability.native("RandomForestClassifier/Regressor"),
@@ -95,6 +111,32 @@ class SklearnAdapter(Adapter):
         model, X, y = self._fit(features, target)
         return float(model.score(X, y))
 
+    glm_estimators: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = GLM_ESTIMATORS
+
+    def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
+        """One fit of the family's estimator with sklearn's own solver settings. sklearn says it stopped short
+        only by a ConvergenceWarning: recorded, and `converged` is False when one was raised."""
+        from sklearn import linear_model
+        from sklearn.exceptions import ConvergenceWarning
+
+        from mlbench.platforms.warned import recorded
+
+        if family not in self.glm_estimators:
+            raise UnsupportedStep(f"{self.name} has no {family} GLM")
+        estimator, kwargs = self.glm_estimators[family]
+        X = self.frame[features].to_numpy(dtype=float)
+        y = self.frame[self.target].to_numpy(dtype=float)
+        with recorded() as caught:
+            model = getattr(linear_model, estimator)(**kwargs).fit(X, y)
+        coef = np.ravel(model.coef_)
+        return GLMCoefficients(
+            intercept=float(np.ravel(model.intercept_)[0]),
+            coefficients=[float(c) for c in coef],
+            iterations=int(np.max(model.n_iter_)),
+            converged=not any(w.startswith(f"{ConvergenceWarning.__name__}:") for w in caught),
+            warnings=caught,
+        )
+
     def subset(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
         """One SequentialFeatureSelector run, its path read off as it goes (see _recording_selector)."""
         if method not in ("forward", "backward"):
@@ -139,6 +181,28 @@ class SklearnAdapter(Adapter):
         for art in artifacts:
             art.write_meta()
         return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}
+
+
+class SklearnDefaultAdapter(SklearnAdapter):
+    """scikit-learn's GLMs as most users run them: `LogisticRegression()` and `PoissonRegressor()` with every
+    default, i.e. L2-penalised (C=1.0, alpha=1.0). Their estimates are a ridge estimator's, not the MLE, and
+    the SEs people compute from them (pingouin #53) belong to that estimator: a row of its own, graded against
+    the same MLE truth, so the cost of the default is measured. Only the GLM steps: the rest is `sklearn`'s."""
+
+    name = "sklearn-default"
+    glm_estimators = {"binomial": ("LogisticRegression", {}), "poisson": ("PoissonRegressor", {})}
+    _SAME = "the sklearn adapter answers it: sklearn-default differs only in its penalised GLM defaults"
+    capabilities = {
+        "pvalues": Capability.unsupported(_SAME),
+        "vif": Capability.unsupported(_SAME),
+        "subset": Capability.unsupported(_SAME),
+        "train": Capability.unsupported(_SAME),
+        "deploy": Capability.unsupported(_SAME),
+        "glm:binomial": Capability.emulated(f"LogisticRegression() (defaults: L2 penalty, C=1.0, {LBFGS}){NO_SE}",
+                                            "penalised: a ridge estimate, not the MLE"),
+        "glm:poisson": Capability.emulated(f"PoissonRegressor() (defaults: L2 penalty, alpha=1.0, {LBFGS}){NO_SE}",
+                                           "penalised: a ridge estimate, not the MLE"),
+    }
 
 
 def _recording_selector(steps_taken: list[int]) -> Any:
