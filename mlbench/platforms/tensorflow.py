@@ -20,13 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from mlbench.adapter import Adapter, Capability, DataSource, SessionOptions, TrainSpec
+from mlbench.adapter import Adapter, Capability, DataSource, GLMCoefficients, SessionOptions, TrainSpec
 from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
 
 LSTSQ = "tf.linalg.lstsq(A, y) (TF defaults: fast=True, Cholesky of A'A), float64"
-NEWTON_TOL = 1e-10  # relative change of the deviance that ends the Newton iterations of the logistic fit
+NEWTON_TOL = 1e-10  # relative change of the deviance that ends the Newton iterations of a GLM fit
 NEWTON_MAX_ITER = 100
+NEWTON = ("Newton-Raphson (IRLS, from R's starting values) in tf.linalg, float64, unpenalised; stops when the "
+          f"deviance changes by less than {NEWTON_TOL:g} relative (at most {NEWTON_MAX_ITER} steps)")
 YDF_SAVEDMODEL = ("ydf-tf, YDF's SavedModel exporter, requires the `tensorflow` distribution (the CUDA-capable "
                   "build), which would replace tensorflow-cpu; not installed")
 
@@ -44,9 +46,11 @@ class TensorFlowAdapter(Adapter):
         "subset:forward": Capability.emulated("forward stepwise by tf.linalg.lstsq fits"),
         "subset:backward": Capability.emulated("backward stepwise by tf.linalg.lstsq fits"),
         "train:linear": Capability.native(f"{LSTSQ}: least squares, no regularisation"),
-        "train:logistic": Capability.native(
-            f"Newton-Raphson (IRLS) in tf.linalg, float64, unpenalised; stops when the deviance changes by less "
-            f"than {NEWTON_TOL:g} relative (at most {NEWTON_MAX_ITER} steps)"),
+        "glm:binomial": Capability.emulated(f"{NEWTON}, logit link; TensorFlow has no GLM inference in core: mlbench "
+                                            "emulates SEs from X'WX at these estimates"),
+        "glm:poisson": Capability.emulated(f"{NEWTON}, log link; TensorFlow has no GLM inference in core: mlbench "
+                                           "emulates SEs from X'WX at these estimates"),
+        "train:logistic": Capability.native(NEWTON),
         "train:random_forest": Capability.native("YDF RandomForestLearner (TensorFlow Decision Forests' engine)"),
         "train:gbm": Capability.native("YDF GradientBoostedTreesLearner (no early stopping, validation_ratio 0)"),
         "deploy": Capability.native("SavedModel (float64), TFLite (float32: TFLite has no float64 kernels), ONNX "
@@ -133,31 +137,62 @@ class TensorFlowAdapter(Adapter):
             beta, _, _ = self._lstsq(self.features, self.target)
             return _LinearModel("linear", beta.numpy(), spec.task)
         if spec.family == "logistic":
-            return _LinearModel("logistic", self._newton_logistic(), spec.task)
+            return _LinearModel("logistic", self._newton(self.features, "binomial")[0], spec.task)
         if spec.family in ("random_forest", "gbm"):
             return self._ydf(spec)
         raise UnsupportedStep(f"tensorflow cannot train {spec.family}")
 
-    def _newton_logistic(self) -> np.ndarray:
-        """Unpenalised maximum likelihood by Newton-Raphson, every step a TensorFlow float64 solve."""
+    def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
+        beta, iterations, converged, said = self._newton(features, family)
+        return GLMCoefficients(intercept=float(beta[0]), coefficients=[float(b) for b in beta[1:]],
+                               iterations=iterations, converged=converged, warnings=said)
+
+    def _newton(self, features: list[str], family: str) -> tuple[np.ndarray, int, bool, list[str]]:
+        """Unpenalised maximum likelihood by Newton-Raphson, every step a TensorFlow float64 solve: (estimates,
+        steps taken, whether the deviance settled, what went wrong). For the canonical links (logit, log) Newton
+        is IRLS; it starts where R's glm does (mu = (y + 1/2)/2, resp. y + 0.1), so a Poisson fit with large
+        counts does not begin far from the answer. A singular X'WX (aliased columns, or weights underflowing on
+        separated data) or a non-finite deviance stops it: the last estimates, converged False, and why."""
         import tensorflow as tf
 
-        A, y = self._design(self.features), self.columns[self.target]
+        if family not in ("binomial", "poisson"):
+            raise UnsupportedStep(f"tensorflow has no {family} GLM")
+        A, y = self._design(features), self.columns[self.target]
+        binomial = family == "binomial"
+
+        def mean(eta: Any) -> Any:
+            return tf.sigmoid(eta) if binomial else tf.exp(eta)
+
+        def deviance(eta: Any) -> float:
+            if binomial:
+                return 2.0 * float(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=eta)))
+            mu = tf.exp(eta)
+            return 2.0 * float(tf.reduce_sum(tf.math.xlogy(y, y / mu) - (y - mu)))
+
+        mu = (y + 0.5) / 2.0 if binomial else y + 0.1
+        eta = tf.math.log(mu / (1.0 - mu)) if binomial else tf.math.log(mu)
         beta = tf.zeros(A.shape[1], dtype=tf.float64)
         previous = np.inf
-        for _ in range(NEWTON_MAX_ITER):
+        for step in range(1, NEWTON_MAX_ITER + 1):
+            weights = mu * (1.0 - mu) if binomial else mu  # the variance function: X'WX is the Hessian
+            working = eta + (y - mu) / weights
+            try:
+                proposed = tf.linalg.solve(tf.linalg.matmul(A * weights[:, None], A, transpose_a=True),
+                                           tf.linalg.matvec(A, weights * working, transpose_a=True)[:, None])[:, 0]
+                problem = "" if bool(tf.reduce_all(tf.math.is_finite(proposed))) else "non-finite Newton step"
+            except tf.errors.InvalidArgumentError as exc:
+                problem = f"tf.linalg.solve: {exc.message}"
+            if problem:  # the last estimates stand; a fit that never stepped (step 1) has none but zeros
+                return np.asarray(beta.numpy(), dtype=float), step - 1, False, [f"{problem} at step {step}"]
+            beta = proposed
             eta = tf.linalg.matvec(A, beta)
-            mu = tf.sigmoid(eta)
-            weights = mu * (1.0 - mu)
-            gradient = tf.linalg.matvec(A, y - mu, transpose_a=True)
-            hessian = tf.linalg.matmul(A * weights[:, None], A, transpose_a=True)
-            beta = beta + tf.linalg.solve(hessian, gradient[:, None])[:, 0]
-            deviance = 2.0 * float(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
-                labels=y, logits=tf.linalg.matvec(A, beta))))
-            if abs(previous - deviance) < NEWTON_TOL * (abs(deviance) + 0.1):
-                break
-            previous = deviance
-        return np.asarray(beta.numpy(), dtype=float)
+            mu = mean(eta)
+            current = deviance(eta)
+            if abs(previous - current) < NEWTON_TOL * (abs(current) + 0.1):
+                return np.asarray(beta.numpy(), dtype=float), step, True, []
+            previous = current
+        return np.asarray(beta.numpy(), dtype=float), NEWTON_MAX_ITER, False, [
+            f"no convergence in {NEWTON_MAX_ITER} Newton steps"]
 
     def _ydf(self, spec: TrainSpec) -> Any:
         try:

@@ -15,6 +15,8 @@ from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
 from mlbench.deploy import failures
 
 NO_STATS = "xgboost fits boosted models only: no OLS inference, VIF or subset search"
+NO_GLM = ("xgboost's only linear model, the gblinear booster, is fitted by penalised coordinate descent (boosting "
+          "rounds, default L2 lambda) and reports no inference: no maximum-likelihood GLM to grade")
 
 
 class XGBoostAdapter(Adapter):
@@ -25,6 +27,8 @@ class XGBoostAdapter(Adapter):
         "pvalues": Capability.unsupported(NO_STATS),
         "vif": Capability.unsupported(NO_STATS),
         "subset": Capability.unsupported(NO_STATS),
+        "glm:binomial": Capability.unsupported(NO_GLM),
+        "glm:poisson": Capability.unsupported(NO_GLM),
         "train:gbm": Capability.native("XGBClassifier/XGBRegressor, tree_method=hist"),
         "train:random_forest": Capability.native("XGBRFClassifier/XGBRFRegressor (subsample 0.632, sqrt(p) per node)"),
         "train:linear": Capability.native("XGBRegressor(booster=gblinear): coordinate descent, not exact OLS"),
