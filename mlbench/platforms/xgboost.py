@@ -15,8 +15,8 @@ from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
 from mlbench.deploy import failures
 
 NO_STATS = "xgboost fits boosted models only: no OLS inference, VIF or subset search"
-NO_GLM = ("xgboost's only linear model, the gblinear booster, is fitted by penalised coordinate descent (boosting "
-          "rounds, default L2 lambda) and reports no inference: no maximum-likelihood GLM to grade")
+NO_GLM = ("xgboost's only linear model, the gblinear booster, is an elastic-net coordinate descent stopped after a "
+          "number of boosting rounds, not a converged maximum-likelihood fit, and reports no SEs or deviance")
 
 
 class XGBoostAdapter(Adapter):
