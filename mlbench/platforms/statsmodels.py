@@ -1,6 +1,6 @@
 """statsmodels: OLS and VIF natively (its results match R's lm to ~1e-13); logistic and Poisson GLMs natively
-(`GLM(...).fit()`: IRLS to an absolute deviance change of 1e-8, at most 100 iterations, SEs at the final
-estimates)."""
+(`GLM(...).fit()`: IRLS to an absolute deviance change of 1e-8, at most 100 iterations; as in R, estimates and
+covariance come from the last weighted least squares, whose weights are the previous iterate's)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from mlbench.adapter import Adapter, Capability, DataSource, GLMFit, OLSFit, TrainSpec
 
 GLM_HOW = ("statsmodels GLM(y, add_constant(X), family={family}()).fit() (IRLS: absolute deviance change "
-           "< 1e-8, maxiter 100; Wald z from cov_params at the final estimates)")
+           "< 1e-8, maxiter 100; Wald z from cov_params, the last IRLS step's weights)")
 
 
 class StatsmodelsAdapter(Adapter):
