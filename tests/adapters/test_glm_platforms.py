@@ -22,6 +22,7 @@ import math
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -81,10 +82,16 @@ def sources(data_dir) -> dict[str, DataSource]:
                             "x": POISSON_X})
     aliased = poisson.assign(gBcopy=poisson["gB"])
     separated = pd.DataFrame({"y": [0.0] * 4 + [1.0] * 4, "x": [float(i) for i in range(1, 9)]})
+    wide = poisson.assign(x=poisson["x"] * 1000.0)  # x in the thousands, as raw money or counts often are
+    i = np.arange(200)  # a 20-level factor and a trend, no random numbers: lbfgs needs > 100 iterations
+    levels = pd.DataFrame({f"l{k}": (i % 20 == k).astype(float) for k in range(1, 20)})
+    many = levels.assign(t=i / 10.0, count=((i * 37) % 50 + 3 * (i % 20)).astype(float))
     return {"default": _write(default, directory, "default", "default"),
             "poisson": _write(poisson, directory, "poisson", "count"),
             "aliased": _write(aliased, directory, "aliased", "count"),
-            "separated": _write(separated, directory, "separated", "y")}
+            "separated": _write(separated, directory, "separated", "y"),
+            "wide": _write(wide, directory, "wide", "count"),
+            "many": _write(many, directory, "many", "count")}
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +233,29 @@ def test_sklearn_default_poisson_is_penalised(handles, sources):
     fit = _fit(handles, sources, "sklearn-default", "poisson", ["gB", "gC"], "poisson")
     assert isinstance(fit, GLMCoefficients)
     assert abs(fit.coefficients[0]) < 0.8 * abs(truth[1]) and abs(fit.coefficients[1]) < 0.8 * abs(truth[2])  # type: ignore[index]
+
+
+# ----- scikit-learn's lbfgs: when it says it stopped short, and when it does not ------------------------------
+
+
+def test_sklearn_convergence_warning_is_recorded_as_not_converged(handles, sources):
+    features = [c for c in pd.read_parquet(sources["many"].parquet_path).columns if c != "count"]
+    fit = _fit(handles, sources, "sklearn", "many", features, "poisson")
+    assert isinstance(fit, GLMCoefficients) and fit.converged is False and fit.iterations == 100
+    assert len(fit.warnings) == 1 and fit.warnings[0].startswith("ConvergenceWarning: lbfgs failed to converge")
+    reference = _fit(handles, sources, "statsmodels", "many", features, "poisson")
+    assert reference.converged is True and reference.warnings == []
+
+
+def test_sklearn_poisson_on_a_wide_scale_stops_silently_at_the_start(handles, sources):
+    """With x in the thousands, PoissonRegressor(alpha=0)'s lbfgs ends after one iteration ("RELATIVE REDUCTION
+    OF F <= FACTR*EPSMCH", a gradient of ~4e3 left) with the slope still at its start, 0: no warning, so the
+    record says converged, and only the grade against the MLE (statsmodels' slope here) shows the answer wrong."""
+    fit = _fit(handles, sources, "sklearn", "wide", ["x"], "poisson")
+    reference = _fit(handles, sources, "statsmodels", "wide", ["x"], "poisson")
+    assert isinstance(fit, GLMCoefficients) and isinstance(reference, GLMFit)
+    assert fit.converged is True and fit.warnings == [] and fit.iterations == 1 and fit.coefficients == [0.0]
+    assert reference.converged is True and abs(reference.estimate[1]) > 5 * reference.std_error[1]
 
 
 # ----- aliased columns -----------------------------------------------------------------------------------------
