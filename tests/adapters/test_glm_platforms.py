@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,7 +100,7 @@ def handles(tmp_path_factory):
     """One worker per adapter, started on first use (`python -m mlbench.worker NAME`, as `--isolation process`
     runs it). sklearn-default is not a built-in name: the worker finds it through $MLBENCH_ADAPTERS."""
     directory = tmp_path_factory.mktemp("glm-workers")
-    started: dict[str, object] = {}
+    started: dict[str, Any] = {}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLBENCH_ADAPTERS", "sklearn-default=mlbench.platforms.sklearn:SklearnDefaultAdapter")
 
@@ -344,17 +345,22 @@ def test_r_glm_vif_on_default_equals_car(handles, sources):
 # ----- declarations --------------------------------------------------------------------------------------------
 
 
+def _support(cls: type[Adapter], step: str, variant: str | None = None) -> str:
+    declared = cls.declared(step, variant)
+    assert declared is not None, (cls.name, step, variant)
+    return declared.support.value
+
+
 def test_declarations():
-    for cls in (StatsmodelsAdapter, RAdapter):
-        for family in ("binomial", "poisson"):
-            assert cls.declared("glm", family).support.value == "native"  # type: ignore[union-attr]
-    for cls in (SklearnAdapter, SklearnDefaultAdapter, TensorFlowAdapter):
-        for family in ("binomial", "poisson"):
-            assert cls.declared("glm", family).support.value == "emulated"  # type: ignore[union-attr]
-    assert RAdapter.declared("glm_vif", "binomial").support.value == "native"  # type: ignore[union-attr]
+    for family in ("binomial", "poisson"):
+        assert {name: _support(cls, "glm", family) for name, cls in ADAPTERS.items()} == {
+            "statsmodels": "native", "r": "native", "sklearn": "emulated", "sklearn-default": "emulated",
+            "tensorflow": "emulated"}
+        assert _support(RAdapter, "glm_vif", family) == "native"
     assert "C=np.inf" in SklearnAdapter.capabilities["glm:binomial"].how
     assert "C=1.0" in SklearnDefaultAdapter.capabilities["glm:binomial"].how
-    assert SklearnDefaultAdapter.declared("pvalues").support.value == "unsupported"  # type: ignore[union-attr]
+    assert _support(SklearnDefaultAdapter, "pvalues") == "unsupported"
     from mlbench.platforms.xgboost import XGBoostAdapter
 
-    assert "gblinear" in XGBoostAdapter.declared("glm", "binomial").reason  # type: ignore[union-attr]
+    assert _support(XGBoostAdapter, "glm", "binomial") == "unsupported"
+    assert "gblinear" in XGBoostAdapter.capabilities["glm:binomial"].reason
