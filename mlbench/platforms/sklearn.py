@@ -34,11 +34,51 @@ GLM_ESTIMATORS = {  # family -> the unpenalised estimator's keyword arguments (s
 }
 
 
-class SklearnAdapter(Adapter):
-    name = "sklearn"
+class _SklearnBase(Adapter):
+    """What both scikit-learn adapters share: pandas reads the run's Parquet file, and a GLM is one fit of the
+    family's estimator (`glm_estimators`: family -> estimator name and keyword arguments)."""
+
     distribution = "scikit-learn"
     modules = ("sklearn",)
     session_imports = ("sklearn.linear_model",)
+    glm_estimators: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {}
+
+    def load(self, source: DataSource) -> None:
+        import pandas as pd
+
+        self.frame = pd.read_parquet(source.parquet_path)
+        self.target = source.target
+        self.features = source.features
+        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
+
+    def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
+        """One fit of the family's estimator with sklearn's own solver settings. sklearn says it stopped short
+        only by a ConvergenceWarning: recorded, and `converged` is False when one was raised."""
+        from sklearn import linear_model
+        from sklearn.exceptions import ConvergenceWarning
+
+        from mlbench.platforms.warned import recorded
+
+        if family not in self.glm_estimators:
+            raise UnsupportedStep(f"{self.name} has no {family} GLM")
+        estimator, kwargs = self.glm_estimators[family]
+        X = self.frame[features].to_numpy(dtype=float)
+        y = self.frame[self.target].to_numpy(dtype=float)
+        with recorded() as caught:
+            model = getattr(linear_model, estimator)(**kwargs).fit(X, y)
+        coef = np.ravel(model.coef_)
+        return GLMCoefficients(
+            intercept=float(np.ravel(model.intercept_)[0]),
+            coefficients=[float(c) for c in coef],
+            iterations=int(np.max(model.n_iter_)),
+            converged=not any(w.startswith(f"{ConvergenceWarning.__name__}:") for w in caught),
+            warnings=caught,
+        )
+
+
+class SklearnAdapter(_SklearnBase):
+    name = "sklearn"
+    glm_estimators = GLM_ESTIMATORS
     capabilities = {
         "pvalues": Capability.emulated("LinearRegression().fit(X, y) (scipy lstsq); mlbench emulates SEs and "
                                         "p-values from its residuals"),
@@ -57,14 +97,6 @@ class SklearnAdapter(Adapter):
         "train:gbm": Capability.native("HistGradientBoostingClassifier/Regressor (early stopping off)"),
         "deploy": Capability.native("joblib; ONNX via skl2onnx (float64 for linear models, float32 for trees)"),
     }
-
-    def load(self, source: DataSource) -> None:
-        import pandas as pd
-
-        self.frame = pd.read_parquet(source.parquet_path)
-        self.target = source.target
-        self.features = source.features
-        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
 
     def fit(self, spec: TrainSpec) -> Any:
         from sklearn import ensemble, linear_model
@@ -110,32 +142,6 @@ class SklearnAdapter(Adapter):
         """LinearRegression.score of the auxiliary regression: mlbench turns it into a VIF."""
         model, X, y = self._fit(features, target)
         return float(model.score(X, y))
-
-    glm_estimators: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = GLM_ESTIMATORS
-
-    def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
-        """One fit of the family's estimator with sklearn's own solver settings. sklearn says it stopped short
-        only by a ConvergenceWarning: recorded, and `converged` is False when one was raised."""
-        from sklearn import linear_model
-        from sklearn.exceptions import ConvergenceWarning
-
-        from mlbench.platforms.warned import recorded
-
-        if family not in self.glm_estimators:
-            raise UnsupportedStep(f"{self.name} has no {family} GLM")
-        estimator, kwargs = self.glm_estimators[family]
-        X = self.frame[features].to_numpy(dtype=float)
-        y = self.frame[self.target].to_numpy(dtype=float)
-        with recorded() as caught:
-            model = getattr(linear_model, estimator)(**kwargs).fit(X, y)
-        coef = np.ravel(model.coef_)
-        return GLMCoefficients(
-            intercept=float(np.ravel(model.intercept_)[0]),
-            coefficients=[float(c) for c in coef],
-            iterations=int(np.max(model.n_iter_)),
-            converged=not any(w.startswith(f"{ConvergenceWarning.__name__}:") for w in caught),
-            warnings=caught,
-        )
 
     def subset(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
         """One SequentialFeatureSelector run, its path read off as it goes (see _recording_selector)."""
@@ -183,7 +189,7 @@ class SklearnAdapter(Adapter):
         return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}
 
 
-class SklearnDefaultAdapter(SklearnAdapter):
+class SklearnDefaultAdapter(_SklearnBase):
     """scikit-learn's GLMs as most users run them: `LogisticRegression()` and `PoissonRegressor()` with every
     default, i.e. L2-penalised (C=1.0, alpha=1.0). Their estimates are a ridge estimator's, not the MLE, and
     the SEs people compute from them (pingouin #53) belong to that estimator: a row of its own, graded against
