@@ -93,6 +93,10 @@ def capability_keys() -> set[str]:
     for k in kinds().values():
         keys.add(k.name)
         keys.update(f"{k.name}:{v}" for v in k.variant_values)
+    from mlbench.adapter import FAMILIES
+
+    # A GLM fit per family (and R's car::vif on one): the primitives the statistics steps use under that family.
+    keys.update(f"{what}:{family}" for what in ("glm", "glm_vif") for family in FAMILIES if family != "gaussian")
     return keys
 
 
