@@ -49,6 +49,7 @@ from mlbench.adapter import (
     require_reachable,
 )
 from mlbench.deploy import failures
+from mlbench.errors import UnsupportedStep
 from mlbench.stats.ols import f_statistic
 
 _FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
@@ -408,7 +409,7 @@ class SparkAdapter(Adapter):
         from pyspark.ml.regression import GeneralizedLinearRegression
 
         if family not in _GLM_LINKS:
-            raise ValueError(f"Spark GLM: no {family!r} family here (gaussian is the OLS step)")
+            raise UnsupportedStep(f"Spark GLM: no {family!r} family here (gaussian is the OLS step)")
         label = self._safe[self._label()]
         regression = GeneralizedLinearRegression(
             family=family, link=_GLM_LINKS[family], featuresCol=_FEATURES_COL, labelCol=label,
