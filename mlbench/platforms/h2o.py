@@ -1,4 +1,5 @@
-"""H2O: OLS p-values, VIFs and subset searches from H2O's own GLM and ModelSelection, on a local or remote cluster.
+"""H2O: OLS p-values, VIFs, subset searches and binomial/Poisson GLM inference from H2O's own GLM and ModelSelection,
+on a local or remote cluster.
 
 Session: either a local single-node cluster that this adapter starts (and shuts down) itself, bound to loopback,
 with its ice root and logs inside the run directory, or an existing cluster given by URL (`h2o.connect`, never
@@ -12,6 +13,14 @@ log, so nothing reaches `mlbench --json`'s stdout. The JVM's own stdout/stderr g
 Every statistic comes from what H2O reports: coefficients, standard errors, t and p values from the GLM's
 coefficients table; RSS and TSS from its residual and null deviance (gaussian family); degrees of freedom and
 row count from its training metrics. Nothing is recomputed from data pulled into Python.
+
+GLMs (binomial/logit, Poisson/log) are the same GLM with what a user must set for unpenalised inference and
+nothing else: H2O standardizes the predictors by default and reports coefficients de-standardized; its standard
+errors are computed after the fit from X'WX rebuilt on the original (non-standardized) predictors at the final
+coefficients (GLM.java, `if (_parms._compute_p_values)`, 3.46.0.11), so they are on the coefficients' scale and
+at H2O's estimate - not at the previous IRLS iterate as R's `glm` reports them. H2O stops when the largest change
+of a standardized coefficient is < beta_epsilon (1e-4) or the relative objective improvement is < 1e-6 (the
+lambda = 0 default of objective_epsilon; ComputationState.converged), at most 50 iterations.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from mlbench.adapter import (
     Adapter,
     Capability,
     DataSource,
+    GLMFit,
     OLSFit,
     SessionOptions,
     TrainSpec,
@@ -83,6 +93,18 @@ class H2OAdapter(Adapter):
             "forward stepwise driven by mlbench: one H2O GLM fit (residual deviance = RSS) per candidate",
             "H2O's ModelSelection has no forward mode",
         ),
+        "glm:binomial": Capability.native(
+            "H2OGeneralizedLinearEstimator(family='binomial', lambda_=0, compute_p_values=True, solver='IRLSM', "
+            "remove_collinear_columns=True), the 0/1 target made a factor (asfactor) for the fit",
+            "standardize=True (H2O's default) kept: estimates and SEs come de-standardized, SEs at the final "
+            "estimate; stops on max |change| of a standardized coefficient < 1e-4 or relative objective change "
+            "< 1e-6, so ~6-10 digits; no covariance (H2O's model output does not expose its vcov)",
+        ),
+        "glm:poisson": Capability.native(
+            "H2OGeneralizedLinearEstimator(family='poisson', lambda_=0, compute_p_values=True, solver='IRLSM', "
+            "remove_collinear_columns=True)",
+            "stopping and standardization as for binomial; no covariance",
+        ),
         "train:linear": Capability.native("H2O GLM family='gaussian', lambda_=0"),
         "train:logistic": Capability.native("H2O GLM family='binomial', lambda_=0"),
         "train:random_forest": Capability.native("H2ORandomForestEstimator (ntrees, max_depth, seed)"),
@@ -102,6 +124,7 @@ class H2OAdapter(Adapter):
         self.frame: Any = None
         self.test: Any = None  # train units: the test frame that `predict` scores
         self._task: str | None = None  # the loaded source's task: "classification" means a factor target
+        self._factor_frame: Any = None  # the frame with the numeric 0/1 target as a factor, for binomial GLMs
 
     # ----- plumbing ------------------------------------------------------------------------------------
 
@@ -168,7 +191,7 @@ class H2OAdapter(Adapter):
                 with self._quiet():
                     cluster.close()
         finally:
-            self.frame = self.test = None
+            self.frame = self.test = self._factor_frame = None
             close_log(self._log)
             self._log = None
 
@@ -189,11 +212,11 @@ class H2OAdapter(Adapter):
 
         self.target, self.features = source.target, list(source.features)
         with self._quiet():
-            for old in (self.frame, self.test):  # a second load replaces the frames of the first
+            for old in (self.frame, self.test, self._factor_frame):  # a second load replaces the first's frames
                 if old is not None:
                     with contextlib.suppress(Exception):
                         h2o.remove(old)
-            self.frame = self.test = None
+            self.frame = self.test = self._factor_frame = None
             self._task = source.task
             self._facts.pop("test_reader", None)
             # a key of our own: the default key comes from the file name, the same "design" for every run, so
@@ -264,15 +287,54 @@ class H2OAdapter(Adapter):
         self._fits += 1
         return f"{self._prefix}_{kind}_{self._fits}"
 
-    def _glm(self, features: list[str], **params: Any) -> Any:
+    def _glm(self, features: list[str], family: str = "gaussian", **params: Any) -> Any:
+        """One unpenalised H2O GLM (lambda_=0, IRLSM, collinear columns removed), everything else H2O's default."""
         from h2o.estimators import H2OGeneralizedLinearEstimator
 
         model = H2OGeneralizedLinearEstimator(
-            model_id=self._model_id("glm"), family="gaussian", lambda_=0, solver="IRLSM",
+            model_id=self._model_id("glm"), family=family, lambda_=0, solver="IRLSM",
             remove_collinear_columns=True, **params,
         )
-        model.train(x=list(features), y=self.target, training_frame=self.frame)
+        frame = self._binomial_frame() if family == "binomial" else self.frame
+        model.train(x=list(features), y=self.target, training_frame=frame)
         return model
+
+    def _binomial_frame(self) -> Any:
+        """The loaded frame with its 0/1 target as a factor (H2O fits a binomial GLM only on one), made once per
+        load under a key of ours and kept for the next fits; statistics data keeps its numeric target."""
+        import h2o
+
+        if self._task == "classification":
+            return self.frame  # load made the target a factor already
+        if self._factor_frame is None:
+            key = f"{self._prefix}_binomial_{self._fits}"
+            frame = h2o.deep_copy(self.frame, key)  # a slice would share (and convert) the loaded frame
+            frame[self.target] = frame[self.target].asfactor()
+            frame = h2o.assign(frame, key)
+            levels = frame[self.target].levels()[0]
+            if levels != ["0", "1"]:
+                h2o.remove(frame)
+                raise RuntimeError(f"a binomial GLM needs a 0/1 target; H2O reads {self.target!r} as the levels "
+                                   f"{levels[:5]}")
+            self._factor_frame = frame
+        return self._factor_frame
+
+    @staticmethod
+    def _coefficients(output: dict[str, Any], features: list[str]) -> tuple[dict, list[str], list[str]]:
+        """(rows, terms, aliased) from a GLM's coefficients table: term -> (estimate, SE, z, p). The table's
+        coefficients are de-standardized by H2O (standardize=True is its default). remove_collinear_columns keeps
+        a dropped column in the table with coefficient 0 and NaN statistics; ignore_const_cols leaves a constant
+        column out of it altogether: both are R's aliased (NA) terms."""
+        table = output["coefficients_table"]
+        rows = {
+            str(name): (float(coef), float(se), float(z), float(p))
+            for name, coef, se, z, p in zip(
+                table["names"], table["coefficients"], table["std_error"], table["z_value"], table["p_value"],
+                strict=True,
+            )
+        }
+        aliased = [t for t in ["Intercept", *features] if t not in rows or math.isnan(rows[t][1])]
+        return rows, [t for t in ["Intercept", *features] if t not in aliased], aliased
 
     @staticmethod
     def _drop(model: Any) -> None:
@@ -289,21 +351,10 @@ class H2OAdapter(Adapter):
             model = self._glm(features, compute_p_values=True)
             try:
                 output = model._model_json["output"]
-                table = output["coefficients_table"]
                 metrics = output["training_metrics"]._metric_json
             finally:
                 self._drop(model)
-        rows = {
-            str(name): (float(coef), float(se), float(z), float(p))
-            for name, coef, se, z, p in zip(
-                table["names"], table["coefficients"], table["std_error"], table["z_value"], table["p_value"],
-                strict=True,
-            )
-        }
-        # remove_collinear_columns keeps a dropped column in the table with coefficient 0 and NaN statistics;
-        # ignore_const_cols leaves a constant column out of it altogether: both are R's aliased (NA) terms
-        aliased = [t for t in ["Intercept", *features] if t not in rows or math.isnan(rows[t][1])]
-        terms = [t for t in ["Intercept", *features] if t not in aliased]
+        rows, terms, aliased = self._coefficients(output, features)
         rss = float(metrics["residual_deviance"])  # gaussian deviance = residual sum of squares
         tss = float(metrics["null_deviance"])
         n = int(metrics["nobs"])
@@ -324,6 +375,44 @@ class H2OAdapter(Adapter):
             rss=rss,
             n_obs=n,
             aliased=aliased,
+        )
+
+    def glm(self, features: list[str], family: str) -> GLMFit:
+        """H2O's GLM with p-values (binomial: logit link, poisson: log link, H2O's defaults). Its warnings (a job
+        warning such as "Reached maximum number of iterations 50!") are recorded, not shown; H2O has no convergence
+        flag, so `converged` is False exactly when it warns that it reached max_iterations (GLM.java), else True."""
+        if family not in ("binomial", "poisson"):
+            raise UnsupportedStep(f"H2O GLM: no {family!r} family here (gaussian is the OLS step)")
+        if not features:  # H2O's GLM refuses an empty predictor list
+            raise UnsupportedStep("H2O's GLM refuses an empty predictor list (the intercept-only model)")
+        with self._quiet(), self._refusals(f"{family} GLM"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = self._glm(features, family, compute_p_values=True)
+            try:
+                output = model._model_json["output"]
+                metrics = output["training_metrics"]._metric_json  # its AIC is R's (log y! included)
+                iterations = int(output["model_summary"]["number_of_iterations"][0])
+            finally:
+                self._drop(model)
+        said = [str(w.message) for w in caught]
+        rows, terms, aliased = self._coefficients(output, features)
+        return GLMFit(
+            family=family,
+            terms=terms,
+            estimate=[rows[t][0] for t in terms],
+            std_error=[rows[t][1] for t in terms],
+            z_value=[rows[t][2] for t in terms],
+            p_value=[rows[t][3] for t in terms],
+            deviance=float(metrics["residual_deviance"]),
+            null_deviance=float(metrics["null_deviance"]),
+            aic=float(metrics["AIC"]),
+            df_resid=int(metrics["residual_degrees_of_freedom"]),
+            n_obs=int(metrics["nobs"]),
+            iterations=iterations,
+            converged=not any("maximum number of iterations" in m for m in said),
+            warnings=said,
+            aliased=aliased,
+            covariance=None,  # H2O computes it (GLMModel vcov) but its model output does not expose it
         )
 
     def _target_summary(self) -> tuple[int, float, float]:

@@ -1,10 +1,17 @@
-"""Spark ML: OLS inference natively (LinearRegression with the normal-equation solver); VIF and subsets emulated;
-training (linear, logistic, random forest, GBM) natively with Spark ML's estimators.
+"""Spark ML: OLS inference natively (LinearRegression with the normal-equation solver), binomial and Poisson GLM
+inference natively (GeneralizedLinearRegression, IRLS); VIF and subsets emulated; training (linear, logistic, random
+forest, GBM) natively with Spark ML's estimators.
 
 Every number comes from a Spark fit on the cached DataFrame that Spark's own Parquet reader loaded; nothing
 collects the data to the driver. Spark's training summary lists coefficient standard errors, t and p values
 with the intercept LAST; they are reordered here to mlbench's `Intercept`-first terms. p-values smaller than
 ~1e-16 come out as exactly 0 (Spark computes 1 - cdf); they are kept as Spark reports them.
+
+GLMs run with GeneralizedLinearRegression's defaults (IRLS, tol 1e-6, maxIter 25, regParam 0). Spark's IRLS stops
+when the largest absolute change of a coefficient or the intercept (original scale) is below tol
+(IterativelyReweightedLeastSquares.scala), and its standard errors are those of the last weighted least squares
+solve, i.e. with the weights of the previous iterate, as R's `glm` reports them. Spark has no convergence flag: its
+loop ends early only on convergence, so fewer iterations than maxIter means converged; at maxIter it cannot tell.
 
 The driver JVM is started by this adapter with its stdout and stderr sent to the run's platform log (and
 log4j at WARN), so nothing the JVM prints can reach mlbench's own stdout (`--json`). `close()` stops the
@@ -31,8 +38,18 @@ from typing import IO, Any
 import numpy as np
 
 from mlbench import procs
-from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec, require_reachable
+from mlbench.adapter import (
+    Adapter,
+    Capability,
+    DataSource,
+    GLMFit,
+    OLSFit,
+    SessionOptions,
+    TrainSpec,
+    require_reachable,
+)
 from mlbench.deploy import failures
+from mlbench.errors import UnsupportedStep
 from mlbench.stats.ols import f_statistic
 
 _FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
@@ -42,6 +59,7 @@ _PROBABILITY_COL = "__mlbench_probability"
 _RAW_PREDICTION_COL = "__mlbench_raw_prediction"
 _JVM_EXIT_TIMEOUT_S = 15.0  # the driver exits by itself once its stdin closes; stopped after this long
 _JVM_KILL_GRACE_S = 5.0
+_GLM_LINKS = {"binomial": "logit", "poisson": "log"}
 
 _LOG4J2 = """\
 # Written by mlbench: the Spark driver logs at WARN to stderr, which mlbench sends to the run's platform log.
@@ -85,6 +103,17 @@ class SparkAdapter(Adapter):
         "subset:best": Capability.emulated(
             "mlbench's branch and bound over Spark LinearRegression fits (RSS)",
             "each bound and candidate is one Spark fit (~0.14 s): 4202 fits for Hitters, within the budgets",
+        ),
+        "glm:binomial": Capability.native(
+            "GeneralizedLinearRegression(family='binomial', link='logit') (defaults: irls, tol 1e-6, maxIter 25, "
+            "regParam 0): summary coefficientStandardErrors, tValues, pValues, deviance, nullDeviance, aic",
+            "stops on an absolute coefficient change < 1e-6; SEs from the last IRLS solve (previous iterate's "
+            "weights, as R); no convergence flag (converged = fewer iterations than maxIter); p below ~1e-16 is 0",
+        ),
+        "glm:poisson": Capability.native(
+            "GeneralizedLinearRegression(family='poisson', link='log') (defaults: irls, tol 1e-6, maxIter 25, "
+            "regParam 0): summary coefficientStandardErrors, tValues, pValues, deviance, nullDeviance, aic",
+            "as for binomial",
         ),
         "deploy": Capability.native(
             "PipelineModel (needs Spark + a JVM to load); ONNX via onnxmltools where it converts"),
@@ -313,12 +342,31 @@ class SparkAdapter(Adapter):
 
     # ----- primitives -------------------------------------------------------------------------------------
 
+    def _assembled(self, features: list[str]) -> Any:
+        """The cached frame with `features` assembled into one vector column, as Spark's regressions read them."""
+        from pyspark.ml.feature import VectorAssembler
+
+        return VectorAssembler(inputCols=self._internal(features), outputCol=_FEATURES_COL).transform(self._frame)
+
+    @staticmethod
+    def _intercept_first(values: Any) -> list[float]:
+        """Spark's summaries list [features..., intercept]; mlbench's terms are [Intercept, features...]."""
+        values = [float(v) for v in values]
+        return [values[-1], *values[:-1]]
+
+    @staticmethod
+    def _no_standard_errors(exc: Exception) -> RuntimeError:
+        """Spark's message for a fit without SEs is a Java stack trace: say what it means."""
+        return RuntimeError(
+            "Spark reports no standard errors for this fit (its solver found the design singular: a constant or "
+            f"collinear feature): {str(exc).splitlines()[0] if str(exc) else exc!r}"
+        )
+
     def _fit(self, features: list[str], label: str) -> Any:
         """One Spark LinearRegression (OLS with intercept, normal equations) of `label` on `features`."""
-        from pyspark.ml.feature import VectorAssembler
         from pyspark.ml.regression import LinearRegression
 
-        assembled = VectorAssembler(inputCols=self._internal(features), outputCol=_FEATURES_COL).transform(self._frame)
+        assembled = self._assembled(features)
         regression = LinearRegression(
             featuresCol=_FEATURES_COL, labelCol=self._safe[label], predictionCol=_PREDICTION_COL, solver="normal",
             fitIntercept=True, regParam=0.0, elasticNetParam=0.0, standardization=False,
@@ -332,12 +380,8 @@ class SparkAdapter(Adapter):
             se = list(summary.coefficientStandardErrors)
             t = list(summary.tValues)
             p = list(summary.pValues)
-        except Exception as exc:  # Spark's message is a Java stack trace: say what it means
-            raise RuntimeError(
-                "Spark reports no standard errors for this fit (its normal-equation solver found the design "
-                f"singular: a constant or collinear feature): {str(exc).splitlines()[0] if str(exc) else exc!r}"
-            ) from exc
-        # Spark: [features..., intercept]; mlbench: [Intercept, features...]
+        except Exception as exc:
+            raise self._no_standard_errors(exc) from exc
         estimate = [float(model.intercept), *map(float, model.coefficients.toArray())]
         n = int(summary.numInstances)
         df_resid = int(summary.degreesOfFreedom)
@@ -346,9 +390,9 @@ class SparkAdapter(Adapter):
         return OLSFit(
             terms=["Intercept", *features],
             estimate=estimate,
-            std_error=[float(se[-1]), *map(float, se[:-1])],
-            t_value=[float(t[-1]), *map(float, t[:-1])],
-            p_value=[float(p[-1]), *map(float, p[:-1])],
+            std_error=self._intercept_first(se),
+            t_value=self._intercept_first(t),
+            p_value=self._intercept_first(p),
             r_squared=r2,
             adj_r_squared=float(summary.r2adj),
             f_statistic=f_statistic(r2, df_model, df_resid),  # Spark reports no F: finished from its R²
@@ -356,6 +400,45 @@ class SparkAdapter(Adapter):
             df_resid=df_resid,
             rss=float(summary.meanSquaredError) * n,
             n_obs=n,
+        )
+
+    def glm(self, features: list[str], family: str) -> GLMFit:
+        """GeneralizedLinearRegression with its defaults (IRLS, tol 1e-6, maxIter 25) and the family's canonical
+        link; everything from its training summary. `converged` is True when IRLS stopped before maxIter (its loop
+        ends early only on convergence) and None at maxIter, where Spark does not say."""
+        from pyspark.ml.regression import GeneralizedLinearRegression
+
+        if family not in _GLM_LINKS:
+            raise UnsupportedStep(f"Spark GLM: no {family!r} family here (gaussian is the OLS step)")
+        label = self._safe[self._label()]
+        regression = GeneralizedLinearRegression(
+            family=family, link=_GLM_LINKS[family], featuresCol=_FEATURES_COL, labelCol=label,
+            predictionCol=_PREDICTION_COL,
+        )
+        model = regression.fit(self._assembled(features))
+        summary = model.summary
+        try:
+            se, z, p = summary.coefficientStandardErrors, summary.tValues, summary.pValues
+        except Exception as exc:
+            raise self._no_standard_errors(exc) from exc
+        iterations = int(summary.numIterations)
+        converged = True if iterations < regression.getMaxIter() else None
+        return GLMFit(
+            family=family,
+            terms=["Intercept", *features],
+            estimate=[float(model.intercept), *map(float, model.coefficients.toArray())],
+            std_error=self._intercept_first(se),
+            z_value=self._intercept_first(z),  # Spark's "tValues": Wald z for a family with fixed dispersion
+            p_value=self._intercept_first(p),
+            deviance=float(summary.deviance),
+            null_deviance=float(summary.nullDeviance),
+            aic=float(summary.aic),
+            df_resid=int(summary.residualDegreeOfFreedom),
+            n_obs=int(summary.numInstances),
+            iterations=iterations,
+            converged=converged,
+            warnings=[] if converged else [f"IRLS ran its maxIter ({iterations}) iterations; Spark does not say "
+                                           "whether the last one met tol"],
         )
 
     def rss(self, features: list[str]) -> float:
