@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from mlbench.adapter import GLMFit
+from mlbench.errors import MlbenchError
 from mlbench.stats.exact import ExactData, _integer_columns_from_floats, independent
 
 _PREC = 128  # bits of the working precision; doubled when the Krawczyk test fails
@@ -72,21 +73,23 @@ class GLMTruth:
 
 def _check(X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> tuple[np.ndarray, np.ndarray]:
     if family not in GLM_FAMILIES:
-        raise ValueError(f"family {family!r} is not one of {', '.join(GLM_FAMILIES)}")
+        raise MlbenchError(f"family {family!r} is not one of {', '.join(GLM_FAMILIES)}")
     X = np.asarray(X, dtype=float).reshape(len(y), -1) if len(features) else np.zeros((len(y), 0))
     y = np.asarray(y, dtype=float)
     if X.shape != (len(y), len(features)) or len(set(features)) != len(features) or "Intercept" in features:
-        raise ValueError("X must be n x len(features) with distinct feature names other than 'Intercept'")
+        raise MlbenchError("X must be n x len(features) with distinct feature names other than 'Intercept'")
     if len(y) == 0 or not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("the certified GLM needs at least one row of finite data")
+        raise MlbenchError("the certified GLM needs at least one row of finite data")
     if family == "binomial" and not np.all((y == 0) | (y == 1)):
-        raise ValueError("a binomial target must be 0/1")
+        raise MlbenchError("a binomial target must be 0/1")
     if family == "poisson" and not np.all((y >= 0) & (y == np.round(y))):
-        raise ValueError("a poisson target must be non-negative integer counts")
+        raise MlbenchError("a poisson target must be non-negative integer counts")
     return X, y
 
 
 def _kept_terms(X: np.ndarray, features: list[str]) -> list[str]:
+    if not features:
+        return ["Intercept"]
     data = ExactData.from_floats({name: X[:, j] for j, name in enumerate(features)})
     return independent(data, ["Intercept", *features])
 
@@ -433,7 +436,7 @@ class _Rounder:
 def certify(X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> GLMTruth:
     """The certified GLM of y on [1, X] (`family` binomial with logit link or poisson with log link): the MLE,
     R's summary(glm()) numbers, each correctly rounded from a proven enclosure; or the separation, when no
-    finite MLE exists. Raises ValueError on bad input, ArithmeticError if no certificate is found."""
+    finite MLE exists. Raises MlbenchError on bad input, ArithmeticError if no certificate is found."""
     X, y = _check(X, y, features, family)
     terms = _kept_terms(X, features)
     aliased = [f for f in features if f not in terms]
