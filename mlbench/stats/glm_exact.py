@@ -279,7 +279,7 @@ def _irls64(A: np.ndarray, y: np.ndarray, family: str) -> tuple[np.ndarray, int]
             if not (np.all(np.isfinite(z * sw)) and np.all(np.isfinite(sw))):
                 break
             new, *_ = np.linalg.lstsq(A * sw[:, None], z * sw, rcond=None)
-            done = np.all(np.abs(new - beta) <= 1e-13 * np.abs(new))
+            done = np.all(np.abs(new - beta) <= 1e-10 * np.abs(new))  # ~1e-20 after the next step: enough
             beta = new
             eta = A @ beta
             mu = 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
@@ -294,47 +294,57 @@ class _Model:
     def __init__(self, A: np.ndarray, y: np.ndarray, family: str) -> None:
         flint = _flint()
         self.family, self.n, self.p = family, A.shape[0], A.shape[1]
-        self.a = [flint.arb(v) for v in A.ravel().tolist()]  # exact: every double is an arb
-        self.A = flint.arb_mat(self.n, self.p, self.a)
+        self.Af = A
+        self.A = flint.arb_mat(self.n, self.p, A.ravel().tolist())  # exact: every double is an arb
         self.At = self.A.transpose()
         self.y = y.astype(int).tolist()
 
-    def score_info(self, beta: list[Any]) -> tuple[Any, Any, list[Any]]:
-        """(X'(y - mu), X'WX, eta) at beta (points or balls: balls give enclosures over the box)."""
+    def _rows(self, beta: list[Any]) -> tuple[list[Any], list[Any]]:
+        """(eta, e) per row: e = exp(-eta) (binomial) or exp(eta) = mu (poisson)."""
         flint = _flint()
         eta = (self.A * flint.arb_mat(self.p, 1, beta)).entries()
-        resid, weight = [], []
-        for e, yi in zip(eta, self.y, strict=True):
-            if self.family == "binomial":
-                x = (-e).exp()
-                mu = 1 / (1 + x)
-                resid.append(yi - mu)
-                weight.append(x / ((1 + x) * (1 + x)))
-            else:
-                mu = e.exp()
-                resid.append(yi - mu)
-                weight.append(mu)
-        p, a = self.p, self.a
-        scaled = flint.arb_mat(self.n, p, [weight[i] * a[i * p + j] for i in range(self.n) for j in range(p)])
-        return self.At * flint.arb_mat(self.n, 1, resid), self.At * scaled, eta
+        return eta, [(-e).exp() for e in eta] if self.family == "binomial" else [e.exp() for e in eta]
 
-    def loglik(self, eta: list[Any]) -> tuple[Any, Any]:
-        """(log-likelihood, deviance) from the linear predictors, each row in the stable form."""
+    def score(self, beta: list[Any]) -> Any:
+        """X'(y - mu) at beta, an enclosure (the expensive part of a Newton step: n exponentials in arb)."""
         flint = _flint()
-        ll, dev = flint.arb(0), flint.arb(0)
+        _, ex = self._rows(beta)
         if self.family == "binomial":
-            for e, yi in zip(eta, self.y, strict=True):
-                ll -= (-e if yi else e).exp().log1p()  # log mu = -log1p(e^-eta), log(1-mu) = -log1p(e^eta)
-            return ll, -2 * ll
-        logs: dict[int, tuple[Any, Any]] = {}
-        for e, yi in zip(eta, self.y, strict=True):
-            mu = e.exp()
-            if yi not in logs:
-                logs[yi] = (flint.arb(yi).log() if yi else flint.arb(0), flint.arb(yi + 1).lgamma())
-            log_y, log_fact = logs[yi]
-            ll += yi * e - mu - log_fact
-            dev += 2 * (yi * (log_y - e) - yi + mu)
-        return ll, dev
+            resid = [yi - 1 / (1 + x) for x, yi in zip(ex, self.y, strict=True)]
+        else:
+            resid = [yi - mu for mu, yi in zip(ex, self.y, strict=True)]
+        return self.At * flint.arb_mat(self.n, 1, resid)
+
+    def info64(self, beta: np.ndarray) -> np.ndarray:
+        """X'WX in float64: a Newton step with it still gains ~13 digits, and Krawczyk's Y may be any matrix."""
+        with np.errstate(all="ignore"):
+            eta = self.Af @ beta
+            w = 1 / (2 + np.exp(eta) + np.exp(-eta)) if self.family == "binomial" else np.exp(eta)
+        return self.Af.T @ (self.Af * w[:, None])
+
+    def over_box(self, box: list[Any]) -> tuple[Any, Any, Any]:
+        """(X'WX, log-likelihood, deviance), each an enclosure over the box (balls)."""
+        flint = _flint()
+        eta, ex = self._rows(box)
+        if self.family == "binomial":
+            weight = [x / ((1 + x) * (1 + x)) for x in ex]
+            # log mu = -log1p(e^-eta), log(1 - mu) = -eta - log1p(e^-eta)
+            ll = -sum((x.log1p() + (0 if yi else e) for e, x, yi in zip(eta, ex, self.y, strict=True)),
+                      flint.arb(0))
+            dev = -2 * ll
+        else:
+            weight = ex
+            ll, dev = flint.arb(0), flint.arb(0)
+            logs: dict[int, tuple[Any, Any]] = {}
+            for e, mu, yi in zip(eta, ex, self.y, strict=True):
+                if yi not in logs:
+                    logs[yi] = (flint.arb(yi).log() if yi else flint.arb(0), flint.arb(yi + 1).lgamma())
+                log_y, log_fact = logs[yi]
+                ll += yi * e - mu - log_fact
+                dev += 2 * (yi * (log_y - e) - yi + mu)
+        p, a = self.p, self.A.entries()
+        scaled = flint.arb_mat(self.n, p, [weight[i] * a[i * p + j] for i in range(self.n) for j in range(p)])
+        return self.At * scaled, ll, dev
 
     def null_deviance(self) -> Any:
         """The deviance of the intercept-only MLE, mu = mean(y) (exactly rational), in closed form."""
@@ -351,65 +361,64 @@ class _Model:
         return 2 * sum((c * yi * (flint.arb(yi) / mean).log() for yi, c in counts.items() if yi), flint.arb(0))
 
 
-def _mid(x: Any) -> Any:
-    return _flint().arb(x.mid())
-
-
-def _newton(model: _Model, start: np.ndarray, prec: int) -> tuple[list[Any], Any, Any, int]:
-    """Newton from the float start at exact points, until the step is below the working precision:
-    (last point m, F(m), X'W(m)X, steps)."""
+def _newton(model: _Model, start: np.ndarray, prec: int) -> tuple[list[Any], Any, np.ndarray, int]:
+    """Newton from the float start at exact points (the score in arb, the information in float64), until the
+    step is below the working precision: (last point m, F(m) enclosed, (X'W(m)X)^-1 in float64, steps)."""
     flint = _flint()
     beta = [flint.arb(float(b)) for b in start]
     for step in range(1, 60):
-        F, info, _ = model.score_info(beta)
-        delta = info.solve(F)
-        cov = info.inv()
+        point = np.array([float(b.mid()) for b in beta])
+        Y = np.linalg.inv(model.info64(point))
+        F = model.score(beta)
+        delta = flint.arb_mat(Y.tolist()) * F
         small = all(
-            abs(float(delta[j, 0].mid())) <= 2.0 ** (8 - prec) * (abs(float(beta[j].mid()))
-                                                                   + math.sqrt(abs(float(cov[j, j].mid()))))
+            abs(float(delta[j, 0].mid())) <= 2.0 ** (8 - prec) * (abs(point[j]) + math.sqrt(abs(Y[j, j])))
             for j in range(model.p)
         )
         if small:
-            return beta, F, info, step
+            return beta, F, Y, step
         beta = [_mid(beta[j] + delta[j, 0]) for j in range(model.p)]
     raise ArithmeticError("Newton's method did not reach the working precision in 60 steps")
 
 
-def _krawczyk(model: _Model, m: list[Any], F: Any, info: Any, prec: int) -> tuple[list[Any], Any, list[Any]] | None:
-    """The Krawczyk test around m: the enclosure K of the unique MLE, X'WX over the box and eta over the box;
-    None when K is not inside the box."""
+def _mid(x: Any) -> Any:
+    return _flint().arb(x.mid())
+
+
+def _krawczyk(model: _Model, m: list[Any], F: Any, Y64: np.ndarray, prec: int) -> tuple[list[Any], ...] | None:
+    """The Krawczyk test around m: (the enclosure K of the unique MLE, X'WX, log-likelihood and deviance over
+    the box); None when K is not inside the box."""
     flint = _flint()
     p = model.p
-    Y = info.inv().mid()  # any point matrix is valid; this one makes the test succeed
+    Y = flint.arb_mat(Y64.tolist())  # a point matrix: any is valid, an approximate inverse makes the test succeed
     step = Y * F
     radius = [
-        2.0 ** (30 - prec) * (abs(float(m[j].mid())) + math.sqrt(abs(float(Y[j, j].mid()))))
+        2.0 ** (30 - prec) * (abs(float(m[j].mid())) + math.sqrt(abs(Y64[j, j])))
         + 8 * float(step[j, 0].abs_upper())
         for j in range(p)
     ]
     box = [m[j] + flint.arb(0, radius[j]) for j in range(p)]
-    _, info_box, eta_box = model.score_info(box)
+    info_box, ll, dev = model.over_box(box)
     spread = flint.arb_mat(p, 1, [flint.arb(0, r) for r in radius])
     K = step + (flint.arb_mat(p, p, [int(i == j) for i in range(p) for j in range(p)]) - Y * info_box) * spread
     if not all(float(K[j, 0].abs_upper()) < radius[j] for j in range(p)):
         return None
-    return [m[j] + K[j, 0] for j in range(p)], info_box, eta_box
+    return [m[j] + K[j, 0] for j in range(p)], info_box, ll, dev
 
 
 def _fit(A: np.ndarray, y: np.ndarray, family: str, prec: int, start: np.ndarray) -> tuple[Any, ...] | None:
     flint = _flint()
     with flint.ctx.workprec(prec):
         model = _Model(A, y, family)
-        m, F, info, steps = _newton(model, start, prec)
-        found = _krawczyk(model, m, F, info, prec)
+        m, F, Y, steps = _newton(model, start, prec)
+        found = _krawczyk(model, m, F, Y, prec)
         if found is None:
             return None
-        beta, info_box, eta_box = found
+        beta, info_box, ll, dev = found
         cov = info_box.inv()
         se = [cov[j, j].sqrt() for j in range(model.p)]
         z = [beta[j] / se[j] for j in range(model.p)]
         pval = [(abs(zj) / flint.arb(2).sqrt()).erfc() for zj in z]
-        ll, dev = model.loglik(eta_box)
         return beta, cov, se, z, pval, ll, dev, model.null_deviance(), steps
 
 
