@@ -385,7 +385,8 @@ def _mid(x: Any) -> Any:
     return _flint().arb(x.mid())
 
 
-def _krawczyk(model: _Model, m: list[Any], F: Any, Y64: np.ndarray, prec: int) -> tuple[list[Any], ...] | None:
+def _krawczyk(model: _Model, m: list[Any], F: Any, Y64: np.ndarray,
+              prec: int) -> tuple[list[Any], Any, Any, Any] | None:
     """The Krawczyk test around m: (the enclosure K of the unique MLE, X'WX, log-likelihood and deviance over
     the box); None when K is not inside the box."""
     flint = _flint()
