@@ -13,8 +13,10 @@ The data are the doubles the platforms read, taken exactly (every float64 is exa
    scipy's HiGHS finds either in float64; the certificate is then made exact (a direction in the exact null space
    of the rows it must vanish on; weights projected exactly onto the constraint with the exact Gram matrix) and
    checked in integer arithmetic. A float LP only proposes; only an exactly verified certificate decides.
-3. **The MLE**: float64 IRLS from R's start, then Newton in arb balls (`_PREC` bits) from the exact data, each
-   iterate rounded to an exact point, stopped only when the step is below the working precision. Then the
+3. **The MLE**: float64 IRLS from R's start, then Newton at exact points with the score X'(y - mu) in arb balls
+   (`_PREC` bits) from the exact data and the information X'WX in float64 (an approximate Jacobian still gains
+   ~13 digits a step; only the score decides where Newton stops), stopped only when the step is below the working
+   precision. Then the
    Krawczyk test on the score F(b) = X'(y - mu(b)): with Y ~ (X'W(m)X)^-1 and a box B around the last iterate m,
    K = m + Y F(m) + (I - Y X'W(B)X)(B - m) inside B proves a unique zero of F in B (the log-likelihood is
    strictly concave on a full-rank design, so that zero is the MLE) and encloses it in K.
@@ -23,10 +25,11 @@ The data are the doubles the platforms read, taken exactly (every float64 is exa
    form) and AIC as R computes them (binomial 0/1 data: deviance + 2k; Poisson: -2 sum log dpois(y, mu) + 2k with
    lgamma(y+1)). Every number is its ball rounded to the nearest double; `digits` is the worst relative radius.
 
-Precision: 128 bits (38 digits) is enough for a certificate of 25+ digits at the condition numbers of real
-designs and keeps Default (10,000 rows) under 0.5 s; a Krawczyk test that fails (an ill-conditioned design)
-is retried at 256 and 512 bits before giving up. The per-row work (exp, log) is Python-level arb calls, the
-sums are C-level arb_mat products.
+Precision: 128 bits (38 digits) leaves a certificate of 20+ digits at the condition numbers of real designs
+(Default: 22.4) and keeps Default (10,000 rows) at 0.35-0.65 s (benchmarks/glm_truth_cost.py); 256 bits would
+double the per-row cost for digits nobody grades. A Krawczyk test that fails (an ill-conditioned design) is
+retried at 256 and 512 bits before giving up. The per-row work (exp, log1p: four passes of n Python-level arb
+calls, three for the score, one over the box) dominates; the sums are C-level arb_mat products.
 """
 
 from __future__ import annotations
