@@ -225,30 +225,12 @@ def _direction_exact(ints: list[list[int]], ineq: np.ndarray, sign: np.ndarray, 
     return [int(any(vec[j] for vec in basis)) for j in range(p)]
 
 
-def _mle_weights(A: np.ndarray, y: np.ndarray, family: str, beta: np.ndarray) -> np.ndarray | None:
-    """The Stiemke weights a finite MLE gives for free: its score X'(y - mu) = 0 is sum lambda_i s_i x_i +
-    sum mu_i x_i = 0 with lambda_i = |y_i - mu_i| > 0 (binomial; poisson y = 0: mu_i) and mu_i = y_i - mu_i
-    (poisson y > 0). None when the float fit ran off (separation pushes some mu to 0 or 1)."""
-    with np.errstate(all="ignore"):
-        eta = A @ beta
-        mu = 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
-    ineq, _, eq = _rows(y, family)
-    weights = np.concatenate([np.abs(y - mu)[ineq], (y - mu)[eq]])
-    if not np.all(np.isfinite(weights)) or (len(ineq) and weights[: len(ineq)].min() < 1e-250):
-        return None
-    return weights
-
-
-def separation(A: np.ndarray, y: np.ndarray, family: str, terms: list[str],
-               weights: np.ndarray | None = None) -> tuple[str | None, list[str], int]:
+def separation(A: np.ndarray, y: np.ndarray, family: str, terms: list[str]) -> tuple[str | None, list[str], int]:
     """Whether a finite MLE exists, decided exactly: (kind, separating terms, separated rows) with kind None, or
     "complete" (every observation fitted perfectly in the limit) or "quasi-complete". `A` is the full-rank
-    design with its intercept column; `weights`, when given, are tried first as the overlap certificate (the
-    float MLE's, which spares the LP on data that are not separated)."""
+    design with its intercept column."""
     ints, exponents = _integer_columns_from_floats(A)
     ineq, sign, eq = _rows(y, family)
-    if weights is not None and _stiemke_exact(ints, ineq, sign, eq, weights):
-        return None, [], 0
     colscale = np.maximum(np.abs(A).max(axis=0), np.finfo(float).tiny)
     Af = A / colscale
     weights = _stiemke_lp(Af, ineq, sign, eq)
@@ -270,8 +252,10 @@ def separation(A: np.ndarray, y: np.ndarray, family: str, terms: list[str],
 # ----- the MLE: float64 IRLS, Newton in arb, the Krawczyk certificate --------------------------------------------
 
 
-def _irls64(A: np.ndarray, y: np.ndarray, family: str) -> tuple[np.ndarray, int]:
-    """The float64 MLE (IRLS from R's start) as a starting point; its accuracy does not matter, only speed."""
+def _irls64(A: np.ndarray, y: np.ndarray, family: str) -> tuple[np.ndarray, int, bool]:
+    """(the float64 MLE by IRLS from R's start, iterations, converged): only a starting point, so its accuracy
+    matters little; a run that does not converge (separated data run off to infinity) sends `certify` to the
+    exact separation decision first."""
     mu = (y + 0.5) / 2 if family == "binomial" else y + 0.1
     eta = np.log(mu / (1 - mu)) if family == "binomial" else np.log(mu)
     beta = np.zeros(A.shape[1])
@@ -292,8 +276,8 @@ def _irls64(A: np.ndarray, y: np.ndarray, family: str) -> tuple[np.ndarray, int]
             eta = A @ beta
             mu = 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
             if done:
-                return beta, iteration
-    return beta, iteration
+                return beta, iteration, True
+    return beta, iteration, False
 
 
 class _Model:
@@ -330,18 +314,29 @@ class _Model:
             w = 1 / (2 + np.exp(eta) + np.exp(-eta)) if self.family == "binomial" else np.exp(eta)
         return self.Af.T @ (self.Af * w[:, None])
 
+    def _weights(self, ex: list[Any]) -> list[Any]:
+        return [x / ((1 + x) * (1 + x)) for x in ex] if self.family == "binomial" else ex
+
+    def _gram(self, weight: list[Any]) -> Any:
+        """X'WX in arb: n·p products built in Python, the n·p² sum in C (the cost of a wide design)."""
+        flint = _flint()
+        p, a = self.p, self.A.entries()
+        return self.At * flint.arb_mat(self.n, p, [weight[i] * a[i * p + j] for i in range(self.n) for j in range(p)])
+
+    def info(self, beta: list[Any]) -> Any:
+        """X'WX in arb at beta (for designs too ill-conditioned for the float64 information)."""
+        return self._gram(self._weights(self._rows(beta)[1]))
+
     def over_box(self, box: list[Any]) -> tuple[Any, Any, Any]:
         """(X'WX, log-likelihood, deviance), each an enclosure over the box (balls)."""
         flint = _flint()
         eta, ex = self._rows(box)
         if self.family == "binomial":
-            weight = [x / ((1 + x) * (1 + x)) for x in ex]
             # log mu = -log1p(e^-eta), log(1 - mu) = -eta - log1p(e^-eta)
             ll = -sum((x.log1p() + (0 if yi else e) for e, x, yi in zip(eta, ex, self.y, strict=True)),
                       flint.arb(0))
             dev = -2 * ll
         else:
-            weight = ex
             ll, dev = flint.arb(0), flint.arb(0)
             logs: dict[int, tuple[Any, Any]] = {}
             for e, mu, yi in zip(eta, ex, self.y, strict=True):
@@ -350,9 +345,7 @@ class _Model:
                 log_y, log_fact = logs[yi]
                 ll += yi * e - mu - log_fact
                 dev += 2 * (yi * (log_y - e) - yi + mu)
-        p, a = self.p, self.A.entries()
-        scaled = flint.arb_mat(self.n, p, [weight[i] * a[i * p + j] for i in range(self.n) for j in range(p)])
-        return self.At * scaled, ll, dev
+        return self._gram(self._weights(ex)), ll, dev
 
     def null_deviance(self) -> Any:
         """The deviance of the intercept-only MLE, mu = mean(y) (exactly rational), in closed form."""
@@ -369,40 +362,57 @@ class _Model:
         return 2 * sum((c * yi * (flint.arb(yi) / mean).log() for yi, c in counts.items() if yi), flint.arb(0))
 
 
-def _newton(model: _Model, start: np.ndarray, prec: int) -> tuple[list[Any], Any, np.ndarray, int]:
-    """Newton from the float start at exact points (the score in arb, the information in float64), until the
-    step is below the working precision: (last point m, F(m) enclosed, (X'W(m)X)^-1 in float64, steps)."""
+def _newton(model: _Model, start: np.ndarray, prec: int) -> tuple[list[Any], Any, Any, int]:
+    """Newton from the float start at exact points, the score in arb, until the step is below the working
+    precision (below 2^(8-prec) of the coefficient's scale, or within the rounding noise of the score itself):
+    (last point m, F(m) enclosed, an approximate inverse of X'W(m)X as a point matrix, steps). The information is
+    float64 (an approximate Jacobian still gains ~13 digits a step) unless it is singular in float64 or Newton
+    has not settled in 8 steps; then it is arb's."""
     flint = _flint()
     beta = [flint.arb(float(b)) for b in start]
-    for step in range(1, 60):
+    arb_info = False
+    for step in range(1, 41):
         point = np.array([float(b.mid()) for b in beta])
-        Y = np.linalg.inv(model.info64(point))
+        Y = None
+        if not arb_info and step <= 8:
+            with np.errstate(all="ignore"):
+                try:
+                    Y64 = np.linalg.inv(model.info64(point))
+                    Y = flint.arb_mat(Y64.tolist()) if np.all(np.isfinite(Y64)) else None
+                except np.linalg.LinAlgError:
+                    Y = None
+        if Y is None:
+            arb_info = True
+            Y = model.info(beta).inv().mid()  # ZeroDivisionError when singular at this precision
         F = model.score(beta)
-        delta = flint.arb_mat(Y.tolist()) * F
-        small = all(
-            abs(float(delta[j, 0].mid())) <= 2.0 ** (8 - prec) * (abs(point[j]) + math.sqrt(abs(Y[j, j])))
-            for j in range(model.p)
-        )
-        if small:
+        delta = Y * F
+        scale = [2.0 ** (8 - prec) * (abs(point[j]) + math.sqrt(abs(float(Y[j, j].mid())))) for j in range(model.p)]
+        size = [abs(float(delta[j, 0].mid())) for j in range(model.p)]
+        if all(size[j] <= scale[j] for j in range(model.p)):
             return beta, F, Y, step
+        if all(size[j] <= max(scale[j], 4 * float(delta[j, 0].rad())) for j in range(model.p)):
+            if arb_info:  # the score's own rounding noise: no step can be resolved at this precision
+                return beta, F, Y, step
+            arb_info = True  # judged with the float64 information, noise might be a poor Y: check with arb's
+            continue
         beta = [_mid(beta[j] + delta[j, 0]) for j in range(model.p)]
-    raise ArithmeticError("Newton's method did not reach the working precision in 60 steps")
+    raise ArithmeticError("Newton's method did not reach the working precision in 40 steps")
 
 
 def _mid(x: Any) -> Any:
     return _flint().arb(x.mid())
 
 
-def _krawczyk(model: _Model, m: list[Any], F: Any, Y64: np.ndarray,
+def _krawczyk(model: _Model, m: list[Any], F: Any, Y: Any,
               prec: int) -> tuple[list[Any], Any, Any, Any] | None:
-    """The Krawczyk test around m: (the enclosure K of the unique MLE, X'WX, log-likelihood and deviance over
-    the box); None when K is not inside the box."""
+    """The Krawczyk test around m with Y (a point matrix: any is valid, an approximate inverse of X'WX makes the
+    test succeed): (the enclosure K of the unique MLE, X'WX, log-likelihood and deviance over the box); None
+    when K is not inside the box."""
     flint = _flint()
     p = model.p
-    Y = flint.arb_mat(Y64.tolist())  # a point matrix: any is valid, an approximate inverse makes the test succeed
     step = Y * F
     radius = [
-        2.0 ** (30 - prec) * (abs(float(m[j].mid())) + math.sqrt(abs(Y64[j, j])))
+        2.0 ** (30 - prec) * (abs(float(m[j].mid())) + math.sqrt(abs(float(Y[j, j].mid()))))
         + 8 * float(step[j, 0].abs_upper())
         for j in range(p)
     ]
@@ -419,12 +429,15 @@ def _fit(A: np.ndarray, y: np.ndarray, family: str, prec: int, start: np.ndarray
     flint = _flint()
     with flint.ctx.workprec(prec):
         model = _Model(A, y, family)
-        m, F, Y, steps = _newton(model, start, prec)
-        found = _krawczyk(model, m, F, Y, prec)
-        if found is None:
+        try:
+            m, F, Y, steps = _newton(model, start, prec)
+            found = _krawczyk(model, m, F, Y, prec)
+            if found is None:
+                return None
+            beta, info_box, ll, dev = found
+            cov = info_box.inv()
+        except (ArithmeticError, ZeroDivisionError, ValueError):  # arb cannot prove a matrix regular at prec
             return None
-        beta, info_box, ll, dev = found
-        cov = info_box.inv()
         se = [cov[j, j].sqrt() for j in range(model.p)]
         z = [beta[j] / se[j] for j in range(model.p)]
         pval = [(abs(zj) / flint.arb(2).sqrt()).erfc() for zj in z]
@@ -459,20 +472,34 @@ def certify(X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> G
     terms = _kept_terms(X, features)
     aliased = [f for f in features if f not in terms]
     A = np.column_stack([np.ones(len(y)), *(X[:, features.index(t)] for t in terms[1:])])
-    start, iterations = _irls64(A, y, family)
-    kind, separating, rows = separation(A, y, family, terms, _mle_weights(A, y, family, start))
+    start, iterations, converged = _irls64(A, y, family)
+    if converged:  # a zero of the score certified in a ball is a finite MLE: existence needs no other proof
+        truth = _precisions(A, y, family, start, terms, aliased, iterations)
+        if truth is not None:
+            return truth
+    try:
+        kind, separating, rows = separation(A, y, family, terms)
+    except ArithmeticError:  # the LP's proposals did not verify (e.g. a near-singular design): try the fit
+        kind, separating, rows = None, [], 0
     if kind is not None:
         return GLMTruth(family, None, kind, separating, separated_rows=rows)
-    prec = _PREC
-    while True:
+    truth = None if converged else _precisions(A, y, family, start, terms, aliased, iterations)
+    if truth is None:
+        raise ArithmeticError(f"neither a finite MLE nor a separation could be certified (up to {_MAX_PREC} bits)")
+    return truth
+
+
+def _precisions(A: np.ndarray, y: np.ndarray, family: str, start: np.ndarray, terms: list[str],
+                aliased: list[str], iterations: int) -> GLMTruth | None:
+    """The certified fit at 128 bits, doubled while the certificate fails or guarantees fewer than 17 digits."""
+    prec, best = _PREC, None
+    while prec <= _MAX_PREC:
         truth = _certified_fit(A, y, family, prec, start, terms, aliased, iterations)
         if truth is not None and truth.digits >= _DIGITS:
             return truth
-        if prec * 2 > _MAX_PREC:
-            if truth is None:
-                raise ArithmeticError(f"the Krawczyk test failed up to {_MAX_PREC} bits")
-            return truth  # the best certificate there is; `digits` says what it guarantees
+        best = truth or best
         prec *= 2
+    return best  # the best certificate there is (`digits` says what it guarantees), or None
 
 
 def _certified_fit(A: np.ndarray, y: np.ndarray, family: str, prec: int, start: np.ndarray, terms: list[str],
