@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mlbench.errors import MlbenchError
-from mlbench.stats.glm_exact import certify, deviance_certified
+from mlbench.stats.glm_exact import certify, deviance_certified, separation
 
 FIXTURES = Path(__file__).parent / "fixtures" / "glm"
 
@@ -245,10 +245,27 @@ def test_one_overlapping_point_gives_a_finite_mle_equal_to_mpmath():
     X = np.column_stack([x, z])
     truth = certify(X, y, ["x", "z"], "binomial")
     assert truth.separation is None and truth.fit is not None and truth.digits >= 17
+    # the LP's exact overlap certificate (weights > 0 with sum w_i (2y_i-1) x_i = 0) says so too
+    assert separation(np.column_stack([np.ones(40), X]), y, "binomial", ["Intercept", "x", "z"]) == (None, [], 0)
     expected = mpmath_glm(X, y, "binomial")
     for name in ("estimate", "std_error"):
         for value, want in zip(getattr(truth.fit, name), expected[name], strict=True):
             assert digits(value, want) >= 15
+
+
+def test_a_nearly_collinear_pair_is_certified_at_higher_precision_and_equals_mpmath():
+    """x2 = x1 + 1e-9 noise: the information's condition number is ~1e19, beyond float64 (IRLS does not settle)
+    and beyond a 128-bit certificate of 17 digits, so the truth doubles its precision."""
+    rng = np.random.default_rng(9)
+    x1 = rng.normal(size=40)
+    X = np.column_stack([x1, x1 + 1e-9 * rng.normal(size=40)])
+    y = (rng.random(40) < 1 / (1 + np.exp(-x1))).astype(float)
+    truth = certify(X, y, ["x1", "x2"], "binomial")
+    assert truth.separation is None and truth.precision > 128 and truth.digits >= 17
+    expected = mpmath_glm(X, y, "binomial")
+    for name in ("estimate", "std_error"):
+        for value, want in zip(getattr(truth.fit, name), expected[name], strict=True):
+            assert digits(value, want) >= 15, (name, value, want)
 
 
 def test_bad_input_is_a_one_line_error():

@@ -5,18 +5,21 @@ A GLM's MLE is not a rational number, so unlike OLS (`exact.py`) it cannot be co
 The data are the doubles the platforms read, taken exactly (every float64 is exact in an arb ball).
 
 1. **Aliasing** is exact linear dependence in R's order, as in `exact.py` (same code): dropped, listed.
-2. **Existence** is decided exactly before any fit. A finite MLE exists iff no direction b != 0 keeps the
+2. **Existence** is decided exactly. A certified zero of the score (step 3) is itself the proof that a finite
+   MLE exists; when the float fit runs off (or the certificate fails) it is decided by linear programming. A
+   finite MLE exists iff no direction b != 0 keeps the
    likelihood from falling: binomial, (2y_i-1) x_i'b >= 0 for all i (complete / quasi-complete separation, Albert &
    Anderson 1984; the linear program of Konis 2007); Poisson, x_i'b <= 0 where y_i = 0 and x_i'b = 0 where y_i > 0
    (Haberman 1974; e.g. a dummy whose level has only zero counts). By Stiemke's alternative exactly one of two
    certificates exists: such a direction, or weights lambda > 0 with sum lambda_i (2y_i-1) x_i = 0 (the overlap).
    scipy's HiGHS finds either in float64; the certificate is then made exact (a direction in the exact null space
    of the rows it must vanish on; weights projected exactly onto the constraint with the exact Gram matrix) and
-   checked in integer arithmetic. A float LP only proposes; only an exactly verified certificate decides.
+   checked in integer arithmetic. A float LP only proposes; only an exactly verified certificate decides (if
+   neither verifies, e.g. on a near-singular design, the fit's certificate is tried before giving up).
 3. **The MLE**: float64 IRLS from R's start, then Newton at exact points with the score X'(y - mu) in arb balls
    (`_PREC` bits) from the exact data and the information X'WX in float64 (an approximate Jacobian still gains
-   ~13 digits a step; only the score decides where Newton stops), stopped only when the step is below the working
-   precision. Then the
+   ~13 digits a step; arb's where float64 cannot invert it), stopped only when the step is below the working
+   precision (or within the rounding noise of the score, judged with arb's information). Then the
    Krawczyk test on the score F(b) = X'(y - mu(b)): with Y ~ (X'W(m)X)^-1 and a box B around the last iterate m,
    K = m + Y F(m) + (I - Y X'W(B)X)(B - m) inside B proves a unique zero of F in B (the log-likelihood is
    strictly concave on a full-rank design, so that zero is the MLE) and encloses it in K.
