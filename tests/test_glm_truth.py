@@ -210,6 +210,7 @@ def test_complete_separation_is_decided_and_every_term_moves():
     truth = certify(np.column_stack([x, z]), y, ["x", "z"], "binomial")
     assert truth.fit is None and truth.separation == "complete" and truth.separated_rows == 40
     assert truth.separating == ["Intercept", "x", "z"]  # the cone is open: any small tilt still separates
+    assert truth.deviance_limit == 0.0
 
 
 def test_quasi_complete_separation_names_the_term():
@@ -234,7 +235,10 @@ def test_a_dummy_whose_level_has_one_outcome_is_quasi_complete_binomial_and_pois
     counts[d == 1] = 0
     truth = certify(np.column_stack([x, d]), counts, ["x", "d"], "poisson")
     assert (truth.separation, truth.separating, truth.separated_rows) == ("quasi-complete", ["d"], 8)
-    assert math.isnan(deviance_certified(np.column_stack([x, d]), counts, "poisson"))
+    # the infimum of the deviance: the level's rows fitted exactly (mu -> 0), the rest by their own MLE
+    rest = d == 0
+    assert deviance_certified(np.column_stack([x, d]), counts, "poisson") == certify(
+        x[rest, None], counts[rest], ["x"], "poisson").fit.deviance
 
 
 def test_one_overlapping_point_gives_a_finite_mle_equal_to_mpmath():
@@ -246,7 +250,8 @@ def test_one_overlapping_point_gives_a_finite_mle_equal_to_mpmath():
     truth = certify(X, y, ["x", "z"], "binomial")
     assert truth.separation is None and truth.fit is not None and truth.digits >= 17
     # the LP's exact overlap certificate (weights > 0 with sum w_i (2y_i-1) x_i = 0) says so too
-    assert separation(np.column_stack([np.ones(40), X]), y, "binomial", ["Intercept", "x", "z"]) == (None, [], 0)
+    kind, terms, overlap = separation(np.column_stack([np.ones(40), X]), y, "binomial", ["Intercept", "x", "z"])
+    assert (kind, terms, overlap.tolist()) == (None, [], list(range(40)))
     expected = mpmath_glm(X, y, "binomial")
     for name in ("estimate", "std_error"):
         for value, want in zip(getattr(truth.fit, name), expected[name], strict=True):

@@ -73,6 +73,7 @@ class GLMTruth:
     precision: int = 0  # arb working precision, bits
     newton_steps: int = 0  # Newton steps in arb after the float64 IRLS
     separated_rows: int = 0  # observations fitted perfectly in the limit (0 when the MLE exists)
+    deviance_limit: float = math.nan  # the infimum of the deviance: the fit's, or the overlap rows' fit's (0 if none)
 
 
 # ----- validation and the exact design ------------------------------------------------------------------------
@@ -228,17 +229,18 @@ def _direction_exact(ints: list[list[int]], ineq: np.ndarray, sign: np.ndarray, 
     return [int(any(vec[j] for vec in basis)) for j in range(p)]
 
 
-def separation(A: np.ndarray, y: np.ndarray, family: str, terms: list[str]) -> tuple[str | None, list[str], int]:
-    """Whether a finite MLE exists, decided exactly: (kind, separating terms, separated rows) with kind None, or
-    "complete" (every observation fitted perfectly in the limit) or "quasi-complete". `A` is the full-rank
-    design with its intercept column."""
+def separation(A: np.ndarray, y: np.ndarray, family: str,
+               terms: list[str]) -> tuple[str | None, list[str], np.ndarray]:
+    """Whether a finite MLE exists, decided exactly: (kind, separating terms, overlap rows) with kind None, or
+    "complete" (every observation fitted perfectly in the limit) or "quasi-complete"; the overlap rows are those
+    no direction separates (all rows when the MLE exists). `A` is the full-rank design with its intercept."""
     ints, exponents = _integer_columns_from_floats(A)
     ineq, sign, eq = _rows(y, family)
     colscale = np.maximum(np.abs(A).max(axis=0), np.finfo(float).tiny)
     Af = A / colscale
     weights = _stiemke_lp(Af, ineq, sign, eq)
     if weights is not None and _stiemke_exact(ints, ineq, sign, eq, weights):
-        return None, [], 0
+        return None, [], np.arange(len(y))
     b, zero = _direction_lp(Af, ineq, sign, eq)
     support = _direction_exact(ints, ineq, sign, eq, zero, b, exponents, colscale)
     if support is None or len(zero) == len(ineq):
@@ -249,7 +251,7 @@ def separation(A: np.ndarray, y: np.ndarray, family: str, terms: list[str]) -> t
         if weights is None or not _stiemke_exact(ints, zero, sign[overlap], eq, weights):
             raise ArithmeticError("the overlap of a quasi-complete separation could not be certified exactly")
     kind = "quasi-complete" if len(zero) or len(eq) else "complete"
-    return kind, [t for t, s in zip(terms, support, strict=True) if s], len(ineq) - len(zero)
+    return kind, [t for t, s in zip(terms, support, strict=True) if s], np.sort(np.concatenate([zero, eq]))
 
 
 # ----- the MLE: float64 IRLS, Newton in arb, the Krawczyk certificate --------------------------------------------
@@ -481,11 +483,12 @@ def certify(X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> G
         if truth is not None:
             return truth
     try:
-        kind, separating, rows = separation(A, y, family, terms)
+        kind, separating, overlap = separation(A, y, family, terms)
     except ArithmeticError:  # the LP's proposals did not verify (e.g. a near-singular design): try the fit
-        kind, separating, rows = None, [], 0
+        kind, separating, overlap = None, [], np.arange(len(y))
     if kind is not None:
-        return GLMTruth(family, None, kind, separating, separated_rows=rows)
+        return GLMTruth(family, None, kind, separating, separated_rows=len(y) - len(overlap),
+                        deviance_limit=_deviance_limit(X[overlap], y[overlap], features, family))
     truth = None if converged else _precisions(A, y, family, start, terms, aliased, iterations)
     if truth is None:
         raise ArithmeticError(f"neither a finite MLE nor a separation could be certified (up to {_MAX_PREC} bits)")
@@ -524,12 +527,23 @@ def _certified_fit(A: np.ndarray, y: np.ndarray, family: str, prec: int, start: 
             aliased=aliased, covariance=[[r(cov[i, j]) for j in range(k)] for i in range(k)],
         )
         loglik = r(ll)
-    return GLMTruth(family, fit, digits=r.digits, loglik=loglik, precision=prec, newton_steps=steps)
+    return GLMTruth(family, fit, digits=r.digits, loglik=loglik, precision=prec, newton_steps=steps,
+                    deviance_limit=fit.deviance)
+
+
+def _deviance_limit(X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> float:
+    """The infimum of the deviance under separation: separated rows contribute 0 in the limit (binomial
+    log 1; poisson 2 mu -> 0) while the overlap rows keep their own MLE (no direction separates them; columns
+    constant there are aliased), so it is the deviance of the fit on the overlap rows alone."""
+    if len(y) == 0:
+        return 0.0
+    truth = certify(X, y, features, family)
+    return truth.deviance_limit
 
 
 def deviance_certified(X: np.ndarray, y: np.ndarray, family: str) -> float:
-    """The certified residual deviance of the GLM of y on [1, X] (for grading subset searches by deviance);
-    NaN where no finite MLE exists."""
+    """The certified residual deviance of the GLM of y on [1, X], for grading subset searches by deviance:
+    under separation its infimum (what platforms approach as their estimates run off), which keeps deviance
+    monotone in the terms, as branch and bound needs."""
     features = [f"x{j}" for j in range(np.asarray(X).reshape(len(y), -1).shape[1])]
-    truth = certify(X, y, features, family)
-    return truth.fit.deviance if truth.fit is not None else math.nan
+    return certify(X, y, features, family).deviance_limit
