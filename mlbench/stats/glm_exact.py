@@ -7,9 +7,9 @@ The data are the doubles the platforms read, taken exactly (every float64 is exa
 1. **Aliasing** is exact linear dependence in R's order, as in `exact.py` (same code): dropped, listed.
 2. **Existence** is decided exactly. A certified zero of the score (step 3) is itself the proof that a finite
    MLE exists; when the float fit runs off (or the certificate fails) it is decided by linear programming. A
-   finite MLE exists iff no direction b != 0 keeps the
-   likelihood from falling: binomial, (2y_i-1) x_i'b >= 0 for all i (complete / quasi-complete separation, Albert &
-   Anderson 1984; the linear program of Konis 2007); Poisson, x_i'b <= 0 where y_i = 0 and x_i'b = 0 where y_i > 0
+   finite MLE exists iff no direction b != 0 keeps the likelihood from falling: binomial, (2y_i-1) x_i'b >= 0
+   for all i (complete / quasi-complete separation, Albert & Anderson 1984; the linear program of Konis 2007);
+   Poisson, x_i'b <= 0 where y_i = 0 and x_i'b = 0 where y_i > 0
    (Haberman 1974; e.g. a dummy whose level has only zero counts). By Stiemke's alternative exactly one of two
    certificates exists: such a direction, or weights lambda > 0 with sum lambda_i (2y_i-1) x_i = 0 (the overlap).
    scipy's HiGHS finds either in float64; the certificate is then made exact (a direction in the exact null space
@@ -28,11 +28,15 @@ The data are the doubles the platforms read, taken exactly (every float64 is exa
    form) and AIC as R computes them (binomial 0/1 data: deviance + 2k; Poisson: -2 sum log dpois(y, mu) + 2k with
    lgamma(y+1)). Every number is its ball rounded to the nearest double; `digits` is the worst relative radius.
 
-Precision: 128 bits (38 digits) leaves a certificate of 20+ digits at the condition numbers of real designs
-(Default: 22.4) and keeps Default (10,000 rows) at 0.35-0.65 s (benchmarks/glm_truth_cost.py); 256 bits would
-double the per-row cost for digits nobody grades. A Krawczyk test that fails (an ill-conditioned design) is
-retried at 256 and 512 bits before giving up. The per-row work (exp, log1p: four passes of n Python-level arb
-calls, three for the score, one over the box) dominates; the sums are C-level arb_mat products.
+The fit lists the kept terms only (aliased ones in `aliased`), as `exact.ols` does.
+
+Precision: 128 bits (38 digits) leaves a certificate of 19+ digits at the condition numbers of real designs
+(Default 22.4, Bikeshare 19.2) and keeps Default (10,000 rows) at about 0.6 s on this loaded 2-core machine
+(benchmarks/glm_truth_cost.py); 256 bits would double the per-row cost for digits nobody grades. A Krawczyk
+test that fails, or guarantees fewer than 17 digits (a near-singular design), is retried at 256 and 512 bits.
+Cost: four passes of n Python-level arb exponentials (three for the score, one over the box) plus X'WX over the
+box, an arb_mat product of n·p² (FLINT's arb_mat_mul: ~2 s of Bikeshare's ~4.5 s at p = 40; an fmpz_mat
+product of the exact integers would be ~10x faster but needs the n·p scaled entries built in Python).
 """
 
 from __future__ import annotations
