@@ -188,6 +188,48 @@ def test_small_poisson_case_equals_r_iterated_to_1e_14(tmp_path):
         assert digits(value, expected) >= 13
 
 
+def test_a_wide_poisson_case_with_factor_dummies_equals_mpmath():
+    """p > 8: X'WX over the box goes through the exact integer product with a float64-bounded radius."""
+    rng = np.random.default_rng(5)
+    n = 60
+    level = rng.integers(0, 6, size=n)
+    dummies = np.column_stack([(level == k).astype(float) for k in range(1, 6)])
+    X = np.column_stack([rng.normal(size=n), rng.uniform(0, 1, size=n) * 1e4, rng.normal(size=(n, 3)), dummies])
+    y = rng.poisson(np.exp(0.5 + 0.3 * X[:, 0] + 0.2 * dummies[:, 0])).astype(float)
+    names = ["a", "b", "c", "d", "e", *(f"level{k}" for k in range(1, 6))]
+    truth = certify(X, y, names, "poisson")
+    assert truth.separation is None and truth.digits >= 17
+    expected = mpmath_glm(X, y, "poisson")
+    for name in ("estimate", "std_error", "p_value"):
+        for value, want in zip(getattr(truth.fit, name), expected[name], strict=True):
+            assert digits(value, want) >= 15, (name, value, want)
+    assert digits(truth.fit.deviance, expected["deviance"]) >= 15
+
+
+def test_the_integer_gram_encloses_what_arbs_encloses():
+    """X'W X over balls of weights: the exact-integer product with its float64 radius bound and arb's own
+    product are both enclosures of the same matrix, so they must overlap, with radii of the same order."""
+    import flint
+
+    from mlbench.stats import glm_exact
+
+    rng = np.random.default_rng(3)
+    n, p = 300, 10
+    A = np.column_stack([np.ones(n), rng.normal(size=(n, p - 3)) * 10.0 ** rng.integers(-3, 4, size=p - 3),
+                         rng.integers(0, 2, size=(n, 2))])
+    with flint.ctx.workprec(128):
+        model = glm_exact._Model(A, rng.poisson(2, n).astype(float), "poisson")
+        for radius in (0.0, 1e-25):
+            box = [flint.arb(0.1, radius)] + [flint.arb(0.0, radius)] * (p - 1)
+            weights = model._weights(model._rows(box)[1])
+            by_arb, by_integers = model._gram_arb(weights), model._gram_integer(weights)
+            for i in range(p):
+                for j in range(p):
+                    assert by_arb[i, j].overlaps(by_integers[i, j])
+                    assert float(by_integers[i, j].rad()) <= 100 * float(by_arb[i, j].rad()) + 1e-30 * abs(
+                        float(by_arb[i, j].mid()))
+
+
 def test_aliased_columns_are_dropped_in_rs_order():
     X, y = generated("binomial", 40, 7)
     doubled = np.column_stack([X[:, 0], 2 * X[:, 0], X[:, 1:]])
