@@ -137,11 +137,12 @@ def _direction_lp(Af: np.ndarray, ineq: np.ndarray, sign: np.ndarray, eq: np.nda
     """A float direction in the relative interior of the cone and the ineq rows it cannot make positive (Q):
     max sum t s.t. s_i x_i'b >= t_i, 0 <= t <= 1, x_E b = 0, b free (a cone: every row that some direction makes
     positive reaches t_i = 1 at once)."""
+    from scipy import sparse
     from scipy.optimize import linprog
 
-    p, m = Af.shape[1], len(ineq)
-    A_ub = np.hstack([-(Af[ineq] * sign[:, None]), np.eye(m)]) if m else None
-    A_eq = np.hstack([Af[eq], np.zeros((len(eq), m))]) if len(eq) else None
+    p, m = Af.shape[1], len(ineq)  # sparse: the t block is an n x n identity
+    A_ub = sparse.hstack([sparse.csr_matrix(-(Af[ineq] * sign[:, None])), sparse.identity(m)], "csr") if m else None
+    A_eq = sparse.hstack([sparse.csr_matrix(Af[eq]), sparse.csr_matrix((len(eq), m))], "csr") if len(eq) else None
     cost = np.concatenate([np.zeros(p), -np.ones(m)])
     res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(m) if m else None, A_eq=A_eq,
                   b_eq=np.zeros(len(eq)) if len(eq) else None,
@@ -243,18 +244,17 @@ def separation(A: np.ndarray, y: np.ndarray, family: str,
     ineq, sign, eq = _rows(y, family)
     colscale = np.maximum(np.abs(A).max(axis=0), np.finfo(float).tiny)
     Af = A / colscale
-    weights = _stiemke_lp(Af, ineq, sign, eq)
-    if weights is not None and _stiemke_exact(ints, ineq, sign, eq, weights):
-        return None, [], np.arange(len(y))
-    b, zero = _direction_lp(Af, ineq, sign, eq)
-    support = _direction_exact(ints, ineq, sign, eq, zero, b, exponents, colscale)
-    if support is None or len(zero) == len(ineq):
-        raise ArithmeticError("neither a finite MLE nor a separating direction could be certified exactly")
-    if len(zero) or len(eq):  # Q must be exactly the rows no direction can separate: weights > 0 on them
-        overlap = np.isin(ineq, zero)
+    b, zero = _direction_lp(Af, ineq, sign, eq)  # the rows no direction separates (Q): all of them, or not
+    overlap = np.isin(ineq, zero)
+    if len(zero) or len(eq):  # Q must be exactly that: weights > 0 on Q with sum w_i s_i x_i (+ eq rows) = 0
         weights = _stiemke_lp(Af, zero, sign[overlap], eq)
         if weights is None or not _stiemke_exact(ints, zero, sign[overlap], eq, weights):
-            raise ArithmeticError("the overlap of a quasi-complete separation could not be certified exactly")
+            raise ArithmeticError("the overlap rows could not be certified exactly")
+    if len(zero) == len(ineq):  # Q is every row: the weights above are Stiemke's certificate, the MLE exists
+        return None, [], np.arange(len(y))
+    support = _direction_exact(ints, ineq, sign, eq, zero, b, exponents, colscale)
+    if support is None:
+        raise ArithmeticError("the separating direction could not be certified exactly")
     kind = "quasi-complete" if len(zero) or len(eq) else "complete"
     return kind, [t for t, s in zip(terms, support, strict=True) if s], np.sort(np.concatenate([zero, eq]))
 
