@@ -158,12 +158,6 @@ def _fmpz_rows(ints: list[list[int]], rows: np.ndarray) -> Any:
     return flint.fmpz_mat(len(idx), len(ints), [col[i] for i in idx for col in ints])
 
 
-def _as_ints(v: np.ndarray) -> tuple[list[int], int]:
-    """A float vector exactly as integers times 2**e."""
-    columns, exponents = _integer_columns_from_floats(np.asarray(v, dtype=float).reshape(-1, 1))
-    return columns[0], exponents[0]
-
-
 def _stiemke_exact(ints: list[list[int]], ineq: np.ndarray, sign: np.ndarray, eq: np.ndarray,
                    weights: np.ndarray) -> bool:
     """Make the float weights an exact certificate and check it: v = v0 - W_K c with W_K'v = 0 exactly (W's
@@ -173,7 +167,7 @@ def _stiemke_exact(ints: list[list[int]], ineq: np.ndarray, sign: np.ndarray, eq
     if len(ineq) == 0:
         return True
     signs = np.concatenate([sign, np.ones(len(eq))]).astype(int).tolist()
-    v0, _ = _as_ints(weights)  # the common power of two of v0 cancels in W'v = 0 and in the sign checks
+    v0 = _integer_columns_from_floats(weights.reshape(-1, 1))[0][0]  # v0 * 2^e: the 2^e cancels throughout
     M = _fmpz_rows(ints, rows)
     v0s = flint.fmpz_mat(len(v0), 1, [s * v for s, v in zip(signs, v0, strict=True)])  # diag(s) v0
     gram = M.transpose() * M
@@ -188,9 +182,7 @@ def _stiemke_exact(ints: list[list[int]], ineq: np.ndarray, sign: np.ndarray, eq
     rhs = M.transpose() * v0s  # W'v0 = M' diag(s) v0
     GK = flint.fmpq_mat(len(K), len(K), [gram[a, b] for a in K for b in K])
     c = GK.solve(flint.fmpq_mat(len(K), 1, [rhs[a, 0] for a in K]))
-    den = 1
-    for i in range(len(K)):
-        den = math.lcm(den, int(c[i, 0].q))
+    den = math.lcm(*(int(c[i, 0].q) for i in range(len(K))))
     cz = [0] * p
     for i, a in enumerate(K):
         cz[a] = int(c[i, 0].p) * (den // int(c[i, 0].q))
