@@ -31,7 +31,7 @@ from mlbench.adapter import Adapter, DataSource, GLMFit, SessionOptions, Support
 from mlbench.platforms.h2o import H2OAdapter
 from mlbench.platforms.spark import SparkAdapter
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "Default.csv"  # provenance: Default.csv.provenance
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "glm" / "Default.csv"  # provenance: fixtures/glm/SOURCES.md
 FEATURES = ["studentYes", "balance", "income"]
 TERMS = ["Intercept", *FEATURES]
 
