@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlbench import limits, nist
+from mlbench import glm_cases, limits, nist
 from mlbench.errors import MlbenchError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -57,6 +57,7 @@ class Dataset:
     provenance: str
     truth: dict[str, Any] = field(default_factory=dict)  # known coefficients / support, or certified values
     exact: dict[str, list[Fraction]] | None = None  # exact values of the design columns, where the source has them
+    family: str | None = None  # the statistics steps' family unless the run names one (None: from the target)
 
 
 def _sha256_file(path: Path) -> str:
@@ -236,6 +237,8 @@ def resolve(name: str | None, path: Path | None, target: str | None, seed: int) 
         dataset = load_builtin(base)
     elif base.startswith(nist.PREFIX) and not param_text and nist.case(base) is not None:
         dataset = load_nist(base)
+    elif base.startswith(glm_cases.PREFIX) and not param_text and glm_cases.case(base) is not None:
+        dataset = load_glm_case(base)
     elif base == "synthetic-linear":
         params = {"seed": seed, **_parse_params(param_text)}
         try:
@@ -252,7 +255,8 @@ def resolve(name: str | None, path: Path | None, target: str | None, seed: int) 
     else:
         from mlbench.errors import unknown
 
-        raise MlbenchError(unknown("dataset", base, [*BUILTINS, *SYNTHETIC, *(c.dataset_name for c in nist.suite())]))
+        raise MlbenchError(unknown("dataset", base, [*BUILTINS, *SYNTHETIC, *(c.dataset_name for c in nist.suite()),
+                                                  *(c.dataset_name for c in glm_cases.cases())]))
     if target is not None:
         dataset.target = target
     return dataset
@@ -263,6 +267,7 @@ def list_datasets() -> list[dict[str, str]]:
     rows += [{"name": n, "target": "y", "description": d} for n, d in SYNTHETIC.items()]
     rows += [{"name": c.dataset_name, "target": "y", "description": c.description()
               + (f" (not runnable: {c.unsupported})" if c.unsupported else "")} for c in nist.suite()]
+    rows += [{"name": c.dataset_name, "target": "y", "description": c.description()} for c in glm_cases.cases()]
     return rows
 
 
@@ -278,13 +283,28 @@ def load_nist(name: str) -> Dataset:
     return Dataset(name, case.frame(), "y", case.sha256, provenance, truth, exact=dict(case.exact))
 
 
+def load_glm_case(name: str) -> Dataset:
+    """A case of the GLM accuracy suite: its data regenerated from the seed (sha256 checked) and its certified
+    truth. The truth is under `certified_glm` (not `certified`, which is NIST's OLS values)."""
+    case = glm_cases.case(name)
+    assert case is not None
+    truth = {"certified_glm": case.certified, "certificate": case.certificate, "family": case.family,
+             "glm_case": {"name": case.name, "order": case.order, "provokes": case.provokes}}
+    provenance = (f"mlbench GLM accuracy suite: {case.name}, generated (numpy PCG64, seed {case.generator['seed']}); "
+                  f"mlbench/data/glm/{case.key}.json")
+    return Dataset(name, case.frame(), "y", case.sha256, provenance, truth, family=case.family)
+
+
 def expand_suite(names: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
-    """A scenario's `datasets`, with `nist` standing for every NIST case in order; the cases mlbench cannot run
-    are returned apart, each with the reason."""
+    """A scenario's `datasets`, with `nist` standing for every NIST case in order and `glm` for every case of the
+    GLM accuracy suite; the cases mlbench cannot run are returned apart, each with the reason."""
     runnable: list[str] = []
     not_run: list[dict[str, Any]] = []
     for name in names:
         cases = nist.suite() if name == "nist" else []
+        if name == "glm":
+            runnable += [c.dataset_name for c in glm_cases.cases()]
+            continue
         if not cases:
             runnable.append(name)
         for c in cases:
