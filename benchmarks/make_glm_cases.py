@@ -65,7 +65,7 @@ CASES: dict[str, dict] = {
     },
     "wide-scales": {
         "name": "Wide scales 1e-6..1e9", "order": 5, "family": "binomial",
-        "provokes": "columns of scale 1e-6, 1 and 1e9 (mean 3e9): coefficients from ~1e-9 to ~1e6; "
+        "provokes": "columns of scale 1e-6, 1 and 1e9 (mean 3e9): coefficients from ~1e-10 to ~1e6; "
                     "standardisation and back-transformation (H2O), penalties on raw coefficients "
                     "(scikit-learn C=1 flattens the 1e6 one) and unscaled convergence tests are exposed",
         "generator": {"n": 1000, "seed": 3105, "columns": WIDE, "intercept": 1.0,
@@ -73,7 +73,7 @@ CASES: dict[str, dict] = {
     },
     "poisson-wide-scales": {
         "name": "Poisson, wide scales 1e-6..1e9", "order": 6, "family": "poisson",
-        "provokes": "the wide-scales design under a log link: a 1e-9 coefficient on a 3e9-mean column "
+        "provokes": "the wide-scales design under a log link: a 1e-10 coefficient on a 3e9-mean column "
                     "shares its information with the intercept; standardisation and stopping on unscaled "
                     "coefficient changes (Spark's tol) lose digits here",
         "generator": {"n": 1000, "seed": 3106, "columns": WIDE, "intercept": 1.4,
