@@ -26,6 +26,8 @@ def test_the_suite_has_the_cases_issue_31_asks_for():
                            "poisson-wide-scales", "near-separation", "large-n100k"]
     assert {c.family for c in CASES.values()} == {"binomial", "poisson"}
     assert [c.key for c in CASES.values() if c.family == "poisson"] == ["poisson-moderate", "poisson-wide-scales"]
+    assert glm_cases.case("glm-Rare-Events") is glm_cases.case("rare-events") is CASES["rare-events"]
+    assert glm_cases.case("glm-nope") is None and CASES["collinear"].dataset_name == "glm-collinear"
 
 
 # ----- the stored truth is the certificate of the regenerated data ---------------------------------------------
