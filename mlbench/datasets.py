@@ -57,6 +57,7 @@ class Dataset:
     provenance: str
     truth: dict[str, Any] = field(default_factory=dict)  # known coefficients / support, or certified values
     exact: dict[str, list[Fraction]] | None = None  # exact values of the design columns, where the source has them
+    intercept: bool = True  # the source's own model has an intercept (False: NIST's NoInt1/NoInt2)
 
 
 def _sha256_file(path: Path) -> str:
@@ -275,7 +276,8 @@ def load_nist(name: str) -> Dataset:
     truth = {"certified": case.certified, "nist": {"name": case.name, "difficulty": case.difficulty,
                                                    "order": case.order, "model": case.model}}
     provenance = f"NIST StRD {case.name} ({case.source}), public domain; mlbench/data/nist/{case.key}.json"
-    return Dataset(name, case.frame(), "y", case.sha256, provenance, truth, exact=dict(case.exact))
+    return Dataset(name, case.frame(), "y", case.sha256, provenance, truth, exact=dict(case.exact),
+                   intercept=case.intercept)
 
 
 def expand_suite(names: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
