@@ -41,7 +41,7 @@ from mlbench.adapter import (
 from mlbench.errors import UnsupportedStep
 from mlbench.platforms.h2o_cluster import H2OCluster
 from mlbench.procs import close_log, open_log
-from mlbench.stats.ols import goodness_of_fit, intercept_only
+from mlbench.stats.ols import goodness_of_fit, intercept_only, no_predictors
 
 # H2O's refusals, by the text of its Java exceptions: (pattern, the condition in words)
 _REFUSALS = (
@@ -188,6 +188,7 @@ class H2OAdapter(Adapter):
         import h2o
 
         self.target, self.features = source.target, list(source.features)
+        self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         with self._quiet():
             for old in (self.frame, self.test):  # a second load replaces the frames of the first
                 if old is not None:
@@ -283,10 +284,12 @@ class H2OAdapter(Adapter):
             h2o.remove(model)  # cascade: its training metrics too
 
     def ols(self, features: list[str]) -> OLSFit:
+        """H2O's GLM (gaussian, lambda 0, IRLSM) with p-values; through the origin `intercept=False`, whose R² and
+        F take the uncentred total sum of squares Σy² from H2O's own column summary (R's convention)."""
         if not features:
             return self._intercept_only()
         with self._quiet():
-            model = self._glm(features, compute_p_values=True)
+            model = self._glm(features, compute_p_values=True, **({} if self.intercept else {"intercept": False}))
             try:
                 output = model._model_json["output"]
                 table = output["coefficients_table"]
@@ -302,14 +305,19 @@ class H2OAdapter(Adapter):
         }
         # remove_collinear_columns keeps a dropped column in the table with coefficient 0 and NaN statistics;
         # ignore_const_cols leaves a constant column out of it altogether: both are R's aliased (NA) terms
-        aliased = [t for t in ["Intercept", *features] if t not in rows or math.isnan(rows[t][1])]
-        terms = [t for t in ["Intercept", *features] if t not in aliased]
+        wanted = ["Intercept", *features] if self.intercept else list(features)
+        aliased = [t for t in wanted if t not in rows or math.isnan(rows[t][1])]
+        terms = [t for t in wanted if t not in aliased]
         rss = float(metrics["residual_deviance"])  # gaussian deviance = residual sum of squares
-        tss = float(metrics["null_deviance"])
         n = int(metrics["nobs"])
         df_resid = int(metrics["residual_degrees_of_freedom"])
-        df_model = int(metrics["null_degrees_of_freedom"]) - df_resid
-        r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
+        if self.intercept:
+            tss = float(metrics["null_deviance"])
+            df_model = int(metrics["null_degrees_of_freedom"]) - df_resid
+        else:  # H2O's null model still fits the mean: R's total about 0 is Σy² = (n - 1) var + n mean²
+            count, mean, centred = self._target_summary()
+            tss, df_model = centred + count * mean * mean, len(terms)
+        r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid, self.intercept)
         return OLSFit(
             terms=terms,
             estimate=[rows[t][0] for t in terms],
@@ -336,14 +344,15 @@ class H2OAdapter(Adapter):
     def _intercept_only(self) -> OLSFit:
         """The model with no predictors (backward elimination can end there). H2O's GLM refuses an empty
         predictor list, so this one fit is emulated: H2O's own mean and variance of the target, finished into the
-        t test of the mean by mlbench.stats."""
-        return intercept_only(*self._target_summary())
+        t test of the mean by mlbench.stats (through the origin: the empty model y ~ 0, its RSS Σy²)."""
+        n, mean, tss = self._target_summary()
+        return intercept_only(n, mean, tss) if self.intercept else no_predictors(n, tss + n * mean * mean)
 
     def rss(self, features: list[str]) -> float:
         with self._quiet():
             if not features:  # H2O's GLM refuses an empty predictor list
                 return self._target_summary()[2]
-            model = self._glm(features, compute_p_values=False)
+            model = self._glm(features, compute_p_values=False, **({} if self.intercept else {"intercept": False}))
             try:
                 return float(model._model_json["output"]["training_metrics"]._metric_json["residual_deviance"])
             finally:

@@ -237,7 +237,8 @@ class RAdapter(Adapter):
     # ----- primitives ------------------------------------------------------------------------------
 
     def ols(self, features: list[str]) -> OLSFit:
-        r = self._call("ols", features=self._cols(features))
+        """R's `summary(lm(y ~ .))`; through the origin (`source.intercept` False) `lm(y ~ 0 + .)`."""
+        r = self._call("ols", features=self._cols(features), intercept=self.source.intercept)
         labels = ["Intercept", *features]
         return OLSFit(
             terms=[labels[i] for i in r["terms"]],

@@ -33,7 +33,7 @@ import numpy as np
 from mlbench import procs
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, SessionOptions, TrainSpec, require_reachable
 from mlbench.deploy import failures
-from mlbench.stats.ols import f_statistic
+from mlbench.stats.ols import f_statistic, no_predictors
 
 _FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
 _TRAIN_FEATURES_COL = "__mlbench_train_features"  # training: assembled once in `load`, all features
@@ -225,6 +225,7 @@ class SparkAdapter(Adapter):
     def load(self, source: DataSource) -> None:
         self._unpersist()  # the runner loads one data unit after another in the same session
         self.target, self.n_rows, self.n_test = None, 0, 0
+        self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         # Spark ML resolves column names as SQL (a dot is a struct field, a backtick quotes): every column gets a
         # plain internal name here, the user's names stay in everything this adapter reports
         frame = self._spark.read.parquet(str(source.parquet_path))
@@ -313,20 +314,23 @@ class SparkAdapter(Adapter):
 
     # ----- primitives -------------------------------------------------------------------------------------
 
-    def _fit(self, features: list[str], label: str) -> Any:
-        """One Spark LinearRegression (OLS with intercept, normal equations) of `label` on `features`."""
+    def _fit(self, features: list[str], label: str, intercept: bool = True) -> Any:
+        """One Spark LinearRegression (OLS with intercept, normal equations) of `label` on `features`; through
+        the origin `fitIntercept=False` (Spark's summary then reads R² about 0, as R does: `throughOrigin`)."""
         from pyspark.ml.feature import VectorAssembler
         from pyspark.ml.regression import LinearRegression
 
         assembled = VectorAssembler(inputCols=self._internal(features), outputCol=_FEATURES_COL).transform(self._frame)
         regression = LinearRegression(
             featuresCol=_FEATURES_COL, labelCol=self._safe[label], predictionCol=_PREDICTION_COL, solver="normal",
-            fitIntercept=True, regParam=0.0, elasticNetParam=0.0, standardization=False,
+            fitIntercept=intercept, regParam=0.0, elasticNetParam=0.0, standardization=False,
         )
         return regression.fit(assembled)
 
     def ols(self, features: list[str]) -> OLSFit:
-        model = self._fit(features, self._label())
+        if not features and not self.intercept:  # y ~ 0: Spark cannot fit zero columns; nothing to estimate
+            return no_predictors(*self._squares())
+        model = self._fit(features, self._label(), self.intercept)
         summary = model.summary
         try:
             se = list(summary.coefficientStandardErrors)
@@ -337,18 +341,19 @@ class SparkAdapter(Adapter):
                 "Spark reports no standard errors for this fit (its normal-equation solver found the design "
                 f"singular: a constant or collinear feature): {str(exc).splitlines()[0] if str(exc) else exc!r}"
             ) from exc
-        # Spark: [features..., intercept]; mlbench: [Intercept, features...]
-        estimate = [float(model.intercept), *map(float, model.coefficients.toArray())]
+        # Spark: [features..., intercept]; mlbench: [Intercept, features...] (through the origin: no intercept)
+        first = 1 if self.intercept else 0
+        estimate = [float(model.intercept)][:first] + [*map(float, model.coefficients.toArray())]
         n = int(summary.numInstances)
         df_resid = int(summary.degreesOfFreedom)
         df_model = len(features)
         r2 = float(summary.r2)
         return OLSFit(
-            terms=["Intercept", *features],
+            terms=["Intercept", *features][1 - first:],
             estimate=estimate,
-            std_error=[float(se[-1]), *map(float, se[:-1])],
-            t_value=[float(t[-1]), *map(float, t[:-1])],
-            p_value=[float(p[-1]), *map(float, p[:-1])],
+            std_error=[float(v) for v in [*se[len(features):], *se[:len(features)]]],
+            t_value=[float(v) for v in [*t[len(features):], *t[:len(features)]]],
+            p_value=[float(v) for v in [*p[len(features):], *p[:len(features)]]],
             r_squared=r2,
             adj_r_squared=float(summary.r2adj),
             f_statistic=f_statistic(r2, df_model, df_resid),  # Spark reports no F: finished from its R²
@@ -358,8 +363,16 @@ class SparkAdapter(Adapter):
             n_obs=n,
         )
 
+    def _squares(self) -> tuple[int, float]:
+        """(n, Σy²) of the target by Spark's own aggregation: the empty model through the origin."""
+        from pyspark.sql import functions as F  # noqa: N812 - Spark's own spelling
+
+        column = F.col(self._safe[self._label()])
+        row = self._frame.agg(F.count(column), F.sum(column * column)).first()
+        return int(row[0]), float(row[1] or 0.0)
+
     def rss(self, features: list[str]) -> float:
-        summary = self._fit(features, self._label()).summary
+        summary = self._fit(features, self._label(), self.intercept).summary
         return float(summary.meanSquaredError) * int(summary.numInstances)
 
     def r_squared(self, features: list[str], target: str) -> float:
