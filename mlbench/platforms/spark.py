@@ -343,7 +343,7 @@ class SparkAdapter(Adapter):
             ) from exc
         # Spark: [features..., intercept]; mlbench: [Intercept, features...] (through the origin: no intercept)
         first = 1 if self.intercept else 0
-        estimate = [float(model.intercept)][:first] + [*map(float, model.coefficients.toArray())]
+        estimate = [*[float(model.intercept)][:first], *map(float, model.coefficients.toArray())]
         n = int(summary.numInstances)
         df_resid = int(summary.degreesOfFreedom)
         df_model = len(features)

@@ -205,9 +205,8 @@ class ReferenceFitter:
     def drop_test(self, rest: list[str], features: list[str], df_resid: int,
                   rss: float) -> tuple[int, float, float]:
         if self.data is None:
-            from mlbench.stats.procedures import drop_test_by_fits
-
             from mlbench.stats.ols import total_ss
+            from mlbench.stats.procedures import drop_test_by_fits
 
             return drop_test_by_fits(self.ols, rest, df_resid, rss, len(self.y), total_ss(self.y, self.intercept),
                                      self.intercept)
