@@ -123,7 +123,8 @@ def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, tas
     design = build_design(dataset.frame, dataset.target)
     design.intercept = intercept
     if not intercept:
-        design.notes.append("fit through the origin (no intercept): R², adj. R² and F about 0, as R's y ~ 0 + x"
+        design.notes.append("fit through the origin (no intercept, R's y ~ 0 + x): R², adj. R² and F on the "
+                            "uncentred total sum of squares Σy², df_model = p"
                             + ("" if dataset.intercept else " (the source's own model)"))
     stem = "".join(c if c.isalnum() else "-" for c in dataset.name)[:60] or "data"
     parquet_path, csv_path = _write(design.frame, directory, stem)

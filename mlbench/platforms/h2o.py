@@ -65,7 +65,7 @@ class H2OAdapter(Adapter):
     capabilities = {
         "pvalues": Capability.native(
             "H2O GLM gaussian, lambda_=0, solver IRLSM, compute_p_values=True, remove_collinear_columns=True "
-            "(t-based p-values, dispersion estimated)"
+            "(t-based p-values, dispersion estimated); through the origin intercept=False"
         ),
         "vif": Capability.native(
             "H2O GLM generate_variable_inflation_factors=True",

@@ -105,7 +105,8 @@ class RAdapter(Adapter):
     name = "r"
     distribution = "R"  # not a PyPI distribution: platform_version asks Rscript
     capabilities = {
-        "pvalues": Capability.native("R lm + summary.lm (t-based p-values; aliased terms are R's NA coefficients)"),
+        "pvalues": Capability.native("R lm + summary.lm (t-based p-values; aliased terms are R's NA coefficients); "
+                                     "through the origin lm(y ~ 0 + .)"),
         "vif": Capability.native(
             "car::vif on lm: VIF per column, and car's GVIF per factor term on the lm fitted with the factor "
             "rebuilt from its dummies"

@@ -27,8 +27,8 @@ class SklearnAdapter(Adapter):
     modules = ("sklearn",)
     session_imports = ("sklearn.linear_model",)
     capabilities = {
-        "pvalues": Capability.emulated("LinearRegression().fit(X, y) (scipy lstsq); mlbench emulates SEs and "
-                                        "p-values from its residuals"),
+        "pvalues": Capability.emulated("LinearRegression().fit(X, y) (scipy lstsq; through the origin "
+                                        "fit_intercept=False); mlbench emulates SEs and p-values from its residuals"),
         "vif": Capability.emulated("auxiliary LinearRegression().score (R² of each feature on the others); "
                                     "VIF = 1/(1 - R²) by mlbench"),
         "subset:forward": Capability.native(SFS_HOW.format(direction="forward")),

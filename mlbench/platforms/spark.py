@@ -73,7 +73,8 @@ class SparkAdapter(Adapter):
     needs_java = True
     capabilities = {
         "pvalues": Capability.native(
-            "LinearRegression(solver='normal') training summary: coefficientStandardErrors, tValues, pValues",
+            "LinearRegression(solver='normal') training summary: coefficientStandardErrors, tValues, pValues "
+            "(through the origin fitIntercept=False)",
             "p-values below ~1e-16 underflow to exactly 0 in Spark",
         ),
         "vif": Capability.emulated(

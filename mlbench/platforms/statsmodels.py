@@ -14,7 +14,8 @@ class StatsmodelsAdapter(Adapter):
     modules = ("statsmodels",)
     session_imports = ("statsmodels.api", "statsmodels.stats.outliers_influence")
     capabilities = {
-        "pvalues": Capability.native("OLS(y, add_constant(X)).fit() (method='pinv'), t-based p-values"),
+        "pvalues": Capability.native("OLS(y, add_constant(X)).fit() (method='pinv'), t-based p-values; "
+                                       "through the origin OLS(y, X)"),
         "vif": Capability.native("variance_inflation_factor on a design with the constant"),
         # statsmodels has no stepwise or best-subset search: mlbench drives its OLS fits.
         "subset:best": Capability.emulated("mlbench's branch and bound over OLS fits (RSS), within the budgets"),

@@ -36,7 +36,8 @@ class TensorFlowAdapter(Adapter):
     distribution = "tensorflow-cpu"
     modules = ("tensorflow",)
     capabilities = {
-        "pvalues": Capability.emulated(f"{LSTSQ}; mlbench emulates SEs and p-values from its residuals"),
+        "pvalues": Capability.emulated(f"{LSTSQ} (through the origin: A = X, no column of ones); "
+                                       "mlbench emulates SEs and p-values from its residuals"),
         "vif": Capability.emulated(f"auxiliary {LSTSQ} fits (R² of each feature on the others); VIF = 1/(1 - R²) "
                                    "by mlbench"),
         "subset:best": Capability.emulated("mlbench's branch and bound over tf.linalg.lstsq fits (RSS), within "
