@@ -65,7 +65,8 @@ class H2OAdapter(Adapter):
     capabilities = {
         "pvalues": Capability.native(
             "H2O GLM gaussian, lambda_=0, solver IRLSM, compute_p_values=True, remove_collinear_columns=True "
-            "(t-based p-values, dispersion estimated); through the origin intercept=False"
+            "(t-based p-values, dispersion estimated); through the origin intercept=False (without "
+            "remove_collinear_columns, which H2O refuses there)"
         ),
         "vif": Capability.native(
             "H2O GLM generate_variable_inflation_factors=True",
@@ -270,7 +271,7 @@ class H2OAdapter(Adapter):
 
         model = H2OGeneralizedLinearEstimator(
             model_id=self._model_id("glm"), family="gaussian", lambda_=0, solver="IRLSM",
-            remove_collinear_columns=True, **params,
+            **{"remove_collinear_columns": True, **params},
         )
         model.train(x=list(features), y=self.target, training_frame=self.frame)
         return model
@@ -283,13 +284,19 @@ class H2OAdapter(Adapter):
         with contextlib.suppress(Exception):
             h2o.remove(model)  # cascade: its training metrics too
 
+    def _origin(self) -> dict[str, Any]:
+        """The GLM parameters of a fit through the origin: `intercept=False`, which H2O refuses together with
+        `remove_collinear_columns` ("not supported without intercept"), so an exactly collinear design is H2O's
+        own refusal there rather than a column removed."""
+        return {} if self.intercept else {"intercept": False, "remove_collinear_columns": False}
+
     def ols(self, features: list[str]) -> OLSFit:
         """H2O's GLM (gaussian, lambda 0, IRLSM) with p-values; through the origin `intercept=False`, whose R² and
         F take the uncentred total sum of squares Σy² from H2O's own column summary (R's convention)."""
         if not features:
             return self._intercept_only()
         with self._quiet():
-            model = self._glm(features, compute_p_values=True, **({} if self.intercept else {"intercept": False}))
+            model = self._glm(features, compute_p_values=True, **self._origin())
             try:
                 output = model._model_json["output"]
                 table = output["coefficients_table"]
@@ -352,7 +359,7 @@ class H2OAdapter(Adapter):
         with self._quiet():
             if not features:  # H2O's GLM refuses an empty predictor list
                 return self._target_summary()[2]
-            model = self._glm(features, compute_p_values=False, **({} if self.intercept else {"intercept": False}))
+            model = self._glm(features, compute_p_values=False, **self._origin())
             try:
                 return float(model._model_json["output"]["training_metrics"]._metric_json["residual_deviance"])
             finally:
