@@ -220,6 +220,7 @@ class Adapter(ABC):
     session_imports: ClassVar[tuple[str, ...]] = ()  # imported in the session phase (default: `modules`)
     needs_java: ClassVar[bool] = False
     capabilities: ClassVar[dict[str, Capability]] = {}  # keys: "pvalues", "vif", "subset:best", ...
+    intercept: bool = True  # the loaded source's `intercept` (set by `load`): False, every OLS through the origin
 
     # ----- declarations (cheap: no platform import) -------------------------------------------------
 

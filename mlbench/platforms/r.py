@@ -153,6 +153,7 @@ class RAdapter(Adapter):
 
     def load(self, source: DataSource) -> None:
         self.source = source
+        self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         self.features = list(source.features)
         self._index = {name: i + 1 for i, name in enumerate(self.features)}  # 1-based, as R counts
         header = _csv_header(source.csv_path)
@@ -239,7 +240,7 @@ class RAdapter(Adapter):
 
     def ols(self, features: list[str]) -> OLSFit:
         """R's `summary(lm(y ~ .))`; through the origin (`source.intercept` False) `lm(y ~ 0 + .)`."""
-        r = self._call("ols", features=self._cols(features), intercept=self.source.intercept)
+        r = self._call("ols", features=self._cols(features), intercept=self.intercept)
         labels = ["Intercept", *features]
         return OLSFit(
             terms=[labels[i] for i in r["terms"]],
