@@ -41,7 +41,7 @@ from mlbench.adapter import (
 from mlbench.errors import UnsupportedStep
 from mlbench.platforms.h2o_cluster import H2OCluster
 from mlbench.procs import close_log, open_log
-from mlbench.stats.ols import goodness_of_fit, intercept_only, no_predictors
+from mlbench.stats.ols import goodness_of_fit, intercept_only
 
 # H2O's refusals, by the text of its Java exceptions: (pattern, the condition in words)
 _REFUSALS = (
@@ -54,6 +54,9 @@ _REFUSALS = (
 )
 
 
+ORIGIN_NO_PVALUES = ("H2O computes no p-values for a GLM fitted through the origin (intercept=False with "
+                     "compute_p_values=True: H2O's IRLSM raises 'unimplemented'), so it cannot answer this model")
+
 class H2OAdapter(Adapter):
     name = "h2o"
     distribution = "h2o"
@@ -65,8 +68,8 @@ class H2OAdapter(Adapter):
     capabilities = {
         "pvalues": Capability.native(
             "H2O GLM gaussian, lambda_=0, solver IRLSM, compute_p_values=True, remove_collinear_columns=True "
-            "(t-based p-values, dispersion estimated); through the origin intercept=False (without "
-            "remove_collinear_columns, which H2O refuses there)"
+            "(t-based p-values, dispersion estimated); none through the origin (H2O computes no p-values "
+            "without an intercept)"
         ),
         "vif": Capability.native(
             "H2O GLM generate_variable_inflation_factors=True",
@@ -286,17 +289,23 @@ class H2OAdapter(Adapter):
 
     def _origin(self) -> dict[str, Any]:
         """The GLM parameters of a fit through the origin: `intercept=False`, which H2O refuses together with
-        `remove_collinear_columns` ("not supported without intercept"), so an exactly collinear design is H2O's
-        own refusal there rather than a column removed."""
-        return {} if self.intercept else {"intercept": False, "remove_collinear_columns": False}
+        `remove_collinear_columns` ("not supported without intercept"), and `standardize=False`: with H2O's
+        default standardisation an `intercept=False` GLM still fits an intercept (measured on NoInt1, H2O 3.46:
+        intercept -65, slope 1, where y = 2.0744·x is the fit through 0)."""
+        if self.intercept:
+            return {}
+        return {"intercept": False, "remove_collinear_columns": False, "standardize": False}
 
     def ols(self, features: list[str]) -> OLSFit:
-        """H2O's GLM (gaussian, lambda 0, IRLSM) with p-values; through the origin `intercept=False`, whose R² and
-        F take the uncentred total sum of squares Σy² from H2O's own column summary (R's convention)."""
+        """H2O's GLM (gaussian, lambda 0, IRLSM) with p-values. Not through the origin: H2O computes no p-values
+        for an `intercept=False` GLM (its IRLSM raises "unimplemented"), so that cell is unsupported, not answered
+        with another model."""
+        if not self.intercept:
+            raise UnsupportedStep(ORIGIN_NO_PVALUES)
         if not features:
             return self._intercept_only()
         with self._quiet():
-            model = self._glm(features, compute_p_values=True, **self._origin())
+            model = self._glm(features, compute_p_values=True)
             try:
                 output = model._model_json["output"]
                 table = output["coefficients_table"]
@@ -312,19 +321,14 @@ class H2OAdapter(Adapter):
         }
         # remove_collinear_columns keeps a dropped column in the table with coefficient 0 and NaN statistics;
         # ignore_const_cols leaves a constant column out of it altogether: both are R's aliased (NA) terms
-        wanted = ["Intercept", *features] if self.intercept else list(features)
-        aliased = [t for t in wanted if t not in rows or math.isnan(rows[t][1])]
-        terms = [t for t in wanted if t not in aliased]
+        aliased = [t for t in ["Intercept", *features] if t not in rows or math.isnan(rows[t][1])]
+        terms = [t for t in ["Intercept", *features] if t not in aliased]
         rss = float(metrics["residual_deviance"])  # gaussian deviance = residual sum of squares
+        tss = float(metrics["null_deviance"])
         n = int(metrics["nobs"])
         df_resid = int(metrics["residual_degrees_of_freedom"])
-        if self.intercept:
-            tss = float(metrics["null_deviance"])
-            df_model = int(metrics["null_degrees_of_freedom"]) - df_resid
-        else:  # H2O's null model still fits the mean: R's total about 0 is Σy² = (n - 1) var + n mean²
-            count, mean, centred = self._target_summary()
-            tss, df_model = centred + count * mean * mean, len(terms)
-        r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid, self.intercept)
+        df_model = int(metrics["null_degrees_of_freedom"]) - df_resid
+        r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
         return OLSFit(
             terms=terms,
             estimate=[rows[t][0] for t in terms],
@@ -351,9 +355,8 @@ class H2OAdapter(Adapter):
     def _intercept_only(self) -> OLSFit:
         """The model with no predictors (backward elimination can end there). H2O's GLM refuses an empty
         predictor list, so this one fit is emulated: H2O's own mean and variance of the target, finished into the
-        t test of the mean by mlbench.stats (through the origin: the empty model y ~ 0, its RSS Σy²)."""
-        n, mean, tss = self._target_summary()
-        return intercept_only(n, mean, tss) if self.intercept else no_predictors(n, tss + n * mean * mean)
+        t test of the mean by mlbench.stats."""
+        return intercept_only(*self._target_summary())
 
     def rss(self, features: list[str]) -> float:
         with self._quiet():
