@@ -18,6 +18,7 @@ from mlbench import api, nist
 from mlbench.datasets import load_nist
 from mlbench.design import build_design
 from mlbench.stats import emulate, exact, reference
+from tests.conftest import run_cli
 
 NOINT = ("nist-noint1", "nist-noint2")
 R_AVAILABLE = shutil.which("Rscript") is not None
@@ -215,3 +216,30 @@ def test_spark_fits_noint_cases_through_the_origin_and_h2o_says_it_cannot(tmp_pa
         assert spark["status"] == "ok" and "Intercept" not in spark["result"]["coefficients"], spark
         assert spark["deviation"]["agrees"] is True and spark["deviation"]["certified"]["min_digits"] >= 13
         assert h2o["status"] == "unsupported" and "no p-values" in h2o["error"], h2o
+
+
+def test_no_intercept_flag_on_the_command_line(tmp_path):
+    """`mlbench run --no-intercept` reaches the fits (the scenario's own `intercept` is True); without the flag the
+    same run fits the intercept; `intercept: maybe` in a scenario is a one-line error, exit 2."""
+    from typer.testing import CliRunner
+
+    from mlbench.cli import app
+
+    runner = CliRunner()
+    for flag, has_intercept in ((["--no-intercept"], False), ([], True)):
+        out = tmp_path / ("origin" if flag else "mean")
+        shown = runner.invoke(app, ["run", "pvalues", "--adapters", "statsmodels", "--isolation", "inline",
+                                    "--out", str(out), "--json", *flag])
+        assert shown.exit_code == 0, shown.stdout
+        run_dir = next(out.iterdir())
+        manifest = json.loads((run_dir / "run.json").read_text())
+        assert manifest["intercept"] is has_intercept and manifest["request"]["intercept"] == (
+            False if flag else None)
+        record = next(json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()
+                      if json.loads(line).get("step") == "pvalues" and json.loads(line)["phase"] == "fit")
+        assert ("Intercept" in record["result"]["coefficients"]) is has_intercept
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nintercept: maybe\nsteps:\n  - step: pvalues\n")
+    proc = run_cli("run", str(bad), "--adapters", "statsmodels", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "intercept: Input should be a valid boolean" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
