@@ -114,7 +114,7 @@ def _with_intercept(step: str, run: Any) -> Any:
         if not getattr(ctx, "intercept", True):
             from mlbench.errors import SkippedCell
 
-            raise SkippedCell(f"{step} skipped: {_ORIGIN[step]}")
+            raise SkippedCell(_ORIGIN[step])
         return run(spec, variant, fitter, ctx)
     return guarded
 
