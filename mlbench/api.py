@@ -101,7 +101,7 @@ def _write(frame: Any, directory: Path, stem: str) -> tuple[Path, Path]:
     return parquet_path, csv_path
 
 
-def _through_origin(dataset: Any, run_intercept: bool) -> bool:
+def _has_intercept(dataset: Any, run_intercept: bool) -> bool:
     """Whether a statistics dataset's fits have an intercept: the run's setting, and the source's own model (a
     NIST case certified through the origin is fitted so in every run). A certified case fitted otherwise than
     NIST certified it keeps no certified values to be graded against."""
@@ -121,7 +121,6 @@ def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, tas
     from mlbench.plan import DataUnit
 
     design = build_design(dataset.frame, dataset.target)
-    design.intercept = intercept
     if not intercept:
         design.notes.append("fit through the origin (no intercept, R's y ~ 0 + x): R², adj. R² and F on the "
                             "uncentred total sum of squares Σy², df_model = p"
@@ -184,7 +183,7 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
     units = []
     for name in _stats_datasets(request, spec)[0] if stats else []:
         dataset = datasets.resolve(name, request.data, request.target, seed)
-        unit = _unit(dataset, stats, data_dir, intercept=_through_origin(dataset, _run_intercept(request, spec)))
+        unit = _unit(dataset, stats, data_dir, intercept=_has_intercept(dataset, _run_intercept(request, spec)))
         _check_shape(unit.design, stats)
         units.append(unit)
     if train and request.data is not None:

@@ -25,7 +25,6 @@ class Design:
     n_dropped: int  # rows dropped for a missing value
     factors: dict[str, list[str]] = field(default_factory=dict)  # text column -> its dummy columns
     notes: list[str] = field(default_factory=list)
-    intercept: bool = True  # False: the statistics steps fit through the origin (`DataSource.intercept`)
 
     @property
     def X(self) -> np.ndarray:  # noqa: N802 - the statistician's name

@@ -48,7 +48,7 @@ def fit_summary(fit: OLSFit) -> dict[str, Any]:
         "n_obs": fit.n_obs,
         "aliased": list(fit.aliased),
     }
-    if "Intercept" not in fit.terms:  # a fit through the origin says so in every record (R², F about 0)
+    if "Intercept" not in fit.terms:  # a fit through the origin says so in every record (R² and F about 0)
         summary["intercept"] = False
     if fit.not_estimable:
         summary["not_estimable"] = list(fit.not_estimable)
