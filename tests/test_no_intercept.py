@@ -216,6 +216,15 @@ def test_spark_fits_noint_cases_through_the_origin_and_h2o_says_it_cannot(tmp_pa
         assert spark["status"] == "ok" and "Intercept" not in spark["result"]["coefficients"], spark
         assert spark["deviation"]["agrees"] is True and spark["deviation"]["certified"]["min_digits"] >= 13
         assert h2o["status"] == "unsupported" and "no p-values" in h2o["error"], h2o
+    # Spark's elimination down to y ~ 0 (Spark fits no zero-column model: n and Σy² by its own aggregation)
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"u": rng.normal(size=30), "v": rng.normal(size=30), "y": rng.normal(size=30)})
+    frame.to_csv(tmp_path / "noise.csv", index=False)
+    outcome = api.run(api.RunRequest(scenario="pvalues", data=tmp_path / "noise.csv", target="y", alpha=1e-9,
+                                     intercept=False, adapters=["spark"], out=tmp_path / "empty"))
+    record = next(r for r in outcome.records if r.get("step") == "pvalues" and r["phase"] == "fit")
+    assert record["status"] == "ok" and record["result"]["refit"]["coefficients"] == {}, record
+    assert record["deviation"]["agrees"] is True, record["deviation"]
 
 
 def test_no_intercept_flag_on_the_command_line(tmp_path):
