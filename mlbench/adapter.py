@@ -59,7 +59,9 @@ class Availability:
 
 @dataclass
 class OLSFit:
-    """An OLS fit with intercept, as a platform reported it. Term names follow DESIGN.md (`Intercept` first)."""
+    """An OLS fit as a platform reported it. Term names follow DESIGN.md (`Intercept` first); a fit through the
+    origin (`DataSource.intercept` False) has no `Intercept` term, and its R², adj. R² and F are R's for such a
+    fit (about 0, not the mean: the uncentred total sum of squares, df_model = p)."""
 
     terms: list[str]
     estimate: list[float]
@@ -164,6 +166,7 @@ class DataSource:
     test_parquet_path: Path | None = None  # train steps: the fixed test set, scored by `predict`
     test_csv_path: Path | None = None
     task: str | None = None  # "classification" (target 0/1) or "regression"
+    intercept: bool = True  # False: every OLS of the statistics steps is a fit through the origin (y ~ 0 + x)
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,7 @@ class Adapter(ABC):
     session_imports: ClassVar[tuple[str, ...]] = ()  # imported in the session phase (default: `modules`)
     needs_java: ClassVar[bool] = False
     capabilities: ClassVar[dict[str, Capability]] = {}  # keys: "pvalues", "vif", "subset:best", ...
+    intercept: bool = True  # the loaded source's `intercept` (set by `load`): False, every OLS through the origin
 
     # ----- declarations (cheap: no platform import) -------------------------------------------------
 
@@ -282,18 +286,21 @@ class Adapter(ABC):
     # ----- step primitives (phase `fit`); the default says "not supported" ---------------------------
 
     def ols(self, features: list[str]) -> OLSFit:
-        """OLS of the target on `features` plus an intercept: estimates, standard errors, t and p values, as the
-        platform reports them (declared `native` for pvalues)."""
+        """OLS of the target on `features` plus an intercept (none when the loaded source's `intercept` is False:
+        the platform's own fit through the origin): estimates, standard errors, t and p values, as the platform
+        reports them (declared `native` for pvalues)."""
         raise UnsupportedStep(f"{self.name} has no OLS")
 
     def coefficients(self, features: list[str]) -> tuple[float, list[float]]:
         """(intercept, coefficients) of the platform's OLS fit of the target on `features`, for a platform that
-        reports no standard errors: mlbench emulates the inference from them (pvalues declared `emulated`)."""
+        reports no standard errors: mlbench emulates the inference from them (pvalues declared `emulated`). A fit
+        through the origin (the source's `intercept` False) returns 0.0 as its intercept."""
         raise UnsupportedStep(f"{self.name} has no OLS coefficients")
 
     def r_squared(self, features: list[str], target: str) -> float:
         """R² of the platform's OLS fit of the column `target` on `features` plus an intercept: the auxiliary
-        regression from which mlbench emulates VIF (vif declared `emulated`)."""
+        regression from which mlbench emulates VIF (vif declared `emulated`). VIF is a statistic of models with
+        an intercept: mlbench does not ask for it on a fit through the origin."""
         raise UnsupportedStep(f"{self.name} has no auxiliary R²")
 
     def rss(self, features: list[str]) -> float:

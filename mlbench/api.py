@@ -29,6 +29,7 @@ class RunRequest:
     seed: int | None = None
     alpha: float | None = None
     digits: float | None = None  # pass line of the truth grade (correct digits); the scenario's by default
+    intercept: bool | None = None  # False (--no-intercept): fits through the origin; None: the scenario's
     vif_threshold: float | None = None
     by: str | None = None  # factor terms: "term" (whole, drop1 / GVIF) or "column" (one dummy at a time)
     methods: list[str] | None = None
@@ -100,7 +101,18 @@ def _write(frame: Any, directory: Path, stem: str) -> tuple[Path, Path]:
     return parquet_path, csv_path
 
 
-def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, task: str | None = None) -> Any:
+def _has_intercept(dataset: Any, run_intercept: bool) -> bool:
+    """Whether a statistics dataset's fits have an intercept: the run's setting, and the source's own model (a
+    NIST case certified through the origin is fitted so in every run). A certified case fitted otherwise than
+    NIST certified it keeps no certified values to be graded against."""
+    intercept = run_intercept and dataset.intercept
+    if not intercept and dataset.intercept and dataset.truth.get("certified"):
+        dataset.truth = {k: v for k, v in dataset.truth.items() if k != "certified"}
+    return intercept
+
+
+def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, task: str | None = None,
+          intercept: bool = True) -> Any:
     """Build the design once and write it where every platform reads it with its own reader."""
     import numpy as np
 
@@ -109,6 +121,10 @@ def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, tas
     from mlbench.plan import DataUnit
 
     design = build_design(dataset.frame, dataset.target)
+    if not intercept:
+        design.notes.append("fit through the origin (no intercept, R's y ~ 0 + x): R², adj. R² and F on the "
+                            "uncentred total sum of squares Σy², df_model = p"
+                            + ("" if dataset.intercept else " (the source's own model)"))
     stem = "".join(c if c.isalnum() else "-" for c in dataset.name)[:60] or "data"
     parquet_path, csv_path = _write(design.frame, directory, stem)
     test_design = test_paths = None
@@ -118,7 +134,7 @@ def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, tas
     source = DataSource(
         dataset.name, parquet_path, csv_path, design.target, design.features, len(design.frame),
         test_parquet_path=test_paths[0] if test_paths else None, test_csv_path=test_paths[1] if test_paths else None,
-        task=task,
+        task=task, intercept=intercept,
     )
     test_x_path = None
     if test_design is not None:
@@ -153,6 +169,11 @@ def _stats_datasets(request: RunRequest, spec: Any) -> tuple[list[str | None], l
     return [spec.dataset], []
 
 
+def _run_intercept(request: RunRequest, spec: Any) -> bool:
+    """The run's intercept setting: --no-intercept, else the scenario's `intercept`."""
+    return spec.intercept if request.intercept is None else request.intercept
+
+
 def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int, data_dir: Path) -> list[Any]:
     from mlbench import datasets, steps
 
@@ -161,7 +182,8 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
     train = [c for c in cells if not steps.is_statistics(c[1].step)]
     units = []
     for name in _stats_datasets(request, spec)[0] if stats else []:
-        unit = _unit(datasets.resolve(name, request.data, request.target, seed), stats, data_dir)
+        dataset = datasets.resolve(name, request.data, request.target, seed)
+        unit = _unit(dataset, stats, data_dir, intercept=_has_intercept(dataset, _run_intercept(request, spec)))
         _check_shape(unit.design, stats)
         units.append(unit)
     if train and request.data is not None:
@@ -277,6 +299,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         "warmup": spec.warmup if request.warmup is None else request.warmup,
         "seed": seed,
         "digits": spec.digits if request.digits is None else request.digits,
+        "intercept": _run_intercept(request, spec),
         "datasets_not_run": _stats_datasets(request, spec)[1],
         "isolation": request.isolation,
         "timeout_s": request.timeout,
@@ -368,6 +391,7 @@ def _describe_unit(unit: Any) -> dict[str, Any]:
         "target": design.target, "features": design.features, "n_rows": len(design.frame),
         "n_input_rows": design.n_input_rows, "n_dropped": design.n_dropped, "factors": design.factors,
         "notes": design.notes, "truth": dataset.truth, "task": unit.source.task,
+        "intercept": unit.source.intercept,
         "n_test": None if unit.test_y is None else len(unit.test_y),
     }
 

@@ -151,6 +151,9 @@ def run_command(
     digits: Annotated[float | None, typer.Option(
         min=0.0, max=15.0, help="Pass line of the truth grade: correct digits each quantity needs (default 6).")
     ] = None,
+    no_intercept: Annotated[bool, typer.Option(
+        "--no-intercept", help="Statistics steps fit through the origin (R's y ~ 0 + x) on every platform and the "
+                               "truth; R², adj. R² and F by R's convention for such a fit.")] = False,
     method: Annotated[str | None, typer.Option(help="Subset methods: best,forward,backward.")] = None,
     max_fits: Annotated[int | None, typer.Option(min=1, help="Fit budget of an emulated subset search.")] = None,
     sizes: Annotated[str | None, typer.Option(help="Train rows per size for training steps, e.g. 10k,100k,1m.")] = None,
@@ -197,7 +200,7 @@ def run_command(
         by=by.value if by else None, digits=digits, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
-        weights=_weights(weight), settings=_settings(set_),
+        weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
     )
     with _progress(err) as report:
         outcome = api.run(request, progress=report)

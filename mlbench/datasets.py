@@ -58,6 +58,7 @@ class Dataset:
     truth: dict[str, Any] = field(default_factory=dict)  # known coefficients / support, or certified values
     exact: dict[str, list[Fraction]] | None = None  # exact values of the design columns, where the source has them
     family: str | None = None  # the statistics steps' family unless the run names one (None: from the target)
+    intercept: bool = True  # the source's own model has an intercept (False: NIST's NoInt1/NoInt2)
 
 
 def _sha256_file(path: Path) -> str:
@@ -280,7 +281,8 @@ def load_nist(name: str) -> Dataset:
     truth = {"certified": case.certified, "nist": {"name": case.name, "difficulty": case.difficulty,
                                                    "order": case.order, "model": case.model}}
     provenance = f"NIST StRD {case.name} ({case.source}), public domain; mlbench/data/nist/{case.key}.json"
-    return Dataset(name, case.frame(), "y", case.sha256, provenance, truth, exact=dict(case.exact))
+    return Dataset(name, case.frame(), "y", case.sha256, provenance, truth, exact=dict(case.exact),
+                   intercept=case.intercept)
 
 
 def load_glm_case(name: str) -> Dataset:

@@ -48,9 +48,8 @@ class NistCase:
 
     @property
     def unsupported(self) -> str | None:
-        """Why mlbench's steps cannot run this case, if they cannot."""
-        if not self.intercept:
-            return "a fit through the origin: mlbench's OLS steps always fit an intercept"
+        """Why mlbench's steps cannot run this case, if they cannot: every case runs (NoInt1 and NoInt2 as fits
+        through the origin, `intercept`, whatever the run's own setting)."""
         return None
 
     def frame(self) -> Any:

@@ -40,6 +40,7 @@ class Scenario(_Strict):
     warmup: int = Field(0, ge=0)
     seed: int = 42
     digits: float = Field(6.0, gt=0, le=15)  # pass line: an answer agrees with this many correct digits or more
+    intercept: bool = True  # False: the statistics steps fit through the origin (R's y ~ 0 + x) everywhere
     sizes: list[int | str] = ["10k", "100k"]  # train rows per size (train steps only)
     test_rows: int = Field(10_000, ge=10)  # one fixed test set scores every size
 

@@ -32,7 +32,8 @@ class Truth:
         design = unit.design
         return procedures.StepContext(features=design.features, X=design.X, y=design.y, support=support,
                                       rank=self._rank(unit), terms=design.terms,
-                                      report=None if support == "reference" else report)
+                                      report=None if support == "reference" else report,
+                                      intercept=unit.source.intercept)
 
     def measure_condition(self, unit: DataUnit) -> None:
         """The design's condition number, stored on every grade of the unit."""
@@ -55,7 +56,8 @@ class Truth:
         """One truth reference per data unit (its exact Gram matrix is built once and serves every step)."""
         if unit.label not in self._fitters:
             try:
-                self._fitters[unit.label] = ReferenceFitter(unit.design.frame, unit.design.target, unit.dataset.exact)
+                self._fitters[unit.label] = ReferenceFitter(unit.design.frame, unit.design.target, unit.dataset.exact,
+                                                             intercept=unit.source.intercept)
             except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
                 self._fitters[unit.label] = exc
         return self._fitters[unit.label]

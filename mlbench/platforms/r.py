@@ -119,7 +119,8 @@ class RAdapter(Adapter):
     name = "r"
     distribution = "R"  # not a PyPI distribution: platform_version asks Rscript
     capabilities = {
-        "pvalues": Capability.native("R lm + summary.lm (t-based p-values; aliased terms are R's NA coefficients)"),
+        "pvalues": Capability.native("R lm + summary.lm (t-based p-values; aliased terms are R's NA coefficients); "
+                                     "through the origin lm(y ~ 0 + .)"),
         "vif": Capability.native(
             "car::vif on lm: VIF per column, and car's GVIF per factor term on the lm fitted with the factor "
             "rebuilt from its dummies"
@@ -170,6 +171,7 @@ class RAdapter(Adapter):
 
     def load(self, source: DataSource) -> None:
         self.source = source
+        self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         self.features = list(source.features)
         self._index = {name: i + 1 for i, name in enumerate(self.features)}  # 1-based, as R counts
         header = _csv_header(source.csv_path)
@@ -255,7 +257,8 @@ class RAdapter(Adapter):
     # ----- primitives ------------------------------------------------------------------------------
 
     def ols(self, features: list[str]) -> OLSFit:
-        r = self._call("ols", features=self._cols(features))
+        """R's `summary(lm(y ~ .))`; through the origin (`source.intercept` False) `lm(y ~ 0 + .)`."""
+        r = self._call("ols", features=self._cols(features), intercept=self.intercept)
         labels = ["Intercept", *features]
         return OLSFit(
             terms=[labels[i] for i in r["terms"]],

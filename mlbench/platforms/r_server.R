@@ -31,9 +31,10 @@ model_frame <- function(X, cols, y = NULL) {
   d
 }
 
-fit_lm <- function(cols) {
+fit_lm <- function(cols, intercept = TRUE) {
   d <- model_frame(state$X, cols, state$y)
-  lm(if (length(cols)) y ~ . else y ~ 1, data = d)
+  if (intercept) return(lm(if (length(cols)) y ~ . else y ~ 1, data = d))
+  lm(if (length(cols)) y ~ 0 + . else y ~ 0, data = d)  # through the origin: R's uncentred R² and F
 }
 
 h_hello <- function(req) {
@@ -59,13 +60,15 @@ h_load <- function(req) {
 
 h_ols <- function(req) {
   cols <- ints(req$features)
-  fit <- fit_lm(cols)
+  intercept <- is.null(req$intercept) || isTRUE(req$intercept)
+  fit <- fit_lm(cols, intercept)
   s <- summary(fit)
-  aliased <- unname(s$aliased)  # in coefficient order: intercept, then cols
+  aliased <- unname(s$aliased)  # in coefficient order: intercept (if any), then cols
+  offset <- if (intercept) 1L else 0L
   cm <- s$coefficients  # rows of the non-aliased terms only
-  fs <- s$fstatistic  # NULL for an intercept-only model
-  list(terms = I(which(!aliased) - 1L),  # 0 = intercept, j = j-th requested feature
-       aliased = I(which(aliased) - 1L),
+  fs <- s$fstatistic  # NULL for an intercept-only (or empty) model
+  list(terms = I(which(!aliased) - offset),  # 0 = intercept, j = j-th requested feature
+       aliased = I(which(aliased) - offset),
        estimate = nums(cm[, 1]), std_error = nums(cm[, 2]), t_value = nums(cm[, 3]), p_value = nums(cm[, 4]),
        r_squared = num(s$r.squared), adj_r_squared = num(s$adj.r.squared),
        f_statistic = num(if (is.null(fs)) NA_real_ else fs[["value"]]),

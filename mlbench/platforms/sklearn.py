@@ -49,6 +49,7 @@ class _SklearnBase(Adapter):
         self.frame = pd.read_parquet(source.parquet_path)
         self.target = source.target
         self.features = source.features
+        self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
 
     def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
@@ -80,8 +81,8 @@ class SklearnAdapter(_SklearnBase):
     name = "sklearn"
     glm_estimators = GLM_ESTIMATORS
     capabilities = {
-        "pvalues": Capability.emulated("LinearRegression().fit(X, y) (scipy lstsq); mlbench emulates SEs and "
-                                        "p-values from its residuals"),
+        "pvalues": Capability.emulated("LinearRegression().fit(X, y) (scipy lstsq; through the origin "
+                                        "fit_intercept=False); mlbench emulates SEs and p-values from its residuals"),
         "vif": Capability.emulated("auxiliary LinearRegression().score (R² of each feature on the others); "
                                     "VIF = 1/(1 - R²) by mlbench"),
         "subset:forward": Capability.native(SFS_HOW.format(direction="forward")),
@@ -120,21 +121,22 @@ class SklearnAdapter(_SklearnBase):
         X = self.test[self.features].to_numpy(dtype=float)
         return model.predict_proba(X)[:, 1] if hasattr(model, "predict_proba") else model.predict(X)
 
-    def _fit(self, features: list[str], target: str) -> tuple[Any, np.ndarray, np.ndarray]:
+    def _fit(self, features: list[str], target: str, intercept: bool = True) -> tuple[Any, np.ndarray, np.ndarray]:
         from sklearn.linear_model import LinearRegression
 
         X = self.frame[features].to_numpy(dtype=float)
         y = self.frame[target].to_numpy(dtype=float)
-        return LinearRegression().fit(X, y), X, y
+        return LinearRegression(fit_intercept=intercept).fit(X, y), X, y
 
     def coefficients(self, features: list[str]) -> tuple[float, list[float]]:
         """LinearRegression's own fit (scipy's lstsq, with its `tol` as the singular-value cut-off); mlbench
-        emulates standard errors and p-values from these estimates."""
-        model, _, _ = self._fit(features, self.target)
+        emulates standard errors and p-values from these estimates. Through the origin: `fit_intercept=False`
+        (its `intercept_` is then 0.0)."""
+        model, _, _ = self._fit(features, self.target, self.intercept)
         return float(model.intercept_), [float(c) for c in model.coef_]
 
     def rss(self, features: list[str]) -> float:
-        model, X, y = self._fit(features, self.target)
+        model, X, y = self._fit(features, self.target, self.intercept)
         residuals = y - model.predict(X)
         return float(residuals @ residuals)
 

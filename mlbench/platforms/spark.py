@@ -50,7 +50,7 @@ from mlbench.adapter import (
 )
 from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
-from mlbench.stats.ols import f_statistic
+from mlbench.stats.ols import f_statistic, no_predictors
 
 _FEATURES_COL = "__mlbench_features"  # OLS fits: assembled per fit from the features asked for
 _TRAIN_FEATURES_COL = "__mlbench_train_features"  # training: assembled once in `load`, all features
@@ -91,7 +91,8 @@ class SparkAdapter(Adapter):
     needs_java = True
     capabilities = {
         "pvalues": Capability.native(
-            "LinearRegression(solver='normal') training summary: coefficientStandardErrors, tValues, pValues",
+            "LinearRegression(solver='normal') training summary: coefficientStandardErrors, tValues, pValues "
+            "(through the origin fitIntercept=False)",
             "p-values below ~1e-16 underflow to exactly 0 in Spark",
         ),
         "vif": Capability.emulated(
@@ -254,6 +255,7 @@ class SparkAdapter(Adapter):
     def load(self, source: DataSource) -> None:
         self._unpersist()  # the runner loads one data unit after another in the same session
         self.target, self.n_rows, self.n_test = None, 0, 0
+        self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         # Spark ML resolves column names as SQL (a dot is a struct field, a backtick quotes): every column gets a
         # plain internal name here, the user's names stay in everything this adapter reports
         frame = self._spark.read.parquet(str(source.parquet_path))
@@ -349,10 +351,11 @@ class SparkAdapter(Adapter):
         return VectorAssembler(inputCols=self._internal(features), outputCol=_FEATURES_COL).transform(self._frame)
 
     @staticmethod
-    def _intercept_first(values: Any) -> list[float]:
-        """Spark's summaries list [features..., intercept]; mlbench's terms are [Intercept, features...]."""
+    def _intercept_first(values: Any, intercept: bool = True) -> list[float]:
+        """Spark's summaries list [features..., intercept]; mlbench's terms are [Intercept, features...]. A fit
+        through the origin has no intercept entry."""
         values = [float(v) for v in values]
-        return [values[-1], *values[:-1]]
+        return [values[-1], *values[:-1]] if intercept else values
 
     @staticmethod
     def _no_standard_errors(exc: Exception) -> RuntimeError:
@@ -362,19 +365,22 @@ class SparkAdapter(Adapter):
             f"collinear feature): {str(exc).splitlines()[0] if str(exc) else exc!r}"
         )
 
-    def _fit(self, features: list[str], label: str) -> Any:
-        """One Spark LinearRegression (OLS with intercept, normal equations) of `label` on `features`."""
+    def _fit(self, features: list[str], label: str, intercept: bool = True) -> Any:
+        """One Spark LinearRegression (OLS with intercept, normal equations) of `label` on `features`; through
+        the origin `fitIntercept=False` (Spark's summary then reads R² about 0, as R does: `throughOrigin`)."""
         from pyspark.ml.regression import LinearRegression
 
         assembled = self._assembled(features)
         regression = LinearRegression(
             featuresCol=_FEATURES_COL, labelCol=self._safe[label], predictionCol=_PREDICTION_COL, solver="normal",
-            fitIntercept=True, regParam=0.0, elasticNetParam=0.0, standardization=False,
+            fitIntercept=intercept, regParam=0.0, elasticNetParam=0.0, standardization=False,
         )
         return regression.fit(assembled)
 
     def ols(self, features: list[str]) -> OLSFit:
-        model = self._fit(features, self._label())
+        if not features and not self.intercept:  # y ~ 0: Spark cannot fit zero columns; nothing to estimate
+            return no_predictors(*self._squares())
+        model = self._fit(features, self._label(), self.intercept)
         summary = model.summary
         try:
             se = list(summary.coefficientStandardErrors)
@@ -382,17 +388,19 @@ class SparkAdapter(Adapter):
             p = list(summary.pValues)
         except Exception as exc:
             raise self._no_standard_errors(exc) from exc
-        estimate = [float(model.intercept), *map(float, model.coefficients.toArray())]
+        # Spark: [features..., intercept]; mlbench: [Intercept, features...] (through the origin: no intercept)
+        first = 1 if self.intercept else 0
+        estimate = [*[float(model.intercept)][:first], *map(float, model.coefficients.toArray())]
         n = int(summary.numInstances)
         df_resid = int(summary.degreesOfFreedom)
         df_model = len(features)
         r2 = float(summary.r2)
         return OLSFit(
-            terms=["Intercept", *features],
+            terms=["Intercept", *features][1 - first:],
             estimate=estimate,
-            std_error=self._intercept_first(se),
-            t_value=self._intercept_first(t),
-            p_value=self._intercept_first(p),
+            std_error=self._intercept_first(se, self.intercept),
+            t_value=self._intercept_first(t, self.intercept),
+            p_value=self._intercept_first(p, self.intercept),
             r_squared=r2,
             adj_r_squared=float(summary.r2adj),
             f_statistic=f_statistic(r2, df_model, df_resid),  # Spark reports no F: finished from its R²
@@ -441,8 +449,16 @@ class SparkAdapter(Adapter):
                                            "whether the last one met tol"],
         )
 
+    def _squares(self) -> tuple[int, float]:
+        """(n, Σy²) of the target by Spark's own aggregation: the empty model through the origin."""
+        from pyspark.sql import functions as F  # noqa: N812 - Spark's own spelling
+
+        column = F.col(self._safe[self._label()])
+        row = self._frame.agg(F.count(column), F.sum(column * column)).first()
+        return int(row[0]), float(row[1] or 0.0)
+
     def rss(self, features: list[str]) -> float:
-        summary = self._fit(features, self._label()).summary
+        summary = self._fit(features, self._label(), self.intercept).summary
         return float(summary.meanSquaredError) * int(summary.numInstances)
 
     def r_squared(self, features: list[str], target: str) -> float:

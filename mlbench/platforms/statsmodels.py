@@ -19,7 +19,8 @@ class StatsmodelsAdapter(Adapter):
     modules = ("statsmodels",)
     session_imports = ("statsmodels.api", "statsmodels.stats.outliers_influence")
     capabilities = {
-        "pvalues": Capability.native("OLS(y, add_constant(X)).fit() (method='pinv'), t-based p-values"),
+        "pvalues": Capability.native("OLS(y, add_constant(X)).fit() (method='pinv'), t-based p-values; "
+                                       "through the origin OLS(y, X)"),
         "vif": Capability.native("variance_inflation_factor on a design with the constant"),
         # statsmodels has no stepwise or best-subset search: mlbench drives its OLS fits.
         "subset:best": Capability.emulated("mlbench's branch and bound over OLS fits (RSS), within the budgets"),
@@ -40,6 +41,7 @@ class StatsmodelsAdapter(Adapter):
         self.frame = pd.read_parquet(source.parquet_path)
         self.target = source.target
         self.features = source.features
+        self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
 
     def fit(self, spec: TrainSpec) -> Any:
@@ -61,15 +63,28 @@ class StatsmodelsAdapter(Adapter):
 
         return sm.add_constant(self.frame[features].to_numpy(dtype=float), has_constant="add")
 
+    def _ols_exog(self, features: list[str]) -> Any:
+        """The design of the statistics steps' OLS: with the constant, or X alone for a fit through the origin
+        (statsmodels then reports R², adj. R² and F about 0, uncentred, as R does: its `k_constant` is 0)."""
+        if self.intercept:
+            return self._exog(features)
+        return self.frame[features].to_numpy(dtype=float).reshape(len(self.frame), len(features))
+
     def ols(self, features: list[str]) -> OLSFit:
         """statsmodels' defaults: `OLS(y, add_constant(X)).fit()` solves by pseudo-inverse (method="pinv"), so a
-        rank-deficient design gets its minimum-norm estimates for every term, reported as statsmodels gives them."""
+        rank-deficient design gets its minimum-norm estimates for every term, reported as statsmodels gives them.
+        Through the origin: `OLS(y, X)` without `add_constant`."""
         import statsmodels.api as sm
 
-        exog = self._exog(features)
+        if not features and not self.intercept:  # y ~ 0: nothing to fit, a model statsmodels cannot build
+            from mlbench.stats.ols import no_predictors, total_ss
+
+            y = self.frame[self.target].to_numpy(dtype=float)
+            return no_predictors(len(y), total_ss(y, intercept=False))
+        exog = self._ols_exog(features)
         res = sm.OLS(self.frame[self.target].to_numpy(dtype=float), exog).fit()
         return OLSFit(
-            terms=["Intercept", *features],
+            terms=["Intercept", *features] if self.intercept else list(features),
             estimate=list(map(float, res.params)),
             std_error=list(map(float, res.bse)),
             t_value=list(map(float, res.tvalues)),
@@ -86,7 +101,7 @@ class StatsmodelsAdapter(Adapter):
     def rss(self, features: list[str]) -> float:
         import statsmodels.api as sm
 
-        return float(sm.OLS(self.frame[self.target].to_numpy(dtype=float), self._exog(features)).fit().ssr)
+        return float(sm.OLS(self.frame[self.target].to_numpy(dtype=float), self._ols_exog(features)).fit().ssr)
 
     def vif(self, features: list[str]) -> dict[str, float]:
         from statsmodels.stats.outliers_influence import variance_inflation_factor

@@ -38,7 +38,8 @@ class TensorFlowAdapter(Adapter):
     distribution = "tensorflow-cpu"
     modules = ("tensorflow",)
     capabilities = {
-        "pvalues": Capability.emulated(f"{LSTSQ}; mlbench emulates SEs and p-values from its residuals"),
+        "pvalues": Capability.emulated(f"{LSTSQ} (through the origin: A = X, no column of ones); "
+                                       "mlbench emulates SEs and p-values from its residuals"),
         "vif": Capability.emulated(f"auxiliary {LSTSQ} fits (R² of each feature on the others); VIF = 1/(1 - R²) "
                                    "by mlbench"),
         "subset:best": Capability.emulated("mlbench's branch and bound over tf.linalg.lstsq fits (RSS), within "
@@ -89,6 +90,7 @@ class TensorFlowAdapter(Adapter):
         import tensorflow as tf
 
         self.target, self.features = source.target, list(source.features)
+        self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         self.frame = pd.read_parquet(source.parquet_path)
         self.columns = {name: tf.constant(self.frame[name].to_numpy(dtype=float), dtype=tf.float64)
                         for name in [*self.features, self.target]}
@@ -98,29 +100,32 @@ class TensorFlowAdapter(Adapter):
 
     # ----- statistics primitives -----------------------------------------------------------------------
 
-    def _design(self, features: list[str]) -> Any:
+    def _design(self, features: list[str], intercept: bool = True) -> Any:
         import tensorflow as tf
 
         y = self.columns[self.target]
-        return tf.stack([tf.ones_like(y), *(self.columns[f] for f in features)], axis=1)
+        return tf.stack([*([tf.ones_like(y)] if intercept else []), *(self.columns[f] for f in features)], axis=1)
 
-    def _lstsq(self, features: list[str], target: str) -> tuple[Any, Any, Any]:
-        """(beta, residuals, y) of TensorFlow's least-squares fit of `target` on `features` plus an intercept."""
+    def _lstsq(self, features: list[str], target: str, intercept: bool = True) -> tuple[Any, Any, Any]:
+        """(beta, residuals, y) of TensorFlow's least-squares fit of `target` on `features` plus an intercept
+        (without the column of ones when `intercept` is False: its own solve through the origin)."""
         import tensorflow as tf
 
-        A, y = self._design(features), self.columns[target]
+        A, y = self._design(features, intercept), self.columns[target]
         beta = tf.linalg.lstsq(A, y[:, None])[:, 0]
         return beta, y - tf.linalg.matvec(A, beta), y
 
     def coefficients(self, features: list[str]) -> tuple[float, list[float]]:
-        beta, _, _ = self._lstsq(features, self.target)
+        beta, _, _ = self._lstsq(features, self.target, self.intercept)
         values = beta.numpy()
+        if not self.intercept:
+            return 0.0, [float(v) for v in values]
         return float(values[0]), [float(v) for v in values[1:]]
 
     def rss(self, features: list[str]) -> float:
         import tensorflow as tf
 
-        _, residuals, _ = self._lstsq(features, self.target)
+        _, residuals, _ = self._lstsq(features, self.target, self.intercept)
         return float(tf.reduce_sum(residuals * residuals))
 
     def r_squared(self, features: list[str], target: str) -> float:

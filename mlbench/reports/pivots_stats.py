@@ -355,5 +355,6 @@ def vif_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = N
 
 
 def design_terms(manifest: dict[str, Any]) -> list[str]:
-    """Intercept and the statistics dataset's features, in the design's order."""
-    return ["Intercept", *((manifest.get("dataset") or {}).get("features") or [])]
+    """Intercept (unless the fit is through the origin) and the statistics dataset's features, in order."""
+    dataset = manifest.get("dataset") or {}
+    return [*(["Intercept"] if dataset.get("intercept", True) else []), *(dataset.get("features") or [])]

@@ -15,21 +15,24 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from mlbench.adapter import OLSFit
-from mlbench.stats.ols import goodness_of_fit
+from mlbench.stats.ols import goodness_of_fit, total_ss
 
 
 def ols_inference(
-    X: np.ndarray, y: np.ndarray, intercept: float, coef: np.ndarray, names: list[str]
+    X: np.ndarray, y: np.ndarray, intercept: float, coef: np.ndarray, names: list[str], fit_intercept: bool = True
 ) -> OLSFit:
     """Standard errors, t, p, R², adj. R² and F for a platform's OLS estimates on design X (no intercept column).
+
+    `fit_intercept` False: the platform fitted through the origin (its `intercept` is ignored), A = X, and
+    R², adj. R² and F are R's for such a fit (the uncentred total sum of squares, df_model = rank).
 
     The platform's coefficients are taken as they are, every term of them: on a rank-deficient design a
     platform's minimum-norm solution is its answer, and it is graded as such (no mlbench pivoting first). The
     covariance is sigma² (A'A)^-1 with A = [1, X], from a QR factor of A when A has full rank (numpy's rank
     tolerance), else sigma² (A'A)^+ from an SVD, the covariance that belongs to a minimum-norm solution.
     """
-    A = np.column_stack([np.ones(len(y)), X])
-    beta = np.concatenate([[intercept], np.asarray(coef, dtype=float)])
+    A = np.column_stack([np.ones(len(y)), X]) if fit_intercept else np.asarray(X, dtype=float).reshape(len(y), -1)
+    beta = np.concatenate([[intercept] if fit_intercept else [], np.asarray(coef, dtype=float)])
     residuals = y - A @ beta
     rss = float(residuals @ residuals)
     n, rank = len(y), int(np.linalg.matrix_rank(A))
@@ -49,11 +52,11 @@ def ols_inference(
     from scipy import stats  # here, not at import: scipy.stats costs 0.6 s of every run's start-up
 
     p = 2.0 * stats.t.sf(np.abs(t), df_resid)
-    tss = float(np.sum((y - y.mean()) ** 2))
-    df_model = rank - 1
-    r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
+    tss = total_ss(y, fit_intercept)
+    df_model = rank - (1 if fit_intercept else 0)
+    r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid, fit_intercept)
     return OLSFit(
-        terms=["Intercept", *names],
+        terms=["Intercept", *names] if fit_intercept else list(names),
         estimate=beta.tolist(),
         std_error=se.tolist(),
         t_value=t.tolist(),

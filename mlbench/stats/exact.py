@@ -197,8 +197,8 @@ def solve(data: ExactData, target: str, terms: Sequence[str], inverse: bool = Fa
     return ExactSolve(kept, aliased, beta, rss, tss, data.n, gram_inverse)
 
 
-def rss(data: ExactData, target: str, features: Sequence[str]) -> float:
-    return to_float(solve(data, target, ["Intercept", *features]).rss)
+def rss(data: ExactData, target: str, features: Sequence[str], intercept: bool = True) -> float:
+    return to_float(solve(data, target, [*(["Intercept"] if intercept else []), *features]).rss)
 
 
 def t_tail(t_squared: Any, df: int) -> float:
@@ -221,7 +221,9 @@ def sqrt_float(q: Any) -> float:
 
 def ols(data: ExactData, target: str, features: Sequence[str], intercept: bool = True) -> OLSFit:
     """What the pvalues step reports (R's summary.lm definitions), computed without rounding error and each
-    number rounded once to the nearest double."""
+    number rounded once to the nearest double. `intercept` False: a fit through the origin, no column of ones in
+    the solve; R², adj. R² and F by R's convention for it (TSS = Σy² uncentred, df_model = rank, adj. R² scaled
+    by n / df_resid), NIST's for NoInt1 and NoInt2."""
     flint = _flint()
     requested = (["Intercept"] if intercept else []) + list(features)
     fit = solve(data, target, requested, inverse=True)
@@ -311,11 +313,14 @@ def f_tail(f_value: Any, df: int, df_resid: int) -> float:
         return _ball_to_float(x.beta_lower(flint.arb(df_resid) / 2, flint.arb(df) / 2, 1))
 
 
-def drop_test(data: ExactData, target: str, rest: Sequence[str], features: Sequence[str]) -> tuple[int, float, float]:
+def drop_test(data: ExactData, target: str, rest: Sequence[str], features: Sequence[str],
+              intercept: bool = True) -> tuple[int, float, float]:
     """drop1's F-test of the columns of `features` not in `rest`, exactly: Df = the rank they add (exact), F from
-    the two exact RSS, p from the exact F. (Df, NaN, NaN) when they add no rank or the fit leaves no residual."""
-    fit = solve(data, target, ["Intercept", *features])
-    without = solve(data, target, ["Intercept", *rest])
+    the two exact RSS, p from the exact F. (Df, NaN, NaN) when they add no rank or the fit leaves no residual.
+    `intercept` False: both fits through the origin."""
+    constant = ["Intercept"] if intercept else []
+    fit = solve(data, target, [*constant, *features])
+    without = solve(data, target, [*constant, *rest])
     df, df_resid = len(fit.terms) - len(without.terms), data.n - len(fit.terms)
     if df <= 0 or df_resid <= 0:
         return df, math.nan, math.nan

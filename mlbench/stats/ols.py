@@ -8,6 +8,7 @@ recompute from data what the platform did not report.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from mlbench.adapter import OLSFit
 
@@ -22,14 +23,33 @@ def f_statistic(r_squared: float, df_model: int, df_resid: int) -> float:
     return (r_squared / df_model) / ((1.0 - r_squared) / df_resid)
 
 
-def goodness_of_fit(rss: float, tss: float, n: int, df_model: int, df_resid: int) -> tuple[float, float, float]:
+def goodness_of_fit(rss: float, tss: float, n: int, df_model: int, df_resid: int,
+                    intercept: bool = True) -> tuple[float, float, float]:
     """R², adj. R² and F from the residual and total sums of squares and the degrees of freedom (NaN where
-    undefined)."""
+    undefined). A fit through the origin (`intercept` False) follows R's summary.lm: `tss` is the uncentred
+    sum of squares Σy², df_model = p, and adj. R² scales by n (not n - 1) over df_resid = n - p."""
     if tss <= 0 or df_resid <= 0:
         return math.nan, math.nan, math.nan
     r2 = 1.0 - rss / tss
-    adj = 1.0 - (1.0 - r2) * (n - 1) / df_resid
+    adj = 1.0 - (1.0 - r2) * (n - (1 if intercept else 0)) / df_resid
     return r2, adj, f_statistic(r2, df_model, df_resid)
+
+
+def total_ss(y: Any, intercept: bool = True) -> float:
+    """The total sum of squares R² compares with: about the mean with an intercept, about 0 without (R's
+    convention for a fit through the origin, whose null model predicts 0)."""
+    import numpy as np
+
+    y = np.asarray(y, dtype=float)
+    centred = y - y.mean() if intercept else y
+    return float(np.sum(centred**2))
+
+
+def no_predictors(n: int, y_squares: float) -> OLSFit:
+    """The empty model of a fit through the origin (elimination can drop every predictor): y ~ 0 predicts 0, its
+    RSS is Σy² on n residual degrees of freedom, R² 0 as R reports it, no F."""
+    return OLSFit(terms=[], estimate=[], std_error=[], t_value=[], p_value=[], r_squared=0.0, adj_r_squared=0.0,
+                  f_statistic=math.nan, df_model=0, df_resid=n, rss=y_squares, n_obs=n)
 
 
 def intercept_only(n: int, mean: float, tss: float) -> OLSFit:

@@ -22,7 +22,7 @@ from mlbench.adapter import OLSFit
 from mlbench.errors import SkippedCell, UnsupportedStep
 from mlbench.stats import emulate, subsets
 from mlbench.stats.emulate import SearchPath
-from mlbench.stats.ols import intercept_only
+from mlbench.stats.ols import intercept_only, no_predictors, total_ss
 
 
 class Fitter(Protocol):
@@ -48,6 +48,8 @@ def fit_summary(fit: OLSFit) -> dict[str, Any]:
         "n_obs": fit.n_obs,
         "aliased": list(fit.aliased),
     }
+    if "Intercept" not in fit.terms:  # a fit through the origin says so in every record (R² and F about 0)
+        summary["intercept"] = False
     if fit.not_estimable:
         summary["not_estimable"] = list(fit.not_estimable)
     return summary
@@ -235,6 +237,7 @@ class StepContext:
     rank: int | None = None  # columns of the design that are not exactly collinear (the truth's), when known
     terms: dict[str, list[str]] | None = None  # the design's terms (a factor: its dummies); None: one per column
     report: Callable[[str], None] | None = None  # how far a long procedure is (the runner shows it, throttled)
+    intercept: bool = True  # False: every fit is through the origin (the run's `intercept: false`)
 
     def say(self, text: str) -> None:
         if self.report is not None:
@@ -246,7 +249,8 @@ class StepContext:
 
     @property
     def null_rss(self) -> float:
-        return float(np.sum((self.y - self.y.mean()) ** 2))
+        """The RSS of the model without predictors: about the mean, or about 0 for a fit through the origin."""
+        return total_ss(self.y, self.intercept)
 
 
 class _Deadlined:
@@ -374,12 +378,12 @@ def f_test(rss_without: float, rss: float, df: int, df_resid: int) -> tuple[floa
 
 
 def drop_test_by_fits(ols: Callable[[list[str]], OLSFit], rest: list[str], df_resid: int, rss: float, n_obs: int,
-                      null_rss: float) -> tuple[int, float, float]:
+                      null_rss: float, intercept: bool = True) -> tuple[int, float, float]:
     """drop1's (Df, F, p) of the columns missing from `rest`, from a fitter's own fit of `rest`: Df is the rank
     they add (residual Df of that fit less `df_resid`). Without any column the model is the intercept alone, its
     RSS the TSS (a platform may refuse to fit no columns, scikit-learn does)."""
     without = ols(rest) if rest else None
-    df = (without.df_resid if without else n_obs - 1) - df_resid
+    df = (without.df_resid if without else n_obs - (1 if intercept else 0)) - df_resid
     return df, *f_test(without.rss if without else null_rss, rss, df, df_resid)
 
 
@@ -396,7 +400,7 @@ class OnPlatform:
 
     def drop_test(self, rest: list[str], features: list[str], df_resid: int,
                   rss: float) -> tuple[int, float, float]:
-        return drop_test_by_fits(self.ols, rest, df_resid, rss, self.ctx.n_obs, self.ctx.null_rss)
+        return drop_test_by_fits(self.ols, rest, df_resid, rss, self.ctx.n_obs, self.ctx.null_rss, self.ctx.intercept)
 
     def gvif(self, features: list[str], groups: dict[str, list[str]], vif: dict[str, float]) -> dict[str, float]:
         try:
@@ -412,10 +416,13 @@ class Emulated(OnPlatform):
 
     def ols(self, features: list[str]) -> OLSFit:
         if not features:  # elimination can end with no predictors, a fit no platform library makes: the mean's
+            if not self.ctx.intercept:  # through the origin: the empty model, y ~ 0
+                return no_predictors(self.ctx.n_obs, self.ctx.null_rss)
             return intercept_only(self.ctx.n_obs, float(self.ctx.y.mean()), self.ctx.null_rss)  # t test, as H2O's
         intercept, coef = self.fitter.coefficients(features)
         columns = [self.ctx.features.index(f) for f in features]
-        return emulate.ols_inference(self.ctx.X[:, columns], self.ctx.y, intercept, np.asarray(coef), features)
+        return emulate.ols_inference(self.ctx.X[:, columns], self.ctx.y, intercept, np.asarray(coef), features,
+                                     self.ctx.intercept)
 
     def vif(self, features: list[str]) -> dict[str, float]:
         r2 = {}

@@ -29,8 +29,8 @@ ENGINE_EXACT = "exact rational arithmetic (python-flint)"
 ENGINE_FLOAT = "float64 Householder QR with iterative refinement"
 
 
-def _with_intercept(X: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.ones(X.shape[0]), X])
+def _with_intercept(X: np.ndarray, intercept: bool = True) -> np.ndarray:
+    return np.column_stack([np.ones(X.shape[0]), X]) if intercept else X.reshape(X.shape[0], -1)
 
 
 def condition_number(X: np.ndarray) -> float:
@@ -77,9 +77,9 @@ def _refined_solve(A: np.ndarray, y: np.ndarray, rounds: int = 4) -> tuple[np.nd
     return beta / norms, r * norms  # A = Q (R_s diag(norms)): the factor of the unscaled design
 
 
-def _float_ols(X: np.ndarray, y: np.ndarray, names: list[str]) -> OLSFit:
-    A = _with_intercept(np.asarray(X, dtype=float))
-    terms = ["Intercept", *names]
+def _float_ols(X: np.ndarray, y: np.ndarray, names: list[str], intercept: bool = True) -> OLSFit:
+    A = _with_intercept(np.asarray(X, dtype=float), intercept)
+    terms = ["Intercept", *names] if intercept else list(names)
     keep = kept_columns(A)
     n, rank = A.shape[0], len(keep)
     if n <= rank:
@@ -95,16 +95,19 @@ def _float_ols(X: np.ndarray, y: np.ndarray, names: list[str]) -> OLSFit:
     from scipy import stats  # here, not at import: scipy.stats costs 0.6 s of every run's start-up
 
     p = 2.0 * stats.t.sf(np.abs(t), df_resid)
-    tss = float(np.sum((y.astype(np.longdouble) - y.mean()) ** 2))
-    r2, adj, f = goodness_of_fit(rss, tss, n, rank - 1, df_resid)
+    tss = float(np.sum((y.astype(np.longdouble) - (y.mean() if intercept else 0.0)) ** 2))
+    df_model = rank - (1 if intercept else 0)
+    r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid, intercept)
     return OLSFit(terms=[terms[j] for j in keep], estimate=beta.tolist(), std_error=se.tolist(), t_value=t.tolist(),
-                  p_value=p.tolist(), r_squared=r2, adj_r_squared=adj, f_statistic=f, df_model=rank - 1,
+                  p_value=p.tolist(), r_squared=r2, adj_r_squared=adj, f_statistic=f, df_model=df_model,
                   df_resid=df_resid, rss=rss, n_obs=n, aliased=[t for j, t in enumerate(terms) if j not in keep])
 
 
-def _float_rss(X: np.ndarray, y: np.ndarray) -> float:
-    A = _with_intercept(np.asarray(X, dtype=float))
+def _float_rss(X: np.ndarray, y: np.ndarray, intercept: bool = True) -> float:
+    A = _with_intercept(np.asarray(X, dtype=float), intercept)
     A = A[:, kept_columns(A)]
+    if A.shape[1] == 0:  # the empty model through the origin
+        return float(np.sum(y.astype(np.longdouble) ** 2))
     beta, _ = _refined_solve(A, y)
     residual = y.astype(np.longdouble) - A.astype(np.longdouble) @ beta.astype(np.longdouble)
     return float(np.sum(residual * residual))
@@ -142,12 +145,13 @@ class ReferenceFitter:
     """The truth as a fitter, so mlbench.steps drives it exactly as it drives a platform.
 
     `exact_columns` (design column -> exact values, e.g. NIST's decimals) makes the truth the answer for those
-    exact numbers; otherwise it is the answer for the float64 design every platform reads.
+    exact numbers; otherwise it is the answer for the float64 design every platform reads. `intercept` False:
+    every OLS and drop1 test is a fit through the origin (the run's `intercept: false`, NIST's NoInt cases).
     """
 
     def __init__(self, frame: pd.DataFrame, target: str,
-                 exact_columns: dict[str, list[Fraction]] | None = None) -> None:
-        self.frame, self.target = frame, target
+                 exact_columns: dict[str, list[Fraction]] | None = None, intercept: bool = True) -> None:
+        self.frame, self.target, self.intercept = frame, target, intercept
         self.y = frame[target].to_numpy(dtype=float)
         n, p = len(frame), frame.shape[1]
         self.data: exact.ExactData | None = None
@@ -174,13 +178,17 @@ class ReferenceFitter:
 
     def ols(self, features: list[str]) -> OLSFit:
         if self.data is None:
-            return _float_ols(self._x(features), self.y, features)
-        return exact.ols(self.data, self.target, features)
+            if not features and not self.intercept:
+                from mlbench.stats.ols import no_predictors
+
+                return no_predictors(len(self.y), _float_rss(self._x([]), self.y, False))
+            return _float_ols(self._x(features), self.y, features, self.intercept)
+        return exact.ols(self.data, self.target, features, self.intercept)
 
     def rss(self, features: list[str]) -> float:
         if self.data is None:
-            return _float_rss(self._x(features), self.y)
-        return exact.rss(self.data, self.target, features)
+            return _float_rss(self._x(features), self.y, self.intercept)
+        return exact.rss(self.data, self.target, features, self.intercept)
 
     def vif(self, features: list[str]) -> dict[str, float]:
         if self.data is None:
@@ -197,11 +205,12 @@ class ReferenceFitter:
     def drop_test(self, rest: list[str], features: list[str], df_resid: int,
                   rss: float) -> tuple[int, float, float]:
         if self.data is None:
+            from mlbench.stats.ols import total_ss
             from mlbench.stats.procedures import drop_test_by_fits
 
-            null_rss = float(np.sum((self.y - self.y.mean()) ** 2))
-            return drop_test_by_fits(self.ols, rest, df_resid, rss, len(self.y), null_rss)
-        return exact.drop_test(self.data, self.target, rest, features)
+            return drop_test_by_fits(self.ols, rest, df_resid, rss, len(self.y), total_ss(self.y, self.intercept),
+                                     self.intercept)
+        return exact.drop_test(self.data, self.target, rest, features, self.intercept)
 
     def subset_path(self, method: str, features: list[str], max_size: int) -> dict[int, tuple[list[str], float]]:
         """The sets: exact branch-and-bound best subsets, leaps-style forward and backward stepwise (searched in
@@ -224,8 +233,8 @@ class ReferenceFitter:
             return None
         features = [c for c in self.frame.columns if c != self.target]
         rounded = exact.ExactData.from_floats({c: self.frame[c].to_numpy(dtype=float) for c in self.frame.columns})
-        truth = exact.ols(self.data, self.target, features)
-        mine = exact.ols(rounded, self.target, features)
+        truth = exact.ols(self.data, self.target, features, self.intercept)
+        mine = exact.ols(rounded, self.target, features, self.intercept)
         from mlbench.grading import correct_digits
 
         return round(min(correct_digits(g, t) for g, t in zip(mine.estimate, truth.estimate, strict=True)), 2)

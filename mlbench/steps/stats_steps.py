@@ -99,6 +99,26 @@ def _subset_shape(n: int, p: int) -> str | None:
     return None if n >= 3 else f"subset needs at least 3 complete rows ({n} here)"
 
 
+_ORIGIN = {  # why a step is not answered on a fit through the origin (the run's `intercept: false`)
+    "vif": "VIF is defined for models with an intercept (each auxiliary R² is about the mean); on a fit through "
+           "the origin car::vif warns that VIFs 'may not be sensible', and no platform agrees on one",
+    "subset": "subset selection with intercept: false is not supported yet (leaps' criteria and mlbench's exact "
+              "searches assume the intercept in every model)",
+}
+
+
+def _with_intercept(step: str, run: Any) -> Any:
+    """The step's procedure, skipped with the reason on a fit through the origin rather than answering a model
+    with an intercept the run did not ask for."""
+    def guarded(spec: Any, variant: str | None, fitter: Any, ctx: Any) -> Any:
+        if not getattr(ctx, "intercept", True):
+            from mlbench.errors import SkippedCell
+
+            raise SkippedCell(_ORIGIN[step])
+        return run(spec, variant, fitter, ctx)
+    return guarded
+
+
 def _procedures() -> Any:
     """The procedures module, imported when a step runs (numpy and scipy stay off a scenario parse)."""
     from mlbench.stats import procedures
@@ -114,14 +134,14 @@ register(StepKind(
 ))
 register(StepKind(
     name="vif", spec=VifStep, statistics=True, overrides={"threshold": "vif_threshold", "by": "by"},
-    run=lambda spec, variant, fitter, ctx: _procedures().vif(_procedures().fitter_for(fitter, ctx), ctx.features,
-                                                             spec.threshold, spec.by, ctx.terms),
+    run=_with_intercept("vif", lambda spec, variant, fitter, ctx: _procedures().vif(
+        _procedures().fitter_for(fitter, ctx), ctx.features, spec.threshold, spec.by, ctx.terms)),
     grade=_grade_vif, headline=_vif_headline, shape=_vif_shape,
 ))
 register(StepKind(
     name="subset", spec=SubsetStep, statistics=True, overrides={"methods": "methods", "max_fits": "max_fits"},
     variants=lambda spec: list(spec.methods), variant_key="method", variant_values=SUBSET_METHODS,
-    run=lambda spec, variant, fitter, ctx: _procedures().subset(fitter, ctx, variant, spec.max_size,
-                                                                spec.max_fits, spec.cv_folds, spec.max_seconds),
+    run=_with_intercept("subset", lambda spec, variant, fitter, ctx: _procedures().subset(
+        fitter, ctx, variant, spec.max_size, spec.max_fits, spec.cv_folds, spec.max_seconds)),
     grade=_grade_subset, headline=_subset_headline, shape=_subset_shape,
 ))
