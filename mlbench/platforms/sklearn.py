@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
 from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
+from mlbench.platforms import frames
 
 # SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
 # train and test rows are all rows, scored by negative MSE (i.e. RSS). Its default 5-fold CV picks other sets.
@@ -43,12 +44,8 @@ class SklearnAdapter(Adapter):
     }
 
     def load(self, source: DataSource) -> None:
-        import pandas as pd
-
-        self.frame = pd.read_parquet(source.parquet_path)
-        self.target = source.target
-        self.features = source.features
-        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
+        self.frame, self.test = frames.read(source)
+        self.target, self.features = source.target, source.features
 
     def fit(self, spec: TrainSpec) -> Any:
         from sklearn import ensemble, linear_model

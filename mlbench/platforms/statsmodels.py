@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, OLSFit, TrainSpec
+from mlbench.platforms import frames
 
 
 class StatsmodelsAdapter(Adapter):
@@ -28,12 +29,8 @@ class StatsmodelsAdapter(Adapter):
     }
 
     def load(self, source: DataSource) -> None:
-        import pandas as pd
-
-        self.frame = pd.read_parquet(source.parquet_path)
-        self.target = source.target
-        self.features = source.features
-        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
+        self.frame, self.test = frames.read(source)
+        self.target, self.features = source.target, source.features
 
     def fit(self, spec: TrainSpec) -> Any:
         import statsmodels.api as sm
