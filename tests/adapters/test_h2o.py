@@ -37,7 +37,6 @@ from mlbench.errors import UnsupportedStep
 from mlbench.platforms.h2o import H2OAdapter
 from mlbench.stats import metrics, procedures
 from tests.conftest import assert_rel, run_cli
-from tests.test_train import task_source
 
 pytestmark = pytest.mark.h2o
 
@@ -403,23 +402,6 @@ def test_cli_uses_an_existing_cluster_by_url(standalone_cluster, tmp_path, r_adv
 
 
 # ----- training: fit on the cluster, only the prediction column comes back ---------------------------------
-
-
-def _task(directory: Path, task: str) -> tuple[DataSource, np.ndarray]:
-    """2,000 training rows (seed 1) and a fixed 1,000-row test set (seed 2), named as the runner names them
-    (':' and '=' are not allowed in H2O keys)."""
-    source, y_test = task_source(directory, task)
-    return replace(source, name=f"synthetic-{task}:n=2000"), y_test
-
-
-@pytest.fixture(scope="module")
-def classification_task(tmp_path_factory) -> tuple[DataSource, np.ndarray]:
-    return _task(tmp_path_factory.mktemp("classification"), "classification")
-
-
-@pytest.fixture(scope="module")
-def regression_task(tmp_path_factory) -> tuple[DataSource, np.ndarray]:
-    return _task(tmp_path_factory.mktemp("regression"), "regression")
 
 
 def _cluster_keys() -> set[str]:
