@@ -12,7 +12,6 @@ import ipaddress
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +34,7 @@ from mlbench.datasets import load_builtin
 from mlbench.design import Design, build_design
 from mlbench.errors import UnsupportedStep
 from mlbench.platforms.h2o import H2OAdapter
+from mlbench.platforms.h2o_cluster import free_loopback_port
 from mlbench.stats import metrics, procedures
 from tests.conftest import assert_rel, run_cli
 
@@ -82,20 +82,6 @@ def _is_loopback(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_loopback
-
-
-def _free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port pair")
 
 
 def _cloud_answers(url: str, timeout: float = 2.0) -> bool:
@@ -327,7 +313,7 @@ def standalone_cluster(tmp_path) -> Iterator[tuple[str, psutil.Process]]:
     jar = Path(h2o.__file__).parent / "backend" / "bin" / "h2o.jar"
     java = shutil.which("java")
     assert java and jar.is_file()
-    port = _free_port_pair()
+    port = free_loopback_port()  # H2O listens on port and port + 1
     url = f"http://127.0.0.1:{port}"
     (tmp_path / "ice").mkdir()
     with open(tmp_path / "jvm.out", "w") as out, open(tmp_path / "jvm.err", "w") as err:
