@@ -6,6 +6,7 @@ Every string from data goes through esc (html.escape, quotes included); helpers 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mlbench.reports import summary
@@ -188,7 +189,7 @@ def draw(described: Table, transposed: bool = False, cls: str = "") -> str:
     return out + numbered + legends  # in the terminal's order
 
 
-def _transposed(described: Table, cells: list[list[Cell]], cell_html: Any, cls: str) -> str:
+def _transposed(described: Table, cells: list[list[Cell]], cell_html: Callable[..., str], cls: str) -> str:
     """`draw`'s transposed table: one HTML column per row of the Table, one HTML row per column of it."""
     head = [th(""), *(th(row[0].text) for row in cells)]
     order = sorted(range(1, len(described.columns)), key=lambda i: not described.columns[i].key)
