@@ -421,7 +421,7 @@ def as_table(card: dict[str, Any]) -> Table:
                               group=c["group"], tooltip=c["help"] or None))
     if weights:
         shown = ", ".join(f"{k} {v:g}" for k, v in weights.items())
-        columns.append(Column("total", "right", lambda v: summary.fmt(v, 3), key=True,
+        columns.append(Column("total", "right", lambda v: summary.fmt(v, 3), lambda _: "strong", key=True,
                               tooltip=f"weighted mean of the sub-scores (weights: {shown})"))
     caption = "measured per platform; " + (
         f"sub-score after each figure; total = weighted mean: {shown}" if weights
