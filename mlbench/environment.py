@@ -41,15 +41,23 @@ def missing_libraries(libraries: dict[str, str | None]) -> list[str]:
     return list(missing.values())
 
 
+def run_tool(tool: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str] | None:
+    """What `tool args` answers, the tool found on PATH; None where it is not there or does not answer (it
+    cannot start, or outlasts `timeout`). How mlbench asks Java and R for their versions."""
+    path = shutil.which(tool)
+    if path is None:
+        return None
+    try:
+        return subprocess.run([path, *args], capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def java_version() -> str | None:
     """First line of `java -version`, or None when no working Java is on PATH."""
-    java = shutil.which("java")
-    if java is None:
-        return None
-    try:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
+    out = run_tool("java", "-version", timeout=20)
+    if out is None:
         return None
     # the JVM first says which options it picked up from the environment (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS)
     lines = [line for line in (out.stderr or out.stdout).strip().splitlines() if not line.startswith("Picked up ")]

@@ -40,6 +40,23 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict
     )
 
 
+def run_json(*args: str, **kwargs) -> list[dict]:
+    """A `mlbench ... --json` that must succeed (exit 0): its stdout read as the JSON it must be and nothing else
+    (a run's records, one per cell and phase)."""
+    proc = run_cli(*args, **kwargs)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def expect_usage_error(proc, needle: str) -> None:
+    """Bad input as mlbench answers it: exit 2, no traceback, one line on stderr that says `needle`."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-500:], proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0], lines[0]
+
+
 def assert_rel(value: float, expected: float, tol: float = 1e-8) -> None:
     assert abs(value - expected) <= tol * abs(expected), f"{value!r} != {expected!r} (rel tol {tol})"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import assert_rel, run_cli
+from tests.conftest import assert_rel, run_cli, run_json
 
 
 def _no_traceback(proc) -> None:
@@ -14,10 +14,8 @@ def _no_traceback(proc) -> None:
 
 
 def test_run_pvalues_json_is_one_record_per_adapter_and_phase(tmp_path, r_advertising):
-    proc = run_cli("run", "pvalues", "--dataset", "advertising", "--adapters", "statsmodels,sklearn", "--json",
-                   "--out", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    records = json.loads(proc.stdout)  # stdout is the JSON list and nothing else
+    records = run_json("run", "pvalues", "--dataset", "advertising", "--adapters", "statsmodels,sklearn", "--json",
+                       "--out", str(tmp_path))  # stdout is the JSON list and nothing else
     keys = sorted((r["adapter"], r["phase"]) for r in records)
     assert keys == sorted((a, p) for a in ("statsmodels", "sklearn") for p in ("session", "load", "fit"))
     for record in records:
@@ -59,10 +57,9 @@ def test_run_is_stored_with_provenance(tmp_path):
 def test_user_csv_with_target(tmp_path):
     data = tmp_path / "mine.csv"
     data.write_text("a,b,y\n" + "\n".join(f"{i},{(i * 7) % 5},{2 * i + (i % 3)}" for i in range(30)) + "\n")
-    proc = run_cli("run", "pvalues", "--data", str(data), "--target", "y", "--adapters", "statsmodels", "--json",
-                   "--out", str(tmp_path / "r"))
-    assert proc.returncode == 0, proc.stderr
-    assert {r["dataset"] for r in json.loads(proc.stdout)} == {"mine.csv"}
+    records = run_json("run", "pvalues", "--data", str(data), "--target", "y", "--adapters", "statsmodels", "--json",
+                       "--out", str(tmp_path / "r"))
+    assert {r["dataset"] for r in records} == {"mine.csv"}
 
 
 @pytest.mark.parametrize(

@@ -108,23 +108,23 @@ def test_retries_zero_records_the_death_and_restarts_for_the_next_cell(tmp_path)
     assert run["code"] == 0  # the platform died in a cell: measured (and the run went on), not mlbench failing
 
 
-def test_exit_code_tells_a_platform_failing_the_test_from_mlbench_failing(tmp_path):
+@pytest.mark.parametrize("isolation", ["process", "inline"])
+@pytest.mark.parametrize("fake, code, fault, error", [
+    ("refusing", 0, "platform", "LinAlgError: Singular matrix"),
+    ("garbled", 1, "mlbench", None),
+])
+def test_exit_code_tells_a_platform_failing_the_test_from_mlbench_failing(tmp_path, isolation, fake, code, fault,
+                                                                          error):
     """A platform's own failure in a cell is a measurement (exit 0, `fault: platform`, shown in the tables);
     mlbench's own failure is not (exit 1, `fault: mlbench`); both in process isolation and inline."""
-    for isolation in ("process", "inline"):
-        measured = run_cli("run", "pvalues", "--adapters", "refusing,statsmodels", "--isolation", isolation,
-                           "--json", "--out", str(tmp_path / f"a-{isolation}"), env=FAKES)
-        assert measured.returncode == 0, measured.stderr
-        fits = _fits(measured.stdout)
-        assert fits["refusing"]["status"] == "error" and fits["refusing"]["fault"] == "platform"
-        assert fits["refusing"]["error"] == "LinAlgError: Singular matrix"
-        assert fits["statsmodels"]["status"] == "ok" and fits["statsmodels"]["fault"] is None
-        broken = run_cli("run", "pvalues", "--adapters", "garbled,statsmodels", "--isolation", isolation,
-                         "--json", "--out", str(tmp_path / f"b-{isolation}"), env=FAKES)
-        assert broken.returncode == 1, broken.stderr
-        fits = _fits(broken.stdout)
-        assert fits["garbled"]["status"] == "error" and fits["garbled"]["fault"] == "mlbench"
-        assert fits["statsmodels"]["status"] == "ok"
+    proc = run_cli("run", "pvalues", "--adapters", f"{fake},statsmodels", "--isolation", isolation, "--json",
+                   "--out", str(tmp_path), env=FAKES)
+    assert proc.returncode == code, proc.stderr
+    fits = _fits(proc.stdout)
+    assert fits[fake]["status"] == "error" and fits[fake]["fault"] == fault
+    if error:
+        assert fits[fake]["error"] == error
+    assert fits["statsmodels"]["status"] == "ok" and fits["statsmodels"]["fault"] is None
 
 
 @pytest.mark.parametrize("isolation", ["process", "inline"])

@@ -9,7 +9,7 @@ import pytest
 from mlbench.adapter import DataSource, SessionOptions
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
-from tests.conftest import assert_rel
+from tests.conftest import assert_rel, run_json
 from tests.helpers import answer
 
 FEATURES = ["TV", "Radio", "Newspaper"]
@@ -69,19 +69,16 @@ def test_elimination_that_drops_every_predictor_ends_intercept_only_on_sklearn_a
     """Issue 28 item 5: a binary target unrelated to three Gaussian columns; elimination drops all three. The
     emulated platform (scikit-learn cannot fit zero columns) finishes the intercept-only refit the truth's way
     (stats.ols.intercept_only) and agrees with statsmodels and the truth: exit 0."""
-    import json
 
     import numpy as np
 
-    from tests.conftest import run_cli
 
     X = np.random.default_rng(1).standard_normal((60, 3))
     path = tmp_path / "binary.csv"
     path.write_text("x1,x2,x3,y\n" + "\n".join(f"{a},{b},{c},{i % 2}" for i, (a, b, c) in enumerate(X)) + "\n")
-    proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "sklearn,statsmodels",
-                   "--json", "--out", str(tmp_path / "runs"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    fits = {r["adapter"]: r for r in json.loads(proc.stdout) if r["phase"] == "fit"}
+    records = run_json("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "sklearn,statsmodels",
+                       "--json", "--out", str(tmp_path / "runs"))
+    fits = {r["adapter"]: r for r in records if r["phase"] == "fit"}
     assert set(fits) == {"sklearn", "statsmodels"}
     for record in fits.values():
         assert record["status"] == "ok", record["error"]

@@ -5,15 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_cli
-
-
-def _one_line_exit_2(proc, needle: str) -> None:
-    assert proc.returncode == 2, (proc.returncode, proc.stdout[-500:], proc.stderr[-2000:])
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert needle in lines[0], lines[0]
+from tests.conftest import expect_usage_error, run_cli
 
 
 def _rows(n: int) -> list[str]:
@@ -25,19 +17,19 @@ def test_a_csv_header_field_over_128_kib_is_a_usage_error(tmp_path):
     path.write_text("a" * 140_000 + ",b,y\n" + "\n".join(_rows(30)) + "\n")
     proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels",
                    "--out", str(tmp_path / "runs"))
-    _one_line_exit_2(proc, "over the 128 KiB limit")
+    expect_usage_error(proc, "over the 128 KiB limit")
 
 
 @pytest.mark.parametrize("seed", ["-1", "4294967296"])
 def test_a_seed_outside_0_to_2_32_minus_1_is_a_usage_error(tmp_path, seed):
     proc = run_cli("run", "pvalues", "--dataset", "synthetic-linear:n=50,p=3,k=2", "--seed", seed,
                    "--adapters", "statsmodels", "--out", str(tmp_path / "runs"))
-    _one_line_exit_2(proc, f"seed {seed} is out of range")
+    expect_usage_error(proc, f"seed {seed} is out of range")
 
 
 def test_sizes_past_the_machines_memory_are_refused_before_allocating(tmp_path):
     proc = run_cli("run", "train", "--sizes", "100000m", "--adapters", "sklearn", "--out", str(tmp_path / "runs"))
-    _one_line_exit_2(proc, "of memory; this machine has")
+    expect_usage_error(proc, "of memory; this machine has")
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
@@ -45,14 +37,14 @@ def test_features_past_the_machines_memory_are_refused_before_allocating(tmp_pat
     path = tmp_path / "wide.yaml"
     path.write_text("name: wide\nsteps:\n  - step: train\n    features: 100000000\n")
     proc = run_cli("run", str(path), "--adapters", "sklearn", "--out", str(tmp_path / "runs"))
-    _one_line_exit_2(proc, "100,000,000 features needs about")
+    expect_usage_error(proc, "100,000,000 features needs about")
 
 
 def test_a_scenario_file_over_1_mib_is_refused_unread(tmp_path):
     path = tmp_path / "big.yaml"
     path.write_text("name: big\nsteps: [{step: pvalues}]\ndescription: " + "x" * (2 * 1024 * 1024) + "\n")
     proc = run_cli("run", str(path), "--adapters", "statsmodels", "--out", str(tmp_path / "runs"))
-    _one_line_exit_2(proc, "over the 1.0 MiB limit of a scenario file")
+    expect_usage_error(proc, "over the 1.0 MiB limit of a scenario file")
 
 
 def test_nul_bytes_in_a_numeric_column_are_an_input_error_not_a_factor(tmp_path):
@@ -60,7 +52,7 @@ def test_nul_bytes_in_a_numeric_column_are_an_input_error_not_a_factor(tmp_path)
     path.write_text("a,b,y\n" + "\n".join(f"{i},{(i * 7) % 11}\0,{3 * i + i % 5}" for i in range(30)) + "\n")
     proc = run_cli("run", "pvalues", "--data", str(path), "--target", "y", "--adapters", "statsmodels",
                    "--out", str(tmp_path / "runs"))
-    _one_line_exit_2(proc, "column 'b' contains NUL bytes")
+    expect_usage_error(proc, "column 'b' contains NUL bytes")
 
 
 def test_a_password_in_the_h2o_url_is_never_stored_or_shown(tmp_path):

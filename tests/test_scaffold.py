@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 from mlbench.scaffold import new_adapter
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_json
 
 OLS_IMPLEMENTATION = '''
     def ols(self, features):
@@ -47,9 +46,8 @@ def _scaffold(tmp_path, name: str, scale: str) -> dict:
 
 def test_scaffolded_adapter_runs_and_passes_the_kit(tmp_path):
     env = _scaffold(tmp_path, "lstsq", "1.0")
-    proc = run_cli("run", "pvalues", "--adapters", "lstsq", "--json", "--out", str(tmp_path / "runs"), env=env)
-    assert proc.returncode == 0, proc.stderr
-    (fit,) = [r for r in json.loads(proc.stdout) if r["phase"] == "fit"]
+    records = run_json("run", "pvalues", "--adapters", "lstsq", "--json", "--out", str(tmp_path / "runs"), env=env)
+    (fit,) = [r for r in records if r["phase"] == "fit"]
     assert fit["status"] == "ok" and fit["deviation"]["agrees"] and fit["support"] == "native"
     check = run_cli("adapters", "check", "lstsq", env=env)
     assert check.returncode == 0, check.stdout + check.stderr

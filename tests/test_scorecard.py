@@ -215,3 +215,65 @@ def test_a_criterion_no_run_measured_names_its_scenario_once_as_code():
         card["not_measured"].values()))
     text = run_cli("scorecard", str(FIXTURES / "pvalues"), "--width", "200").stdout
     assert "`" not in text and text.count("mlbench run deploy measures it") == 1
+
+
+def test_the_terminal_and_the_html_page_draw_one_declared_table():
+    """The scorecard is declared once (scorecard.as_table): the terminal draws it with platforms down, the HTML
+    page transposed (platforms across, criteria down); every figure, ★ and sub-score is the same text in both."""
+    import io
+    from html.parser import HTMLParser
+
+    from rich.console import Console
+
+    from mlbench import api
+    from mlbench.reports.console import print_layouts, scorecard_table
+    from mlbench.reports.html.scorecard import render_scorecard_html
+    from mlbench.reports.scorecard import as_table
+
+    card = api.scorecard([FIXTURES / s for s in SCENARIOS], {"speed": 2.0})
+    table = as_table(card)
+    buffer = io.StringIO()
+    print_layouts(Console(file=buffer, width=400), scorecard_table(card), wide=True)
+    terminal = " ".join(buffer.getvalue().split())
+
+    class Rows(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+            self.inside = False
+
+        def handle_starttag(self, tag, attrs):
+            self.inside = self.inside or (tag == "table" and ("class", "full scorecard") in attrs)
+            if self.inside and tag == "tr":
+                self.rows.append([])
+            elif self.inside and tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag == "table":
+                self.inside = False
+            elif self.cell is not None and tag in ("td", "th"):
+                self.rows[-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Rows()
+    parser.feed(render_scorecard_html(card))
+    head, *body = parser.rows
+    adapters = [row["adapter"] for row in card["rows"]]
+    assert head == ["", *adapters]  # transposed: the platforms across
+    by_label = {row[0]: row[1:] for row in body if len(row) == len(head)}
+    total = next(label for label in by_label if label.startswith("total"))
+    assert next(iter(by_label)) == total  # the key column, total, is the first row
+    for index, column in enumerate(table.columns[1:], 1):
+        label = next(label for label in by_label if label.startswith(column.header.replace("\n", " ")))
+        for adapter, row, cell in zip(adapters, table.rows, by_label[label], strict=True):
+            shown = column.cell(row[index])
+            text = " ".join(f"{shown.text} {shown.aside}".split())
+            assert cell == text, (adapter, column.header, cell, text)
+            assert text in terminal, (adapter, column.header, text)
+    assert {c["key"] for c in card["criteria"] if c["key"] in card["best"]}  # there are stars to compare

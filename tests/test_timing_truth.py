@@ -4,7 +4,6 @@ wait inside the timing is shown as such (issue 27, item 1: scikit-learn's first 
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import pytest
 from mlbench.measure import measure
 from mlbench.reports import summary
 from mlbench.results import load_run
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_json
 from tests.fake_adapters import ENV
 
 
@@ -53,10 +52,9 @@ def test_a_wait_inside_a_timed_fit_is_shown_as_idle(tmp_path):
 
 
 def _first_fit(isolation: str, out) -> float:
-    proc = run_cli("run", "pvalues", "--adapters", "sklearn", "--isolation", isolation, "--repeats", "1",
-                   "--warmup", "0", "--json", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
-    (fit,) = [r for r in json.loads(proc.stdout) if r["phase"] == "fit"]
+    records = run_json("run", "pvalues", "--adapters", "sklearn", "--isolation", isolation, "--repeats", "1",
+                       "--warmup", "0", "--json", "--out", str(out))
+    (fit,) = [r for r in records if r["phase"] == "fit"]
     return float(fit["wall_s"])
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -15,7 +13,7 @@ from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from mlbench.platforms.xgboost import XGBoostAdapter
 from mlbench.stats import metrics
-from tests.conftest import run_cli
+from tests.conftest import run_json
 
 
 def task_source(tmp_path, task: str, n: int = 2000) -> tuple[DataSource, np.ndarray]:
@@ -70,10 +68,8 @@ def test_sizes_parse():
 
 
 def test_cli_train_ladder_records_fit_and_predict_phases(tmp_path):
-    proc = run_cli("run", "train", "--adapters", "sklearn,statsmodels,xgboost", "--sizes", "2k,4k", "--json",
-                   "--out", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    records = json.loads(proc.stdout)
+    records = run_json("run", "train", "--adapters", "sklearn,statsmodels,xgboost", "--sizes", "2k,4k", "--json",
+                       "--out", str(tmp_path))
     sessions = [r for r in records if r["phase"] == "session"]
     assert len(sessions) == 3  # one session per adapter per run, not per cell
     loads = {(r["adapter"], r["dataset"]) for r in records if r["phase"] == "load"}

@@ -34,7 +34,7 @@ def _mem_bytes(text: str) -> int:
     return int(float(text) * (1 << 30))
 
 
-def _free_loopback_port() -> int:
+def free_loopback_port() -> int:
     """A port p on 127.0.0.1 with p and p + 1 free (H2O listens on both: REST API and internal)."""
     for _ in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -136,7 +136,7 @@ class H2OCluster:
         try:
             self.server = H2OLocalServer.start(
                 nthreads=max(1, int(options.cores)), max_mem_size=_mem_bytes(options.memory),
-                ice_root=str(ice_root), log_dir=str(log_dir), port=f"{_free_loopback_port()}+",
+                ice_root=str(ice_root), log_dir=str(log_dir), port=f"{free_loopback_port()}+",
                 name=f"mlbench-{os.getpid()}", bind_to_localhost=True, enable_assertions=False, verbose=False,
                 jvm_custom_args=list(SINGLE_NODE_ARGS),
             )

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from mlbench import environment
 from mlbench.adapter import (
     Adapter,
     Availability,
@@ -71,12 +72,8 @@ def _nums(values: list[Any]) -> list[float]:
 @functools.lru_cache(maxsize=1)
 def _r_version() -> str | None:
     """R's version from `Rscript --version` (answered by the front end without starting R: instant)."""
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        return None
-    try:
-        proc = subprocess.run([rscript, "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
+    proc = environment.run_tool("Rscript", "--version", timeout=30)
+    if proc is None:
         return None
     found = re.search(r"version (\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
     return found.group(1) if found else None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from mlbench.adapter import Adapter, Capability, DataSource, GLMCoefficients, TrainSpec
 from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
+from mlbench.platforms import frames
 
 # SequentialFeatureSelector reproduces leaps' stepwise paths only when it scores in-sample: one "fold" whose
 # train and test rows are all rows, scored by negative MSE (i.e. RSS). Its default 5-fold CV picks other sets.
@@ -44,13 +45,9 @@ class _SklearnBase(Adapter):
     glm_estimators: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {}
 
     def load(self, source: DataSource) -> None:
-        import pandas as pd
-
-        self.frame = pd.read_parquet(source.parquet_path)
-        self.target = source.target
-        self.features = source.features
+        self.frame, self.test = frames.read(source)
+        self.target, self.features = source.target, source.features
         self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
-        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
 
     def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
         """One fit of the family's estimator with sklearn's own solver settings. sklearn says it stopped short

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, GLMFit, OLSFit, TrainSpec
+from mlbench.platforms import frames
 
 GLM_HOW = ("statsmodels GLM(y, add_constant(X), family={family}()).fit() (IRLS: absolute deviance change "
            "< 1e-8, maxiter 100; Wald z from cov_params, the last IRLS step's weights)")
@@ -36,13 +37,9 @@ class StatsmodelsAdapter(Adapter):
     }
 
     def load(self, source: DataSource) -> None:
-        import pandas as pd
-
-        self.frame = pd.read_parquet(source.parquet_path)
-        self.target = source.target
-        self.features = source.features
+        self.frame, self.test = frames.read(source)
+        self.target, self.features = source.target, source.features
         self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
-        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
 
     def fit(self, spec: TrainSpec) -> Any:
         import statsmodels.api as sm

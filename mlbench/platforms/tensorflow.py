@@ -23,6 +23,7 @@ import numpy as np
 from mlbench.adapter import Adapter, Capability, DataSource, GLMCoefficients, SessionOptions, TrainSpec
 from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
+from mlbench.platforms import frames
 
 LSTSQ = "tf.linalg.lstsq(A, y) (TF defaults: fast=True, Cholesky of A'A), float64"
 NEWTON_TOL = 1e-10  # relative change of the deviance that ends the Newton iterations of a GLM fit
@@ -86,15 +87,13 @@ class TensorFlowAdapter(Adapter):
     def load(self, source: DataSource) -> None:
         """pandas reads the Parquet file; the columns become float64 tensors (TensorFlow has no Parquet reader
         of its own outside tensorflow-io)."""
-        import pandas as pd
         import tensorflow as tf
 
         self.target, self.features = source.target, list(source.features)
         self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
-        self.frame = pd.read_parquet(source.parquet_path)
+        self.frame, self.test = frames.read(source)
         self.columns = {name: tf.constant(self.frame[name].to_numpy(dtype=float), dtype=tf.float64)
                         for name in [*self.features, self.target]}
-        self.test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
         self.test_x = (tf.constant(self.test[self.features].to_numpy(dtype=float), dtype=tf.float64)
                        if self.test is not None else None)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
 from mlbench.deploy import failures
+from mlbench.platforms import frames
 
 NO_STATS = "xgboost fits boosted models only: no OLS inference, VIF or subset search"
 NO_GLM = ("xgboost's only linear model, the gblinear booster, is an elastic-net coordinate descent stopped after a "
@@ -46,12 +47,9 @@ class XGBoostAdapter(Adapter):
         return None
 
     def load(self, source: DataSource) -> None:
-        import pandas as pd
-
         self.features, self.target = source.features, source.target
-        train = pd.read_parquet(source.parquet_path)
+        train, test = frames.read(source)
         self.X, self.y = train[self.features].to_numpy(dtype=float), train[self.target].to_numpy(dtype=float)
-        test = pd.read_parquet(source.test_parquet_path) if source.test_parquet_path else None
         self.X_test = None if test is None else test[self.features].to_numpy(dtype=float)
 
     def fit(self, spec: TrainSpec) -> Any:

@@ -190,12 +190,24 @@ def _cell_label(cell: dict[str, Any]) -> str:
 
 
 def render_compare(console: Any, comparison: dict[str, Any], wide: bool = False) -> None:
-    """Print a comparison (from compare_runs) with rich: environment, grades, then the timing ratios; every table
-    fits the console's width (wide: in full)."""
+    """Print a comparison (from compare_runs) with rich: the runs and their warnings, environment and setting
+    differences, grade and status changes, then the timing ratios; every table fits the console's width (wide:
+    in full)."""
+    _render_heading(console, comparison)
+    _render_changes(console, comparison, wide)
+    _render_timing(console, comparison, wide)
+    _render_unpaired(console, comparison)
+
+
+def _warn(console: Any, text: str) -> None:
     from rich.text import Text
 
-    from mlbench.reports.layout import Col, Grid, legend, print_layouts
-    from mlbench.reports.side_by_side import status_text, verdict
+    console.print(Text(text, style="yellow"))
+
+
+def _render_heading(console: Any, comparison: dict[str, Any]) -> None:
+    """The two runs, and what makes their comparison partial: different scenarios, different pass lines."""
+    from rich.text import Text
 
     a, b = comparison["a"], comparison["b"]
     console.print(Text.assemble(
@@ -203,14 +215,19 @@ def render_compare(console: Any, comparison: dict[str, Any], wide: bool = False)
         f"{a.get('started_utc')})  →  B ", (str(b.get("run_id")), "cyan"),
         f" ({b.get('scenario')}, {b.get('started_utc')})"))
     if a.get("scenario") != b.get("scenario"):
-        console.print(Text("warning: the runs are of different scenarios; only cells present in both are compared",
-                           style="yellow"))
+        _warn(console, "warning: the runs are of different scenarios; only cells present in both are compared")
     line = comparison.get("pass_line") or {}
     if line.get("differs"):
-        console.print(Text(
-            f"warning: the runs were graded at different pass lines (--digits): A {summary.fmt(line['a'])}, "
-            f"B {summary.fmt(line['b'])} correct digits; a grade change may be the pass line's, not the platform's",
-            style="yellow"))
+        _warn(console, f"warning: the runs were graded at different pass lines (--digits): A {summary.fmt(line['a'])}, "
+              f"B {summary.fmt(line['b'])} correct digits; a grade change may be the pass line's, not the platform's")
+
+
+def _render_changes(console: Any, comparison: dict[str, Any], wide: bool) -> None:
+    """Environment and setting differences (A beside B), then the cells whose grade or status changed."""
+    from rich.text import Text
+
+    from mlbench.reports.layout import Col, Grid, print_layouts
+    from mlbench.reports.side_by_side import status_text, verdict
 
     for title, key in (("Environment differences", "environment"), ("Setting differences", "settings")):
         rows = comparison.get(key) or []
@@ -237,6 +254,14 @@ def render_compare(console: Any, comparison: dict[str, Any], wide: bool = False)
         for row in rows:
             grid.add(row["adapter"], _label(row), str(row["dataset"]), cell(row, "a"), cell(row, "b"))
         print_layouts(console, [[grid]], wide)
+
+
+def _render_timing(console: Any, comparison: dict[str, Any], wide: bool) -> None:
+    """Median wall seconds of every cell in both runs, B/A, and whether the change is significant: in full (a
+    column each) or compact (the cell in one column, the ratio with its verdict)."""
+    from rich.text import Text
+
+    from mlbench.reports.layout import Col, Grid, legend, print_layouts
 
     cells = comparison.get("cells") or []
     several = len({c["dataset"] for c in cells}) > 1
@@ -280,10 +305,14 @@ def render_compare(console: Any, comparison: dict[str, Any], wide: bool = False)
     print_layouts(console, [[full], [compact]], wide)
     min_ps = [c["min_p"] for c in cells if c.get("min_p") is not None]
     if min_ps and max(min_ps) >= comparison["alpha"]:
-        console.print(Text(
-            f"note: with this few repeats the smallest p-value the test can reach is {max(min_ps):.2g} "
-            f"(>= alpha {comparison['alpha']}), so such cells cannot be flagged; run with --repeats 4 or more.",
-            style="yellow"))
+        _warn(console, f"note: with this few repeats the smallest p-value the test can reach is {max(min_ps):.2g} "
+              f"(>= alpha {comparison['alpha']}), so such cells cannot be flagged; run with --repeats 4 or more.")
+
+
+def _render_unpaired(console: Any, comparison: dict[str, Any]) -> None:
+    """The cells only one of the runs has, named in one dim line each."""
+    from rich.text import Text
+
     for key, title in (("only_in_a", "only in A"), ("only_in_b", "only in B")):
         only = comparison.get(key) or []
         if only:

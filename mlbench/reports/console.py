@@ -16,56 +16,24 @@ from rich.console import Console
 from rich.text import Text
 
 from mlbench.reports import summary
-from mlbench.reports.layout import Col, Grid, Layout, Notes, legend, print_layouts, print_tables
+from mlbench.reports.layout import Col, Grid, Layout, grid_of, print_layouts, print_tables
 from mlbench.reports.side_by_side import (  # noqa: F401  (compare.py and the CLI draw with these too)
     best_table,
     column_cell,
-    startup_grid,
     status_text,
     styled,
     summary_table,
     verdict,
     with_spread,
 )
-from mlbench.reports.summary import fmt
 
 
 def scorecard_table(card: dict[str, Any]) -> list[Layout]:
-    """The scorecard: adapters down, criteria across in their groups (a narrow terminal shows the groups one
-    after another), ★ the best per column, "not measured" cells naming the scenario in footnotes."""
-    from mlbench.reports.scorecard import not_measured_text
+    """The scorecard (declared once: mlbench.reports.scorecard.as_table) in the console's layouts: a narrow
+    terminal shows its criteria's groups one after another, the adapter (and total) repeated."""
+    from mlbench.reports.scorecard import as_table
 
-    notes = Notes()
-    columns = [Col("adapter", key=True)]
-    for c in card["criteria"]:
-        columns.append(Col(c["label"].replace(" ", "\n", 1), "right" if c["better"] else "left", group=c["group"]))
-    if card["weights"]:
-        columns.append(Col("total", "right", key=True))
-    weights = card["weights"]
-    grid = Grid("Scorecard", columns)  # a short title, on one line at any width; what it shows in the caption
-    caption = "measured per platform; " + (
-        "sub-score after each figure; total = weighted mean: " + ", ".join(f"{k} {v:g}" for k, v in weights.items())
-        if weights else "★ best per column, nothing ranked")
-    for row in card["rows"]:
-        cells: list[Text | str] = [row["adapter"]]
-        for c in card["criteria"]:
-            cell = row["cells"][c["key"]]
-            if cell is None:
-                command = card["not_measured"].get(c["key"])
-                cells.append(Text("—" + (notes.mark(not_measured_text(command)) if command else ""), style="dim"))
-                continue
-            best = row["adapter"] in card["best"].get(c["key"], [])
-            sub = (row.get("subscores") or {}).get(c["key"])
-            text = Text(str(cell["text"]) + (" ★" if best else ""), style="bold green" if best else "")
-            if sub is not None:
-                text.append(f" {sub:g}", style="dim")
-            cells.append(text)
-        if weights:
-            cells.append(fmt(row.get("total"), 3))
-        grid.add(*cells)
-    grid.notes = [legend(caption), *notes.lines(),
-                  legend(f"runs: {', '.join(str(r) for r in card['runs'])}; each figure's run and cell: --format json")]
-    return [[grid]]
+    return [[grid_of(as_table(card))]]
 
 
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]],

@@ -244,6 +244,8 @@ def grid_of(table: described.Table) -> Grid:
         shown = []
         for cell in row:
             text = Text(cell.text, style=TONE_STYLE.get(cell.tone or "", ""))
+            if cell.aside:
+                text.append(f" {cell.aside}", style="dim")
             if cell.note:
                 text.append(notes.mark(cell.note, cell.where))
             shown.append(text)

@@ -21,6 +21,7 @@ from typing import Any
 
 from mlbench import grading
 from mlbench.reports import summary
+from mlbench.reports.table import Cell, Column, Table
 
 Run = tuple[dict[str, Any], list[dict[str, Any]]]  # (manifest, records)
 
@@ -406,6 +407,49 @@ def build(runs: list[Run], weights: dict[str, float] | None = None,
                                  / total_weight, 1) if total_weight else None
         rows.sort(key=lambda r: -(r.get("total") or 0))
     return card
+
+
+def as_table(card: dict[str, Any]) -> Table:
+    """The scorecard as a report table, declared once: platforms down, criteria across in their groups (their
+    help the tooltip), ★ the best per column, each figure's run and cell its hover text, a criterion no run
+    measured a footnote naming the command that would (as code in HTML). The terminal draws it as it is (a
+    narrow one shows the groups one after another); the HTML page draws it transposed (html/scorecard.py)."""
+    weights = card["weights"]
+    columns = [Column("adapter", key=True)]
+    for c in card["criteria"]:
+        columns.append(Column(c["label"].replace(" ", "\n", 1), "right" if c["better"] else "left",
+                              group=c["group"], tooltip=c["help"] or None))
+    if weights:
+        shown = ", ".join(f"{k} {v:g}" for k, v in weights.items())
+        columns.append(Column("total", "right", lambda v: summary.fmt(v, 3), lambda _: "strong", key=True,
+                              tooltip=f"weighted mean of the sub-scores (weights: {shown})"))
+    caption = "measured per platform; " + (
+        f"sub-score after each figure; total = weighted mean: {shown}" if weights
+        else "★ best per column, nothing ranked")
+    # a short title, on one line at any width; what it shows in the caption under it
+    table = Table("Scorecard", columns, footnotes=[
+        caption, f"— no figure in these runs; support as each adapter declares it: "
+                 f"{', '.join(f'{letter} {word}' for word, letter in LETTERS.items())}",
+        f"runs: {', '.join(str(r) for r in card['runs'])}; each figure's run and cell: --format json"])
+    for row in card["rows"]:
+        cells: list[Any] = [row["adapter"]]
+        for c in card["criteria"]:
+            cell = row["cells"][c["key"]]
+            if cell is None:
+                command = card["not_measured"].get(c["key"])
+                cells.append(Cell("—", "dim", note=not_measured_text(command) if command else None, code=command))
+                continue
+            best = row["adapter"] in card["best"].get(c["key"], [])
+            sub = (row.get("subscores") or {}).get(c["key"])
+            source = cell["source"]
+            cells.append(Cell(str(cell["text"]) + (" ★" if best else ""), "best" if best else None,
+                              sort=cell["value"] if isinstance(cell["value"], int | float) else None,
+                              title=f"run {source['run_id']}: {source['cell']}" if source.get("run_id")
+                              else str(source["cell"]), aside="" if sub is None else f"{sub:g}"))
+        if weights:
+            cells.append(row.get("total"))
+        table.add(*cells)
+    return table
 
 
 def to_csv(card: dict[str, Any]) -> str:

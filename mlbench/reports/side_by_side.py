@@ -1,6 +1,7 @@
 """The side-by-side table in a terminal: every step's cell of the run (summary.side_by_side_rows) with the
-columns summary.CELL_COLUMNS declares, each adapter's start-up apart, and the short "best per metric" summary;
-with how a column's kind looks in a terminal (`column_cell`) and the badges every console table uses."""
+columns summary.CELL_COLUMNS declares, each adapter's start-up apart (declared once in details/startup.py), and
+the short "best per metric" summary; with how a column's kind looks in a terminal (`column_cell`) and the badges
+every console table uses."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 from rich.text import Text
 
 from mlbench.reports import summary
-from mlbench.reports.layout import Col, Grid, Layout, Notes, legend
-from mlbench.reports.summary import Column, fmt
+from mlbench.reports.details.startup import startup_tables
+from mlbench.reports.layout import Col, Grid, Layout, Notes, grid_of, legend
+from mlbench.reports.summary import Column, fmt, with_spread
 
 TONE_STYLE = {"good": "green", "warn": "yellow", "bad": "bold red", "dim": "dim"}
 
@@ -27,12 +29,6 @@ def status_text(status: Any) -> Text:
 def verdict(grade: Any, agrees: Any) -> Text:
     """A grade in the reports' words (summary.grade_text): green when it agrees, red when it does not."""
     return Text(summary.grade_text(grade), style="green" if agrees else "red" if grade else "")
-
-
-def with_spread(value: Any, spread: Any, digits: int) -> str:
-    """A median and its ± spread (IQR over the repeats, or a metric's range)."""
-    extra = summary.spread_text(spread)
-    return fmt(value, digits) + (f" {extra}" if extra and value is not None else "")
 
 
 def column_cell(column: Column, row: dict[str, Any]) -> Text:
@@ -59,10 +55,6 @@ CELL_KEYS = ("dataset", "adapter", "label")
 # The side-by-side columns in the two halves a narrow terminal shows one after the other.
 CELL_GROUPS = {**dict.fromkeys(("support", "status", "grade", "min_digits", "vs_r_grade"), "the answer"),
                **dict.fromkeys(("median_wall_s", "repeats", "peak_rss_mb", "metric_value"), "time, memory, headline")}
-
-
-def _where(row: dict[str, Any], several: bool) -> str:
-    return f"{row['adapter']} {row['label']}" + (f" on {row['dataset']}" if several else "")
 
 
 def cells_layouts(title: str, rows: list[dict[str, Any]]) -> list[Layout]:
@@ -108,7 +100,7 @@ def cells_layouts(title: str, rows: list[dict[str, Any]]) -> list[Layout]:
         compact.notes = [*notes.lines(), *([legend(f"in every cell: {same}")] if constant else [])]
         layout.append(compact)
     if phase_rows:
-        layout.append(startup_grid(phase_rows, several))
+        layout += [grid_of(table) for table in startup_tables(phase_rows, several)[-1]]
     return [[full], layout]
 
 
@@ -139,35 +131,6 @@ def _adapter_notes(rows: list[dict[str, Any]], several: bool, notes: Notes) -> d
             failed = any(r.get("status") in summary.FAILED for r in mine)
             markers[adapter] = (notes.mark(" · ".join(segments), adapter), failed)
     return markers
-
-
-def startup_grid(rows: list[dict[str, Any]], several: bool | None = None) -> Grid:
-    """Each platform's session start and its own reader's load (of each dataset), one line per platform (and
-    dataset): the seconds of each and the peak memory; a failure's reason in a numbered footnote."""
-    several = len({r["dataset"] for r in rows}) > 1 if several is None else several
-    grid = Grid("Start-up and loading with its own reader",
-                [Col("adapter", key=True), *([Col("dataset", key=True)] if several else []),
-                 Col("session s", "right"), Col("load s", "right"), Col("peak MB", "right")])
-    notes = Notes()
-
-    def seconds(row: dict[str, Any] | None) -> Text:
-        if row is None:
-            return Text("")
-        if row["status"] != "ok":
-            mark = notes.mark(str(row["how"]), _where(row, several)) if row.get("how") else ""
-            return status_text(row["status"]).append(mark)
-        return Text(with_spread(row["median_wall_s"], row["iqr_wall_s"], 3))
-
-    for adapter in dict.fromkeys(r["adapter"] for r in rows):
-        session = next((r for r in rows if r["adapter"] == adapter and r["step"] == "session"), None)
-        loads: list[dict[str, Any] | None] = [r for r in rows if r["adapter"] == adapter and r["step"] == "load"]
-        for index, load in enumerate(loads or [None]):
-            mine = [r for r in (session if index == 0 else None, load) if r is not None]
-            peaks = [r["peak_rss_mb"] for r in mine if r.get("peak_rss_mb") is not None]
-            grid.add(adapter, *([str(load["dataset"]) if load else ""] if several else []),
-                     seconds(session if index == 0 else None), seconds(load), fmt(max(peaks) if peaks else None, 4))
-    grid.notes = notes.lines()
-    return grid
 
 
 def summary_table(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[Layout]:

@@ -107,6 +107,12 @@ def spread_text(spread: Any) -> str:
     return f"±{fmt(spread, 2)}" if spread is not None else ""
 
 
+def with_spread(value: Any, spread: Any, digits: int) -> str:
+    """A median and its ± spread (IQR over the repeats, or a metric's range)."""
+    extra = spread_text(spread)
+    return fmt(value, digits) + (f" {extra}" if extra and value is not None else "")
+
+
 def headline_text(metric: str | None, value: Any) -> tuple[str, str]:
     """(value as shown, metric label) of a cell's headline number; ("", "") when it has none."""
     if metric is None:

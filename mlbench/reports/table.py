@@ -24,7 +24,9 @@ Tone = Literal["good", "bad", "warn", "dim", "best", "strong"]
 @dataclass
 class Cell:
     """A cell that says its own text. tone: good, bad, warn, dim, best (★), strong; sort: the HTML sort key;
-    note: a footnote (numbered under the table in a terminal, the cell's title in HTML), `where` it applies."""
+    note: a footnote (numbered under the table, in a terminal and in HTML alike), `where` it applies; `code`: the
+    part of the note that is a command to type (HTML sets it as code); title: HTML's hover text; aside: a small
+    figure after the text (a sub-score: dim in a terminal, small in HTML)."""
 
     text: str
     tone: Tone | None = None
@@ -32,6 +34,8 @@ class Cell:
     note: str | None = None
     where: str = ""
     title: str | None = None
+    code: str | None = None
+    aside: str = ""
 
 
 @dataclass
@@ -64,7 +68,8 @@ class Plain(str):
 @dataclass
 class Table:
     """Title, columns, rows (values or Cells), the rows after which a rule is drawn (in HTML, the rows after the
-    last rule are the table's foot), and the footnotes printed under it."""
+    last rule are the table's foot), and the footnotes printed under it. HTML may draw a table transposed (its
+    first column across the top, every other column a row: html.cells.draw), as the scorecard's page does."""
 
     title: str
     columns: list[Column]

@@ -200,20 +200,33 @@ def _subset_check(method: str) -> Callable[[Harness], None]:
                 raise CheckFailed(f"{method} subset of size {size}: RSS {got['by_size'][size]['rss']!r}, "
                                   f"exact {expected['rss']!r}")
 
-    check.__name__ = f"check_subset_{method}_is_exact"
-    check.__doc__ = f"The {method} subset path on Advertising equals the exact reference (sets and RSS)."
+    return _named(check, f"check_subset_{method}_is_exact",
+                  f"The {method} subset path on Advertising equals the exact reference (sets and RSS).")
+
+
+def _named(check: Callable[[Harness], None], name: str, doc: str) -> Callable[[Harness], None]:
+    """A check made for one method or family, named and described as the conformance report lists it."""
+    check.__name__, check.__doc__ = name, doc
     return check
 
 
+def _task(family: str) -> str:
+    return "regression" if family == "linear" else "classification"
+
+
+def _predict(h: Harness, spec: TrainSpec) -> np.ndarray:
+    """The adapter's predictions on the test rows of its task's synthetic data, from a model fitted by `spec`."""
+    adapter = h.adapter(spec.task)
+    return np.asarray(adapter.predict(adapter.fit(spec)), dtype=float)
+
+
 def _train_check(family: str) -> Callable[[Harness], None]:
-    task = "regression" if family == "linear" else "classification"
+    task = _task(family)
 
     def check(h: Harness) -> None:
         from mlbench.stats import metrics
 
-        adapter = h.adapter(task)
-        prediction = np.asarray(adapter.predict(adapter.fit(TrainSpec(family, task, trees=30, max_depth=4))),
-                                dtype=float)
+        prediction = _predict(h, TrainSpec(family, task, trees=30, max_depth=4))
         y = h.test_y(task)
         if prediction.shape != y.shape:
             raise CheckFailed(f"{family}: {prediction.shape} predictions for {y.shape[0]} test rows")
@@ -226,25 +239,20 @@ def _train_check(family: str) -> Callable[[Harness], None]:
         elif (r2 := metrics.r_squared(y, prediction)) <= 0.4:
             raise CheckFailed(f"{family}: R² {r2:.3f} on a learnable task (needs > 0.4)")
 
-    check.__name__ = f"check_train_{family}_learns"
-    check.__doc__ = f"Training {family} on 2000 synthetic rows gives valid predictions that beat chance."
-    return check
+    return _named(check, f"check_train_{family}_learns",
+                  f"Training {family} on 2000 synthetic rows gives valid predictions that beat chance.")
 
 
 def _seed_check(family: str) -> Callable[[Harness], None]:
-    task = "regression" if family == "linear" else "classification"
+    spec = TrainSpec(family, _task(family), trees=20, max_depth=4, seed=7)
 
     def check(h: Harness) -> None:
-        adapter = h.adapter(task)
-        spec = TrainSpec(family, task, trees=20, max_depth=4, seed=7)
-        first = np.asarray(adapter.predict(adapter.fit(spec)), dtype=float)
-        second = np.asarray(adapter.predict(adapter.fit(spec)), dtype=float)
+        first, second = _predict(h, spec), _predict(h, spec)
         if not np.allclose(first, second, rtol=0, atol=1e-9):
             raise CheckFailed(f"{family}: two fits with seed 7 differ by {np.max(np.abs(first - second)):.3g}")
 
-    check.__name__ = f"check_train_{family}_honours_seed"
-    check.__doc__ = f"Two {family} fits with the same seed give the same predictions."
-    return check
+    return _named(check, f"check_train_{family}_honours_seed",
+                  f"Two {family} fits with the same seed give the same predictions.")
 
 
 def check_unsupported_steps_raise(h: Harness) -> None:

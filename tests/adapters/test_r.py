@@ -8,7 +8,6 @@ One adapter per dataset serves the module; starting R and loading its packages t
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from mlbench.grading import grade_subset
 from mlbench.platforms.r import RAdapter, RError
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from mlbench.stats import metrics, procedures
-from tests.conftest import assert_rel, run_cli
+from tests.conftest import assert_rel, run_cli, run_json
 from tests.helpers import context, materialise, reference_fitter, started
 from tests.test_train import task_source
 
@@ -279,10 +278,8 @@ def test_close_stops_r_and_is_safe_twice(tmp_path):
 
 
 def test_cli_feature_selection_on_hitters_with_statsmodels(tmp_path):
-    proc = run_cli("run", "feature-selection", "--dataset", "hitters", "--adapters", "r,statsmodels", "--json",
-                   "--out", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    records = json.loads(proc.stdout)
+    records = run_json("run", "feature-selection", "--dataset", "hitters", "--adapters", "r,statsmodels", "--json",
+                       "--out", str(tmp_path))
     r_records = [r for r in records if r["adapter"] == "r"]
     assert {r["phase"] for r in r_records} == {"session", "load", "fit"}
     assert all(r["status"] == "ok" for r in r_records), [(r["phase"], r["step"], r["error"]) for r in r_records]

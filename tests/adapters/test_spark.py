@@ -27,7 +27,6 @@ from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.platforms.spark import SparkAdapter
 from mlbench.stats import metrics, procedures
 from tests.helpers import answer
-from tests.test_train import task_source
 
 FEATURES = ["TV", "Radio", "Newspaper"]
 TOL = 1e-6
@@ -137,17 +136,6 @@ def test_driver_listens_on_loopback_only(spark):
 # ----- training: Spark ML estimators on a learnable synthetic task --------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def classification(tmp_path_factory) -> tuple[DataSource, np.ndarray]:
-    """2000 training rows of synthetic_task('classification', seed=1), 1000 test rows (seed=2)."""
-    return task_source(tmp_path_factory.mktemp("classification"), "classification")
-
-
-@pytest.fixture(scope="module")
-def regression(tmp_path_factory) -> tuple[DataSource, np.ndarray]:
-    return task_source(tmp_path_factory.mktemp("regression"), "regression")
-
-
 @pytest.fixture
 def trainer(spark, source):
     """The shared adapter, for a test that loads a training unit; Advertising is loaded back afterwards."""
@@ -165,8 +153,8 @@ def _sklearn_logistic(source: DataSource, test_path: Path | None = None) -> np.n
     return model.predict_proba(test[source.features].to_numpy())[:, 1]
 
 
-def test_classifiers_learn_a_learnable_task(trainer, classification):
-    source, y_test = classification
+def test_classifiers_learn_a_learnable_task(trainer, classification_task):
+    source, y_test = classification_task
     trainer.load(source)
     assert (trainer.n_rows, trainer.n_test) == (2000, 1000)
     specs = {
@@ -190,9 +178,9 @@ def test_classifiers_learn_a_learnable_task(trainer, classification):
     assert gbm.getNumTrees == 30 and gbm.getStepSize() == 0.1
 
 
-def test_logistic_predictions_equal_sklearn_row_by_row(trainer, classification):
+def test_logistic_predictions_equal_sklearn_row_by_row(trainer, classification_task):
     """The same unpenalised model, and the test file's row order: P(y = 1) agrees with sklearn's per row."""
-    source, _ = classification
+    source, _ = classification_task
     trainer.load(source)
     prediction = trainer.predict(trainer.fit(TrainSpec("logistic", "classification")))
     expected = _sklearn_logistic(source)
@@ -200,9 +188,9 @@ def test_logistic_predictions_equal_sklearn_row_by_row(trainer, classification):
     assert np.corrcoef(prediction, expected)[0, 1] > 0.999999
 
 
-def test_row_order_survives_a_test_file_read_in_many_partitions(trainer, classification, tmp_path):
+def test_row_order_survives_a_test_file_read_in_many_partitions(trainer, classification_task, tmp_path):
     """Many row groups split over many partitions still come back in the file's order."""
-    source, _ = classification
+    source, _ = classification_task
     test = pd.read_parquet(source.test_parquet_path)
     test.to_parquet(tmp_path / "test.parquet", index=False, row_group_size=50)
     split = DataSource(source.name, source.parquet_path, source.csv_path, source.target, source.features,
@@ -219,10 +207,10 @@ def test_row_order_survives_a_test_file_read_in_many_partitions(trainer, classif
     assert np.max(np.abs(prediction - _sklearn_logistic(source, tmp_path / "test.parquet"))) < 1e-4
 
 
-def test_linear_regression_beats_the_mean(trainer, regression):
+def test_linear_regression_beats_the_mean(trainer, regression_task):
     from sklearn.linear_model import LinearRegression
 
-    source, y_test = regression
+    source, y_test = regression_task
     trainer.load(source)
     prediction = trainer.predict(trainer.fit(TrainSpec("linear", "regression")))
     assert prediction.shape == y_test.shape
@@ -235,7 +223,7 @@ def test_linear_regression_beats_the_mean(trainer, regression):
         assert metrics.r_squared(y_test, trees) > 0.3, family
 
 
-def test_load_assembles_and_caches_and_a_new_load_unpersists(trainer, source, classification, regression):
+def test_load_assembles_and_caches_and_a_new_load_unpersists(trainer, source, classification_task, regression_task):
     from pyspark import StorageLevel
 
     from mlbench.platforms.spark import _TRAIN_FEATURES_COL
@@ -243,14 +231,14 @@ def test_load_assembles_and_caches_and_a_new_load_unpersists(trainer, source, cl
     def persisted() -> int:
         return int(trainer._sc._jsc.getPersistentRDDs().size())
 
-    trainer.load(classification[0])
+    trainer.load(classification_task[0])
     first_train, first_test = trainer._frame, trainer._test
     assert first_test.columns == [_TRAIN_FEATURES_COL]  # assembled in load: fit times the estimator only
     assert _TRAIN_FEATURES_COL in first_train.columns
     assert first_train.storageLevel != StorageLevel.NONE and first_test.storageLevel != StorageLevel.NONE
     assert persisted() == 2
 
-    trainer.load(regression[0])
+    trainer.load(regression_task[0])
     assert first_train.storageLevel == StorageLevel.NONE and first_test.storageLevel == StorageLevel.NONE
     assert persisted() == 2
 

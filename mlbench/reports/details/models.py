@@ -6,8 +6,7 @@ from typing import Any
 
 from mlbench.reports import summary
 from mlbench.reports.details.accuracy import status_cell
-from mlbench.reports.side_by_side import with_spread
-from mlbench.reports.summary import fmt
+from mlbench.reports.summary import fmt, with_spread
 from mlbench.reports.table import Cell, Column, Layouts, RunView, Table, detail
 
 

@@ -6,12 +6,14 @@ Every string from data goes through esc (html.escape, quotes included); helpers 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mlbench.reports import summary
 from mlbench.reports.summary import Column, fmt
 from mlbench.reports.svg import esc
-from mlbench.reports.table import Table
+from mlbench.reports.table import Cell, Table
+from mlbench.reports.table import Column as TableColumn
 
 TONE_CLASS = {"good": "b-ok", "warn": "b-warn", "bad": "b-bad", "dim": "b-dim"}
 
@@ -143,25 +145,63 @@ TONE_CELL = {"good": "good", "bad": "bad", "warn": "warn", "dim": "muted", "best
 ALIGN_CELL = {"left": "", "right": "num", "center": "center"}
 
 
-def draw(described: Table) -> str:
-    """Any described Table (mlbench.reports.table) as a sortable HTML table: its title the caption, each cell's
-    footnote numbered as in the terminal (the number beside the cell, the note under the table), the rows after
-    the last rule its foot, its own footnotes under it."""
+def draw(described: Table, transposed: bool = False, cls: str = "") -> str:
+    """Any described Table (mlbench.reports.table) as an HTML table: its title the caption, each cell's footnote
+    numbered as in the terminal (the number beside the cell, the note under the table, a command in it as code),
+    its own footnotes under it. In place: sortable, the rows after the last rule its foot. Transposed (not
+    sorted): the first column's cells across the top, then every other column as a row headed by its header and
+    tooltip, key columns first, a heading row where the column group changes."""
     from mlbench.reports.layout import Notes
 
     notes = Notes()
-    head = [th(c.header, ALIGN_CELL[c.align] or None, c.tooltip) for c in described.columns]
-    rows = []
-    for row in described.cells():
-        out = []
-        for column, cell in zip(described.columns, row, strict=True):
-            cls = " ".join(x for x in (ALIGN_CELL[column.align], "wrap" if column.wrap else "",
+    codes: set[str] = set()
+
+    def cell_html(column: TableColumn, cell: Cell, aligned: bool = True) -> str:
+        """A cell, aligned as its column (not in a transposed table, where a column of cells is a row)."""
+        classes = " ".join(x for x in (ALIGN_CELL[column.align] if aligned else "", "wrap" if column.wrap else "",
                                        TONE_CELL.get(cell.tone or "", "")) if x)
-            mark = f"<sup>{notes.mark(cell.note, cell.where).strip(' []')}</sup>" if cell.note else ""
-            out.append(td(esc(cell.text) + mark, cls or None, sort=cell.sort, title=cell.title))
-        rows.append(out)
-    last = max(described.rules, default=None)
-    body, foot = (rows[:last + 1], rows[last + 1:]) if last is not None else (rows, [])
-    numbered = "".join(f'<p class="note"><sup>{number}</sup> {esc(text)}</p>' for number, text in notes.entries())
+        mark = f"<sup>{notes.mark(cell.note, cell.where).strip(' []')}</sup>" if cell.note else ""
+        if cell.note and cell.code:
+            codes.add(cell.code)
+        aside = f' <span class="iqr">{esc(cell.aside)}</span>' if cell.aside else ""
+        return td(esc(cell.text) + aside + mark, classes or None, sort=cell.sort, title=cell.title)
+
+    cells = described.cells()
+    if transposed:
+        out = _transposed(described, cells, cell_html, cls)
+    else:
+        head = [th(c.header, ALIGN_CELL[c.align] or None, c.tooltip) for c in described.columns]
+        rows = [[cell_html(column, cell) for column, cell in zip(described.columns, row, strict=True)]
+                for row in cells]
+        last = max(described.rules, default=None)
+        body, foot = (rows[:last + 1], rows[last + 1:]) if last is not None else (rows, [])
+        out = table(head, body, described.title, foot or None, cls=cls)
+
+    def note_html(text: str) -> str:
+        shown = esc(text)
+        for code in codes:
+            shown = shown.replace(esc(code), f"<code>{esc(code)}</code>")
+        return shown
+
+    numbered = "".join(f'<p class="note"><sup>{number}</sup> {note_html(text)}</p>'
+                       for number, text in notes.entries())
     legends = "".join(f'<p class="note">{esc(note)}</p>' for note in described.footnotes)
-    return table(head, body, described.title, foot or None) + numbered + legends  # in the terminal's order
+    return out + numbered + legends  # in the terminal's order
+
+
+def _transposed(described: Table, cells: list[list[Cell]], cell_html: Callable[..., str], cls: str) -> str:
+    """`draw`'s transposed table: one HTML column per row of the Table, one HTML row per column of it."""
+    head = [th(""), *(th(row[0].text) for row in cells)]
+    order = sorted(range(1, len(described.columns)), key=lambda i: not described.columns[i].key)
+    body: list[list[str]] = []
+    group = None
+    for i in order:
+        column = described.columns[i]
+        if not column.key and column.group and column.group != group:
+            group = column.group
+            body.append([f'<th scope="rowgroup" colspan="{len(cells) + 1}" class="row-group">{esc(group)}</th>'])
+        help_text = f'<br><span class="muted row-help">{esc(column.tooltip)}</span>' if column.tooltip else ""
+        label = " ".join(column.header.split("\n"))
+        body.append([f'<th scope="row">{esc(label)}{help_text}</th>',
+                     *(cell_html(column, row[i], aligned=False) for row in cells)])
+    return table(head, body, described.title, sortable=False, cls=cls)

@@ -6,15 +6,14 @@ from typing import Any
 
 from mlbench import steps
 from mlbench.reports import summary
+from mlbench.reports.details.startup import startup_tables
 from mlbench.reports.html.cells import (
     column_cell,
     column_head,
+    draw,
     num,
-    status_badge,
     table,
-    td,
     th,
-    time_cell,
     txt,
 )
 
@@ -30,18 +29,10 @@ def side_by_side(records: list[dict[str, Any]], manifest: dict[str, Any] | None 
 
 
 def startup_table(records: list[dict[str, Any]]) -> str | None:
-    """Each platform's session start and its native-reader load of each dataset."""
-    rows_data = [r for r in summary.cell_rows(records) if r["step"] in summary.ADAPTER_PHASES]
-    if not rows_data:
-        return None
-    body = [[txt(r["adapter"]), txt(r["step"]), txt(r["dataset"] if r["step"] == "load" else ""),
-             td(status_badge(r["status"])), time_cell(r["median_wall_s"], r["iqr_wall_s"]),
-             num(r["peak_rss_mb"], 4), txt(r["how"], "wrap err") if r["how"] else td()] for r in rows_data]
-    head = [th("adapter"), th("phase"), th("dataset"), th("status"), th("seconds", "num"), th("peak MB", "num"),
-            th("error")]
-    if not any(r["how"] for r in rows_data):
-        head, body = head[:-1], [row[:-1] for row in body]
-    return table(head, body, "Platform start-up (session) and data loading with each platform's own reader (load)")
+    """Each platform's session start and its native-reader load of each dataset: the start-up table declared once
+    (details/startup.py), in its fullest layout."""
+    layouts = startup_tables(summary.cell_rows(records))
+    return "".join(draw(table) for table in layouts[0]) if layouts else None
 
 
 def errors_table(records: list[dict[str, Any]]) -> str | None:
