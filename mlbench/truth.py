@@ -79,12 +79,29 @@ class Truth:
             return {"agrees": None, "grade": f"no reference: {self._describe(ref)}"}
         fitter = self._fitter(unit)
         assert not isinstance(fitter, Exception)
-        grade = steps.kind(spec.step).grade
-        assert grade is not None
-        deviation = grade(result, ref, self.plan.digits, fitter.cap, unit.dataset.truth)
+        kind = steps.kind(spec.step)
+        assert kind.grade is not None
+        paths = {"branch": self._branch(unit, spec, variant, fitter)} if kind.branch is not None else {}
+        deviation = kind.grade(result, ref, self.plan.digits, fitter.cap, unit.dataset.truth, **paths)
         deviation["condition_number"] = self._conditions.get(unit.label)
         deviation["reference"] = {k: fitter.meta[k] for k in ("engine", "digits")}
         return deviation
+
+    def _branch(self, unit: DataUnit, spec: Any, variant: str | None,
+                fitter: ReferenceFitter) -> grading.Branch:
+        """The truth's answer along the sets a platform's path took (grading.follow_ties asks it at an exact tie);
+        None where the engine cannot answer (the platform's path is then graded against the truth's own)."""
+        kind = steps.kind(spec.step)
+        assert kind.branch is not None
+        branch = kind.branch
+
+        def along(sets: dict[int, list[str]]) -> dict[str, Any] | None:
+            try:
+                return branch(spec, variant, fitter, self.context(unit, "reference"), sets)
+            except Exception:  # noqa: BLE001 - no branch: graded against the truth's own path
+                return None
+
+        return along
 
     def stored(self) -> dict[str, Any]:
         """Per dataset: how the truth was computed (engine, its digits, what data), how many digits the float64
@@ -113,7 +130,8 @@ class Truth:
 
     def versus_r(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each platform's statistics answer graded against R's answer to the same cell in these records (where
-        the R adapter ran), with the run's pass line: computed once, stored in run.json, read by every report."""
+        the R adapter ran), with the run's pass line: computed once, stored in run.json, read by every report.
+        A comparison with R, said as one ("R drops ..."): R's answer is not the truth."""
         last: dict[tuple[Any, ...], dict[str, Any]] = {}
         for record in records:
             if (record.get("step") and steps.is_statistics(record["step"]) and record.get("status") == "ok"
@@ -127,7 +145,7 @@ class Truth:
             grade = steps.kind(step).grade
             assert grade is not None
             try:
-                verdict = grade(result, r_result, self.plan.digits, grading.CAP, None)
+                verdict = grade(result, r_result, self.plan.digits, grading.CAP, None, against="R")
             except (KeyError, TypeError, ValueError) as exc:
                 verdict = {"agrees": False, "grade": f"not comparable: {exc}", "min_digits": None}
             out.append({"dataset": dataset, "adapter": adapter, "step": step, "variant": variant,
