@@ -11,6 +11,7 @@ from typing import Any
 
 from mlbench import grading, steps
 from mlbench.plan import DataUnit, RunPlan
+from mlbench.results import restore_nonfinite
 from mlbench.stats import procedures
 from mlbench.stats.reference import ReferenceFitter, condition_number
 
@@ -136,7 +137,8 @@ class Truth:
         for record in records:
             if (record.get("step") and steps.is_statistics(record["step"]) and record.get("status") == "ok"
                     and record.get("result") and not record.get("is_warmup")):
-                last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = record["result"]
+                last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = \
+                    restore_nonfinite(record["result"])  # R's NaN VIF is a NaN again, not the text "NaN"
         out = []
         for (dataset, adapter, step, variant), result in last.items():
             r_result = last.get((dataset, R_ADAPTER, step, variant))
