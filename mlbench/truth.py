@@ -43,11 +43,9 @@ class Truth:
         """The design's rank by the truth reference (its exactly aliased columns); None when unknown."""
         if unit.label not in self._ranks:
             fitter = self._fitter(unit)
-            try:
-                aliased = [] if isinstance(fitter, Exception) or not unit.design.features else \
-                    fitter.ols(unit.design.features).aliased
-                self._ranks[unit.label] = len(unit.design.features) - len(aliased) if not isinstance(
-                    fitter, Exception) else None
+            try:  # by the exact engine's pivots, not a fit: fewer rows than columns have a rank too
+                self._ranks[unit.label] = None if isinstance(fitter, Exception) else \
+                    fitter.rank(unit.design.features) if unit.design.features else 0
             except Exception:  # noqa: BLE001 - no rank: sizes are not capped
                 self._ranks[unit.label] = None
         return self._ranks[unit.label]

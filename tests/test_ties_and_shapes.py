@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -42,16 +41,17 @@ def exact_rss(features: list[str]) -> Fraction:
     X = [[Fraction(1), *(Fraction(row[FEATURES.index(f)]) for f in features)] for row in ROWS]
     y = [Fraction(row[-1]) for row in ROWS]
     k = len(X[0])
-    A = [[sum(r[i] * r[j] for r in X) for j in range(k)] + [sum(r[i] * v for r, v in zip(X, y))] for i in range(k)]
+    A = [[sum(r[i] * r[j] for r in X) for j in range(k)] + [sum(r[i] * v for r, v in zip(X, y, strict=True))]
+         for i in range(k)]
     for c in range(k):
         pivot = next(r for r in range(c, k) if A[r][c] != 0)
         A[c], A[pivot] = A[pivot], A[c]
         A[c] = [v / A[c][c] for v in A[c]]
         for r in range(k):
             if r != c and A[r][c] != 0:
-                A[r] = [a - A[r][c] * b for a, b in zip(A[r], A[c])]
+                A[r] = [a - A[r][c] * b for a, b in zip(A[r], A[c], strict=True)]
     beta = [A[i][k] for i in range(k)]
-    return sum((v - sum(b * x for b, x in zip(beta, r))) ** 2 for r, v in zip(X, y))
+    return sum((v - sum(b * x for b, x in zip(beta, r, strict=True))) ** 2 for r, v in zip(X, y, strict=True))
 
 
 def _is_backward_path(sets: dict[str, list[str]]) -> bool:
@@ -130,7 +130,7 @@ def test_a_set_no_step_reaches_is_no_tie():
     truth, branch = _truth_and_branch()
     got = json.loads(json.dumps(truth))
     five = truth["by_size"]["5"]["features"]
-    outside = [f for f in FEATURES if f not in five][0]
+    outside = next(f for f in FEATURES if f not in five)
     got["by_size"]["4"]["features"] = [*five[:3], outside]
     got["by_size"]["4"]["rss"] = float(exact_rss(got["by_size"]["4"]["features"]))  # what its platform reports
     verdict = grading.grade_subset(got, truth, 6.0, branch=branch)
