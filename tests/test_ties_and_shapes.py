@@ -78,7 +78,10 @@ def tie_run(tmp_path_factory) -> dict[str, dict]:
                    "--out", str(directory / "out"), "--isolation", "inline", "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = [r for r in json.loads(proc.stdout) if r.get("phase") == "fit" and r.get("status") == "ok"]
-    return {r["adapter"]: r for r in records}
+    (run_dir,) = (directory / "out").iterdir()
+    report = run_cli("report", str(run_dir), "--width", "200")
+    assert report.returncode == 0, report.stderr[-2000:]
+    return {**{r["adapter"]: r for r in records}, "report": {"text": report.stdout}}
 
 
 @pytest.mark.parametrize("adapter", ["statsmodels", "sklearn"])
@@ -96,6 +99,12 @@ def test_n_below_p_backward_tie_is_graded_on_the_platforms_branch(tie_run, adapt
     for k in range(1, 5):  # every RSS on the branch right to 6 digits at least, against the fractions
         rss = float(exact_rss(mine[str(k)]))
         assert grading.correct_digits(got[str(k)]["rss"], rss) >= 6
+
+
+def test_the_report_says_which_tie_each_path_broke(tie_run):
+    for adapter in ("statsmodels", "sklearn"):
+        assert (f"{adapter} backward: an exact tie at step 1 (equal RSS in the exact engine) broken the other way"
+                in tie_run["report"]["text"])
 
 
 def _context(support: str) -> procedures.StepContext:
