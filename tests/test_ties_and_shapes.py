@@ -10,6 +10,7 @@ mlbench's exact engine.
 from __future__ import annotations
 
 import json
+import math
 from fractions import Fraction
 
 import pandas as pd
@@ -191,3 +192,63 @@ def test_nan_vifs_are_said_as_nan_with_the_reason():
     assert "dropped" not in verdict["grade"] and verdict["grade"].endswith("where the truth has numbers")
     versus = grading.grade_vif(truth, r_answer, 6.0, against="R")
     assert versus["grade"].startswith("differs: R has VIF NaN for x1") and "truth" not in versus["grade"]
+
+
+MIRROR = [  # x1, x2, x3, y: the (x1, y) pairs are the (x2, y) pairs reordered, so y ~ x1 and y ~ x2 tie exactly
+    [0, 1, 3, 5], [1, 0, -2, 5], [2, 3, 1, 1], [3, 2, 0, 1], [4, 4, 2, 0], [1, 1, -1, 2], [5, 6, 4, -1],
+    [6, 5, -3, -1],
+]
+
+
+def mirror_rss(features: list[str]) -> Fraction:
+    """RSS of y on an intercept and `features` of MIRROR, in fractions (the normal equations, as exact_rss)."""
+    X = [[Fraction(1), *(Fraction(row[int(f[1]) - 1]) for f in features)] for row in MIRROR]
+    y = [Fraction(row[-1]) for row in MIRROR]
+    k = len(X[0])
+    A = [[sum(r[i] * r[j] for r in X) for j in range(k)] + [sum(r[i] * v for r, v in zip(X, y, strict=True))]
+         for i in range(k)]
+    for c in range(k):
+        pivot = next(r for r in range(c, k) if A[r][c] != 0)
+        A[c], A[pivot] = A[pivot], A[c]
+        A[c] = [v / A[c][c] for v in A[c]]
+        for r in range(k):
+            if r != c and A[r][c] != 0:
+                A[r] = [a - A[r][c] * b for a, b in zip(A[r], A[c], strict=True)]
+    beta = [A[i][k] for i in range(k)]
+    return sum((v - sum(b * x for b, x in zip(beta, r, strict=True))) ** 2 for r, v in zip(X, y, strict=True))
+
+
+def test_a_forward_tie_at_step_1_is_followed_along_the_platforms_branch():
+    """Forward selection whose first step is an exact tie (x1 or x2): a path that starts with x2 and then adds, in
+    fractions, the column lowering the RSS most is graded "agrees (tie at step 1)"."""
+    frame = pd.DataFrame([[float(v) for v in row] for row in MIRROR], columns=["x1", "x2", "x3", "y"])
+    design = build_design(frame, "y")
+    fitter = ReferenceFitter(frame, "y")
+    ctx = procedures.StepContext(features=design.features, X=design.X, y=design.y, support="reference")
+    truth = procedures.subset(fitter, ctx, "forward", None, 20000)
+    assert mirror_rss(["x1"]) == mirror_rss(["x2"]) < mirror_rss(["x3"])  # the tie, in fractions
+    assert truth["by_size"]["1"]["features"] == ["x1"]  # the truth takes the first column
+    path, current = {}, ["x2"]  # the other branch, continued greedily in fractions
+    path["1"] = list(current)
+    while len(current) < 3:
+        best = min((f for f in ["x1", "x2", "x3"] if f not in current), key=lambda f: mirror_rss([*current, f]))
+        current = sorted([*current, best])
+        path[str(len(current))] = list(current)
+    got = json.loads(json.dumps(truth))
+    for k, chosen in path.items():
+        got["by_size"][k]["features"] = chosen
+        got["by_size"][k]["rss"] = float(mirror_rss(chosen))
+        got["by_size"][k]["r_squared"] = 1 - float(mirror_rss(chosen) / mirror_rss([]))
+    n, null, full = len(MIRROR), mirror_rss([]), mirror_rss(["x1", "x2", "x3"])
+    rss = {int(k): mirror_rss(v) for k, v in path.items()}  # leaps' criteria of the branch, picked as which.min
+    adj = {k: 1 - float(r / null) * (n - 1) / (n - k - 1) for k, r in rss.items()}
+    cp = {k: float(r / (full / (n - 3 - 1))) + 2 * (k + 1) - n for k, r in rss.items()}
+    bic = {k: n * math.log(r / null) + (k + 1) * math.log(n) for k, r in rss.items()}
+    for k, value in adj.items():
+        got["by_size"][str(k)]["adj_r_squared"] = value
+    got["chosen"] = {"adj_r_squared": max(adj, key=lambda k: (adj[k], -k)), "cp": min(cp, key=lambda k: (cp[k], k)),
+                     "bic": min(bic, key=lambda k: (bic[k], k))}
+    branch = lambda sets: procedures.subset_branch(fitter, ctx, "forward", sets, None)  # noqa: E731
+    verdict = grading.grade_subset(got, truth, 6.0, branch=branch)
+    assert verdict["grade"] == "agrees (tie at step 1)", verdict["grade"]
+    assert verdict["branch"] == path
