@@ -37,10 +37,12 @@ class Capability:
     support: Support
     how: str = ""  # what actually runs, shown in reports, e.g. "statsmodels OLS" or "SequentialFeatureSelector"
     reason: str = ""  # why unsupported, or a caveat of the emulation
+    tests_coefficients: bool = False  # the platform's own procedure tests its coefficients (t or z), so it needs
+    # residual degrees of freedom (n > p + 1) where the step itself may not: a shape condition (steps.shape_problem)
 
     @classmethod
-    def native(cls, how: str, reason: str = "") -> Capability:
-        return cls(Support.NATIVE, how, reason)
+    def native(cls, how: str, reason: str = "", tests_coefficients: bool = False) -> Capability:
+        return cls(Support.NATIVE, how, reason, tests_coefficients)
 
     @classmethod
     def emulated(cls, how: str, reason: str = "") -> Capability:

@@ -23,10 +23,12 @@ the same subset per size. The record keeps the digits per quantity and which ter
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 CAP = 15.0
 DEFAULT_PASS_DIGITS = 6.0
+TRUTH = "the truth"  # whose answer a grade reads against, in its words; the vs R column grades against "R"
 
 
 def correct_digits(got: float | None, truth: float | None, *, absolute: bool = False, zero_scale: float = 1.0,
@@ -150,12 +152,14 @@ def _verdict(tally: _Tally, problems: list[str], pass_digits: float) -> dict[str
             "pass_digits": pass_digits, "cap": tally.cap}
 
 
-def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
+                  against: str = TRUTH) -> dict[str, Any]:
+    """`against`: whose answer `ref` is, as the grade's words name it ("the truth", or "R" in the vs R column)."""
     tally = _Tally(cap)
     problems = _grade_fit(tally, got, ref)
     _grade_factor_terms(tally, problems, got, ref, "term_tests", ("f", "p"))
     if got.get("dropped") != ref.get("dropped"):
-        problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
+        problems.append(f"dropped {got.get('dropped')} but {against} drops {ref.get('dropped')}")
     elif got.get("refit") and ref.get("refit") and got.get("dropped") and not problems:
         problems += _grade_fit(tally, got["refit"], ref["refit"], "refit: ")
     return _verdict(tally, problems, pass_digits)
@@ -177,15 +181,38 @@ def _grade_factor_terms(tally: _Tally, problems: list[str], got: dict[str, Any],
                             absolute=quantity == "p")
 
 
-def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
+              against: str = TRUTH) -> dict[str, Any]:
+    """A platform's NaN VIFs where `against` has numbers are said as NaN, with the reason the procedure recorded
+    (`undefined`: R's car::vif on a design without residual degrees of freedom); its removals, which stopped
+    there, are then no second difference."""
     tally = _Tally(cap)
     for term, truth in (ref.get("vif") or {}).items():
         tally.grade(_number((got.get("vif") or {}).get(term)), _number(truth), "vif", term)
-    problems: list[str] = []
+    mine_nan, theirs_nan = _nan_vifs(got, ref), _nan_vifs(ref, got)
+    problems = [f"VIF NaN for {', '.join(mine_nan)}{_reason(got)} where {against} has numbers"] if mine_nan else []
+    if theirs_nan:
+        problems.append(f"{against} has VIF NaN for {', '.join(theirs_nan)}{_reason(ref)}")
     _grade_factor_terms(tally, problems, got, ref, "gvif", ("gvif",))
-    if got.get("dropped") != ref.get("dropped"):
-        problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
+    if got.get("dropped") != ref.get("dropped") and not mine_nan and not theirs_nan:
+        problems.append(f"dropped {got.get('dropped')} but {against} drops {ref.get('dropped')}")
     return _verdict(tally, problems, pass_digits)
+
+
+def _nan_vifs(answer: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """The columns whose VIF `answer` gives as NaN where `other` has a number."""
+    theirs = other.get("vif") or {}
+    return [t for t, v in (answer.get("vif") or {}).items() if _is_nan(v) and not _is_nan(theirs.get(t, math.nan))]
+
+
+def _is_nan(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _reason(answer: dict[str, Any]) -> str:
+    """Why an answer's VIFs are NaN, as its procedure recorded it (" (reason)"), or nothing."""
+    reason = (answer.get("undefined") or {}).get("reason")
+    return f" ({reason})" if reason else ""
 
 
 def grade_numbers(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
@@ -223,9 +250,16 @@ def _tied(mine: dict[str, Any], truth: dict[str, Any], pass_digits: float, cap: 
     return correct_digits(_number(mine.get("rss")), _number(truth.get("rss")), cap=cap) >= pass_digits
 
 
-def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+Branch = Callable[[dict[int, list[str]]], "dict[str, Any] | None"]  # sets -> the truth's path through them
+STEPWISE = ("forward", "backward")
+
+
+def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
+                 branch: Branch | None = None, against: str = TRUTH) -> dict[str, Any]:
     """Per size: the same set as the truth's search of the same method, or a tied one (equal RSS to the pass
-    line)? Digits of RSS and R² where it is."""
+    line)? Digits of RSS and R² where it is. A stepwise path that took the other branch of an exact tie is graded
+    against the truth's path from that branch (`follow_ties`, with `branch`), and its grade says so."""
+    ref, tie_steps = follow_ties(got, ref, pass_digits, cap, branch)
     exact = {k: set(v["features"]) == set(ref["by_size"][k]["features"])
              for k, v in got["by_size"].items() if k in ref["by_size"]}
     tied = [k for k, ok in exact.items() if not ok and _tied(got["by_size"][k], ref["by_size"][k], pass_digits, cap)]
@@ -246,14 +280,69 @@ def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, c
     if missing:
         problems.append(f"no answer at size {', '.join(missing)}")
     if got["chosen"] != ref["chosen"]:  # always said, with the sets: a differing set often explains it
-        problems.append(f"{picks_text(got['chosen'])} where the reference's {picks_text(ref['chosen'])}")
+        whose = "the reference's" if against == TRUTH else f"{against}'s"
+        problems.append(f"{picks_text(got['chosen'])} where {whose} {picks_text(ref['chosen'])}")
     verdict = _verdict(tally, problems, pass_digits)
+    if tie_steps:
+        where = f"tie at step {', '.join(map(str, tie_steps))}"
+        verdict["grade"] = f"agrees ({where})" if verdict["agrees"] else verdict["grade"].replace(
+            "differs: ", f"differs (after a {where}): ", 1)
+        verdict["tie_steps"] = tie_steps
+        verdict["branch"] = {k: v["features"] for k, v in ref["by_size"].items()}  # the path it was graded against
     verdict["same_set_by_size"] = same
     verdict["tied_sizes"] = tied
     verdict["sizes_agree"] = sum(same.values())
     verdict["sizes_total"] = len(ref["by_size"])
     verdict["chosen_same"] = got["chosen"] == ref["chosen"]
     return verdict
+
+
+def path_order(ref: dict[str, Any]) -> list[str]:
+    """A stepwise path's sizes in the order its search chose them, each a step: forward from size 1 up, backward
+    from the largest size down, without the full model (all features: no choice). The sizes above a design's
+    rank are not in a path (every model there fits exactly), so on a design with fewer rows than columns the
+    first step is the largest set of full rank."""
+    backward = ref.get("method") == "backward"
+    order = sorted(ref["by_size"], key=int, reverse=backward)
+    n_features = ref.get("n_features")
+    return [k for k in order if not (backward and n_features is not None and int(k) == n_features)]
+
+
+def _one_step(method: str, before: list[str] | None, after: list[str]) -> bool:
+    """Can a stepwise search go from the set `before` (None: its start) to `after` in one step of its path?"""
+    if before is None:
+        return True
+    return set(after) <= set(before) if method == "backward" else set(after) >= set(before)
+
+
+def follow_ties(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
+                branch: Branch | None) -> tuple[dict[str, Any], list[int]]:
+    """The truth's stepwise path along the branches a platform took at exact ties, and the steps of those ties.
+
+    Walking the path step by step (`path_order`), where the platform's set differs from the truth's, the step is
+    a tie when the platform's set is one step from the previous one and its RSS, from the exact engine (the set's
+    RSS on `branch`'s path), equals the truth's set's to the pass line: either branch is right, and the steps
+    after it are graded against the truth's path from the platform's set (`branch`: the truth's path through the
+    given sets, its own choices after the last). Any other difference ends the walk: graded as it is."""
+    if branch is None or ref.get("method") not in STEPWISE:
+        return ref, []
+    ties: list[int] = []
+    walked: dict[int, list[str]] = {}
+    before: list[str] | None = None
+    for step, k in enumerate(path_order(ref), 1):
+        mine, truth = got["by_size"].get(k), ref["by_size"][k]
+        if mine is None:
+            break
+        if set(mine["features"]) != set(truth["features"]):
+            if not _one_step(ref["method"], before, mine["features"]):
+                break
+            other = branch({**walked, int(k): list(mine["features"])})
+            if other is None or k not in other["by_size"] or not _tied(other["by_size"][k], truth, pass_digits, cap):
+                break
+            ref = other
+            ties.append(step)
+        walked[int(k)] = before = list(ref["by_size"][k]["features"])
+    return ref, ties
 
 
 def grade_certified(got: dict[str, Any], certified: dict[str, Any], cap: float = CAP) -> dict[str, Any]:

@@ -368,7 +368,8 @@ class Runner:
                     variant: str | None, support: str, common: dict[str, Any]) -> None:
         result, m, status, error, fault = self._attempt(
             cls, adapter, steps.label(spec.step, variant),
-            lambda: steps.compute(spec, variant, adapter, self._truth.context(unit, support, self._cell_detail)))
+            lambda: steps.compute(spec, variant, adapter, self._truth.context(unit, support, self._cell_detail),
+                                  steps.capability(cls, spec.step, variant)))
         deviation = self._truth.grade(unit, index, spec, variant, result) if result is not None else None
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
                      fault=fault, support="unsupported" if status == "unsupported" else support, **common)

@@ -11,6 +11,7 @@ from typing import Any
 
 from mlbench import grading, steps
 from mlbench.plan import DataUnit, RunPlan
+from mlbench.results import restore_nonfinite
 from mlbench.stats import procedures
 from mlbench.stats.reference import ReferenceFitter, condition_number
 
@@ -43,11 +44,9 @@ class Truth:
         """The design's rank by the truth reference (its exactly aliased columns); None when unknown."""
         if unit.label not in self._ranks:
             fitter = self._fitter(unit)
-            try:
-                aliased = [] if isinstance(fitter, Exception) or not unit.design.features else \
-                    fitter.ols(unit.design.features).aliased
-                self._ranks[unit.label] = len(unit.design.features) - len(aliased) if not isinstance(
-                    fitter, Exception) else None
+            try:  # by the exact engine's pivots, not a fit: fewer rows than columns have a rank too
+                self._ranks[unit.label] = None if isinstance(fitter, Exception) else \
+                    fitter.rank(unit.design.features) if unit.design.features else 0
             except Exception:  # noqa: BLE001 - no rank: sizes are not capped
                 self._ranks[unit.label] = None
         return self._ranks[unit.label]
@@ -81,12 +80,29 @@ class Truth:
             return {"agrees": None, "grade": f"no reference: {self._describe(ref)}"}
         fitter = self._fitter(unit)
         assert not isinstance(fitter, Exception)
-        grade = steps.kind(spec.step).grade
-        assert grade is not None
-        deviation = grade(result, ref, self.plan.digits, fitter.cap, unit.dataset.truth)
+        kind = steps.kind(spec.step)
+        assert kind.grade is not None
+        paths = {"branch": self._branch(unit, spec, variant, fitter)} if kind.branch is not None else {}
+        deviation = kind.grade(result, ref, self.plan.digits, fitter.cap, unit.dataset.truth, **paths)
         deviation["condition_number"] = self._conditions.get(unit.label)
         deviation["reference"] = {k: fitter.meta[k] for k in ("engine", "digits")}
         return deviation
+
+    def _branch(self, unit: DataUnit, spec: Any, variant: str | None,
+                fitter: ReferenceFitter) -> grading.Branch:
+        """The truth's answer along the sets a platform's path took (grading.follow_ties asks it at an exact tie);
+        None where the engine cannot answer (the platform's path is then graded against the truth's own)."""
+        kind = steps.kind(spec.step)
+        assert kind.branch is not None
+        branch = kind.branch
+
+        def along(sets: dict[int, list[str]]) -> dict[str, Any] | None:
+            try:
+                return branch(spec, variant, fitter, self.context(unit, "reference"), sets)
+            except Exception:  # noqa: BLE001 - no branch: graded against the truth's own path
+                return None
+
+        return along
 
     def stored(self) -> dict[str, Any]:
         """Per dataset: how the truth was computed (engine, its digits, what data), how many digits the float64
@@ -115,12 +131,14 @@ class Truth:
 
     def versus_r(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each platform's statistics answer graded against R's answer to the same cell in these records (where
-        the R adapter ran), with the run's pass line: computed once, stored in run.json, read by every report."""
+        the R adapter ran), with the run's pass line: computed once, stored in run.json, read by every report.
+        A comparison with R, said as one ("R drops ..."): R's answer is not the truth."""
         last: dict[tuple[Any, ...], dict[str, Any]] = {}
         for record in records:
             if (record.get("step") and steps.is_statistics(record["step"]) and record.get("status") == "ok"
                     and record.get("result") and not record.get("is_warmup")):
-                last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = record["result"]
+                last[(record["dataset"], record["adapter"], record["step"], record.get("variant"))] = \
+                    restore_nonfinite(record["result"])  # R's NaN VIF is a NaN again, not the text "NaN"
         out = []
         for (dataset, adapter, step, variant), result in last.items():
             r_result = last.get((dataset, R_ADAPTER, step, variant))
@@ -129,7 +147,7 @@ class Truth:
             grade = steps.kind(step).grade
             assert grade is not None
             try:
-                verdict = grade(result, r_result, self.plan.digits, grading.CAP, None)
+                verdict = grade(result, r_result, self.plan.digits, grading.CAP, None, against="R")
             except (KeyError, TypeError, ValueError) as exc:
                 verdict = {"agrees": False, "grade": f"not comparable: {exc}", "min_digits": None}
             out.append({"dataset": dataset, "adapter": adapter, "step": step, "variant": variant,

@@ -42,5 +42,5 @@ def answer(adapter: Adapter, step: str, design: Design, variant: str | None = No
     """A statistics cell's answer from an adapter, driven exactly as a run drives it: through the step table,
     with the emulation the adapter's declared support asks for."""
     spec = steps.parse_spec({"step": step, **params})
-    support = steps.capability(type(adapter), step, variant).support.value
-    return steps.compute(spec, variant, adapter, context(design, support))
+    how = steps.capability(type(adapter), step, variant)
+    return steps.compute(spec, variant, adapter, context(design, how.support.value), how)

@@ -92,7 +92,8 @@ class H2OAdapter(Adapter):
             "maxrsweep is fast but not guaranteed to find the best subset at every size (on Hitters it misses "
             "sizes 7, 9 and 10); the exact mode 'allsubsets' took 491 s on Hitters and is not used",
         ),
-        "subset:backward": Capability.native("H2OModelSelectionEstimator mode='backward' (min_predictor_number=1)"),
+        "subset:backward": Capability.native("H2OModelSelectionEstimator mode='backward' (min_predictor_number=1)",
+                                             tests_coefficients=True),  # it drops the smallest |z|
         "subset:forward": Capability.emulated(
             "forward stepwise driven by mlbench: one H2O GLM fit (residual deviance = RSS) per candidate",
             "H2O's ModelSelection has no forward mode",

@@ -66,8 +66,9 @@ def subset_summary(records: list[dict[str, Any]],
     """The subset table folded per (dataset, adapter, method), for narrow tables: (sizes, rows) where each row has
     dataset, adapter, method, status, error, grade, agrees, sizes_same (sizes with the same set as the reference
     of the same method), sizes_judged, differs_at and not_best_at (sizes), picks ("a/b/c" by adj. R² / Cp / BIC)
-    reference_picks (the reference's of the same method) and fits (the platform fits an emulated search drove;
-    None for a native search)."""
+    reference_picks (the reference's of the same method; on a path graded along another branch of an exact tie,
+    the truth's picks on that branch), tie_steps (the steps of those ties, [] without) and fits (the platform fits
+    an emulated search drove; None for a native search)."""
     sizes, rows = subset_agreement(records, reference)
     out = []
     for row in rows:
@@ -80,7 +81,9 @@ def subset_summary(records: list[dict[str, Any]],
                     "sizes_judged": len(judged), "differs_at": [s for s in judged if not row["same"][s]],
                     "not_best_at": [s for s in sizes if row["not_best"].get(s)], "picks": row["picks"],
                     "fits": (row["record"].get("result") or {}).get("fits"),
-                    "reference_picks": _picks(same_method) if isinstance(same_method, dict) else None})
+                    "tie_steps": deviation.get("tie_steps") or [],
+                    "reference_picks": (row["picks"] if deviation.get("tie_steps") and deviation.get("chosen_same")
+                                        else _picks(same_method) if isinstance(same_method, dict) else None)})
     return sizes, out
 
 
@@ -345,13 +348,26 @@ def vif_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = N
                         if (r.get("deviation") or {}).get("pass_digits") is not None), grading.DEFAULT_PASS_DIGITS)
     return {"adapters": list(results),
             "rows": [(f, [res.get(f) for res in results.values()]) for f in features],
-            "dropped": [", ".join(map(str, record["result"].get("dropped") or [])) or "none"
+            "dropped": [", ".join(map(str, record["result"].get("dropped") or []))
+                        or ("none (its VIFs are NaN)" if record["result"].get("undefined") else "none")
                         for record in found.values()],
             "reference": None if ref_vif is None else [ref_vif.get(f) for f in features],
             "reference_dropped": None if ref_vif is None else ", ".join(map(str, (reference or {}).get("dropped")
                                                                            or [])) or "none",
             "threshold": (reference or {}).get("threshold"),
-            "digits": digits, "pass_digits": pass_digits, "notes": factor_notes(records, "vif")}
+            "digits": digits, "pass_digits": pass_digits,
+            "notes": [*_nan_vif_notes(found), *factor_notes(records, "vif")]}
+
+
+def _nan_vif_notes(found: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per platform whose VIFs are NaN: which, and why (R's car::vif where n = p + 1), so a NaN is read
+    as the platform's answer with its reason, not as a removal it skipped."""
+    out = []
+    for adapter, record in found.items():
+        undefined = record["result"].get("undefined") or {}
+        if undefined:
+            out.append(f"{adapter}: VIF NaN for {', '.join(undefined.get('terms') or [])}: {undefined.get('reason')}")
+    return out
 
 
 def design_terms(manifest: dict[str, Any]) -> list[str]:

@@ -188,10 +188,11 @@ def _term_inflation(fitter: Any, values: dict[str, float], current: list[str], g
 
 
 def vif(fitter: Fitter, features: list[str], threshold: float, by: str = "term",
-        terms: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        terms: dict[str, list[str]] | None = None, n_obs: int | None = None) -> dict[str, Any]:
     """VIFs of all features (and car's GVIF of each factor term), then remove the term with the largest inflation
     above threshold and recompute, until none is. A factor is removed whole (compared by GVIF^(1/Df)) unless `by`
-    is "column"; `dropped` names terms."""
+    is "column"; `dropped` names terms. NaN VIFs (R's car::vif where n = p + 1) are kept as NaN, never removed,
+    and the answer says which and why (`undefined`)."""
     if len(features) < 2:  # R's car::vif refuses models with fewer than 2 terms; VIF is 1 by definition
         return {"vif": dict.fromkeys(features, 1.0), "threshold": threshold, "dropped": [], "kept": features,
                 "final_vif": dict.fromkeys(features, 1.0), "rounds": 1}
@@ -217,6 +218,9 @@ def vif(fitter: Fitter, features: list[str], threshold: float, by: str = "term",
         inflation, gvif = _term_inflation(fitter, values, current, groups)
     result = {"vif": first, "threshold": threshold, "dropped": dropped, "kept": current, "final_vif": values,
               "rounds": rounds}
+    nan = [f for f, value in first.items() if math.isnan(value)]
+    if nan:
+        result["undefined"] = {"terms": nan, "reason": _nan_vif_reason(n_obs, len(features))}
     if has_factors(terms, features):
         result["by"] = by
     if gvif_first is not None:
@@ -224,6 +228,16 @@ def vif(fitter: Fitter, features: list[str], threshold: float, by: str = "term",
         if gvif is not None:
             result["final_gvif"] = gvif_table(gvif, groups)
     return result
+
+
+def _nan_vif_reason(n_obs: int | None, p: int) -> str:
+    """Why a platform's VIFs are NaN. With n = p + 1 the full fit has no residual degrees of freedom: a VIF read
+    off the coefficients' covariance matrix (R's car::vif reads cov2cor(vcov(lm))) is 0/0 there, though VIF
+    itself, 1 / (1 - R²) of each column on the others, is defined by the design alone."""
+    if n_obs is not None and n_obs <= p + 1:
+        return (f"n = {n_obs} rows for {p} features and an intercept leave no residual degrees of freedom, so "
+                "VIFs read off the coefficients' covariance, as car::vif reads them, are 0/0")
+    return "the platform returned NaN"
 
 
 @dataclass
@@ -349,19 +363,66 @@ def cv_mse(X: np.ndarray, y: np.ndarray, columns: list[int], folds: int, seed: i
 def subset(fitter: Any, ctx: StepContext, method: str, max_size: int | None, max_fits: int,
            cv_folds: int | None = None, max_seconds: float | None = None) -> dict[str, Any]:
     """Subset selection: per size the chosen set and leaps' criteria, and the size each criterion picks."""
-    p = len(ctx.features)
-    k_max = min(max_size or p, p, ctx.rank or p)  # no larger subsets than the design's rank, as leaps' nvmax
+    k_max = _largest_size(ctx, max_size)
     path, fits = _search(fitter, ctx, method, k_max, max_fits, max_seconds)
+    return _subset_answer(fitter, ctx, method, path, fits, k_max, cv_folds)
+
+
+def _largest_size(ctx: StepContext, max_size: int | None) -> int:
+    p = len(ctx.features)
+    return min(max_size or p, p, ctx.rank or p)  # no larger subsets than the design's rank, as leaps' nvmax
+
+
+def _subset_answer(fitter: Any, ctx: StepContext, method: str, path: SearchPath, fits: Any, k_max: int,
+                   cv_folds: int | None) -> dict[str, Any]:
+    """A subset step's answer from its path (size -> (set, RSS)): leaps' criteria per size, the picks."""
+    p = len(ctx.features)
     full_rss = path[p][1] if p in path else fitter.rss(ctx.features)
     crit = subsets.criteria({k: rss for k, (_, rss) in path.items()}, ctx.n_obs, ctx.null_rss, full_rss, p)
     by_size: dict[str, Any] = {}
-    for k, (chosen, _) in path.items():
+    for k, (chosen, _) in sorted(path.items()):
         by_size[str(k)] = {"features": chosen, **crit[k]}
         if cv_folds:
             columns = [ctx.features.index(f) for f in chosen]
             by_size[str(k)]["cv_mse"] = cv_mse(ctx.X, ctx.y, columns, cv_folds)
     return {"method": method, "by_size": by_size, "chosen": subsets.chosen_sizes(crit), "fits": fits,
-            "max_size": k_max}
+            "max_size": k_max, "n_features": p}
+
+
+def subset_branch(fitter: Any, ctx: StepContext, method: str, sets: dict[int, list[str]], max_size: int | None,
+                  cv_folds: int | None = None) -> dict[str, Any]:
+    """The truth's stepwise answer along another branch of its exact ties: the given sets (a platform's path up to
+    and including the set it chose at a tie), then the truth's own path from the last of them, every set's RSS
+    from the truth's engine. Backward: the truth's elimination run on that set's columns (the same procedure, so
+    the same rules); forward: its greedy additions to that set, on the engine's RSS. What grading reads a tie
+    with (`grading.follow_ties`)."""
+    if ctx.support != "reference" or method not in ("forward", "backward"):
+        raise ValueError(f"only the truth reference follows a stepwise branch ({method}, {ctx.support})")
+    k_max = _largest_size(ctx, max_size)
+    last = sets[min(sets)] if method == "backward" else sets[max(sets)]
+    path: SearchPath = {k: (list(chosen), fitter.rss(list(chosen))) for k, chosen in sets.items()}
+    if method == "backward":
+        rest = fitter.subset_path("backward", [f for f in ctx.features if f in last], k_max)
+    else:
+        rest = _forward_from(fitter.rss, ctx.features, last, k_max, ctx.null_rss)
+    path.update({k: v for k, v in rest.items() if k not in path})
+    return _subset_answer(fitter, ctx, method, path, None, k_max, cv_folds)
+
+
+def _forward_from(rss: Callable[[list[str]], float], features: list[str], start: list[str], k_max: int,
+                  null_rss: float) -> SearchPath:
+    """Forward stepwise from the set `start`: add the column that lowers the RSS most, up to `k_max` columns;
+    ties (within the truth's tie slack) go to the earliest column, as the truth's forward path breaks them."""
+    current = [f for f in features if f in start]
+    path: SearchPath = {}
+    while len(current) < k_max:
+        candidates = [f for f in features if f not in current]
+        values = [rss([g for g in features if g in current or g == f]) for f in candidates]
+        low = min(values)
+        pick = next(i for i, v in enumerate(values) if v <= low + subsets._tie_slack(low, null_rss))
+        current = [g for g in features if g in current or g == candidates[pick]]
+        path[len(current)] = (current, values[pick])
+    return path
 
 
 def f_test(rss_without: float, rss: float, df: int, df_resid: int) -> tuple[float, float]:

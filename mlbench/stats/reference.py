@@ -176,6 +176,13 @@ class ReferenceFitter:
     def _x(self, features: list[str]) -> np.ndarray:
         return self.frame[features].to_numpy(dtype=float).reshape(len(self.frame), len(features))
 
+    def rank(self, features: list[str]) -> int:
+        """How many of `features` are not exactly collinear with the intercept and the earlier ones: what a fit
+        can estimate, known without residual degrees of freedom (a design of fewer rows than columns has a rank)."""
+        if self.data is None:
+            return len(kept_columns(_with_intercept(self._x(features)))) - 1
+        return len(exact.independent(self.data, ["Intercept", *features])) - 1
+
     def ols(self, features: list[str]) -> OLSFit:
         if self.data is None:
             if not features and not self.intercept:

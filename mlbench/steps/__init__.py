@@ -19,9 +19,17 @@ from mlbench.steps.table import Rows, StepKind, StepSpec, no_headline, one_varia
 __all__ = ["Rows", "StepKind", "StepSpec", "capability", "kind", "kinds", "no_headline", "one_variant", "register"]
 
 
-def shape_problem(step: str, n: int, p: int) -> str | None:
-    """Why a statistics step cannot be answered on n complete rows and p feature columns, or None."""
-    return kind(step).shape(n, p)
+def shape_problem(step: str, n: int, p: int, variant: str | None = None,
+                  how: Capability | None = None) -> str | None:
+    """Why a statistics step cannot be answered on n complete rows and p feature columns, or None: the step's own
+    condition (any platform, the truth too), then the one a platform's way of doing it adds (`how`, its
+    capability: a search that tests coefficients needs residual degrees of freedom, as the pvalues step does)."""
+    problem = kind(step).shape(n, p)
+    if problem is None and how is not None and how.tests_coefficients and n <= p + 1:
+        problem = (f"{label(step, variant)} by {how.how} needs more rows than coefficients (n > p + 1): it tests "
+                   f"coefficients, and {n} complete rows for {p} features plus an intercept leave no residual "
+                   "degrees of freedom")
+    return problem
 
 
 def kinds() -> dict[str, StepKind]:
@@ -146,12 +154,13 @@ def apply_settings(specs: list[Any], settings: dict[str, dict[str, Any]]) -> lis
     return out
 
 
-def compute(spec: Any, variant: str | None, fitter: Any, ctx: Any) -> dict[str, Any]:
-    """The answer of one statistics cell, from a platform (or the truth reference) as `ctx.support` says."""
+def compute(spec: Any, variant: str | None, fitter: Any, ctx: Any, how: Capability | None = None) -> dict[str, Any]:
+    """The answer of one statistics cell, from a platform (or the truth reference) as `ctx.support` says; `how`:
+    the platform's capability for it, whose shape condition is checked before any platform call."""
     step = kind(spec.step)
     if step.run is None:
         raise ValueError(f"step {spec.step!r} is not a statistics step")
-    problem = step.shape(ctx.n_obs, len(ctx.features))
+    problem = shape_problem(spec.step, ctx.n_obs, len(ctx.features), variant, how)
     if problem:
         from mlbench.errors import SkippedCell
 

@@ -61,21 +61,22 @@ def _subset_headline(rows: Rows) -> tuple[str | None, float | None]:
 
 
 def _grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
-                   truth: dict[str, Any] | None) -> dict[str, Any]:
-    deviation = grading.grade_pvalues(got, ref, pass_digits, cap)
+                   truth: dict[str, Any] | None, against: str = grading.TRUTH) -> dict[str, Any]:
+    deviation = grading.grade_pvalues(got, ref, pass_digits, cap, against)
     if truth and truth.get("certified"):
         deviation["certified"] = grading.grade_certified(got, truth["certified"], cap)
     return deviation
 
 
 def _grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
-               truth: dict[str, Any] | None) -> dict[str, Any]:
-    return grading.grade_vif(got, ref, pass_digits, cap)
+               truth: dict[str, Any] | None, against: str = grading.TRUTH) -> dict[str, Any]:
+    return grading.grade_vif(got, ref, pass_digits, cap, against)
 
 
 def _grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
-                  truth: dict[str, Any] | None) -> dict[str, Any]:
-    deviation = grading.grade_subset(got, ref, pass_digits, cap)
+                  truth: dict[str, Any] | None, against: str = grading.TRUTH,
+                  branch: grading.Branch | None = None) -> dict[str, Any]:
+    deviation = grading.grade_subset(got, ref, pass_digits, cap, branch, against)
     if truth and truth.get("support"):
         deviation["truth"] = grading.selection_quality(got, truth["support"])
     return deviation
@@ -135,7 +136,7 @@ register(StepKind(
 register(StepKind(
     name="vif", spec=VifStep, statistics=True, overrides={"threshold": "vif_threshold", "by": "by"},
     run=_with_intercept("vif", lambda spec, variant, fitter, ctx: _procedures().vif(
-        _procedures().fitter_for(fitter, ctx), ctx.features, spec.threshold, spec.by, ctx.terms)),
+        _procedures().fitter_for(fitter, ctx), ctx.features, spec.threshold, spec.by, ctx.terms, ctx.n_obs)),
     grade=_grade_vif, headline=_vif_headline, shape=_vif_shape,
 ))
 register(StepKind(
@@ -143,5 +144,7 @@ register(StepKind(
     variants=lambda spec: list(spec.methods), variant_key="method", variant_values=SUBSET_METHODS,
     run=_with_intercept("subset", lambda spec, variant, fitter, ctx: _procedures().subset(
         fitter, ctx, variant, spec.max_size, spec.max_fits, spec.cv_folds, spec.max_seconds)),
+    branch=lambda spec, variant, fitter, ctx, sets: _procedures().subset_branch(fitter, ctx, variant, sets,
+                                                                               spec.max_size, spec.cv_folds),
     grade=_grade_subset, headline=_subset_headline, shape=_subset_shape,
 ))

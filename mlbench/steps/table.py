@@ -37,7 +37,10 @@ class StepKind:
     spec: type[StepSpec]
     statistics: bool  # an exact answer: computed by the truth reference, graded in correct digits
     run: Callable[..., dict[str, Any]] | None = None  # statistics: (spec, variant, fitter, ctx) -> result
-    grade: Callable[..., dict[str, Any]] | None = None  # (got, ref, pass_digits, cap, truth) -> deviation
+    grade: Callable[..., dict[str, Any]] | None = None  # (got, ref, pass_digits, cap, truth, *, against="the
+    # truth", branch=None) -> deviation; `against` names whose answer `ref` is ("R" in the vs R column)
+    branch: Callable[..., dict[str, Any]] | None = None  # statistics with paths: (spec, variant, fitter, ctx, sets)
+    # -> the truth's answer along a platform's branch at exact ties; given to grade as `branch` (grading.Branch)
     headline: Callable[[Rows], tuple[str | None, float | None]] = no_headline  # the cell's one number
     variants: Callable[[Any], list[str | None]] = one_variant  # the cells a spec expands into
     variant_key: str | None = None  # params key naming the variant ("method", "model")

@@ -109,9 +109,9 @@ def _answer(h: Harness, step: str, variant: str | None = None, **params: Any) ->
     from mlbench.stats import procedures
 
     design = build_design(load_builtin("advertising").frame, "Sales")
-    support = steps.capability(h.cls, step, variant).support.value
-    ctx = procedures.StepContext(design.features, design.X, design.y, support)
-    return steps.compute(steps.parse_spec({"step": step, **params}), variant, h.adapter("advertising"), ctx)
+    how = steps.capability(h.cls, step, variant)
+    ctx = procedures.StepContext(design.features, design.X, design.y, how.support.value)
+    return steps.compute(steps.parse_spec({"step": step, **params}), variant, h.adapter("advertising"), ctx, how)
 
 
 def _r_reference() -> dict[str, Any]:

@@ -238,6 +238,32 @@ def test_capabilities_are_declared_honestly():
     assert caps["subset:forward"].support.value == "emulated"
 
 
+SATURATED = [[7, 3, 0, -4, -4, 8], [-9, -6, 6, 3, 8, -15], [9, 4, 3, 1, 1, 11], [6, 3, -9, -2, 7, 10],
+             [5, 4, 7, -6, -8, 6], [1, -8, -4, 0, -1, 11]]  # 6 rows, 5 features: n = p + 1
+
+
+def test_backward_on_a_saturated_design_is_a_skipped_cell_with_the_shape_note(h2o_session, tmp_path):
+    """H2O's backward mode drops the smallest |z|: on n = p + 1 it has no residual degrees of freedom and raises
+    a raw Java NotStrictlyPositiveException. The run skips that cell with the shape condition (as the pvalues step
+    does) and exits 0; its best and forward searches still run. On the session's own cluster, by URL."""
+    frame = pd.DataFrame(np.array(SATURATED, dtype=float), columns=["x1", "x2", "x3", "x4", "x5", "y"])
+    adapter = h2o_session.use(_source(build_design(frame, "y"), "saturated", tmp_path))
+    with pytest.raises(Exception, match="degrees of freedom"):  # the condition is real: H2O's own refusal
+        adapter.subset("backward", ["x1", "x2", "x3", "x4", "x5"], 5)
+    frame.to_csv(tmp_path / "saturated.csv", index=False)
+    (tmp_path / "subset.yaml").write_text("name: saturated\ndescription: subsets on n = p + 1\nadapters: [h2o]\n"
+                                          "steps:\n  - step: subset\n    methods: [best, forward, backward]\n")
+    proc = run_cli("run", str(tmp_path / "subset.yaml"), "--data", str(tmp_path / "saturated.csv"), "--target",
+                   "y", "--h2o-url", h2o_session.adapter.describe()["url"], "--json", "--out", str(tmp_path / "out"),
+                   timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    fits = {r["variant"]: r for r in json.loads(proc.stdout) if r["phase"] == "fit"}
+    assert fits["backward"]["status"] == "skipped"
+    assert "needs more rows than coefficients (n > p + 1)" in fits["backward"]["error"]
+    assert "6 complete rows for 5 features" in fits["backward"]["error"]
+    assert fits["best"]["status"] == fits["forward"]["status"] == "ok"
+
+
 # ----- an existing cluster, by URL, through the real CLI -------------------------------------------------
 
 

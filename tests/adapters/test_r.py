@@ -314,3 +314,35 @@ def test_tables_show_each_platform_against_live_r(tmp_path):
     assert all(v["agrees"] for v in versus.values()), versus
     html = run_cli("report", str(run_dir), "--format", "html")
     assert html.returncode == 0 and "vs R" in html.stdout
+
+
+def test_vif_on_a_saturated_design_is_nan_with_rs_reason(tmp_path):
+    """n = p + 1 (6 rows, 5 features): car::vif reads VIFs off vcov(lm), NaN without residual degrees of freedom,
+    though each VIF, 1 / (1 - R²) of a column on the others, is defined by the design (checked here by numpy's
+    lstsq). The grade shows R's NaN with that reason, not a removal R skipped."""
+    from mlbench import grading
+
+    rows = [[7, 3, 0, -4, -4, 8], [-9, -6, 6, 3, 8, -15], [9, 4, 3, 1, 1, 11], [6, 3, -9, -2, 7, 10],
+            [5, 4, 7, -6, -8, 6], [1, -8, -4, 0, -1, 11]]
+    design = build_design(pd.DataFrame(np.array(rows, dtype=float), columns=["x1", "x2", "x3", "x4", "x5", "y"]), "y")
+    design.frame.to_parquet(tmp_path / "d.parquet", index=False)
+    design.frame.to_csv(tmp_path / "d.csv", index=False)
+    source = DataSource("saturated", tmp_path / "d.parquet", tmp_path / "d.csv", "y", design.features, 6)
+    adapter = started(RAdapter, source, tmp_path)
+    spec = steps.parse_spec({"step": "vif"})
+    try:
+        answer = steps.compute(spec, None, adapter, context(design, "native"))
+    finally:
+        adapter.close()
+    assert all(np.isnan(v) for v in answer["vif"].values()) and answer["dropped"] == []
+    truth = steps.compute(spec, None, reference_fitter(design), context(design, "reference"))
+    X = design.X
+    for j, name in enumerate(design.features):
+        others = np.column_stack([np.ones(6), np.delete(X, j, axis=1)])
+        residual = X[:, j] - others @ np.linalg.lstsq(others, X[:, j], rcond=None)[0]
+        r2 = 1 - residual @ residual / np.sum((X[:, j] - X[:, j].mean()) ** 2)
+        assert_rel(truth["vif"][name], 1 / (1 - r2), 1e-9)
+    grade = grading.grade_vif(answer, truth, 6.0)["grade"]
+    assert grade.startswith("differs: VIF NaN for x1, x2, x3, x4, x5 (n = 6 rows for 5 features and an intercept "
+                            "leave no residual degrees of freedom, so VIFs read off the coefficients' covariance, "
+                            "as car::vif reads them, are 0/0) where the truth has numbers"), grade

@@ -120,6 +120,37 @@ def test_rss_is_one_spark_fit(spark, r_advertising):
     _assert_close(spark.rss(["TV", "Radio"]), r_advertising["reduced_model_tv_radio"]["rss"], "rss TV+Radio")
 
 
+def test_backward_on_fewer_rows_than_columns_is_graded_along_the_branch_it_took(trainer, tmp_path):
+    """The 6 x 7 design of tests/test_ties_and_shapes.py: every set of 5 full-rank columns fits exactly, and
+    Spark breaks that tie by the noise of its RSS; its path is graded against the truth's path from its branch
+    (the path's validity is checked in fractions there, for statsmodels and scikit-learn driven the same way)."""
+    from mlbench import grading, steps
+    from mlbench.design import build_design
+    from mlbench.stats.reference import ReferenceFitter
+    from tests.test_ties_and_shapes import _frame, exact_rss
+
+    design = build_design(_frame(), "y")
+    design.frame.to_parquet(tmp_path / "tie.parquet", index=False)
+    design.frame.to_csv(tmp_path / "tie.csv", index=False)
+    trainer.load(DataSource("tie", tmp_path / "tie.parquet", tmp_path / "tie.csv", "y", design.features, 6))
+    fitter = ReferenceFitter(design.frame, "y")
+    ctx = procedures.StepContext(features=design.features, X=design.X, y=design.y, support="emulated",
+                                 rank=fitter.rank(design.features))
+    spec = steps.parse_spec({"step": "subset", "methods": ["backward"]})
+    got = steps.compute(spec, "backward", trainer, ctx, steps.capability(SparkAdapter, "subset", "backward"))
+    reference = procedures.StepContext(features=ctx.features, X=ctx.X, y=ctx.y, support="reference", rank=ctx.rank)
+    truth = steps.compute(spec, "backward", fitter, reference)
+    verdict = grading.grade_subset(
+        got, truth, 6.0, branch=lambda sets: procedures.subset_branch(fitter, reference, "backward", sets, None))
+    mine = {k: v["features"] for k, v in got["by_size"].items()}
+    assert exact_rss(mine["5"]) == 0 and set(mine) == {"1", "2", "3", "4", "5"}
+    if set(mine["5"]) == set(truth["by_size"]["5"]["features"]):  # Spark's noise broke it the truth's way
+        assert verdict["grade"] == "agrees", verdict["grade"]
+    else:
+        assert verdict["grade"] == "agrees (tie at step 1)", verdict["grade"]
+        assert verdict["branch"] == mine
+
+
 def test_describe(spark):
     facts = spark.describe()
     assert facts["master"] == "local[2]"

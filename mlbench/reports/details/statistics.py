@@ -223,6 +223,10 @@ def subset_table(run: RunView) -> list[Layouts]:
     if exact:
         picks += [exact["picks"], Cell(""), Cell("")]
     full.add(*picks, *[Cell(row["picks"] or "—", title="size picked by adj. R² / Cp / BIC") for row in rows])
+    ties = [f"{row['adapter']} {row['method']}: an exact tie at step {', '.join(map(str, row['tie_steps']))} (equal "
+            "RSS in the exact engine) broken the other way: ✓ = the truth's set on the branch it took"
+            for row in summary.subset_summary(run.records, run.reference)[1] if row["tie_steps"]]
+    full.footnotes = list(ties)
 
     layout: list[Table] = []
     if exact:
@@ -255,7 +259,7 @@ def subset_table(run: RunView) -> list[Layouts]:
         "same set: sizes with the exact reference's set of the same method (best, forward or backward search); "
         "≠best at: sizes where the chosen set is not the best subset (a stepwise search may miss it); picks: the "
         "sizes adj. R² / Cp / BIC pick (green: the reference's); fits: the platform's own fits an emulated search "
-        "drove."]
+        "drove.", *ties]
     layout.append(per)
     return [[[full], layout]]
 
