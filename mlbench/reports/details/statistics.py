@@ -34,7 +34,9 @@ def coefficient_table(run: RunView) -> list[Layouts]:
     def note(name: str, cell: dict[str, Any]) -> str | None:
         return underflow[name] if cell["underflow"] else None
 
-    full = Table("OLS coefficients (full model)", [Column("term", key=True)])
+    model = grid.get("model", "OLS")
+    full = Table(f"{model} coefficients (full model)", [Column("term", key=True)],
+                 footnotes=[Plain(line) for line in grid.get("platform_words", [])])
     for name in names:
         full.columns += [Column(f"{name}\nestimate", "right", fmt, group=name),
                          Column(f"{name}\np-value", "right", group=name)]
@@ -50,7 +52,7 @@ def coefficient_table(run: RunView) -> list[Layouts]:
         return [[[full]]]
 
     platforms = grid["platforms"]
-    compact = Table("OLS coefficients (full model): exact reference, correct digits per platform",
+    compact = Table(f"{model} coefficients (full model): exact reference, correct digits per platform",
                     [Column("term", key=True), Column("estimate", "right", fmt, key=True),
                      Column("p-value", "right", key=True), *(Column(name, "right") for name in platforms)])
     for index, row in enumerate(grid["rows"]):
@@ -73,7 +75,8 @@ def coefficient_table(run: RunView) -> list[Layouts]:
                     *[digits_cell(d, pass_digits) for d in fit["digits"][1:]])
     compact.footnotes = [
         f"digits: correct significant digits against the exact reference (the fewest of the term's estimate, SE, "
-        f"t and p); green: at least {pass_digits:g}. p-values as R's format.pval shows them."]
+        f"{grid.get('statistic', 't')} and p); green: at least {pass_digits:g}. p-values as R's format.pval shows "
+        "them.", *(Plain(line) for line in grid.get("platform_words", []))]
     layout = [compact]
     differ = _coefficient_differences(grid)
     if differ is not None:
@@ -134,11 +137,15 @@ def elimination_table(run: RunView) -> list[Layouts]:
     alpha, rows = summary.elimination_rows(run.records)
     if not rows:
         return []
-    table = Table(f"Backward elimination (drop the largest p > {alpha}, refit)",
+    glm = any(row["family"] != "gaussian" for row in rows)
+    first, second = (("deviance", "deviance"), ("aic", "AIC")) if glm else (("r_squared", "R²"),
+                                                                            ("adj_r_squared", "adj. R²"))
+    how = "drop1 LRT p" if glm else "p"
+    table = Table(f"Backward elimination (drop the largest {how} > {alpha}, refit)",
                   [Column("adapter", key=True), Column("dropped, in order", wrap=True), Column("kept", wrap=True),
-                   Column("refit R²", "right", fmt), Column("refit adj. R²", "right", fmt)])
+                   Column(f"refit {first[1]}", "right", fmt), Column(f"refit {second[1]}", "right", fmt)])
     for row in rows:
-        table.add(row["adapter"], row["dropped"], row["kept"], row["r_squared"], row["adj_r_squared"])
+        table.add(row["adapter"], row["dropped"], row["kept"], row[first[0]], row[second[0]])
     table.footnotes = [Plain(line) for line in summary.factor_notes(run.records, "pvalues")]
     return [[[table]]]
 
