@@ -80,7 +80,7 @@ def irls(family: str, X: np.ndarray, y: np.ndarray, tol: float = 1e-15,
          maxit: int = 100) -> tuple[np.ndarray, int, bool]:
     """IRLS (Newton's method at the canonical link) from R's starting values (mustart), stopped when the relative
     deviance change is below `tol` (R: 1e-8): (coefficients with the intercept first, iterations, converged).
-    Each step is a least-squares solve of the weighted working response, not a normal-equations inverse."""
+    Each step solves the weighted normal equations; the truth polishes the answer further (glm_reference)."""
     A = design(X)
     mu = (y + 0.5) / 2.0 if family == "binomial" else y + 0.1  # R's binomial()$initialize / poisson()$initialize
     eta = np.log(mu / (1 - mu)) if family == "binomial" else np.log(mu)
@@ -89,8 +89,11 @@ def irls(family: str, X: np.ndarray, y: np.ndarray, tol: float = 1e-15,
     for iteration in range(1, maxit + 1):
         w = variance(family, mu)
         z = eta + (y - mu) / w
-        sw = np.sqrt(w)
-        beta = np.linalg.lstsq(A * sw[:, None], z * sw, rcond=None)[0]
+        try:  # the weighted normal equations (BLAS; lstsq's SVD costs 30x more on Bikeshare's 8645 x 40)
+            beta = np.linalg.solve(A.T @ (A * w[:, None]), A.T @ (w * z))
+        except np.linalg.LinAlgError:
+            sw = np.sqrt(w)
+            beta = np.linalg.lstsq(A * sw[:, None], z * sw, rcond=None)[0]
         eta = A @ beta
         mu = mean(family, eta)
         dev = deviance(family, y, mu)

@@ -58,12 +58,15 @@ def certified_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str
     yl = y.astype(np.longdouble)
     beta = beta64.astype(np.longdouble)
     warnings: list[str] = [] if converged else ["IRLS did not converge in 200 iterations"]
+    A64 = glm.design(X)
     last = math.inf
     for _ in range(8):  # Newton on the score A'(y - mu) = 0, stopped once the step no longer shrinks
         mu = _mean(family, A @ beta)
         w = mu if family == "poisson" else mu * (1 - mu)
-        info = A.T @ (A * w[:, None])
-        step = _cholesky_inverse(info) @ (A.T @ (yl - mu))
+        # the score in extended precision decides where the step ends; the Hessian only how fast it gets there,
+        # so float64 (BLAS) serves for it: a quasi-Newton step whose fixed point is the extended-precision root
+        info64 = A64.T @ (A64 * w.astype(float)[:, None])
+        step = np.linalg.solve(info64, (A.T @ (yl - mu)).astype(float)).astype(np.longdouble)
         size = float(np.max(np.abs(step) / (np.abs(beta) + np.longdouble(1e-300))))
         if size >= last:
             break
@@ -73,7 +76,7 @@ def certified_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str
             break
     mu = _mean(family, A @ beta)
     w = mu if family == "poisson" else mu * (1 - mu)
-    cov = _cholesky_inverse(A.T @ (A * w[:, None]))
+    cov = _cholesky_inverse(np.einsum("ij,ik->jk", A, A * w[:, None]))
     se = np.sqrt(np.diag(cov))
     z = beta / se
     if family == "binomial" and (np.min(mu) < 1e-12 or np.max(mu) > 1 - 1e-12):
