@@ -168,8 +168,9 @@ def test_bikeshare_poisson_with_two_factors_equals_r(r_glm: dict) -> None:
 def test_glm_selection_runs_end_to_end_graded_against_the_truth(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLBENCH_ADAPTERS", GLM_ENV)
-    outcome = api.run(api.RunRequest(scenario="glm-selection", adapters=["sm-glm", "sm-glm-estimates"],
-                                     isolation="inline", out=tmp_path, settings={"subset": {"methods": "best,backward"}}))
+    request = api.RunRequest(scenario="glm-selection", adapters=["sm-glm", "sm-glm-estimates"], isolation="inline",
+                             out=tmp_path, settings={"subset": {"methods": "best,backward"}})
+    outcome = api.run(request)
     fits = [r for r in outcome.records if r["phase"] == "fit"]
     assert len(fits) == 8 and all(r["status"] == "ok" for r in fits), [r.get("error") for r in fits]
     assert all(r["params"]["family"] == "binomial" for r in fits)

@@ -23,6 +23,8 @@ def exact_subsets(reference: dict[str, Any] | None) -> dict[str, Any] | None:
 def _picks(result: dict[str, Any] | None) -> str | None:
     """The sizes adj. R² / Cp / BIC pick, as "a/b/c" ("—" for a criterion undefined at every size)."""
     chosen = (result or {}).get("chosen") or {}
+    if (result or {}).get("family", "gaussian") != "gaussian":  # a GLM's search: the sizes AIC / BIC pick
+        return "/".join(str(chosen.get(key, "—")) for key in ("aic", "bic")) if chosen else None
     return "/".join(str(chosen.get(key, "—")) for key, _ in CRITERIA) if chosen else None
 
 
@@ -91,8 +93,12 @@ def exact_subset_rows(reference: dict[str, Any] | None, sizes: list[int]) -> dic
         return None
     by_size = {size: exact["by_size"].get(str(size)) or {} for size in sizes}
     chosen = exact.get("chosen") or {}
-    return {"by_size": by_size,
-            "picks": grading.picks_text(chosen)}
+    if exact.get("family", "gaussian") != "gaussian":  # a GLM: deviance and AIC per size, the sizes AIC / BIC pick
+        return {"by_size": by_size, "glm": True, "columns": (("deviance", "deviance"), ("AIC", "aic")),
+                "picks": f"AIC picks {chosen.get('aic', '—')}, BIC {chosen.get('bic', '—')}",
+                "picks_title": "size picked by AIC / BIC"}
+    return {"by_size": by_size, "glm": False, "columns": (("adj. R²", "adj_r_squared"), ("BIC", "bic")),
+            "picks": grading.picks_text(chosen), "picks_title": "size picked by adj. R² / Cp / BIC"}
 
 
 def support_recovery(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

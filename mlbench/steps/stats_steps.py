@@ -31,8 +31,8 @@ def _by_family(step: str, run: Any) -> Any:
     """The step's run: its OLS procedure, or under a GLM family the GLM one (stats.glm_procedures)."""
     def dispatch(spec: Any, variant: Any, fitter: Any, ctx: Any) -> dict[str, Any]:
         if getattr(spec, "family", "gaussian") == "gaussian":
-            return run(spec, variant, fitter, ctx)  # type: ignore[no-any-return]
-        return _glm()[0].run(step, spec, variant, fitter, ctx)  # type: ignore[no-any-return]
+            return run(spec, variant, fitter, ctx)
+        return _glm()[0].run(step, spec, variant, fitter, ctx)
     return dispatch
 
 
@@ -41,8 +41,8 @@ def _graded_by_family(step: str, grade: Any) -> Any:
     def dispatch(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                  truth: dict[str, Any] | None) -> dict[str, Any]:
         if ref.get("family", "gaussian") == "gaussian":
-            return grade(got, ref, pass_digits, cap, truth)  # type: ignore[no-any-return]
-        return _glm()[1].grade(step, got, ref, pass_digits, cap)  # type: ignore[no-any-return]
+            return grade(got, ref, pass_digits, cap, truth)
+        return _glm()[1].grade(step, got, ref, pass_digits, cap)
     return dispatch
 
 

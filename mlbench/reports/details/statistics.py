@@ -215,30 +215,32 @@ def subset_table(run: RunView) -> list[Layouts]:
     several = len({r["dataset"] for r in rows}) > 1
     full = Table("Subset selection: ✓ = same set as the exact reference of the same method; ≠best = not the best "
                  "subset", [Column("size", "right", key=True)])
+    (first, first_key), (second, second_key) = exact["columns"] if exact else (("", ""), ("", ""))
     if exact:
         full.columns += [Column("exact best subset (reference)", wrap=True, key=True),
-                         Column("adj. R²", "right", fmt, key=True), Column("BIC", "right", fmt, key=True)]
+                         Column(first, "right", fmt, key=True), Column(second, "right", fmt, key=True)]
     full.columns += [Column(f"{row['adapter']}\n{row['method']}" + (f"\n{row['dataset']}" if several else ""),
                             "center") for row in rows]
     for index, size in enumerate(sizes):
         cells: list[Any] = [size]
         if exact:
             ref = exact["by_size"][size]
-            cells += [", ".join(map(str, ref.get("features") or [])), ref.get("adj_r_squared"), ref.get("bic")]
+            cells += [", ".join(map(str, ref.get("features") or [])), ref.get(first_key), ref.get(second_key)]
         full.add(*cells, *[_subset_mark(row, size) for row in rows], rule=index == len(sizes) - 1)
     picks: list[Any] = [Cell("picks", "strong")]
     if exact:
         picks += [exact["picks"], Cell(""), Cell("")]
-    full.add(*picks, *[Cell(row["picks"] or "—", title="size picked by adj. R² / Cp / BIC") for row in rows])
+    title = exact["picks_title"] if exact else "size picked by adj. R² / Cp / BIC"
+    full.add(*picks, *[Cell(row["picks"] or "—", title=title) for row in rows])
 
     layout: list[Table] = []
     if exact:
         best = Table("Exact best subset of each size (the reference)",
                      [Column("size", "right", key=True), Column("features", wrap=True),
-                      Column("adj. R²", "right", fmt), Column("BIC", "right", fmt)], footnotes=[Plain(exact["picks"])])
+                      Column(first, "right", fmt), Column(second, "right", fmt)], footnotes=[Plain(exact["picks"])])
         for size in sizes:
             ref = exact["by_size"][size]
-            best.add(size, ", ".join(map(str, ref.get("features") or [])), ref.get("adj_r_squared"), ref.get("bic"))
+            best.add(size, ", ".join(map(str, ref.get("features") or [])), ref.get(first_key), ref.get(second_key))
         layout.append(best)
     per = Table("Subset selection per platform: sizes where it chose the exact reference's set of the same method",
                 [Column("adapter", key=True), Column("method", key=True),
