@@ -356,6 +356,10 @@ def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
         return [f"factor {term} (Df {t['df']}): F = {fmt(t.get('f'))}, p = {format_pvalue(t.get('p'))} "
                 f"({next(iter(results))}); factors are tested and dropped {whole}" for term, t in tests.items()]
     table = res.get("gvif") or {}
+    if res.get("family", "gaussian") != "gaussian":  # a GLM: car::vif's GVIF from the coefficient covariance
+        return [f"factor {term}: GVIF with Df {t['df']} from the fit's coefficient covariance, as car::vif computes "
+                f"it for a glm, GVIF^(1/(2 Df)) = {fmt(t.get('gvif_adj'))} ({next(iter(results))}); factors are "
+                f"removed {whole}" for term, t in table.items() if t["df"] > 1]
     return [f"factor {term}: GVIF with Df {t['df']} as car::vif defines it (R answers with car::vif itself, "
             f"the others from their own VIF on sub-models), GVIF^(1/(2 Df)) = {fmt(t.get('gvif_adj'))} "
             f"({next(iter(results))}); factors are removed {whole}" for term, t in table.items() if t["df"] > 1]
