@@ -229,3 +229,22 @@ def test_family_is_run_level(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "family is run-level" in proc.stderr
     proc = run_cli("run", "pvalues", "--family", "gamma", "--adapters", "statsmodels", "--out", str(tmp_path))
     assert proc.returncode == 2 and "family" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_platform_that_did_not_converge_is_named_in_the_grade_and_the_table() -> None:
+    from mlbench import grading_glm
+    from mlbench.reports import summary
+
+    truth = _truth("default", PValuesStep(step="pvalues", alpha=1.0, family="binomial"))
+    got = json.loads(json.dumps(truth))
+    got.update(converged=False, iterations=3, warnings=["perfect separation detected"])
+    got["coefficients"]["balance"]["estimate"] *= 1 + 1e-4
+    verdict = grading_glm.grade("pvalues", got, truth, 6.0)
+    assert verdict["agrees"] is False and "did not converge" in verdict["grade"]
+    assert 3.5 < verdict["digits"]["estimate"] < 4.5 and verdict["warnings"] == ["perfect separation detected"]
+    record = {"adapter": "p", "dataset": "default", "step": "pvalues", "variant": None, "phase": "fit",
+              "status": "ok", "repeat": 0, "is_warmup": False, "result": got, "deviation": verdict}
+    grid = summary.coefficient_grid([record], truth)
+    assert grid is not None and grid["statistic"] == "z" and grid["model"].startswith("Logistic GLM")
+    assert [label for label, _ in grid["fit"]] == ["deviance", "null deviance", "AIC"]
+    assert grid["platform_words"] == ["p: did not converge (3 iterations); perfect separation detected"]
