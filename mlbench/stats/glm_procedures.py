@@ -17,6 +17,7 @@ inference from its estimates (`Adapter.glm_coefficients`, `stats.glm.wald_fit`);
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ class GLMFitter:
         # the platform's own `glm` (True), its `glm_coefficients` (False), or: try `glm`, else the estimates (None:
         # a search or VIF that mlbench emulates over whichever GLM fit the platform has)
         self.own_fits = own_fits
+        self.deadline: float | None = None  # a platform search's time budget (the subset step's max_seconds)
 
     def _platform_fit(self, features: list[str], X: np.ndarray) -> GLMFit:
         if self.own_fits is not False:
@@ -62,6 +64,9 @@ class GLMFitter:
         key = tuple(features)
         if key in self._fits:
             return self._fits[key]
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise SkippedCell(f"search stopped after {self.count} fits, its time budget (max_seconds in the "
+                              "scenario's subset step)")
         self.count += 1
         X = self._columns(features)
         if not features:
@@ -259,6 +264,8 @@ def run(step: str, spec: Any, variant: str | None, fitter: Any, ctx: StepContext
         return pvalues(glm_fitter, ctx.features, spec.alpha, spec.by, ctx.terms)
     if step == "vif":
         return vif(glm_fitter, ctx.features, spec.threshold, spec.by, ctx.terms)
-    if step == "subset":
+    if step == "subset":  # cv_folds is OLS's cross-validated MSE: a GLM search reports deviance, AIC and BIC
+        if spec.max_seconds is not None and ctx.support != "reference":
+            glm_fitter.deadline = time.monotonic() + spec.max_seconds
         return subset(glm_fitter, ctx, variant or "best", spec.max_size, spec.max_fits)
     raise UnsupportedStep(f"step {step!r} has no GLM procedure")
