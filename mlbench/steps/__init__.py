@@ -109,7 +109,7 @@ FAMILY_STEPS = ("pvalues", "vif", "subset")  # the statistics steps with a GLM p
 
 def with_family(spec: Any, family: str) -> Any:
     """A statistics step's spec under the data unit's family (the same spec when it has no family field)."""
-    if "family" not in type(spec).model_fields or spec.family == family:
+    if spec.step not in FAMILY_STEPS or "family" not in type(spec).model_fields or spec.family == family:
         return spec
     return spec.model_copy(update={"family": family})
 
