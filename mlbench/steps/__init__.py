@@ -38,7 +38,7 @@ def kind(name: str) -> StepKind:
 
 
 def _builtins() -> None:
-    if "pvalues" not in table._KINDS:
+    if "pvalues" not in table._KINDS or "train" not in table._KINDS:  # either module may have been imported alone
         from mlbench.steps import models, stats_steps  # noqa: F401 - registers the built-in steps
 
 
