@@ -63,6 +63,18 @@ def subset_agreement(records: list[dict[str, Any]],
     return ordered, rows
 
 
+def step_ends(rows: list[dict[str, Any]]) -> list[str]:
+    """A GLM's forward / backward searches: the model where R's `step` by AIC stops, per method, with the
+    platforms that stop there."""
+    ends: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        result = row["record"].get("result") or {}
+        if "step" in result:
+            ends.setdefault((row["method"], ", ".join(result["step"]) or "the intercept alone"), []).append(
+                row["adapter"])
+    return [f"step by AIC ({method}) ends at {model}: {', '.join(names)}" for (method, model), names in ends.items()]
+
+
 def subset_summary(records: list[dict[str, Any]],
                    reference: dict[str, Any] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
     """The subset table folded per (dataset, adapter, method), for narrow tables: (sizes, rows) where each row has

@@ -265,6 +265,9 @@ def subset_table(run: RunView) -> list[Layouts]:
         "≠best at: sizes where the chosen set is not the best subset (a stepwise search may miss it); picks: the "
         "sizes adj. R² / Cp / BIC pick (green: the reference's); fits: the platform's own fits an emulated search "
         "drove."]
+    if exact and exact["glm"]:  # R's step by AIC: where each platform's forward / backward search stops
+        full.footnotes = [Plain(line) for line in summary.step_ends(rows)]
+        per.footnotes = [per.footnotes[0].replace("adj. R² / Cp / BIC", "AIC / BIC"), *full.footnotes]
     layout.append(per)
     return [[[full], layout]]
 
