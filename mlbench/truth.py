@@ -23,7 +23,7 @@ class Truth:
         self.plan = plan
         self._describe = describe  # an exception in one line, as records say it
         self._references: dict[tuple[str, int, str | None], dict[str, Any] | Exception] = {}
-        self._fitters: dict[str, ReferenceFitter | Exception] = {}
+        self._fitters: dict[str, Any] = {}
         self._conditions: dict[str, float | None] = {}
         self._ranks: dict[str, int | None] = {}
 
@@ -44,6 +44,9 @@ class Truth:
         """The design's rank by the truth reference (its exactly aliased columns); None when unknown."""
         if unit.label not in self._ranks:
             fitter = self._fitter(unit)
+            if hasattr(fitter, "design_rank"):  # the GLM truth: the rank of the design itself
+                self._ranks[unit.label] = fitter.design_rank
+                return self._ranks[unit.label]
             try:  # by the exact engine's pivots, not a fit: fewer rows than columns have a rank too
                 self._ranks[unit.label] = None if isinstance(fitter, Exception) else \
                     fitter.rank(unit.design.features) if unit.design.features else 0
@@ -51,10 +54,17 @@ class Truth:
                 self._ranks[unit.label] = None
         return self._ranks[unit.label]
 
-    def _fitter(self, unit: DataUnit) -> ReferenceFitter | Exception:
-        """One truth reference per data unit (its exact Gram matrix is built once and serves every step)."""
+    def _fitter(self, unit: DataUnit) -> Any:
+        """One truth reference per data unit (its exact Gram matrix is built once and serves every step); under a
+        GLM family the GLM truth (`glm_reference.GLMReference`), each model fitted once for every step."""
         if unit.label not in self._fitters:
             try:
+                design = unit.design
+                if design.family != "gaussian":
+                    from mlbench.stats.glm_reference import GLMReference
+
+                    self._fitters[unit.label] = GLMReference(design.X, design.y, design.features, design.family)
+                    return self._fitters[unit.label]
                 self._fitters[unit.label] = ReferenceFitter(unit.design.frame, unit.design.target, unit.dataset.exact,
                                                              intercept=unit.source.intercept)
             except Exception as exc:  # noqa: BLE001 - a reference failure is reported on the grade
