@@ -146,13 +146,13 @@ class ReferenceFitter:
     """
 
     def __init__(self, frame: pd.DataFrame, target: str,
-                 exact_columns: dict[str, list[Fraction]] | None = None) -> None:
+                 exact_columns: dict[str, list[Fraction]] | None = None, force_exact: bool = False) -> None:
         self.frame, self.target = frame, target
         self.y = frame[target].to_numpy(dtype=float)
         n, p = len(frame), frame.shape[1]
         self.data: exact.ExactData | None = None
         self.meta: dict[str, Any]
-        if exact_columns is not None or n * p * p <= exact.EXACT_BUDGET:
+        if exact_columns is not None or force_exact or n * p * p <= exact.EXACT_BUDGET:
             columns = {c: exact_columns[c] for c in frame.columns} if exact_columns is not None else None
             self.data = (exact.ExactData.from_rationals(columns) if columns is not None else
                          exact.ExactData.from_floats({c: frame[c].to_numpy(dtype=float) for c in frame.columns}))
@@ -216,6 +216,32 @@ class ReferenceFitter:
         else:
             path = {k: v for k, v in subsets.backward_path(X, self.y, features).items() if k <= max_size}
         return {k: (chosen, self.rss(chosen)) for k, (chosen, _) in path.items()}
+
+    def tss(self) -> float:
+        """The target's total sum of squares about its mean (exact where the engine is): the scale every sum of
+        squares is graded on, known also for an exact fit (where R² = 1 hides it)."""
+        if self.data is None:
+            y = self.y.astype(np.longdouble)
+            return float(np.sum((y - y.mean()) ** 2))
+        total = self.data.entry("Intercept", self.target)
+        return exact.to_float(self.data.entry(self.target, self.target) - total * total / self.data.n)
+
+    def float64_copies(self, count: int = exact.CEILING_COPIES) -> list[ReferenceFitter]:
+        """Exact fitters on what bounds the input's resolution (the ceiling): the float64 design itself where the
+        truth is on exact source values (NIST's decimals, which the platforms read rounded), then copies of the
+        doubles moved one ulp each (exact.one_ulp_copies). Empty on the float64 fallback (its cap rules)."""
+        if self.data is None:
+            return []
+        import pandas as pd
+
+        columns = {c: self.frame[c].to_numpy(dtype=float) for c in self.frame.columns}
+        copies = []
+        if self.meta["data"] == "exact values of the source":
+            copies.append(ReferenceFitter(self.frame, self.target, force_exact=True))
+        for perturbed in exact.one_ulp_copies(columns, count - len(copies)):
+            copies.append(ReferenceFitter(pd.DataFrame(perturbed, index=self.frame.index), self.target,
+                                          force_exact=True))
+        return copies
 
     def float64_input_digits(self) -> float | None:
         """With exact source values: the digits of the exact answer on the float64 design (what platforms read)

@@ -62,20 +62,20 @@ def _subset_headline(rows: Rows) -> tuple[str | None, float | None]:
 
 def _grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                    truth: dict[str, Any] | None) -> dict[str, Any]:
-    deviation = grading.grade_pvalues(got, ref, pass_digits, cap)
+    deviation = grading.grade_pvalues(got, ref, pass_digits, cap, truth)
     if truth and truth.get("certified"):
-        deviation["certified"] = grading.grade_certified(got, truth["certified"], cap)
+        deviation["certified"] = grading.grade_certified(got, truth["certified"], cap, truth.get("tss"))
     return deviation
 
 
 def _grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                truth: dict[str, Any] | None) -> dict[str, Any]:
-    return grading.grade_vif(got, ref, pass_digits, cap)
+    return grading.grade_vif(got, ref, pass_digits, cap, truth)
 
 
 def _grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                   truth: dict[str, Any] | None) -> dict[str, Any]:
-    deviation = grading.grade_subset(got, ref, pass_digits, cap)
+    deviation = grading.grade_subset(got, ref, pass_digits, cap, truth)
     if truth and truth.get("support"):
         deviation["truth"] = grading.selection_quality(got, truth["support"])
     return deviation
