@@ -5,9 +5,10 @@ The runner asks it for a step's context and a grade; it never runs a platform.
 
 The ceiling of a cell (what the float64 input lets any computation get right, per quantity and term) is the
 truth's own digits on copies of the data moved one ulp (`ReferenceFitter.float64_copies`), graded by the step's
-own grade. It costs a few more exact solves, so it is computed lazily: for a cell only when a platform's answer
-falls below the pass line somewhere (where the floor could change a verdict), and for the pvalues cell of a
-dataset whose truth is on exact source values (NIST's: the accuracy table's ceiling column).
+own grade. It costs a few more exact solves, so it is computed lazily: for a record whose answer falls below the
+pass line somewhere (where the floor can change its verdict), and for the pvalues cell of a dataset whose truth is
+on exact source values (NIST's: every record of it, and the accuracy table's ceiling column). A record is graded
+against the ceiling exactly in those two cases, whichever record asked first.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class Truth:
         assert grade is not None
         truth = self.grading_truth(unit)
         deviation = grade(result, ref, self.plan.digits, fitter.cap, truth)
-        if any(d < self.plan.digits for d in (deviation.get("digits") or {}).values()):
+        below = any(d < self.plan.digits for d in (deviation.get("digits") or {}).values())
+        if below or (unit.dataset.exact is not None and spec.step == "pvalues"):  # not on order: the same rule
             ceiling = self.ceiling(unit, index, spec, variant)
             if ceiling:
                 deviation = grade(result, ref, self.plan.digits, fitter.cap, {**truth, "ceiling": ceiling})
