@@ -112,6 +112,21 @@ def item_key(quantity: str, term: str | None) -> str:
     return f"{quantity}|{term or ''}"
 
 
+def ceiling_by_quantity(ceiling: Mapping[str, float]) -> dict[str, float]:
+    """A cell's ceiling per quantity, the lowest over its terms ("std_error|x1", "std_error|x2" -> "std_error")."""
+    out: dict[str, float] = {}
+    for item, digits in ceiling.items():
+        quantity = item.split("|", 1)[0]
+        out[quantity] = min(out.get(quantity, float(digits)), float(digits))
+    return out
+
+
+def term_ceiling(ceiling: Mapping[str, float], term: str) -> float | None:
+    """The lowest ceiling over one full-model coefficient's estimate, SE, t and p (None where none is known)."""
+    found = [float(ceiling[key]) for q in COEFFICIENT_QUANTITIES if (key := item_key(q, term)) in ceiling]
+    return min(found) if found else None
+
+
 def at_floor(digits: float, ceiling: float | None, answered: bool = True) -> bool:
     """An answer within the input's own uncertainty: no worse than FLOOR_SLACK digits below the ceiling."""
     return answered and ceiling is not None and digits >= ceiling - FLOOR_SLACK
@@ -130,6 +145,7 @@ def coefficient_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = 
         "p_value": correct_digits(_number(got.get("p_value")), _number(truth.get("p_value")), absolute=True,
                                   cap=cap),
     }
+COEFFICIENT_QUANTITIES = ("estimate", "std_error", "t_value", "p_value")
 FIT_QUANTITIES = ("r_squared", "adj_r_squared", "f_statistic", "rss")
 ZERO_CROSSING = {"t_value", "r_squared", "adj_r_squared"}  # graded against max(|truth|, 1): their natural scale
 

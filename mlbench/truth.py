@@ -169,7 +169,8 @@ class Truth:
             if not isinstance(fitter, Exception) and unit.dataset.exact is not None:
                 entry["float64_input_digits"] = fitter.float64_input_digits()
                 self._pvalues_ceiling(unit)
-            ceilings = {steps.label(self.plan.step_specs[index].step, variant): _per_quantity(ceiling)
+            ceilings = {steps.label(self.plan.step_specs[index].step, variant):
+                        {item: round(digits, 2) for item, digits in ceiling.items()}
                         for (label, index, variant), ceiling in self._ceilings.items()
                         if label == unit.label and ceiling}
             if ceilings:
@@ -212,12 +213,3 @@ class Truth:
             out.append({"dataset": dataset, "adapter": adapter, "step": step, "variant": variant,
                         "agrees": verdict["agrees"], "grade": verdict["grade"], "min_digits": verdict["min_digits"]})
         return out
-
-
-def _per_quantity(ceiling: dict[str, float]) -> dict[str, float]:
-    """A cell's ceiling per quantity: the lowest over its terms ("std_error|x1" and "std_error|x2" -> "std_error")."""
-    out: dict[str, float] = {}
-    for item, digits in ceiling.items():
-        quantity = item.split("|", 1)[0]
-        out[quantity] = round(min(out.get(quantity, digits), digits), 2)
-    return out
