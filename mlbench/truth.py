@@ -206,8 +206,10 @@ class Truth:
                 continue
             grade = steps.kind(step).grade
             assert grade is not None
+            unit = next((u for u in self.plan.units if u.label == dataset), None)
+            scales = {"tss": self._tss[dataset]} if unit is not None and self.grading_truth(unit).get("tss") else None
             try:
-                verdict = grade(result, r_result, self.plan.digits, grading.CAP, None)
+                verdict = grade(result, r_result, self.plan.digits, grading.CAP, scales)
             except (KeyError, TypeError, ValueError) as exc:
                 verdict = {"agrees": False, "grade": f"not comparable: {exc}", "min_digits": None}
             out.append({"dataset": dataset, "adapter": adapter, "step": step, "variant": variant,

@@ -17,7 +17,7 @@ def status_cell(status: str, note: str | None = None, where: str = "") -> Cell:
     return Cell(status, STATUS_TONE.get(tone or ""), note=note, where=where)  # type: ignore[arg-type]
 
 
-def _one_decimal(value: object) -> str:
+def one_decimal(value: object) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
@@ -53,7 +53,7 @@ def accuracy_table(run: RunView) -> list[Layouts]:
     digits = run.manifest.get("digits", 6)
     table = Table(f"Correct digits (OLS: min over estimate, SE, t, p, R², F; pass >= {digits:g})",
                   [Column("dataset", key=True), Column("difficulty", key=True),
-                   Column("float64\nceiling", "right", _one_decimal, key=True,
+                   Column("float64\nceiling", "right", one_decimal, key=True,
                           tooltip="the fewest digits of any quantity the float64 data let any computation get "
                                   "right (the truth on copies moved one ulp; NIST's: and on the rounded decimals)"),
                    *(Column(adapter, "right") for adapter in adapters)])
