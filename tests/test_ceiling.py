@@ -89,6 +89,17 @@ def test_wampler2_from_a_csv_agrees_at_float64s_floor(tmp_path, wampler2_csv):
         assert deviation["ceiling"]["estimate"] >= 12 and deviation["ceiling"]["t_value"] < 1
     assert {a for a, r in fits.items() if r["deviation"]["agrees"]} == {"statsmodels", "r"}
     assert manifest["truth"]["wampler2.csv"]["ceiling"]["pvalues"]["rss|"] == 15.0
+    # the coefficient table shows the ceiling per term where it binds, and R's t-noise green, at the floor
+    from mlbench.reports.details.statistics import coefficient_table
+    from mlbench.reports.table import RunView
+    from mlbench.results import reference_answers
+
+    compact = coefficient_table(RunView(manifest, list(fits.values()), reference_answers(manifest)))[0][1][0]
+    headers = [c.header for c in compact.columns]
+    assert "float64\nceiling" in headers
+    x1 = next(row for row in compact.rows if row[0] == "x1")
+    r_cell = x1[headers.index("r")]
+    assert x1[headers.index("float64\nceiling")] < 1 and r_cell.tone == "good" and r_cell.title == "at float64's floor"
 
 
 def _mp_fit(frame: pd.DataFrame) -> dict[str, mpmath.mpf]:
