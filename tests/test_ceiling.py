@@ -24,13 +24,14 @@ FIXTURE = Path(__file__).parent / "fixtures" / "runs" / "accuracy"
 PLATFORMS = ["statsmodels", "sklearn", "r"]
 
 
-def _run(tmp_path: Path, **request) -> tuple[dict, dict[str, dict]]:
+def _run(tmp_path: Path, platforms: list[str] = PLATFORMS, isolation: str = "inline",
+         **request) -> tuple[dict, dict[str, dict]]:
     scenario = tmp_path / "pv.yaml"
     scenario.write_text("name: pv\nsteps:\n  - step: pvalues\n    alpha: 1.0\nrepeats: 1\nwarmup: 0\n")
-    outcome = api.run(api.RunRequest(scenario=str(scenario), adapters=PLATFORMS, isolation="inline",
+    outcome = api.run(api.RunRequest(scenario=str(scenario), adapters=platforms, isolation=isolation,
                                      out=tmp_path / "runs", **request))
     fits = {r["adapter"]: r for r in outcome.records if r["phase"] == "fit"}
-    assert {a: r["status"] for a, r in fits.items()} == dict.fromkeys(PLATFORMS, "ok")
+    assert {a: r["status"] for a, r in fits.items()} == dict.fromkeys(platforms, "ok")
     return json.loads((outcome.run_dir / "run.json").read_text()), fits
 
 
@@ -40,15 +41,20 @@ def _lre(got: float, truth: float) -> float:
     return max(0.0, min(15.0, -math.log10(abs(got - truth) / abs(truth))))
 
 
+def _large_scale_csv(tmp_path: Path) -> tuple[Path, float]:
+    """y = 1e15 + 1e12·x, x = 0..20 as a CSV, and its TSS in closed form: 1e24 · sum (x - 10)² = 1e24 · 770."""
+    x = np.arange(21.0)
+    path = tmp_path / "large.csv"
+    pd.DataFrame({"x": x, "y": 1e15 + 1e12 * x}).to_csv(path, index=False)
+    return path, 1e24 * float(sum((v - 10.0) ** 2 for v in x))
+
+
 def test_an_exact_fit_at_large_scale_is_read_on_tss(tmp_path):
     """y = 1e15 + 1e12·x, x = 0..20: an exact fit of integers float64 holds exactly. Its RSS is 0; every platform's
     RSS is rounding noise of the 1e15-sized values, tiny against TSS = 1e24·770 (closed form: sum (x - 10)² = 770),
     so it agrees; read against 1, as before, a platform's RSS of 1e-3 was "0 digits"."""
-    x = np.arange(21.0)
-    path = tmp_path / "large.csv"
-    pd.DataFrame({"x": x, "y": 1e15 + 1e12 * x}).to_csv(path, index=False)
+    path, tss = _large_scale_csv(tmp_path)
     manifest, fits = _run(tmp_path, data=path, target="y")
-    tss = 1e24 * float(sum((v - 10.0) ** 2 for v in x))
     truth = manifest["truth"]["large.csv"]["answers"]["pvalues"]
     assert truth["rss"] == 0.0 and truth["coefficients"]["x"]["estimate"] == 1e12
     for adapter, record in fits.items():
@@ -58,6 +64,19 @@ def test_an_exact_fit_at_large_scale_is_read_on_tss(tmp_path):
         assert deviation["digits"]["rss"] == pytest.approx(expected, abs=0.01)
         assert _lre(result["coefficients"]["x"]["estimate"], 1e12) >= 11  # right to 11+ digits: as graded
         assert deviation["min_digits"] >= 11
+
+
+@pytest.mark.h2o
+def test_h2o_on_the_large_scale_exact_fit_agrees(tmp_path):
+    """H2O's residual deviance of the exact fit is about 1e-2 (rounding of 1e15-sized values; before: "differs:
+    0 digits (rss)"), against TSS 7.7e26 it is right to 15 digits; its coefficients to 11+."""
+    path, tss = _large_scale_csv(tmp_path)
+    _, fits = _run(tmp_path, ["h2o"], "process", data=path, target="y")
+    deviation, result = fits["h2o"]["deviation"], fits["h2o"]["result"]
+    assert deviation["agrees"], deviation["grade"]
+    assert deviation["digits"]["rss"] == pytest.approx(min(15.0, -math.log10(abs(result["rss"]) / tss))
+                                                       if result["rss"] else 15.0, abs=0.01)
+    assert _lre(result["coefficients"]["x"]["estimate"], 1e12) >= 11
 
 
 @pytest.fixture(scope="module")
