@@ -95,8 +95,7 @@ class _Tally:
         self.items.append((quantity, term, digits, None if ceiling is None else float(ceiling), answered))
 
     def grade(self, got: Any, truth: Any, quantity: str, term: str | None = None, **scale: Any) -> None:
-        self.add(quantity, correct_digits(got, truth, cap=self.cap, **scale), term,
-                 got is not None and not (isinstance(got, float) and math.isnan(got)))
+        self.add(quantity, correct_digits(got, truth, cap=self.cap, **scale), term, _answered(got))
 
     def each(self) -> dict[str, float]:
         """"quantity|term" -> digits of every graded number: a perturbed copy's give the ceiling."""
@@ -145,6 +144,8 @@ def coefficient_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = 
         "p_value": correct_digits(_number(got.get("p_value")), _number(truth.get("p_value")), absolute=True,
                                   cap=cap),
     }
+
+
 COEFFICIENT_QUANTITIES = ("estimate", "std_error", "t_value", "p_value")
 FIT_QUANTITIES = ("r_squared", "adj_r_squared", "f_statistic", "rss")
 ZERO_CROSSING = {"t_value", "r_squared", "adj_r_squared"}  # graded against max(|truth|, 1): their natural scale
