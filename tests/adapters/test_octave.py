@@ -25,7 +25,7 @@ from mlbench.grading import grade_subset
 from mlbench.platforms.octave import STEPWISE_PREMOVE, OctaveAdapter, OctaveError
 from mlbench.stats import metrics, procedures
 from tests.conftest import assert_rel
-from tests.helpers import context, materialise, reference_fitter, started
+from tests.helpers import answer, context, materialise, reference_fitter, started
 from tests.test_train import task_source
 
 _available = OctaveAdapter.availability()
@@ -141,7 +141,7 @@ def test_advertising_pvalues_equal_r(octave, r_advertising):
 @needs_octave
 def test_advertising_vif_emulated_from_regress_equals_car_vif(octave, r_advertising):
     design, adapter = octave.use("advertising")
-    result = procedures.vif(adapter, design.features, threshold=10)
+    result = answer(adapter, "vif", design, threshold=10)
     for name, expected in r_advertising["vif_full_model"].items():
         assert_rel(result["vif"][name], expected, TOL)
     assert_rel(1 / (1 - adapter.r_squared(["Newspaper"], "TV")), r_advertising["vif_tv_regressed_on_newspaper"], TOL)
@@ -182,7 +182,7 @@ def test_hitters_forward_stepwisefit_is_the_rss_path(octave):
     ref = procedures.subset(reference_fitter(design), context(design, "reference"), "forward", None, 20000)
     assert got["fits"] is None  # stepwisefit searched: mlbench drove no fits
     for size in SIZES:
-        assert got["by_size"][size]["features"] == ref["by_size"][size]["features"], size
+        assert set(got["by_size"][size]["features"]) == set(ref["by_size"][size]["features"]), size
         assert_rel(got["by_size"][size]["rss"], ref["by_size"][size]["rss"], TOL)
     verdict = grade_subset(got, ref, 6)
     assert verdict["agrees"] and verdict["sizes_agree"] == 19 and verdict["chosen_same"], verdict["grade"]
@@ -204,10 +204,12 @@ def test_hitters_stepwisefit_by_correlation_is_another_path(octave):
 
 
 @needs_octave
-@pytest.mark.parametrize("method", ["backward", "best"])
-def test_hitters_emulated_subsets_equal_the_reference(octave, method):
+def test_hitters_backward_emulated_on_regress_equals_the_reference(octave):
+    """Backward (and best: the conformance kit, on Advertising) are mlbench's searches over regress fits; best on
+    Hitters is not run here (thousands of fits, one request each)."""
+    method = "backward"
     design, adapter = octave.use("hitters")
-    got = procedures.subset(adapter, context(design, "emulated"), method, None, 20000)
+    got = answer(adapter, "subset", design, method, methods=[method], max_fits=20000)
     ref = procedures.subset(reference_fitter(design), context(design, "reference"), method, None, 20000)
     with pytest.raises(UnsupportedStep, match="starts from the empty model"):
         adapter.subset(method, design.features, 19)
@@ -217,8 +219,9 @@ def test_hitters_emulated_subsets_equal_the_reference(octave, method):
 
 @needs_octave
 def test_collinear_columns_are_answered_as_octave_does_and_its_warnings_logged(octave, tmp_path):
-    """Octave has no aliasing: fitlm on an exactly collinear design warns and answers non-finite numbers; its
-    warnings go to the platform log, never into the protocol, and the session goes on."""
+    """Octave has no aliasing: fitlm on an exactly collinear design warns ("matrix singular to machine precision")
+    and answers what its singular triangular solve gives (estimates of 1e14 here); its warnings go to the platform
+    log, never into the protocol, and the session goes on."""
     import pandas as pd
 
     rng = np.random.default_rng(7)
@@ -228,7 +231,7 @@ def test_collinear_columns_are_answered_as_octave_does_and_its_warnings_logged(o
     source = DataSource("collinear", tmp_path / "c.parquet", tmp_path / "c.csv", "y", ["a", "b", "s"], 40)
     adapter = octave.use_source(source)
     fit = adapter.ols(["a", "b", "s"])
-    assert fit.aliased == [] and not all(map(math.isfinite, fit.std_error))
+    assert fit.aliased == [] and max(map(abs, fit.estimate)) > 1e10  # the truth: b + s and a + s not identified
     assert "matrix singular to machine precision" in (octave.directory / "platform.log").read_text()
     assert_rel(adapter.ols(["a", "b"]).estimate[1], float(np.linalg.lstsq(
         np.column_stack([np.ones(40), a, b]), frame["y"].to_numpy(), rcond=None)[0][1]), 1e-10)
