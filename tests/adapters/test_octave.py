@@ -24,7 +24,7 @@ from mlbench.errors import UnsupportedStep
 from mlbench.grading import grade_subset
 from mlbench.platforms.octave import STEPWISE_PREMOVE, OctaveAdapter, OctaveError
 from mlbench.stats import metrics, procedures
-from tests.conftest import assert_rel
+from tests.conftest import assert_rel, run_cli
 from tests.helpers import answer, context, materialise, reference_fitter, started
 from tests.test_train import task_source
 
@@ -288,3 +288,25 @@ def test_a_killed_octave_is_noticed_and_closed(tmp_path):
         adapter.close()
         adapter.close()
     assert not list(tmp_path.glob("octave-*")) and not list(tmp_path.rglob("octave-workspace"))
+
+
+@needs_octave
+@pytest.mark.slow
+def test_nist_accuracy_on_octave(tmp_path):
+    """`mlbench run accuracy --adapters octave`: every case with an intercept passes 6 digits; the measured
+    losses (README) are fitlm's own arithmetic: its SEs from ucov = R \\ Q' / X' (Pontius' intercept t: 9.5, R
+    12.5), its estimates from (R \\ Q') * y (Wampler3: 7.8, R 9.3); Filip keeps all 11 coefficients (no aliasing
+    in Octave) to 6 digits of its 7.7 ceiling; NoInt1/2 are unsupported (fitlm always fits an intercept)."""
+    from tests.test_accuracy import _digits_rows, _run_dir
+
+    proc = run_cli("run", "accuracy", "--adapters", "octave", "--out", str(tmp_path), timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["nist_name"]: r for r in _digits_rows(_run_dir(tmp_path))}
+    for case in ("NoInt1", "NoInt2"):
+        assert rows[case]["status"] == "unsupported" and "always fits an intercept" in rows[case]["note"]
+    graded = {name: r for name, r in rows.items() if name not in ("NoInt1", "NoInt2")}
+    assert len(graded) == 9 and all(r["status"] == "ok" and r["agrees"] == "True" for r in graded.values())
+    assert float(rows["Filip"]["min_digits"]) >= 6 and rows["Filip"]["worst_term"] == "Intercept"
+    assert (rows["Pontius"]["worst_quantity"], rows["Pontius"]["worst_term"]) == ("t_value", "Intercept")
+    assert 8.5 < float(rows["Pontius"]["min_digits"]) < 10.5
+    assert 7 < float(rows["Wampler3"]["estimate"]) < 8.5 and float(rows["Longley"]["min_digits"]) >= 10
