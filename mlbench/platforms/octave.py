@@ -75,7 +75,8 @@ FITLM_HOW = ("statistics fitlm(X, y) (anovan's QR fit; t = b/SE, p = 2*(1 - tcdf
              "sum of squares of y; none through the origin (fitlm always fits an intercept)")
 ORIGIN_UNSUPPORTED = ("Octave's fitlm (statistics 1.5.3) always fits an intercept (its MODELSPEC's intercept row "
                       "is ignored and it has no 'Intercept' option), so it cannot answer a fit through the origin")
-NO_TREES = "Octave's statistics package 1.5.3 has no tree ensembles (Matlab's TreeBagger and fitcensemble are not in it)"
+NO_TREES = ("Octave's statistics package 1.5.3 has no tree ensembles (Matlab's TreeBagger and fitcensemble are not "
+            "in it)")
 NO_GLM = ("statistics 1.5.3 has no glmfit (it arrived in 1.7.0); its logistic_regression has no Poisson family and "
           "reports no null deviance or AIC, so mlbench does not drive it for the GLM steps")
 
@@ -116,7 +117,8 @@ def _octave_problem() -> str | None:
             return "Octave's statistics package is not installed: apt-get install octave-statistics"
         return f"octave-cli failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
     if "fitlm 2" not in proc.stdout:
-        return "Octave's statistics package has no fitlm (it needs statistics >= 1.5.0): apt-get install octave-statistics"
+        return ("Octave's statistics package has no fitlm (it needs statistics >= 1.5.0): apt-get install "
+                "octave-statistics")
     return None
 
 

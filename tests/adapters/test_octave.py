@@ -18,8 +18,7 @@ import pytest
 
 from mlbench import steps
 from mlbench.adapter import DataSource, SessionOptions, TrainSpec
-from mlbench.datasets import load_builtin
-from mlbench.design import Design, build_design
+from mlbench.design import Design
 from mlbench.errors import UnsupportedStep
 from mlbench.grading import grade_subset
 from mlbench.platforms.octave import STEPWISE_PREMOVE, OctaveAdapter, OctaveError
