@@ -78,14 +78,16 @@ function A = design (cols, intercept)
 endfunction
 
 function r = h_rss (req)
-  ## regress (Matlab's signature, QR): its residuals' sum of squares
+  ## regress (Matlab's signature, QR) for its coefficients only, and its residuals as regress forms them
+  ## (r = y - X * b): asking regress for them (nargout 3) also computes its confidence intervals, whose tinv
+  ## costs 19 ms a call in statistics 1.5.3 against 0.6 ms for the whole fit, the unit of a subset search
   global S
   cols = ints (req.features);
   A = design (cols, req.intercept);
   if (columns (A) == 0)
     resid = S.y;  # y ~ 0 predicts 0
   else
-    [~, ~, resid] = regress (S.y, A);
+    resid = S.y - A * regress (S.y, A);
   endif
   r = struct ("rss", one (sum (resid .^ 2)));
 endfunction
