@@ -24,6 +24,7 @@ BUILTINS: dict[str, str] = {
     "xgboost": "mlbench.platforms.xgboost:XGBoostAdapter",
     "r": "mlbench.platforms.r:RAdapter",
     "tensorflow": "mlbench.platforms.tensorflow:TensorFlowAdapter",
+    "octave": "mlbench.platforms.octave:OctaveAdapter",
 }  # the one list of built-ins: tests/test_architecture.py holds it equal to pyproject.toml's entry points
 
 

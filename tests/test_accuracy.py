@@ -55,12 +55,12 @@ def test_accuracy_on_python_platforms_table_csv_html(tmp_path):
 @pytest.mark.spark
 @pytest.mark.tensorflow
 def test_accuracy_on_every_platform(tmp_path):
-    """`mlbench run accuracy` with its default adapters, JVMs, R and TensorFlow included, completes, grades every
-    cell and exits 0 on a healthy install: Spark refusing Filip is a measurement (fault "platform"), not a failure
+    """`mlbench run accuracy` with its default adapters, JVMs, R, Octave and TensorFlow included, completes, grades
+    every cell and exits 0 on a healthy install: Spark refusing Filip is a measurement (fault "platform"), not a failure
     of the run."""
     proc = run_cli("run", "accuracy", "--out", str(tmp_path), "--width", "200", timeout=1500)
     assert proc.returncode == 0, proc.stderr
-    every = ["statsmodels", "sklearn", "h2o", "spark", "r", "tensorflow"]
+    every = ["statsmodels", "sklearn", "h2o", "spark", "r", "octave", "tensorflow"]
     header = next(line for line in proc.stdout.splitlines() if "dataset" in line and "difficulty" in line)
     assert [name for name in every if f" {name} " in header] == every, header
     rows = _digits_rows(_run_dir(tmp_path))

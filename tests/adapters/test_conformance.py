@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlbench.platforms.h2o import H2OAdapter
+from mlbench.platforms.octave import OctaveAdapter
 from mlbench.platforms.r import RAdapter
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.spark import SparkAdapter
@@ -20,7 +21,8 @@ KNOWN_FAILURES = {
 
 
 @parametrize_with_adapter_checks(
-    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter, TensorFlowAdapter],
+    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, OctaveAdapter, H2OAdapter, SparkAdapter,
+     TensorFlowAdapter],
     known_failures=KNOWN_FAILURES,
     marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
 )
