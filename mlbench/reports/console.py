@@ -65,7 +65,8 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     for each in details():
         shown = each.build(run)
         print_tables(console, shown, wide)
-        if each.name == "accuracy" and shown and len({r["dataset"] for r in records if r.get("step")}) > 1:
+        if each.name in ("accuracy", "glm-accuracy") and shown and \
+                len({r["dataset"] for r in records if r.get("step")}) > 1:
             # the accuracy table shows each dataset's p-values: the per-dataset tables after it would mix them
             run = RunView(manifest, [r for r in records if r.get("step") != "pvalues"], run.reference)
     print_layouts(console, summary_table(run.records, manifest), wide)
