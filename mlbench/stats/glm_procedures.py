@@ -76,15 +76,15 @@ class GLMFitter:
                                   "scenario's subset step)")
             self.count += 1
             self._seen.add(key)
-        if search and features and self.ctx.support == "reference":
-            searched: GLMFit = self.fitter.search_glm(list(features))
-            return searched
+        if self.ctx.support == "reference":  # the truth: certified (its intercept-only MLE too), or searched
+            fit: GLMFit = self.fitter.search_glm(list(features)) if search else self.fitter.glm(list(features))
+            if not search:
+                self._fits[key] = fit
+            return fit
         X = self._columns(features)
         if not features:
             fit = glm.wald_fit(self.family, X, self.ctx.y, np.array([glm.intercept_only(self.family, self.ctx.y)]),
                                [])
-        elif self.ctx.support == "reference":
-            fit = self.fitter.glm(list(features))
         else:
             fit = self._platform_fit(features, X)
         self._fits[key] = fit
