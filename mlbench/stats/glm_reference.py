@@ -90,10 +90,20 @@ def separated_fit(truth: GLMTruth, y: np.ndarray, features: list[str]) -> GLMFit
     )
 
 
-def refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> GLMFit | None:
+def refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str,
+                inference: bool = True) -> GLMFit | None:
     """The MLE to extended precision, uncertified (a search's ordering of models): float64 IRLS, then Newton on
     the score in numpy longdouble; None where it does not settle or fitted values reach 0/1 (separation: the
-    certified fit decides)."""
+    certified fit decides). `inference` False: deviance and AIC only (SEs NaN), all a search orders by: the
+    information inverted in longdouble costs as much as the fit on Bikeshare's 40 columns. One BLAS thread, as
+    glm_exact's: on this shared 2-core machine threads only contend (IRLS on Bikeshare 5.7 s with them)."""
+    from mlbench.stats.subsets import _single_threaded_blas
+
+    with _single_threaded_blas():
+        return _refined_fit(X, y, features, family, inference)
+
+
+def _refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str, inference: bool) -> GLMFit | None:
     from scipy import stats
 
     beta64, iterations, converged = glm.irls(family, X, y, tol=1e-15, maxit=200)
@@ -121,13 +131,18 @@ def refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str) 
             break
     mu = _mean(family, A @ beta)
     w = mu if family == "poisson" else mu * (1 - mu)
+    # fitted values at 0 (or 1) are where a separation would show: the certified fit decides there (a cost only)
+    if np.min(mu) < 1e-12 or (family == "binomial" and np.max(mu) > 1 - 1e-12) or not np.isfinite(last):
+        return None
+    k = A.shape[1]
     try:
-        cov = _cholesky_inverse(np.einsum("ij,ik->jk", A, A * w[:, None]))
+        cov = _cholesky_inverse(np.einsum("ij,ik->jk", A, A * w[:, None])) if inference else \
+            np.full((k, k), np.longdouble(math.nan))
     except MlbenchError:
         return None
     se = np.sqrt(np.diag(cov))
     z = beta / se
-    if (family == "binomial" and (np.min(mu) < 1e-12 or np.max(mu) > 1 - 1e-12)) or not np.all(np.isfinite(se)):
+    if inference and not np.all(np.isfinite(se)):
         return None
     n, k = A.shape
     mu64 = mu.astype(float)
@@ -192,7 +207,7 @@ class GLMReference:
         if key in self._fits or SEARCH_FITS == "certified":
             return self.glm(features)
         if key not in self._refined:
-            refined = refined_fit(self._columns(features), self.y, list(features), self.family)
+            refined = refined_fit(self._columns(features), self.y, list(features), self.family, inference=False)
             if refined is None:
                 return self.glm(features)
             self._refined[key] = refined
