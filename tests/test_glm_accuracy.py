@@ -75,7 +75,7 @@ def test_the_runs_truth_is_the_stored_certificate(suite_run: Path) -> None:
 
 
 def test_glm_table_in_terminal_csv_and_html(suite_run: Path) -> None:
-    manifest, records = load_run(suite_run)
+    _, records = load_run(suite_run)
     proc = run_cli("report", str(suite_run), "--width", "80")
     assert proc.returncode == 0, proc.stderr
     assert "Correct digits, GLMs" in proc.stdout

@@ -464,9 +464,10 @@ def glm_accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dic
     for name in dict.fromkeys(d for d, _ in last):
         cells = {}
         for adapter in adapters:
-            record = last.get((name, adapter))
-            if record is None:
+            found = last.get((name, adapter))
+            if found is None:
                 continue
+            record = found
             deviation, result = record.get("deviation") or {}, record.get("result") or {}
             by_quantity = deviation.get("digits") or {}
             word, detail = grade_words(deviation.get("grade"))
