@@ -39,7 +39,8 @@ def _compact_cell(cell: dict[str, Any], where: str) -> Cell:
     """est/SE in one cell; ! where the platform said it did not converge (footnoted)."""
     mark = "!" if cell.get("converged") is False else ""
     text = f"{_digits(cell.get('estimate'))}/{_digits(cell.get('std_error'))}{mark}"
-    notes = [n for n in (cell.get("note"), "said it did not converge" if mark else None) if n]
+    said = "said it did not converge" if mark and "did not converge" not in (cell.get("note") or "") else None
+    notes = [n for n in (cell.get("note"), said) if n]
     return Cell(text, "good" if cell.get("agrees") else "bad", cell.get("digits"), "; ".join(notes) or None, where)
 
 
@@ -80,9 +81,9 @@ def glm_accuracy_table(run: RunView) -> list[Layouts]:
                 narrow.append(_compact_cell(cell, where))
         full.add(row["label"], row["family"] or "", *wide)
         compact.add(row["label"], row["family"] or "", *narrow)
-    legend = ("est, SE: the worst correct digits over the terms (McCullough's LRE, capped at 15) against the MLE "
-              "certified in arbitrary precision (mlbench.stats.glm_exact); green: every graded quantity (also z, "
-              "p, deviance, AIC) passes. conv.: the platform's own convergence flag.")
-    full.footnotes = [legend]
-    compact.footnotes = [legend.replace("est, SE:", "est/SE:") + " ! the platform said it did not converge."]
+    legend = ("the worst correct digits over the terms (McCullough's LRE, capped at 15) against the MLE certified "
+              "in arbitrary precision (mlbench.stats.glm_exact); green: every graded quantity (also z, p, deviance, "
+              "AIC) passes.")
+    full.footnotes = [f"est, SE: {legend} conv.: the platform's own convergence flag."]
+    compact.footnotes = [f"est/SE: {legend} !: the platform said it did not converge."]
     return [[[full], [compact]]]
