@@ -179,3 +179,17 @@ def test_scorecard_counts_the_glm_cells_against_the_certified_truth(suite_run: P
         assert cells[adapter]["value"] == pytest.approx(statistics.median(lost), abs=1e-9)
         assert cells[adapter]["text"] == f"{statistics.median(lost):.1f}, worst {max(lost):.1f}"
     assert card["best"]["glm_digits_lost"] == ["statsmodels"]
+
+
+def test_vif_on_separated_data_is_graded_on_what_the_full_fit_said(tmp_path: Path) -> None:
+    """car::vif from the covariance of a fit that has no finite MLE: the VIF cell carries what the platform said
+    of that fit (statsmodels' warning: agrees; scikit-learn's silence: differs)."""
+    data = tmp_path / "separated.csv"
+    data.write_text(SEPARATED)
+    outcome = api.run(api.RunRequest(scenario="glm-selection", data=data, target="y", adapters=["statsmodels",
+                                     "sklearn"], isolation="inline", out=tmp_path / "runs",
+                                     settings={"subset": {"methods": "best"}}))
+    vif = {r["adapter"]: r for r in outcome.records if r["phase"] == "fit" and r["step"] == "vif"}
+    assert vif["statsmodels"]["deviation"]["grade"].startswith("agrees: warned of separation")
+    assert vif["sklearn"]["deviation"]["grade"].startswith("differs: finite estimates where no finite MLE")
+    assert outcome.manifest["truth"]["separated.csv"]["answers"]["vif"]["separation"]["kind"] == "complete"

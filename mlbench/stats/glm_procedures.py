@@ -282,6 +282,9 @@ def run(step: str, spec: Any, variant: str | None, fitter: Any, ctx: StepContext
     if step in ("pvalues", "vif"):
         result = pvalues(glm_fitter, ctx.features, spec.alpha, spec.by, ctx.terms) if step == "pvalues" else \
             vif(glm_fitter, ctx.features, spec.threshold, spec.by, ctx.terms)
+        if step == "vif" and ctx.features:  # what the platform said of the full fit VIF comes from (separation)
+            full = glm_fitter.glm(list(ctx.features))
+            result.update(converged=full.converged, warnings=list(full.warnings))
         separated = glm_fitter.separation(ctx.features)
         if separated:  # the truth's full model has no finite MLE: the grade reads what the platform said
             result["separation"] = separated
