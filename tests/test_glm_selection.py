@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlbench import api
+from mlbench import api, registry
 from mlbench.datasets import DATA_DIR, load_builtin
 from mlbench.design import build_design
 from mlbench.stats import glm_procedures
@@ -168,9 +168,14 @@ def test_bikeshare_poisson_with_two_factors_equals_r(r_glm: dict) -> None:
 def test_glm_selection_runs_end_to_end_graded_against_the_truth(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLBENCH_ADAPTERS", GLM_ENV)
+    registry.registered.cache_clear()  # the table is read once per process: read it again with the test adapters
     request = api.RunRequest(scenario="glm-selection", adapters=["sm-glm", "sm-glm-estimates"], isolation="inline",
                              out=tmp_path, settings={"subset": {"methods": "best,backward"}})
-    outcome = api.run(request)
+    try:
+        outcome = api.run(request)
+    finally:
+        monkeypatch.delenv("MLBENCH_ADAPTERS")
+        registry.registered.cache_clear()
     fits = [r for r in outcome.records if r["phase"] == "fit"]
     assert len(fits) == 8 and all(r["status"] == "ok" for r in fits), [r.get("error") for r in fits]
     assert all(r["params"]["family"] == "binomial" for r in fits)

@@ -201,7 +201,7 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
                 "status": record.get("status"), "digits": deviation.get("min_digits"),
                 "certified": (deviation.get("certified") or {}).get("min_digits"),
                 "agrees": deviation.get("agrees"), "digits_by_quantity": deviation.get("digits") or {},
-                "worst": deviation.get("worst"),
+                "worst": deviation.get("worst"), "grade": deviation.get("grade"),
                 "note": record.get("error") or (detail if word == "differs" and detail
                                                  and "digits (" not in detail else None),
             }
