@@ -45,8 +45,14 @@ def test_accuracy_on_python_platforms_table_csv_html(tmp_path):
     # graded against NIST's certified values too, and the reference itself graded against them
     assert float(rows[("Longley", "statsmodels")]["certified_min_digits"]) >= 9
     manifest = json.loads((run_dir / "run.json").read_text())
-    for entry in manifest["truth"].values():
-        assert entry["engine"].startswith("exact") and entry["vs_certified"]["min_digits"] >= 12
+    for name, entry in manifest["truth"].items():
+        if name.startswith("glm-"):  # the GLM suite beside NIST's: its truth is the certified MLE
+            assert entry["engine"].startswith("GLM MLE certified") and entry["family"] in ("binomial", "poisson")
+        else:
+            assert entry["engine"].startswith("exact") and entry["vs_certified"]["min_digits"] >= 12
+    assert "Correct digits, GLMs" in proc.stdout  # the GLM suite's table after NIST's
+    glm_rows = [r for r in _digits_rows(run_dir) if r["dataset"].startswith("glm-")]
+    assert len(glm_rows) == 16 and {r["family"] for r in glm_rows} == {"binomial", "poisson"}
     html = run_cli("report", str(run_dir), "--format", "html")
     assert html.returncode == 0 and 'id="accuracy"' in html.stdout and "Wampler5" in html.stdout
 
