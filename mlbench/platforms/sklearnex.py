@@ -35,12 +35,15 @@ _PATCHED = "sklearnex runs oneDAL where it supports the setting, else stock scik
 
 
 class _Listener(logging.Filter):
-    """Keeps what sklearnex says about each call and lets none of it through to a handler (sklearnex's own
-    StreamHandler would print every call to stderr); warnings and errors pass."""
+    """The one filter on sklearnex's logger: hands what sklearnex says about each call to every live session's
+    list (the conformance kit and tests hold several sessions in one process) and lets none of it through to a
+    handler (sklearnex's own StreamHandler would print every call to stderr); warnings and errors pass. Installed
+    with the first session, removed (and the logger's level restored) with the last."""
 
-    def __init__(self) -> None:
+    def __init__(self, level: int) -> None:
         super().__init__()
-        self.said: list[tuple[str, str, str]] = []  # (scope, accelerated | fallback | cause, cause text)
+        self.level = level  # the logger's own level before the first session
+        self.sessions: list[list[tuple[str, str, str]]] = []  # (scope, accelerated | fallback | cause, cause text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.WARNING:
@@ -48,8 +51,30 @@ class _Listener(logging.Filter):
         match = SAID.match(record.getMessage())
         if match:
             kind = next(k for k in ("accelerated", "fallback", "cause") if match.group(k) is not None)
-            self.said.append((match["scope"], kind, (match["cause"] or "").strip()))
+            for said in self.sessions:
+                said.append((match["scope"], kind, (match["cause"] or "").strip()))
         return False
+
+    @classmethod
+    def join(cls, said: list[tuple[str, str, str]]) -> None:
+        logger = logging.getLogger(LOGGER)
+        listener = next((f for f in logger.filters if isinstance(f, cls)), None)
+        if listener is None:
+            listener = cls(logger.level)
+            logger.addFilter(listener)
+            logger.setLevel(logging.DEBUG)  # the causes are said at DEBUG
+        listener.sessions.append(said)
+
+    @classmethod
+    def leave(cls, said: list[tuple[str, str, str]]) -> None:
+        logger = logging.getLogger(LOGGER)
+        listener = next((f for f in logger.filters if isinstance(f, cls)), None)
+        if listener is None:
+            return
+        listener.sessions = [s for s in listener.sessions if s is not said]
+        if not listener.sessions:
+            logger.removeFilter(listener)
+            logger.setLevel(listener.level)
 
 
 def paths(said: list[tuple[str, str, str]], stock: list[str]) -> str | None:
@@ -114,19 +139,14 @@ class SklearnexAdapter(SklearnAdapter):
         """Imports sklearnex's estimators and starts listening to its logger at DEBUG (for the causes)."""
         super().start_session(options)
         self._stock: list[str] = []
-        self._listener = _Listener()
-        logger = logging.getLogger(LOGGER)
-        self._level = logger.level
-        logger.setLevel(logging.DEBUG)
-        logger.addFilter(self._listener)
+        self._said: list[tuple[str, str, str]] | None = []
+        _Listener.join(self._said)
 
     def close(self) -> None:
-        listener = getattr(self, "_listener", None)
-        if listener is not None:
-            logger = logging.getLogger(LOGGER)
-            logger.removeFilter(listener)
-            logger.setLevel(self._level)
-            self._listener = None
+        said = getattr(self, "_said", None)
+        if said is not None:
+            _Listener.leave(said)
+            self._said = None
 
     def _estimator(self, module: str, name: str) -> Any:
         """sklearnex's class where it has one; else stock scikit-learn's, noted for `ran`."""
@@ -144,12 +164,13 @@ class SklearnexAdapter(SklearnAdapter):
 
     def ran(self) -> str | None:
         """oneDAL or stock scikit-learn per estimator method called since the last asking (see `paths`)."""
-        listener = getattr(self, "_listener", None)
-        if listener is None:
+        said = getattr(self, "_said", None)
+        if said is None:
             return None
-        said, stock = listener.said, self._stock
-        listener.said, self._stock = [], []
-        return paths(said, stock)
+        answer = paths(list(said), self._stock)
+        said.clear()
+        self._stock = []
+        return answer
 
 
 def _convert_as_stock(cls: type) -> None:
