@@ -41,7 +41,7 @@ class _SklearnBase(Adapter):
 
     distribution = "scikit-learn"
     modules = ("sklearn",)
-    session_imports = ("sklearn.linear_model",)
+    session_imports: ClassVar[tuple[str, ...]] = ("sklearn.linear_model",)
     glm_estimators: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {}
 
     def _estimator(self, module: str, name: str) -> Any:

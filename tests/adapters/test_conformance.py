@@ -21,7 +21,8 @@ KNOWN_FAILURES = {
 
 
 @parametrize_with_adapter_checks(
-    [SklearnAdapter, SklearnexAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter, TensorFlowAdapter],
+    [SklearnAdapter, SklearnexAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter,
+     TensorFlowAdapter],
     known_failures=KNOWN_FAILURES,
     marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
 )

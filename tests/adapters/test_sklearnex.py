@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlbench.adapter import SessionOptions, TrainSpec
+from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.platforms.sklearnex import SklearnexAdapter, paths
 from tests.adapters.test_glm_platforms import FEATURES, FIXTURE, R_ESTIMATE
 from tests.conftest import run_cli
@@ -66,7 +66,7 @@ def test_sklearnex_words_become_one_line_per_path():
 @pytest.fixture(scope="module")
 def classification(tmp_path_factory):
     directory = tmp_path_factory.mktemp("classification")
-    source, y_test = task_source(directory, "classification")
+    source, _ = task_source(directory, "classification")
     adapter = SklearnexAdapter()
     adapter.start_session(SessionOptions(run_dir=directory))
     adapter.load(source)
@@ -123,8 +123,6 @@ def test_logistic_glm_is_stock_lbfgs_and_equals_r(tmp_path):
                            "studentYes": (frame["student"] == "Yes").astype(float),
                            "balance": frame["balance"], "income": frame["income"]})
     design.to_parquet(tmp_path / "default.parquet", index=False)
-    from mlbench.adapter import DataSource
-
     source = DataSource("default", tmp_path / "default.parquet", tmp_path / "default.parquet", "default", FEATURES,
                         len(design))
     adapter = started(SklearnexAdapter, source, tmp_path)
