@@ -156,6 +156,13 @@ class SklearnexAdapter(SklearnAdapter):
         self._stock.append(name)
         return super()._estimator(module, name)
 
+    def predict(self, model: Any) -> Any:
+        """The `sklearn` adapter's predictions; a stock model's (gradient boosting) is said to be stock too, as
+        sklearnex's logger says nothing about it."""
+        if not type(model).__module__.startswith("sklearnex."):
+            self._stock.append(f"{type(model).__name__}.predict")
+        return super().predict(model)
+
     def export(self, model: Any, directory: Path) -> dict[str, Any]:
         """The `sklearn` adapter's formats, with skl2onnx told that sklearnex's class converts as its stock
         namesake (see `_convert_as_stock`)."""

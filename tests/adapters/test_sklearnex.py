@@ -85,8 +85,9 @@ def test_each_training_call_records_its_path(classification):
     adapter.fit(TrainSpec("logistic", "classification"))
     assert adapter.ran() == ("stock scikit-learn: LogisticRegression.fit (Penalties other than l2 are not "
                              "supported.)")
-    adapter.fit(TrainSpec("gbm", "classification", trees=5, max_depth=3))
-    assert adapter.ran() == "stock scikit-learn: HistGradientBoostingClassifier (not in sklearnex)"
+    adapter.predict(adapter.fit(TrainSpec("gbm", "classification", trees=5, max_depth=3)))
+    assert adapter.ran() == ("stock scikit-learn: HistGradientBoostingClassifier (not in sklearnex); stock "
+                             "scikit-learn: HistGradientBoostingClassifier.predict (not in sklearnex)")
 
 
 def test_onnx_exports_reload_with_stated_parity(classification, tmp_path):
