@@ -371,7 +371,7 @@ class Runner:
             lambda: steps.compute(spec, variant, adapter, self._truth.context(unit, support, self._cell_detail),
                                   steps.capability(cls, spec.step, variant)))
         deviation = self._truth.grade(unit, index, spec, variant, result) if result is not None else None
-        result = _with_ran(result, adapter)
+        result = _with_ran(result, cls, adapter)
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
                      fault=fault, support="unsupported" if status == "unsupported" else support, **common)
 
@@ -390,7 +390,7 @@ class Runner:
         support = "unsupported" if status == "unsupported" else support
         self._record(cls, unit, phase="fit", status=status, m=m, error=error, fault=fault, support=support,
                      result=_with_ran({"model": variant, "task": train_spec.task} if status == "ok" else None,
-                                      adapter), **common)
+                                      cls, adapter), **common)
         if status != "ok":
             return None
         prediction, m, status, error, fault = self._attempt(cls, adapter, f"train/{variant} predict",
@@ -406,7 +406,7 @@ class Runner:
                           "metrics": metrics.score(train_spec.task, unit.test_y, prediction),
                           "n_train": len(unit.design.frame), "n_test": len(unit.test_y)}
                 deviation = grading.grade_predictions(train_spec.task, prediction)
-        result = _with_ran(result, adapter)
+        result = _with_ran(result, cls, adapter)
         self._record(cls, unit, phase="predict", status=status, m=m, result=result, deviation=deviation,
                      error=error, fault=fault, support=support, **common)
         return (model, prediction) if result is not None else None
@@ -471,11 +471,12 @@ class Runner:
         return {"identical": diff == 0.0, "max_abs_diff": diff}
 
 
-def _with_ran(result: dict[str, Any] | None, handle: PlatformHandle) -> dict[str, Any] | None:
-    """The phase's result with what the platform says actually ran in it (`Adapter.ran`) as `ran`. Asked after
-    every phase of a live platform, so a failed phase's paths do not reach the next one; asking never fails a
-    cell (provenance is best effort)."""
-    if not handle.alive:
+def _with_ran(result: dict[str, Any] | None, cls: type[Adapter], handle: PlatformHandle) -> dict[str, Any] | None:
+    """The phase's result with what the platform says actually ran in it (`Adapter.ran`) as `ran`. Asked only of
+    an adapter that answers it (no extra call to any other platform, so a platform's death is still found by the
+    next primitive as before), after every phase of a live platform, so a failed phase's paths do not reach the
+    next one; asking never fails a cell (provenance is best effort)."""
+    if cls.ran is Adapter.ran or not handle.alive:
         return result
     try:
         ran = handle.ran()
