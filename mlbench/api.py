@@ -32,6 +32,7 @@ class RunRequest:
     intercept: bool | None = None  # False (--no-intercept): fits through the origin; None: the scenario's
     vif_threshold: float | None = None
     by: str | None = None  # factor terms: "term" (whole, drop1 / GVIF) or "column" (one dummy at a time)
+    family: str | None = None  # the statistics steps' family (gaussian/binomial/poisson); None: scenario, data
     methods: list[str] | None = None
     max_fits: int | None = None
     sizes: list[int] | None = None
@@ -78,7 +79,18 @@ def _override_steps(specs: list[Any], request: RunRequest) -> list[Any]:
         fields = steps.kind(spec.step).overrides
         updates = {k: getattr(request, attr) for k, attr in fields.items() if getattr(request, attr) is not None}
         result.append(type(spec).model_validate({**spec.model_dump(), **updates}) if updates else spec)
-    return steps.apply_settings(result, request.settings) if request.settings else result
+    result = steps.apply_settings(result, request.settings) if request.settings else result
+    from mlbench import family
+
+    named = family.check(request.family)
+    return [steps.with_family(s, named) for s in result] if named else result
+
+
+def _family(request: RunRequest, spec: Any) -> str | None:
+    """The run-level family: --family, else the scenario's; None: each dataset's, else decided from its target."""
+    from mlbench import family
+
+    return family.check(request.family) or spec.family
 
 
 def _check_shape(design: Any, specs: list[Any]) -> None:
@@ -112,15 +124,17 @@ def _has_intercept(dataset: Any, run_intercept: bool) -> bool:
 
 
 def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, task: str | None = None,
-          intercept: bool = True) -> Any:
-    """Build the design once and write it where every platform reads it with its own reader."""
+          intercept: bool = True, family: str | None = "gaussian") -> Any:
+    """Build the design once and write it where every platform reads it with its own reader. Statistics cells
+    take the design's family (`family` None: the dataset's, else decided from the target)."""
     import numpy as np
 
     from mlbench.adapter import DataSource
     from mlbench.design import build_design
     from mlbench.plan import DataUnit
 
-    design = build_design(dataset.frame, dataset.target)
+    design = build_design(dataset.frame, dataset.target, family=family or getattr(dataset, "family", None))
+    cells = [(i, steps.with_family(s, design.family), v) for i, s, v in cells]
     if not intercept:
         design.notes.append("fit through the origin (no intercept, R's y ~ 0 + x): R², adj. R² and F on the "
                             "uncentred total sum of squares Σy², df_model = p"
@@ -181,9 +195,11 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
     stats = [c for c in cells if steps.is_statistics(c[1].step)]
     train = [c for c in cells if not steps.is_statistics(c[1].step)]
     units = []
+    family = _family(request, spec)
     for name in _stats_datasets(request, spec)[0] if stats else []:
         dataset = datasets.resolve(name, request.data, request.target, seed)
-        unit = _unit(dataset, stats, data_dir, intercept=_has_intercept(dataset, _run_intercept(request, spec)))
+        unit = _unit(dataset, stats, data_dir, intercept=_has_intercept(dataset, _run_intercept(request, spec)),
+                     family=family)
         _check_shape(unit.design, stats)
         units.append(unit)
     if train and request.data is not None:
@@ -300,6 +316,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         "seed": seed,
         "digits": spec.digits if request.digits is None else request.digits,
         "intercept": _run_intercept(request, spec),
+        "family": _family(request, spec) or "from the data",
         "datasets_not_run": _stats_datasets(request, spec)[1],
         "isolation": request.isolation,
         "timeout_s": request.timeout,
@@ -361,7 +378,7 @@ def _early_session(request: RunRequest, adapters: list[str], step_specs: list[An
     if request.isolation != "process" or not adapters:
         return None
     cls = registry.get(adapters[0])
-    supported = any(steps.capability(cls, spec.step, variant).support is not Support.UNSUPPORTED
+    supported = any(steps.cell_capability(cls, spec, variant).support is not Support.UNSUPPORTED
                     for spec in step_specs for variant in steps.variants(spec))
     if not supported or not cls.availability().ok:
         return None
@@ -390,7 +407,7 @@ def _describe_unit(unit: Any) -> dict[str, Any]:
         "name": dataset.name, "sha256": dataset.sha256, "provenance": dataset.provenance,
         "target": design.target, "features": design.features, "n_rows": len(design.frame),
         "n_input_rows": design.n_input_rows, "n_dropped": design.n_dropped, "factors": design.factors,
-        "notes": design.notes, "truth": dataset.truth, "task": unit.source.task,
+        "notes": design.notes, "truth": dataset.truth, "task": unit.source.task, "family": design.family,
         "intercept": unit.source.intercept,
         "n_test": None if unit.test_y is None else len(unit.test_y),
     }

@@ -148,6 +148,9 @@ def run_command(
     by: Annotated[ByChoice | None, typer.Option(
         help="Factors in p-value and VIF elimination: whole terms (drop1's F-test, car's GVIF) or single dummies.")
     ] = None,
+    family: Annotated[str | None, typer.Option(
+        help="Model of the statistics steps: gaussian (OLS), binomial (logistic) or poisson (default: the "
+             "scenario's, else from the target: two text levels are binomial).")] = None,
     digits: Annotated[float | None, typer.Option(
         min=0.0, max=15.0, help="Pass line of the truth grade: correct digits each quantity needs (default 6).")
     ] = None,
@@ -197,7 +200,7 @@ def run_command(
     request = api.RunRequest(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
-        by=by.value if by else None, digits=digits, methods=_split(method),
+        by=by.value if by else None, family=family, digits=digits, methods=_split(method),
         max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
         weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,

@@ -28,6 +28,14 @@ class BuiltinDataset:
     file: str
     target: str
     description: str
+    columns: tuple[str, ...] = ()  # the model's predictors where the file holds more (others left out); () = all
+    factors: tuple[str, ...] = ()  # columns that are factors although written as numbers (Bikeshare's hr)
+    family: str | None = None  # the statistics steps' family unless the run names one (None: from the target)
+    provenance: str = ""  # where the file is from, when not ISLR-python
+
+
+ISLR2_PROVENANCE = ("ISLR2 (James et al., 2nd ed.) via qx0731/Sharing_ISL_python@6b588e7, byte copy; "
+                    "see mlbench/data/SOURCES.md")
 
 
 BUILTINS: dict[str, BuiltinDataset] = {
@@ -39,6 +47,15 @@ BUILTINS: dict[str, BuiltinDataset] = {
     ),
     "credit": BuiltinDataset(
         "credit.csv", "Balance", "ISLR Credit: card balance, numeric and categorical predictors (400 rows)"
+    ),
+    "default": BuiltinDataset(
+        "default.csv", "default", "ISLR2 Default: credit card default (No/Yes), logistic (10,000 rows)",
+        provenance=ISLR2_PROVENANCE,
+    ),
+    "bikeshare": BuiltinDataset(
+        "bikeshare.csv", "bikers", "ISLR2 Bikeshare: hourly rentals, Poisson; mnth (12) and hr (24) factors "
+        "(8,645 rows)", columns=("mnth", "hr", "workingday", "temp", "weathersit"), factors=("hr",),
+        family="poisson", provenance=ISLR2_PROVENANCE,
     ),
 }
 SYNTHETIC = {
@@ -118,7 +135,13 @@ def _refuse_nul(path: Path, frame: pd.DataFrame) -> None:
 def load_builtin(name: str) -> Dataset:
     spec = BUILTINS[name]
     path = DATA_DIR / spec.file
-    return Dataset(name, _read_table(path), spec.target, _sha256_file(path), ISLR_PROVENANCE)
+    frame = _read_table(path)
+    if spec.columns:  # ISLR2 section 4.6's model of Bikeshare: the file's other columns are not its predictors
+        frame = frame[[*spec.columns, spec.target]]
+    for column in spec.factors:  # a factor written as numbers: its levels as text, so the design dummy-codes it
+        frame[column] = frame[column].map(lambda v: str(int(v)) if float(v).is_integer() else str(v))
+    provenance = spec.provenance or ISLR_PROVENANCE
+    return Dataset(name, frame, spec.target, _sha256_file(path), provenance, family=spec.family)
 
 
 def load_file(path: Path, target: str | None) -> Dataset:

@@ -25,6 +25,7 @@ class Design:
     n_dropped: int  # rows dropped for a missing value
     factors: dict[str, list[str]] = field(default_factory=dict)  # text column -> its dummy columns
     notes: list[str] = field(default_factory=list)
+    family: str = "gaussian"  # of the statistics steps (mlbench.family): the target is coded for it
 
     @property
     def X(self) -> np.ndarray:  # noqa: N802 - the statistician's name
@@ -86,8 +87,12 @@ def _dummies(column: str, values: pd.Series) -> tuple[pd.DataFrame, list[str]]:
     return coded, names
 
 
-def build_design(df: pd.DataFrame, target: str, features: list[str] | None = None) -> Design:
-    """Validate `df` and return the numeric, dummy-coded, complete-case design every adapter uses."""
+def build_design(df: pd.DataFrame, target: str, features: list[str] | None = None,
+                 family: str | None = "gaussian") -> Design:
+    """Validate `df` and return the numeric, dummy-coded, complete-case design every adapter uses. `family` None:
+    decided from the target (a two-level text target is binomial, coded 0/1 as R does; mlbench.family)."""
+    from mlbench.family import code_target
+
     df = df.copy()
     df.columns = [str(c) for c in df.columns]
     wanted = _check_columns(df, target, features)
@@ -99,8 +104,7 @@ def build_design(df: pd.DataFrame, target: str, features: list[str] | None = Non
     for column in [target, *wanted]:
         if df[column].isna().all():
             raise MlbenchError(f"column {column!r} has no values (all missing)")
-    if _is_text(df[target]):
-        raise MlbenchError(f"target column {target!r} is not numeric (dtype {df[target].dtype})")
+    chosen, df[target], family_note = code_target(df[target], target, family)
 
     n_input = len(df)
     complete = df[[target, *wanted]].dropna()
@@ -111,7 +115,7 @@ def build_design(df: pd.DataFrame, target: str, features: list[str] | None = Non
     parts: list[pd.DataFrame] = []
     names: list[str] = []
     factors: dict[str, list[str]] = {}
-    notes: list[str] = []
+    notes: list[str] = [family_note] if family_note else []
     for column in wanted:
         values = complete[column]
         if _is_text(values):
@@ -142,4 +146,5 @@ def build_design(df: pd.DataFrame, target: str, features: list[str] | None = Non
         n_dropped=n_dropped,
         factors=factors,
         notes=notes,
+        family=chosen,
     )

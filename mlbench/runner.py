@@ -163,7 +163,7 @@ class Runner:
         for unit in units:
             self.cells_done += len(unit.cells) * (self.plan.warmup + self.plan.repeats)
             for _, spec, variant in unit.cells:
-                cap = steps.capability(cls, spec.step, variant)
+                cap = steps.cell_capability(cls, spec, variant)
                 support = cap.support.value if status != "unsupported" else "unsupported"
                 self._record(cls, unit, phase="fit", status=status, step=spec.step, variant=variant,
                              params=self._params(spec, variant, cap.how), support=support,
@@ -245,14 +245,14 @@ class Runner:
             self._mark(cls, units, "unsupported", available.reason)
             return
         cells = [(spec, v) for u in units for _, spec, v in u.cells]
-        if all(steps.capability(cls, spec.step, v).support is Support.UNSUPPORTED for spec, v in cells):
+        if all(steps.cell_capability(cls, spec, v).support is Support.UNSUPPORTED for spec, v in cells):
             self._mark(cls, units, "unsupported", "")  # nothing to do: don't start a JVM for it
             return
         life = _Lifecycle(self, cls)
         try:
             for position, unit in enumerate(units):
                 for number, (index, spec, variant) in enumerate(unit.cells):
-                    needed = steps.capability(cls, spec.step, variant).support is not Support.UNSUPPORTED
+                    needed = steps.cell_capability(cls, spec, variant).support is not Support.UNSUPPORTED
                     if needed and not life.ready(unit):
                         if life.session_error:
                             rest = [dataclasses.replace(unit, cells=unit.cells[number:]), *units[position + 1:]]
@@ -274,7 +274,7 @@ class Runner:
 
     def _run_cell(self, cls: type[Adapter], life: _Lifecycle, unit: DataUnit, index: int, spec: Any,
                   variant: str | None) -> None:
-        cap = steps.capability(cls, spec.step, variant)
+        cap = steps.cell_capability(cls, spec, variant)
         common: dict[str, Any] = {"step": spec.step, "variant": variant,
                                   "params": self._params(spec, variant, cap.how)}
         if cap.support is Support.UNSUPPORTED:
@@ -296,7 +296,7 @@ class Runner:
     def _run_repeat(self, cls: type[Adapter], life: _Lifecycle, unit: DataUnit, index: int, spec: Any,
                     variant: str | None, repeat: int, common: dict[str, Any]) -> None:
         """One repeat of a cell, retried on a fresh session when its platform died while it ran."""
-        cap = steps.capability(cls, spec.step, variant)
+        cap = steps.cell_capability(cls, spec, variant)
         total = self.plan.warmup + self.plan.repeats
         is_warmup = repeat < self.plan.warmup
         label = f"{cls.name}: {steps.label(spec.step, variant)} on {unit.label} {repeat + 1}/{total}"

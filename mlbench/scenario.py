@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
@@ -33,6 +33,8 @@ class Scenario(_Strict):
     name: str
     description: str = ""
     dataset: str = "advertising"
+    family: Literal["gaussian", "binomial", "poisson"] | None = None  # the statistics steps' model (mlbench.family):
+    # gaussian = OLS; None = the dataset's, else from the target (two text levels: binomial)
     datasets: list[str] = []  # a suite for the statistics steps, run one after another ("nist": every NIST case)
     adapters: list[str] = []
     steps: list[SerializeAsAny[StepSpec]] = Field(min_length=1)  # each parsed by its step's spec model
@@ -52,6 +54,9 @@ class Scenario(_Strict):
             return items
         parsed = []
         for i, item in enumerate(items):
+            if isinstance(item, dict) and "family" in item and item.get("step") in steps.FAMILY_STEPS:
+                raise ValueError(f"steps.{i}: family is run-level: set `family: {item['family']}` at the top of "
+                                 "the scenario (or --family)")
             try:
                 parsed.append(steps.parse_spec(item))
             except ValidationError as exc:

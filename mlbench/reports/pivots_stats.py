@@ -23,6 +23,8 @@ def exact_subsets(reference: dict[str, Any] | None) -> dict[str, Any] | None:
 def _picks(result: dict[str, Any] | None) -> str | None:
     """The sizes adj. R² / Cp / BIC pick, as "a/b/c" ("—" for a criterion undefined at every size)."""
     chosen = (result or {}).get("chosen") or {}
+    if (result or {}).get("family", "gaussian") != "gaussian":  # a GLM's search: the sizes AIC / BIC pick
+        return "/".join(str(chosen.get(key, "—")) for key in ("aic", "bic")) if chosen else None
     return "/".join(str(chosen.get(key, "—")) for key, _ in CRITERIA) if chosen else None
 
 
@@ -61,6 +63,18 @@ def subset_agreement(records: list[dict[str, Any]],
     return ordered, rows
 
 
+def step_ends(rows: list[dict[str, Any]]) -> list[str]:
+    """A GLM's forward / backward searches: the model where R's `step` by AIC stops, per method, with the
+    platforms that stop there."""
+    ends: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        result = row["record"].get("result") or {}
+        if "step" in result:
+            ends.setdefault((row["method"], ", ".join(result["step"]) or "the intercept alone"), []).append(
+                row["adapter"])
+    return [f"step by AIC ({method}) ends at {model}: {', '.join(names)}" for (method, model), names in ends.items()]
+
+
 def subset_summary(records: list[dict[str, Any]],
                    reference: dict[str, Any] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
     """The subset table folded per (dataset, adapter, method), for narrow tables: (sizes, rows) where each row has
@@ -94,8 +108,12 @@ def exact_subset_rows(reference: dict[str, Any] | None, sizes: list[int]) -> dic
         return None
     by_size = {size: exact["by_size"].get(str(size)) or {} for size in sizes}
     chosen = exact.get("chosen") or {}
-    return {"by_size": by_size,
-            "picks": grading.picks_text(chosen)}
+    if exact.get("family", "gaussian") != "gaussian":  # a GLM: deviance and AIC per size, the sizes AIC / BIC pick
+        return {"by_size": by_size, "glm": True, "columns": (("deviance", "deviance"), ("AIC", "aic")),
+                "picks": f"AIC picks {chosen.get('aic', '—')}, BIC {chosen.get('bic', '—')}",
+                "picks_title": "size picked by AIC / BIC"}
+    return {"by_size": by_size, "glm": False, "columns": (("adj. R²", "adj_r_squared"), ("BIC", "bic")),
+            "picks": grading.picks_text(chosen), "picks_title": "size picked by adj. R² / Cp / BIC"}
 
 
 def support_recovery(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -183,7 +201,7 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
                 "status": record.get("status"), "digits": deviation.get("min_digits"),
                 "certified": (deviation.get("certified") or {}).get("min_digits"),
                 "agrees": deviation.get("agrees"), "digits_by_quantity": deviation.get("digits") or {},
-                "worst": deviation.get("worst"),
+                "worst": deviation.get("worst"), "grade": deviation.get("grade"),
                 "note": record.get("error") or (detail if word == "differs" and detail
                                                  and "digits (" not in detail else None),
             }
@@ -220,6 +238,28 @@ def term_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = grading
 
 
 FIT_ROWS = (("R²", "r_squared"), ("adj. R²", "adj_r_squared"), ("F", "f_statistic"))
+GLM_FIT_ROWS = (("deviance", "deviance"), ("null deviance", "null_deviance"), ("AIC", "aic"))
+MODEL_NAMES = {"gaussian": "OLS", "binomial": "Logistic GLM (binomial, logit)", "poisson": "Poisson GLM (log)"}
+
+
+def result_family(results: Any) -> str:
+    """The family of a step's answers (a GLM's answers name theirs; OLS's do not)."""
+    return next((r["family"] for r in results if isinstance(r, dict) and r.get("family")), "gaussian")
+
+
+def platform_words(results: dict[str, dict[str, Any]]) -> list[str]:
+    """What each platform said of its GLM fit where it was not a plain success: no convergence, warnings."""
+    lines = []
+    for name, res in results.items():
+        if name == "reference":
+            continue
+        said = []
+        if res.get("converged") is False:
+            said.append(f"did not converge ({res.get('iterations')} iterations)")
+        said += [str(w) for w in res.get("warnings") or []]
+        if said:
+            lines.append(f"{name}: {'; '.join(said)}")
+    return lines
 
 
 def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | None = None,
@@ -248,6 +288,10 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
         results = {"reference": ref, **results}
     ref_coefs = ref.get("coefficients") or {}
     ref_aliased = set(ref.get("aliased") or [])
+    family = result_family(results.values())
+    glm = family != "gaussian"
+    if glm:
+        from mlbench import grading_glm
     rows: list[dict[str, Any]] = []
     for term in coefficient_terms(results, order):
         cells = []
@@ -258,21 +302,26 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
             if has_reference and name != "reference" and not aliased and coef and term in ref_coefs:
                 skip = set(ref.get("not_estimable") or []) if set(res.get("aliased") or []) != ref_aliased else set()
                 if term not in skip:
-                    digits = round(term_digits(coef, ref_coefs[term], caps.get(name, grading.CAP)), 2)
+                    digits = round(min(grading_glm.coefficient_digits(coef, ref_coefs[term], caps.get(
+                        name, grading.CAP)).values()) if glm else term_digits(coef, ref_coefs[term], caps.get(
+                            name, grading.CAP)), 2)
             p_value = coef.get("p_value")
             cells.append({"aliased": aliased, "estimate": coef.get("estimate"), "p_value": p_value,
-                          "std_error": coef.get("std_error"), "t_value": coef.get("t_value"), "digits": digits,
+                          "std_error": coef.get("std_error"), "t_value": coef.get("z_value" if glm else "t_value"),
+                          "digits": digits,
                           "underflow": name != "reference" and p_value == 0.0 and not isinstance(p_value, bool)})
         rows.append({"term": term, "cells": cells})
-    fit = [(label, [res.get(key) for res in results.values()]) for label, key in FIT_ROWS]
+    fit_keys = GLM_FIT_ROWS if glm else FIT_ROWS
+    fit = [(label, [res.get(key) for res in results.values()]) for label, key in fit_keys]
     fit_rows = []
-    for label, key in FIT_ROWS:
+    for label, key in fit_keys:
         digits_row: list[float | None] = []
         for name, res in results.items():
             if not has_reference or name == "reference" or key not in res or key not in ref:
                 digits_row.append(None)
                 continue
-            digits_row.append(round(grading.fit_digits(res, ref, key, caps.get(name, grading.CAP)), 2))
+            digits_row.append(round(grading.correct_digits(res[key], ref[key], cap=caps.get(name, grading.CAP)) if glm
+                                    else grading.fit_digits(res, ref, key, caps.get(name, grading.CAP)), 2))
         fit_rows.append({"label": label, "key": key, "values": [res.get(key) for res in results.values()],
                          "digits": digits_row})
     underflow: dict[str, list[str]] = {}
@@ -287,7 +336,9 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
         for name, terms in underflow.items()}
     return {"names": list(results), "rows": rows, "fit": fit, "reference": has_reference,
             "platforms": [n for n in results if not (has_reference and n == "reference")],
-            "pass_digits": pass_digits, "fit_rows": fit_rows, "underflow_notes": notes}
+            "pass_digits": pass_digits, "fit_rows": fit_rows, "underflow_notes": notes, "family": family,
+            "model": MODEL_NAMES.get(family, family), "statistic": "z" if glm else "t",
+            "platform_words": platform_words(results) if glm else []}
 
 
 def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:
@@ -297,7 +348,9 @@ def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str,
     return alpha, [{"adapter": adapter, "dropped": ", ".join(map(str, res.get("dropped") or [])) or "none",
                     "kept": ", ".join(map(str, res.get("kept") or [])),
                     "r_squared": (res.get("refit") or {}).get("r_squared"),
-                    "adj_r_squared": (res.get("refit") or {}).get("adj_r_squared")} for adapter, res in results.items()]
+                    "adj_r_squared": (res.get("refit") or {}).get("adj_r_squared"),
+                    "deviance": (res.get("refit") or {}).get("deviance"), "aic": (res.get("refit") or {}).get("aic"),
+                    "family": res.get("family", "gaussian")} for adapter, res in results.items()]
 
 
 def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
@@ -308,6 +361,9 @@ def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
     by = res.get("by")
     whole = ("whole (drop1 semantics)" if step == "pvalues" else "whole (GVIF^(1/Df) against the threshold)") \
         if by == "term" else "one dummy at a time (--by column)"
+    if step == "pvalues" and res.get("family", "gaussian") != "gaussian":  # a GLM: drop1(test = "LRT"), every term
+        return [f"drop1 {term} (Df {t['df']}): LRT = {fmt(t.get('lrt'))}, p = {format_pvalue(t.get('p'))} "
+                f"({next(iter(results))})" for term, t in (res.get("term_tests") or {}).items()]
     if step == "pvalues":
         tests = res.get("term_tests") or {}
         if by == "column":
@@ -315,6 +371,10 @@ def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
         return [f"factor {term} (Df {t['df']}): F = {fmt(t.get('f'))}, p = {format_pvalue(t.get('p'))} "
                 f"({next(iter(results))}); factors are tested and dropped {whole}" for term, t in tests.items()]
     table = res.get("gvif") or {}
+    if res.get("family", "gaussian") != "gaussian":  # a GLM: car::vif's GVIF from the coefficient covariance
+        return [f"factor {term}: GVIF with Df {t['df']} from the fit's coefficient covariance, as car::vif computes "
+                f"it for a glm, GVIF^(1/(2 Df)) = {fmt(t.get('gvif_adj'))} ({next(iter(results))}); factors are "
+                f"removed {whole}" for term, t in table.items() if t["df"] > 1]
     return [f"factor {term}: GVIF with Df {t['df']} as car::vif defines it (R answers with car::vif itself, "
             f"the others from their own VIF on sub-models), GVIF^(1/(2 Df)) = {fmt(t.get('gvif_adj'))} "
             f"({next(iter(results))}); factors are removed {whole}" for term, t in table.items() if t["df"] > 1]

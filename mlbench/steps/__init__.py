@@ -46,7 +46,7 @@ def kind(name: str) -> StepKind:
 
 
 def _builtins() -> None:
-    if "pvalues" not in table._KINDS:
+    if "pvalues" not in table._KINDS or "train" not in table._KINDS:  # either module may have been imported alone
         from mlbench.steps import models, stats_steps  # noqa: F401 - registers the built-in steps
 
 
@@ -97,7 +97,9 @@ def parse_spec(item: Any) -> StepSpec:
 
 def capability_keys() -> set[str]:
     """Every key an adapter's `capabilities` may use: each step, and step:variant for its known variants."""
-    keys = set()
+    from mlbench.adapter import FAMILIES
+
+    keys = {f"glm:{family}" for family in FAMILIES if family != "gaussian"}  # a GLM family's fits
     for k in kinds().values():
         keys.add(k.name)
         keys.update(f"{k.name}:{v}" for v in k.variant_values)
@@ -109,8 +111,24 @@ def capability_keys() -> set[str]:
 
 
 def settable(step: str) -> list[str]:
-    """The parameters of a step a scenario (and `--set step.param=value`) may set: its spec model's fields."""
-    return [name for name in kind(step).spec.model_fields if name != "step"]
+    """The parameters of a step a scenario (and `--set step.param=value`) may set: its spec model's fields (not the
+    run-level family, which the planner writes into each statistics step: `--family`)."""
+    return [name for name in kind(step).spec.model_fields if name not in ("step", "family")]
+
+
+FAMILY_STEPS = ("pvalues", "vif", "subset")  # the statistics steps with a GLM procedure (stats.glm_procedures)
+
+
+def with_family(spec: Any, family: str) -> Any:
+    """A statistics step's spec under the data unit's family (the same spec when it has no family field)."""
+    if spec.step not in FAMILY_STEPS or "family" not in type(spec).model_fields or spec.family == family:
+        return spec
+    return spec.model_copy(update={"family": family})
+
+
+def cell_capability(adapter: Any, spec: Any, variant: str | None = None) -> Capability:
+    """How an adapter class does one cell: `capability` under the cell's family (its spec's)."""
+    return capability(adapter, spec.step, variant, getattr(spec, "family", "gaussian"))
 
 
 def parse_setting(text: str) -> tuple[str, str, str]:
@@ -168,10 +186,31 @@ def compute(spec: Any, variant: str | None, fitter: Any, ctx: Any, how: Capabili
     return step.run(spec, variant, fitter, ctx)
 
 
-def capability(adapter: Any, step: str, variant: str | None = None) -> Capability:
+def glm_capability(adapter: Any, step: str, family: str) -> Capability:
+    """A statistics step under a GLM family: as the adapter declares `glm:FAMILY`. p-values are its GLM fits
+    (native, or emulated from its estimates); VIF is the platform's own GLM VIF where it has one (`glm_vif`) on
+    native fits, else car's formula from its fit's covariance; subset searches are mlbench's over its fits."""
+    declared = adapter.declared("glm", family)
+    if declared is None or declared.support is Support.UNSUPPORTED:
+        return declared or Capability.unsupported(f"{adapter.name} declares no support for glm:{family}")
+    if step == "pvalues":
+        return declared
+    if step == "vif":
+        from mlbench.adapter import Adapter
+
+        if declared.support is Support.NATIVE and getattr(adapter, "glm_vif", None) is not Adapter.glm_vif:
+            return Capability.native(f"{declared.how}, its own GLM VIF", declared.reason)
+        return Capability.emulated(f"car::vif from the covariance of {declared.how}", declared.reason)
+    return Capability.emulated(f"mlbench's search over {declared.how} fits", declared.reason)
+
+
+def capability(adapter: Any, step: str, variant: str | None = None, family: str = "gaussian") -> Capability:
     """How an adapter class does a step (or `step:variant`): its own declaration, after what the step requires
     first (deploying a model needs training it), else the support of the capability the step shares
-    (`support_from`), else unsupported."""
+    (`support_from`), else unsupported. Under a GLM family a statistics step is supported as `glm:FAMILY` is
+    declared (`glm_capability`)."""
+    if family != "gaussian" and step in FAMILY_STEPS:
+        return glm_capability(adapter, step, family)
     required = kind(step).requires
     if required and variant is not None:
         needed = capability(adapter, required, variant)

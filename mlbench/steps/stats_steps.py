@@ -11,13 +11,50 @@ from mlbench import grading
 from mlbench.steps.table import Rows, StepKind, StepSpec, register
 
 
-class PValuesStep(StepSpec):
+class FamilySpec(StepSpec):
+    """A statistics step with a GLM procedure: its family is run-level (the scenario's `family`, `--family`, the
+    dataset's, or decided from the target), written into each cell's spec by the planner, so the cell's records
+    (params), the capability it needs (`glm:FAMILY`) and the truth all read it from one place."""
+
+    family: Literal["gaussian", "binomial", "poisson"] = "gaussian"
+
+
+def _glm() -> Any:
+    """The GLM procedures and their grades, imported when a GLM cell runs or is graded."""
+    from mlbench import grading_glm
+    from mlbench.stats import glm_procedures
+
+    return glm_procedures, grading_glm
+
+
+def _by_family(step: str, run: Any) -> Any:
+    """The step's run: its OLS procedure, or under a GLM family the GLM one (stats.glm_procedures)."""
+    def dispatch(spec: Any, variant: Any, fitter: Any, ctx: Any) -> dict[str, Any]:
+        if getattr(spec, "family", "gaussian") == "gaussian":
+            return run(spec, variant, fitter, ctx)
+        return _glm()[0].run(step, spec, variant, fitter, ctx)
+    return dispatch
+
+
+def _graded_by_family(step: str, grade: Any) -> Any:
+    """The step's grade; a GLM answer (its truth names a family) by grading_glm."""
+    def dispatch(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
+                 truth: dict[str, Any] | None, **paths: Any) -> dict[str, Any]:
+        """`paths`: the OLS grades' `against` (R or the truth) and `branch` (exact ties in a path); a GLM
+        answer's grade takes neither (no exact engine follows a GLM path's ties)."""
+        if ref.get("family", "gaussian") == "gaussian":
+            return grade(got, ref, pass_digits, cap, truth, **paths)
+        return _glm()[1].grade(step, got, ref, pass_digits, cap)
+    return dispatch
+
+
+class PValuesStep(FamilySpec):
     step: Literal["pvalues"]
     alpha: float = Field(0.05, gt=0, le=1)  # 1: no elimination, the full fit only
     by: Literal["term", "column"] = "term"  # a factor: dropped whole by its F-test (drop1), or one dummy at a time
 
 
-class VifStep(StepSpec):
+class VifStep(FamilySpec):
     step: Literal["vif"]
     threshold: float = Field(10.0, gt=1)
     by: Literal["term", "column"] = "term"  # a factor: removed whole by GVIF^(1/Df), or one dummy at a time
@@ -26,7 +63,7 @@ class VifStep(StepSpec):
 SUBSET_METHODS = ("best", "forward", "backward")
 
 
-class SubsetStep(StepSpec):
+class SubsetStep(FamilySpec):
     step: Literal["subset"]
     methods: list[Literal["best", "forward", "backward"]] = ["best", "forward", "backward"]
     max_size: int | None = Field(None, ge=1)
@@ -42,6 +79,8 @@ def _last_ok(rows: Rows) -> dict[str, Any] | None:
 
 def _pvalues_headline(rows: Rows) -> tuple[str | None, float | None]:
     last = _last_ok(rows)
+    if last and last["result"].get("family", "gaussian") != "gaussian":  # a GLM: R's AIC of the full fit
+        return "aic", last["result"].get("aic")
     return ("adj_r_squared", last["result"].get("adj_r_squared")) if last else (None, None)
 
 
@@ -62,21 +101,21 @@ def _subset_headline(rows: Rows) -> tuple[str | None, float | None]:
 
 def _grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                    truth: dict[str, Any] | None, against: str = grading.TRUTH) -> dict[str, Any]:
-    deviation = grading.grade_pvalues(got, ref, pass_digits, cap, against)
+    deviation = grading.grade_pvalues(got, ref, pass_digits, cap, truth, against)
     if truth and truth.get("certified"):
-        deviation["certified"] = grading.grade_certified(got, truth["certified"], cap)
+        deviation["certified"] = grading.grade_certified(got, truth["certified"], cap, truth.get("tss"))
     return deviation
 
 
 def _grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                truth: dict[str, Any] | None, against: str = grading.TRUTH) -> dict[str, Any]:
-    return grading.grade_vif(got, ref, pass_digits, cap, against)
+    return grading.grade_vif(got, ref, pass_digits, cap, truth, against)
 
 
 def _grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                   truth: dict[str, Any] | None, against: str = grading.TRUTH,
                   branch: grading.Branch | None = None) -> dict[str, Any]:
-    deviation = grading.grade_subset(got, ref, pass_digits, cap, branch, against)
+    deviation = grading.grade_subset(got, ref, pass_digits, cap, truth, branch, against)
     if truth and truth.get("support"):
         deviation["truth"] = grading.selection_quality(got, truth["support"])
     return deviation
@@ -129,22 +168,22 @@ def _procedures() -> Any:
 
 register(StepKind(
     name="pvalues", spec=PValuesStep, statistics=True, overrides={"alpha": "alpha", "by": "by"},
-    run=lambda spec, variant, fitter, ctx: _procedures().pvalues(_procedures().fitter_for(fitter, ctx),
-                                                                 ctx.features, spec.alpha, spec.by, ctx.terms),
-    grade=_grade_pvalues, headline=_pvalues_headline, shape=_pvalues_shape,
+    run=_by_family("pvalues", lambda spec, variant, fitter, ctx: _procedures().pvalues(
+        _procedures().fitter_for(fitter, ctx), ctx.features, spec.alpha, spec.by, ctx.terms)),
+    grade=_graded_by_family("pvalues", _grade_pvalues), headline=_pvalues_headline, shape=_pvalues_shape,
 ))
 register(StepKind(
     name="vif", spec=VifStep, statistics=True, overrides={"threshold": "vif_threshold", "by": "by"},
-    run=_with_intercept("vif", lambda spec, variant, fitter, ctx: _procedures().vif(
-        _procedures().fitter_for(fitter, ctx), ctx.features, spec.threshold, spec.by, ctx.terms, ctx.n_obs)),
-    grade=_grade_vif, headline=_vif_headline, shape=_vif_shape,
+    run=_with_intercept("vif", _by_family("vif", lambda spec, variant, fitter, ctx: _procedures().vif(
+        _procedures().fitter_for(fitter, ctx), ctx.features, spec.threshold, spec.by, ctx.terms, ctx.n_obs))),
+    grade=_graded_by_family("vif", _grade_vif), headline=_vif_headline, shape=_vif_shape,
 ))
 register(StepKind(
     name="subset", spec=SubsetStep, statistics=True, overrides={"methods": "methods", "max_fits": "max_fits"},
     variants=lambda spec: list(spec.methods), variant_key="method", variant_values=SUBSET_METHODS,
-    run=_with_intercept("subset", lambda spec, variant, fitter, ctx: _procedures().subset(
-        fitter, ctx, variant, spec.max_size, spec.max_fits, spec.cv_folds, spec.max_seconds)),
+    run=_with_intercept("subset", _by_family("subset", lambda spec, variant, fitter, ctx: _procedures().subset(
+        fitter, ctx, variant, spec.max_size, spec.max_fits, spec.cv_folds, spec.max_seconds))),
     branch=lambda spec, variant, fitter, ctx, sets: _procedures().subset_branch(fitter, ctx, variant, sets,
                                                                                spec.max_size, spec.cv_folds),
-    grade=_grade_subset, headline=_subset_headline, shape=_subset_shape,
+    grade=_graded_by_family("subset", _grade_subset), headline=_subset_headline, shape=_subset_shape,
 ))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlbench import grading
 from mlbench.reports import summary
-from mlbench.reports.details.accuracy import status_cell
+from mlbench.reports.details.accuracy import one_decimal, status_cell
 from mlbench.reports.summary import fmt, format_pvalue
 from mlbench.reports.table import Cell, Column, Layouts, Plain, RunView, Table, detail
 
@@ -34,7 +35,9 @@ def coefficient_table(run: RunView) -> list[Layouts]:
     def note(name: str, cell: dict[str, Any]) -> str | None:
         return underflow[name] if cell["underflow"] else None
 
-    full = Table("OLS coefficients (full model)", [Column("term", key=True)])
+    model = grid.get("model", "OLS")
+    full = Table(f"{model} coefficients (full model)", [Column("term", key=True)],
+                 footnotes=[Plain(line) for line in grid.get("platform_words", [])])
     for name in names:
         full.columns += [Column(f"{name}\nestimate", "right", fmt, group=name),
                          Column(f"{name}\np-value", "right", group=name)]
@@ -50,30 +53,45 @@ def coefficient_table(run: RunView) -> list[Layouts]:
         return [[[full]]]
 
     platforms = grid["platforms"]
-    compact = Table("OLS coefficients (full model): exact reference, correct digits per platform",
+    ceiling = _pvalues_ceiling(run)
+    binds = any(c < grading.CAP for c in grading.ceiling_by_quantity(ceiling).values())
+    compact = Table(f"{model} coefficients (full model): exact reference, correct digits per platform",
                     [Column("term", key=True), Column("estimate", "right", fmt, key=True),
-                     Column("p-value", "right", key=True), *(Column(name, "right") for name in platforms)])
+                     Column("p-value", "right", key=True),
+                     *([Column("float64\nceiling", "right", one_decimal, key=True,
+                               tooltip="the digits of this term the float64 data hold (see the footnote)")]
+                       if binds else []),
+                     *(Column(name, "right") for name in platforms)])
     for index, row in enumerate(grid["rows"]):
         ref, mine = row["cells"][0], row["cells"][1:]
         cells = [row["term"]]
         cells += ([Cell("aliased", "dim"), Cell("NA", "dim")] if ref["aliased"]
                   else [ref["estimate"], _pvalue(ref["p_value"], None, "")])
+        term_ceiling = grading.term_ceiling(ceiling, row["term"])
+        if binds:
+            cells.append(term_ceiling)
         for name, cell in zip(platforms, mine, strict=True):
             if cell["aliased"]:
                 cells.append(Cell("aliased", "good" if ref["aliased"] else "bad"))
             elif ref["aliased"]:
                 cells.append(Cell("estimated", "bad"))
             else:
-                shown = digits_cell(cell["digits"], pass_digits)
+                shown = digits_cell(cell["digits"], pass_digits, term_ceiling)
                 shown.note, shown.where = note(name, cell), name
                 cells.append(shown)
         compact.add(*cells, rule=index == len(grid["rows"]) - 1)
     for fit in grid["fit_rows"]:
-        compact.add(Cell(fit["label"], "strong"), fit["values"][0], "",
-                    *[digits_cell(d, pass_digits) for d in fit["digits"][1:]])
+        fit_ceiling = ceiling.get(grading.item_key(fit["key"], None))
+        compact.add(Cell(fit["label"], "strong"), fit["values"][0], "", *([fit_ceiling] if binds else []),
+                    *[digits_cell(d, pass_digits, fit_ceiling) for d in fit["digits"][1:]])
     compact.footnotes = [
         f"digits: correct significant digits against the exact reference (the fewest of the term's estimate, SE, "
-        f"t and p); green: at least {pass_digits:g}. p-values as R's format.pval shows them."]
+        f"{grid.get('statistic', 't')} and p); green: at least {pass_digits:g}. p-values as R's format.pval shows "
+        "them.", *(Plain(line) for line in grid.get("platform_words", []))]
+    if binds:
+        compact.footnotes.append(
+            "float64 ceiling: the digits the data as doubles let any computation get right (the exact answer on the "
+            "data moved one ulp); digits within one of it are at float64's floor (green, as right as possible).")
     layout = [compact]
     differ = _coefficient_differences(grid)
     if differ is not None:
@@ -134,19 +152,35 @@ def elimination_table(run: RunView) -> list[Layouts]:
     alpha, rows = summary.elimination_rows(run.records)
     if not rows:
         return []
-    table = Table(f"Backward elimination (drop the largest p > {alpha}, refit)",
+    glm = any(row["family"] != "gaussian" for row in rows)
+    first, second = (("deviance", "deviance"), ("aic", "AIC")) if glm else (("r_squared", "R²"),
+                                                                            ("adj_r_squared", "adj. R²"))
+    how = "drop1 LRT p" if glm else "p"
+    table = Table(f"Backward elimination (drop the largest {how} > {alpha}, refit)",
                   [Column("adapter", key=True), Column("dropped, in order", wrap=True), Column("kept", wrap=True),
-                   Column("refit R²", "right", fmt), Column("refit adj. R²", "right", fmt)])
+                   Column(f"refit {first[1]}", "right", fmt), Column(f"refit {second[1]}", "right", fmt)])
     for row in rows:
-        table.add(row["adapter"], row["dropped"], row["kept"], row["r_squared"], row["adj_r_squared"])
+        table.add(row["adapter"], row["dropped"], row["kept"], row[first[0]], row[second[0]])
     table.footnotes = [Plain(line) for line in summary.factor_notes(run.records, "pvalues")]
     return [[[table]]]
 
 
-def digits_cell(digits: Any, pass_digits: float) -> Cell:
-    """Correct digits, green from the pass line up, red below it."""
-    return Cell(summary.digits_text(digits), None if digits is None else "good" if digits >= pass_digits else "bad",
-                digits)
+def digits_cell(digits: Any, pass_digits: float, ceiling: float | None = None) -> Cell:
+    """Correct digits, green from the pass line up or at float64's floor (within a digit of the `ceiling`), red
+    below it."""
+    floor = digits is not None and digits < pass_digits and grading.at_floor(digits, ceiling)
+    return Cell(summary.digits_text(digits), None if digits is None else "good" if digits >= pass_digits or floor
+                else "bad", digits, title=grading.FLOOR_WORDS if floor else None)
+
+
+def _pvalues_ceiling(run: RunView) -> dict[str, float]:
+    """The stored ceiling of the pvalues cell ("quantity|term" -> digits) of the dataset the coefficient table
+    shows; empty where no record needed it."""
+    datasets = {r.get("dataset") for r in run.records if r.get("step") == "pvalues"}
+    if len(datasets) != 1:
+        return {}
+    entry = (run.manifest.get("truth") or {}).get(datasets.pop()) or {}
+    return (entry.get("ceiling") or {}).get("pvalues") or {}
 
 
 @detail("vif", "vif")
@@ -208,34 +242,36 @@ def subset_table(run: RunView) -> list[Layouts]:
     several = len({r["dataset"] for r in rows}) > 1
     full = Table("Subset selection: ✓ = same set as the exact reference of the same method; ≠best = not the best "
                  "subset", [Column("size", "right", key=True)])
+    (first, first_key), (second, second_key) = exact["columns"] if exact else (("", ""), ("", ""))
     if exact:
         full.columns += [Column("exact best subset (reference)", wrap=True, key=True),
-                         Column("adj. R²", "right", fmt, key=True), Column("BIC", "right", fmt, key=True)]
+                         Column(first, "right", fmt, key=True), Column(second, "right", fmt, key=True)]
     full.columns += [Column(f"{row['adapter']}\n{row['method']}" + (f"\n{row['dataset']}" if several else ""),
                             "center") for row in rows]
     for index, size in enumerate(sizes):
         cells: list[Any] = [size]
         if exact:
             ref = exact["by_size"][size]
-            cells += [", ".join(map(str, ref.get("features") or [])), ref.get("adj_r_squared"), ref.get("bic")]
+            cells += [", ".join(map(str, ref.get("features") or [])), ref.get(first_key), ref.get(second_key)]
         full.add(*cells, *[_subset_mark(row, size) for row in rows], rule=index == len(sizes) - 1)
     picks: list[Any] = [Cell("picks", "strong")]
     if exact:
         picks += [exact["picks"], Cell(""), Cell("")]
-    full.add(*picks, *[Cell(row["picks"] or "—", title="size picked by adj. R² / Cp / BIC") for row in rows])
+    title = exact["picks_title"] if exact else "size picked by adj. R² / Cp / BIC"
+    full.add(*picks, *[Cell(row["picks"] or "—", title=title) for row in rows])
     ties = [f"{row['adapter']} {row['method']}: an exact tie at step {', '.join(map(str, row['tie_steps']))} (equal "
             "RSS in the exact engine) broken the other way: ✓ = the truth's set on the branch it took"
-            for row in summary.subset_summary(run.records, run.reference)[1] if row["tie_steps"]]
+            for row in summary.subset_summary(run.records, run.reference)[1] if row.get("tie_steps")]
     full.footnotes = list(ties)
 
     layout: list[Table] = []
     if exact:
         best = Table("Exact best subset of each size (the reference)",
                      [Column("size", "right", key=True), Column("features", wrap=True),
-                      Column("adj. R²", "right", fmt), Column("BIC", "right", fmt)], footnotes=[Plain(exact["picks"])])
+                      Column(first, "right", fmt), Column(second, "right", fmt)], footnotes=[Plain(exact["picks"])])
         for size in sizes:
             ref = exact["by_size"][size]
-            best.add(size, ", ".join(map(str, ref.get("features") or [])), ref.get("adj_r_squared"), ref.get("bic"))
+            best.add(size, ", ".join(map(str, ref.get("features") or [])), ref.get(first_key), ref.get(second_key))
         layout.append(best)
     per = Table("Subset selection per platform: sizes where it chose the exact reference's set of the same method",
                 [Column("adapter", key=True), Column("method", key=True),
@@ -260,6 +296,10 @@ def subset_table(run: RunView) -> list[Layouts]:
         "≠best at: sizes where the chosen set is not the best subset (a stepwise search may miss it); picks: the "
         "sizes adj. R² / Cp / BIC pick (green: the reference's); fits: the platform's own fits an emulated search "
         "drove.", *ties]
+    if exact and exact["glm"]:  # R's step by AIC: where each platform's forward / backward search stops
+        steps_end = [Plain(line) for line in summary.step_ends(rows)]
+        full.footnotes = [*ties, *steps_end]
+        per.footnotes = [per.footnotes[0].replace("adj. R² / Cp / BIC", "AIC / BIC"), *ties, *steps_end]
     layout.append(per)
     return [[[full], layout]]
 

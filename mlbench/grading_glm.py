@@ -1,0 +1,129 @@
+"""Correct digits of a GLM answer (binomial/logit, poisson/log) against the truth's, with grading's own digit
+functions: per coefficient estimate, std_error, z_value and p_value (as OLS's estimate, SE, t and p), per fit
+deviance, null deviance and AIC; drop1's LRT and p per term; car's VIF/GVIF; per subset size the same set (or a
+tie in deviance) and its deviance and AIC. A platform that says it did not converge, or warned, is named in the
+grade: on separated data that is the answer that matters (a finite number there is not an MLE)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlbench.grading import CAP, _grade_factor_terms, _number, _Tally, _verdict, correct_digits, picks_text
+
+FIT_QUANTITIES = ("deviance", "null_deviance", "aic")
+
+
+def coefficient_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = CAP) -> dict[str, float]:
+    """One coefficient's estimate (against its SE where the truth is 0), SE, z (against max(|z|, 1)), p
+    (absolutely): the OLS scales of `grading.coefficient_digits`."""
+    est, se = _number(truth.get("estimate")), _number(truth.get("std_error"))
+    return {
+        "estimate": correct_digits(_number(got.get("estimate")), est, zero_scale=se or 1.0, cap=cap),
+        "std_error": correct_digits(_number(got.get("std_error")), se, zero_scale=abs(est or 0.0) or 1.0, cap=cap),
+        "z_value": correct_digits(_number(got.get("z_value")), _number(truth.get("z_value")), floor=1.0, cap=cap),
+        "p_value": correct_digits(_number(got.get("p_value")), _number(truth.get("p_value")), absolute=True, cap=cap),
+    }
+
+
+def _grade_fit(tally: _Tally, got: dict[str, Any], ref: dict[str, Any], label: str = "") -> list[str]:
+    got_coefs, ref_coefs = got.get("coefficients") or {}, ref.get("coefficients") or {}
+    problems = []
+    missing = [t for t in ref_coefs if t not in got_coefs]
+    if missing:
+        problems.append(f"{label}no answer for {', '.join(missing)}")
+    extra = [t for t in got_coefs if t not in ref_coefs]
+    if extra:
+        problems.append(f"{label}{', '.join(extra)} not in the model")
+    for term, truth in ref_coefs.items():
+        if term in got_coefs:
+            for quantity, digits in coefficient_digits(got_coefs[term], truth, tally.cap).items():
+                tally.add(quantity, digits, label + term)
+    for key in FIT_QUANTITIES:
+        if _number(ref.get(key)) is not None:
+            tally.grade(_number(got.get(key)), _number(ref.get(key)), key, label.rstrip(": ") or None)
+    if got.get("converged") is False:
+        problems.append(f"{label}the platform says its fit did not converge")
+    return problems
+
+
+def _platform_words(verdict: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
+    verdict["converged"] = got.get("converged")
+    verdict["iterations"] = got.get("iterations")
+    if got.get("warnings"):
+        verdict["warnings"] = list(got["warnings"])
+    return verdict
+
+
+def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+    """The full fit's table, drop1's LRT and p of every term, the terms dropped, and the refit after them."""
+    tally = _Tally(cap)
+    problems = _grade_fit(tally, got, ref)
+    truth_tests, tests = ref.get("term_tests") or {}, got.get("term_tests") or {}
+    for term, expected in truth_tests.items():
+        mine = tests.get(term) or {}
+        tally.grade(_number(mine.get("lrt")), _number(expected.get("lrt")), "term_lrt", term)
+        tally.grade(_number(mine.get("p")), _number(expected.get("p")), "term_p", term, absolute=True)
+    if got.get("dropped") != ref.get("dropped"):
+        problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
+    elif got.get("refit") and ref.get("refit") and got.get("dropped") and not problems:
+        problems += _grade_fit(tally, got["refit"], ref["refit"], "refit: ")
+    return _platform_words(_verdict(tally, problems, pass_digits), got)
+
+
+def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+    tally = _Tally(cap)
+    for term, truth in (ref.get("vif") or {}).items():
+        tally.grade(_number((got.get("vif") or {}).get(term)), _number(truth), "vif", term)
+    problems: list[str] = []
+    _grade_factor_terms(tally, problems, got, ref, "gvif", ("gvif",))
+    if got.get("dropped") != ref.get("dropped"):
+        problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
+    return _verdict(tally, problems, pass_digits)
+
+
+def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+    """Per size (in terms) the same terms as the truth's search, or a tie (equal deviance to the pass line), and
+    the digits of deviance and AIC where the set is the same; the sizes AIC and BIC pick, and R's `step` model."""
+    ours, theirs = got.get("by_size") or {}, ref.get("by_size") or {}
+    same: dict[str, bool] = {}
+    tied = []
+    for k, truth in theirs.items():
+        if k not in ours:
+            continue
+        exact = set(ours[k]["features"]) == set(truth["features"])
+        tie = not exact and correct_digits(_number(ours[k].get("deviance")), _number(truth.get("deviance")),
+                                           cap=cap) >= pass_digits
+        same[k] = exact or tie
+        if tie:
+            tied.append(k)
+    tally = _Tally(cap)
+    for k, is_same in same.items():
+        if is_same:
+            for key in ("deviance", "aic"):
+                tally.grade(_number(ours[k].get(key)), _number(theirs[k].get(key)), key, f"size {k}")
+    problems = []
+    differing = [k for k, ok in same.items() if not ok]
+    missing = sorted(set(theirs) - set(ours), key=int)
+    if differing:
+        problems.append(f"other terms at size {', '.join(differing)}")
+    if missing:
+        problems.append(f"no answer at size {', '.join(missing)}")
+    if got.get("chosen") != ref.get("chosen"):
+        problems.append(f"{picks_text(got.get('chosen'))} where the reference's {picks_text(ref.get('chosen'))}")
+    if "step" in ref and set(got.get("step") or []) != set(ref["step"]):
+        problems.append(f"step by AIC ends at {got.get('step')} where the truth's ends at {ref['step']}")
+    verdict = _verdict(tally, problems, pass_digits)
+    verdict.update(same_set_by_size=same, tied_sizes=tied, sizes_agree=sum(same.values()), sizes_total=len(theirs),
+                   chosen_same=got.get("chosen") == ref.get("chosen"))
+    return verdict
+
+
+GRADES = {"pvalues": grade_pvalues, "vif": grade_vif, "subset": grade_subset}
+
+
+def grade(step: str, got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+    """The grade of a GLM answer of a statistics step against the truth's (or R's)."""
+    if got.get("family") != ref.get("family"):
+        return {"agrees": False, "grade": f"differs: a {got.get('family', 'gaussian')} answer where the reference "
+                f"is {ref.get('family')}", "min_digits": None}
+    return GRADES[step](got, ref, pass_digits, cap)
