@@ -18,6 +18,7 @@ from mlbench.errors import MlbenchError, unknown
 GROUP = "mlbench.adapters"
 BUILTINS: dict[str, str] = {
     "sklearn": "mlbench.platforms.sklearn:SklearnAdapter",
+    "sklearnex": "mlbench.platforms.sklearnex:SklearnexAdapter",
     "statsmodels": "mlbench.platforms.statsmodels:StatsmodelsAdapter",
     "h2o": "mlbench.platforms.h2o:H2OAdapter",
     "spark": "mlbench.platforms.spark:SparkAdapter",

@@ -322,8 +322,12 @@ def _deviation(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _why(rows: list[dict[str, Any]]) -> str:
-    return first_error(rows) or str(next(((r.get("params") or {}).get("how") for r in reversed(rows)
-                                          if (r.get("params") or {}).get("how")), ""))
+    """The cell's error, else its declared `how` followed by what the platform said actually ran (`result.ran`,
+    e.g. sklearnex's oneDAL or stock fallback, each path once over the cell's phases and repeats)."""
+    how = str(next(((r.get("params") or {}).get("how") for r in reversed(rows) if (r.get("params") or {}).get("how")),
+                   ""))
+    ran = dict.fromkeys(str(r["result"]["ran"]) for r in rows if (r.get("result") or {}).get("ran"))
+    return first_error(rows) or "; ".join([how, *(f"ran: {each}" for each in ran)] if ran else [how])
 
 
 def r_agreement(manifest: dict[str, Any] | None) -> dict[tuple[Any, ...], dict[str, Any]]:

@@ -8,6 +8,7 @@ from mlbench.platforms.h2o import H2OAdapter
 from mlbench.platforms.octave import OctaveAdapter
 from mlbench.platforms.r import RAdapter
 from mlbench.platforms.sklearn import SklearnAdapter
+from mlbench.platforms.sklearnex import SklearnexAdapter
 from mlbench.platforms.spark import SparkAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from mlbench.platforms.tensorflow import TensorFlowAdapter
@@ -21,7 +22,8 @@ KNOWN_FAILURES = {
 
 
 @parametrize_with_adapter_checks(
-    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, OctaveAdapter, H2OAdapter, SparkAdapter,
+    [SklearnAdapter, SklearnexAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, OctaveAdapter, H2OAdapter,
+     SparkAdapter,
      TensorFlowAdapter],
     known_failures=KNOWN_FAILURES,
     marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
