@@ -24,6 +24,8 @@ BUILTINS: dict[str, str] = {
     "xgboost": "mlbench.platforms.xgboost:XGBoostAdapter",
     "r": "mlbench.platforms.r:RAdapter",
     "tensorflow": "mlbench.platforms.tensorflow:TensorFlowAdapter",
+    "lightgbm": "mlbench.platforms.lightgbm:LightGBMAdapter",
+    "catboost": "mlbench.platforms.catboost:CatBoostAdapter",
 }  # the one list of built-ins: tests/test_architecture.py holds it equal to pyproject.toml's entry points
 
 
