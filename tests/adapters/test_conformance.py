@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from mlbench.platforms.catboost import CatBoostAdapter
 from mlbench.platforms.h2o import H2OAdapter
+from mlbench.platforms.lightgbm import LightGBMAdapter
 from mlbench.platforms.r import RAdapter
 from mlbench.platforms.sklearn import SklearnAdapter
 from mlbench.platforms.spark import SparkAdapter
@@ -20,7 +22,8 @@ KNOWN_FAILURES = {
 
 
 @parametrize_with_adapter_checks(
-    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter, TensorFlowAdapter],
+    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter, TensorFlowAdapter,
+     LightGBMAdapter, CatBoostAdapter],
     known_failures=KNOWN_FAILURES,
     marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
 )
