@@ -26,6 +26,8 @@ BUILTINS: dict[str, str] = {
     "r": "mlbench.platforms.r:RAdapter",
     "tensorflow": "mlbench.platforms.tensorflow:TensorFlowAdapter",
     "octave": "mlbench.platforms.octave:OctaveAdapter",
+    "lightgbm": "mlbench.platforms.lightgbm:LightGBMAdapter",
+    "catboost": "mlbench.platforms.catboost:CatBoostAdapter",
 }  # the one list of built-ins: tests/test_architecture.py holds it equal to pyproject.toml's entry points
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from mlbench.platforms.catboost import CatBoostAdapter
 from mlbench.platforms.h2o import H2OAdapter
+from mlbench.platforms.lightgbm import LightGBMAdapter
 from mlbench.platforms.octave import OctaveAdapter
 from mlbench.platforms.r import RAdapter
 from mlbench.platforms.sklearn import SklearnAdapter
@@ -23,8 +25,7 @@ KNOWN_FAILURES = {
 
 @parametrize_with_adapter_checks(
     [SklearnAdapter, SklearnexAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, OctaveAdapter, H2OAdapter,
-     SparkAdapter,
-     TensorFlowAdapter],
+     SparkAdapter, TensorFlowAdapter, LightGBMAdapter, CatBoostAdapter],
     known_failures=KNOWN_FAILURES,
     marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
 )
