@@ -59,7 +59,9 @@ def score_artifact(art: Artifact, test_x: Path, reference: np.ndarray, task: str
              "size_bytes": _size_bytes(Path(art.path))}
     result_path = Path(request["result_out"])
     if not result_path.exists():
-        return {**facts, "ok": False, "error": f"scorer process exited with code {proc.returncode} and no result"}
+        why = (f"scorer process timed out after {SCORER_TIMEOUT_S:g} s and was stopped" if timed_out
+               else f"scorer process exited with code {proc.returncode} and no result")
+        return {**facts, "ok": False, "error": why}
     result = json.loads(result_path.read_text(encoding="utf-8"))
     if not result.get("ok"):
         return {**facts, **result}
