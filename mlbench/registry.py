@@ -24,6 +24,7 @@ BUILTINS: dict[str, str] = {
     "xgboost": "mlbench.platforms.xgboost:XGBoostAdapter",
     "r": "mlbench.platforms.r:RAdapter",
     "tensorflow": "mlbench.platforms.tensorflow:TensorFlowAdapter",
+    "sklearn-default": "mlbench.platforms.sklearn:SklearnDefaultAdapter",  # GLMs only: sklearn's penalised defaults
 }  # the one list of built-ins: tests/test_architecture.py holds it equal to pyproject.toml's entry points
 
 
