@@ -6,7 +6,7 @@ import pytest
 
 from mlbench.platforms.h2o import H2OAdapter
 from mlbench.platforms.r import RAdapter
-from mlbench.platforms.sklearn import SklearnAdapter
+from mlbench.platforms.sklearn import SklearnAdapter, SklearnDefaultAdapter
 from mlbench.platforms.spark import SparkAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from mlbench.platforms.tensorflow import TensorFlowAdapter
@@ -20,7 +20,8 @@ KNOWN_FAILURES = {
 
 
 @parametrize_with_adapter_checks(
-    [SklearnAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter, TensorFlowAdapter],
+    [SklearnAdapter, SklearnDefaultAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter,
+     TensorFlowAdapter],
     known_failures=KNOWN_FAILURES,
     marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
 )
