@@ -13,10 +13,7 @@ The JVM platforms run in one test marked h2o and spark (H2O through the session 
 
 from __future__ import annotations
 
-import json
-import math
 import shutil
-import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +21,6 @@ from typing import Any
 import pytest
 
 from mlbench import api, registry, steps
-from mlbench.datasets import DATA_DIR
 from mlbench.steps.models import TrainStep
 from mlbench.steps.stats_steps import PValuesStep, VifStep
 

@@ -353,11 +353,14 @@ def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str,
                     "family": res.get("family", "gaussian")} for adapter, res in results.items()]
 
 
-def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
+def factor_notes(records: list[dict[str, Any]], step: str, reference: dict[str, Any] | None = None) -> list[str]:
     """One line per factor term of a pvalues or vif result (the first platform's answer): drop1's F-test of the
-    term, or car's GVIF with Df and GVIF^(1/(2 Df)); empty when the design has no factor of several columns."""
+    term, or car's GVIF with Df and GVIF^(1/(2 Df)); empty when the design has no factor of several columns.
+    A GLM's drop1 (every term's LRT) is the exact reference's where the run has one."""
     results = latest_ok(records, step)
     res = next(iter(results.values()), {})
+    if step == "pvalues" and reference and reference.get("term_tests") and res.get("family", "gaussian") != "gaussian":
+        results, res = {"the exact reference": reference}, reference
     by = res.get("by")
     whole = ("whole (drop1 semantics)" if step == "pvalues" else "whole (GVIF^(1/Df) against the threshold)") \
         if by == "term" else "one dummy at a time (--by column)"
