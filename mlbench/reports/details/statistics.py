@@ -109,7 +109,7 @@ def _coefficient_differences(grid: dict[str, Any]) -> Table | None:
                 shown = (fmt(cell["estimate"]), format_pvalue(cell["p_value"]))
                 theirs = (fmt(ref["estimate"]), format_pvalue(ref["p_value"]))
                 same = shown == theirs
-                value = tuple("" if mine_ == ref_ else mine_ for mine_, ref_ in zip(shown, theirs, strict=True))
+                value = ("" if shown[0] == theirs[0] else shown[0], "" if shown[1] == theirs[1] else shown[1])
             cells.append(None if same else value)
             if not same:
                 differing.add(name)
