@@ -185,3 +185,33 @@ def test_bikeshare_poisson_with_both_factors_graded_and_r_equals_r(tmp_path: Pat
     assert "gvif" in fits[("statsmodels", "vif")]["result"]
     assert_r_equals_r(fits, r_glm["bikeshare"], subsets=False)
     assert fits[("r", "subset/backward")]["result"]["step"] == r_glm["bikeshare"]["backward"]
+
+
+def test_glm_reports_show_the_truth_and_digits_in_html_and_at_80_columns(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GLM run's reports (test-only statsmodels GLM adapters, so no platform starts): the HTML draws the full
+    coefficient and VIF tables with the reference and each platform's digits, its section is not called OLS, the
+    drop1 lines are the exact reference's, and the terminal tables fit 80 columns."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    from mlbench.reports.console import render_run
+    from mlbench.reports.html.page import render_html
+    from tests.fake_adapters import GLM_ENV
+
+    monkeypatch.setenv("MLBENCH_ADAPTERS", GLM_ENV)
+    steps_yaml = "  - step: pvalues\n    alpha: 0.05\n  - step: vif\n"
+    outcome = api.run(api.RunRequest(scenario=_scenario(tmp_path, "default", "binomial", steps_yaml),
+                                     adapters=["sm-glm", "sm-glm-estimates"], isolation="inline", out=tmp_path))
+    html = render_html(outcome.manifest, outcome.records)
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "p-values and elimination" in text and "OLS p-values" not in text
+    assert "sm-glm digits" in re.sub(r"\s+", " ", text) and "sm-glm VIF" in re.sub(r"\s+", " ", text)
+    assert "drop1 income (Df 1): LRT = 0.13677, p = 0.7115 (the exact reference)" in html
+    out = io.StringIO()
+    render_run(Console(file=out, width=80, force_terminal=False), outcome.manifest, outcome.records)
+    lines = out.getvalue().splitlines()
+    assert max(map(len, lines)) <= 80, max(lines, key=len)
+    assert any("(the exact reference)" in line for line in lines)
