@@ -136,6 +136,7 @@ def assert_r_equals_r(fits: dict[tuple[str, str], dict[str, Any]], r: dict[str, 
         assert fits[("r", "subset/backward")]["result"]["step"] == r["backward"]
 
 
+@pytest.mark.slow
 @needs_r
 def test_default_every_local_platform_graded_in_digits_and_r_equals_r(tmp_path: Path, r_glm: dict) -> None:
     """One run of glm-selection's steps on Default with the platforms that need no JVM (TensorFlow: its own
@@ -161,6 +162,7 @@ def test_default_tensorflow_graded_in_digits(tmp_path: Path) -> None:
     assert_digits_in_band(_fits(outcome)[("tensorflow", "pvalues")], DEFAULT_BANDS["tensorflow"])
 
 
+@pytest.mark.slow
 @needs_r
 def test_bikeshare_poisson_with_both_factors_graded_and_r_equals_r(tmp_path: Path, r_glm: dict) -> None:
     """Poisson on Bikeshare (mnth: 12 levels, hr: 24, each tested and VIF'd whole): every local platform graded,
