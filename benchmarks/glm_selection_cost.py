@@ -11,7 +11,11 @@
    effects, the rest noise; PCG64 seed 31) on statsmodels, within the default fit budget (max_fits 20,000): fits
    and seconds printed.
 
-Usage: python benchmarks/glm_selection_cost.py [--pairs 3] [--adapters statsmodels] [--skip-subset]
+Usage: python benchmarks/glm_selection_cost.py [--pairs 3] [--adapters statsmodels] [--skip-subset | --subset-only]
+
+On a machine whose cores are oversubscribed, OpenBLAS's threads spin against each other: numpy's lstsq (which
+statsmodels' IRLS calls every iteration) measured 20-45x slower with 2 threads than with OPENBLAS_NUM_THREADS=1
+(8645 x 40: 1.1-1.9 s against 0.06 s). Say which you ran with.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--adapters", default="statsmodels")
     parser.add_argument("--skip-subset", action="store_true")
+    parser.add_argument("--subset-only", action="store_true")
     args = parser.parse_args()
     adapters = args.adapters.split(",")
 
@@ -147,6 +152,9 @@ def main() -> None:
         def alone(_: int) -> float:
             return truth_alone(last["plan"])
 
+        if args.subset_only:
+            best_subset_20(directory)
+            return
         whole_run(adapters, directory / "warm")  # imports, first-use costs
         run_s, alone_s, _ = alternated(args.pairs, run, alone, "Default", ("whole run", "truth alone"))
         print(f"glm-selection on Default ({', '.join(adapters)}): whole run median {run_s:.2f} s; the truth in it "
