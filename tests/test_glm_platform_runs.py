@@ -217,3 +217,10 @@ def test_glm_reports_show_the_truth_and_digits_in_html_and_at_80_columns(tmp_pat
     lines = out.getvalue().splitlines()
     assert max(map(len, lines)) <= 80, max(lines, key=len)
     assert any("(the exact reference)" in line for line in lines)
+
+
+def test_a_factor_kept_whole_is_said_once_in_the_elimination_table() -> None:
+    from mlbench.reports.pivots_stats import _as_terms
+
+    factors = {"hr": ["hr1", "hr2", "hr3"], "mnth": ["mnthFeb", "mnthMar"]}
+    assert _as_terms(["hr1", "hr2", "hr3", "temp", "mnthFeb"], factors) == ["hr (3)", "temp", "mnthFeb"]

@@ -144,7 +144,9 @@ def _coefficient_differences(grid: dict[str, Any]) -> Table | None:
 @detail("elimination", "pvalues")
 def elimination_table(run: RunView) -> list[Layouts]:
     """Backward elimination by p-value: what each platform dropped, in order, and the refit."""
-    alpha, rows = summary.elimination_rows(run.records)
+    factors = {name: list(columns) for name, columns in ((run.manifest.get("dataset") or {}).get("factors")
+                                                         or {}).items() if len(columns) > 1}
+    alpha, rows = summary.elimination_rows(run.records, factors)
     if not rows:
         return []
     glm = any(row["family"] != "gaussian" for row in rows)
