@@ -2,7 +2,8 @@
 
 Two measurements, both printed:
 1. In process: the truth reference's own work for each scenario (exact Gram matrix, every statistics cell's
-   answer, the float64-input ceiling), median of 5, next to the float64 QR reference it replaced.
+   answer), median of 5, next to the float64 QR reference it replaced, and the per-quantity ceiling of every
+   cell (the same answers on CEILING_COPIES one-ulp copies, which a run computes only where a grade needs it).
 2. Whole command, the way a user runs it: `mlbench run <scenario>` at this checkout (A) against the same command
    at a base revision from before the truth reference (B, a git worktree), alternated A B A B ... in one run;
    the median of the per-pair ratios A/B is the growth (goals: main job <= 1.05, feature-selection <= 1.10).
@@ -28,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BASE = "05fc0a6"  # main before the truth reference (float64 QR, R-style aliasing)
 
 
-def reference_seconds(scenario_name: str) -> tuple[float, float, str]:
+def reference_seconds(scenario_name: str) -> tuple[float, float, float, str]:
     """(seconds of the exact truth for every statistics cell, seconds of a float64 QR reference doing the same
-    fits, engine) for one scenario's dataset, each the median of 5."""
+    fits, seconds of the ceiling of every cell, engine) for one scenario's dataset, each the median of 5."""
     from mlbench import datasets, scenario, steps
     from mlbench.design import build_design
     from mlbench.stats import procedures, reference
@@ -53,14 +54,27 @@ def reference_seconds(scenario_name: str) -> tuple[float, float, str]:
         for step, variant in cells:
             steps.compute(step, variant, fitter, ctx)
 
-    times: dict[str, list[float]] = {"truth": [], "float": []}
+    def ceiling() -> float:
+        """Seconds of the copies' answers after the truth's own (whose subset searches the copies reuse)."""
+        fitter = reference.ReferenceFitter(design.frame, design.target, dataset.exact)
+        for step, variant in cells:
+            steps.compute(step, variant, fitter, ctx)
+        t0 = time.perf_counter()
+        for copy in fitter.float64_copies():
+            for step, variant in cells:
+                steps.compute(step, variant, copy, ctx)
+        return time.perf_counter() - t0
+
+    times: dict[str, list[float]] = {"truth": [], "float": [], "ceiling": []}
     engine = truth()  # warm: imports, flint initialisation
     for _ in range(5):
         for name, action in (("truth", truth), ("float", float_qr)):
             t0 = time.perf_counter()
             action()
             times[name].append(time.perf_counter() - t0)
-    return statistics.median(times["truth"]), statistics.median(times["float"]), engine
+        times["ceiling"].append(ceiling())
+    return (statistics.median(times["truth"]), statistics.median(times["float"]), statistics.median(times["ceiling"]),
+            engine)
 
 
 def command(checkout: Path, scenario: str, adapters: str | None, out: Path) -> list[str]:
@@ -103,9 +117,9 @@ def main() -> None:
     scenarios = args.scenarios.split(",")
 
     for name in scenarios:
-        exact_s, float_s, engine = reference_seconds(name)
+        exact_s, float_s, ceiling_s, engine = reference_seconds(name)
         print(f"{name}: truth reference {exact_s * 1000:.1f} ms ({engine}); float64 QR doing the same fits "
-              f"{float_s * 1000:.1f} ms")
+              f"{float_s * 1000:.1f} ms; the ceiling of every cell {ceiling_s * 1000:.1f} ms")
     if args.skip_commands:
         return
     with tempfile.TemporaryDirectory() as tmp:

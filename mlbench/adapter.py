@@ -360,6 +360,14 @@ class Adapter(ABC):
     def release(self, model: Any) -> None:  # noqa: B027 - optional hook
         """Free a trained model the runner no longer needs (platforms holding models in a JVM drop them)."""
 
+    def ran(self) -> str | None:
+        """What actually ran in this adapter's calls since it was last asked, in one line, for a platform that
+        chooses its code path itself where the declaration cannot say (scikit-learn-intelex runs oneDAL or falls
+        back to stock scikit-learn per call and setting). The runner asks after each fit and predict phase and
+        keeps the answer on the cell's record (`result["ran"]`), which the reports show beside its `how`. None:
+        nothing to add to the declaration."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Extra facts for provenance (e.g. the cluster version actually connected to). `computes_elsewhere`: True
         when the platform's work runs in processes outside this adapter's process tree (a cluster joined by URL),

@@ -16,7 +16,8 @@ from mlbench.sanitize import redact
 # Libraries whose versions decide results; recorded whether or not they are installed.
 TRACKED_DISTRIBUTIONS = (
     "numpy", "scipy", "pandas", "pyarrow", "scikit-learn", "statsmodels", "h2o", "pyspark",
-    "xgboost", "xgboost-cpu", "psutil", "pydantic", "typer", "rich", "onnx", "onnxruntime", "skl2onnx",
+    "xgboost", "xgboost-cpu", "lightgbm", "catboost", "psutil", "pydantic", "typer", "rich", "onnx", "onnxruntime",
+    "skl2onnx",
 )
 
 # The module each tracked distribution installs, where the names differ or several wheels ship one module:

@@ -6,8 +6,11 @@ that) or at the reference's own expected digits when it had to fall back to floa
 reports is graded on its own natural scale, so exact fits, zero standard errors and underflowed p-values need
 no special tolerances:
 
-- estimate, std_error, RSS, VIF, F, GVIF, drop1's F: relative; where the truth is 0, absolute against a partner
-  scale (an estimate against its standard error, a standard error against its estimate, RSS against TSS);
+- estimate, F, VIF, GVIF, drop1's F: relative; an estimate whose truth is 0 against its standard error;
+- std_error: relative to max(SE, |estimate|), the coefficient's own scale, so a truth of exactly 0 and one of
+  1e-16 of the estimate are read alike (t, graded relatively, still carries the SE's relative error);
+- RSS, and every sum of squares: against TSS, always (an exact fit's RSS of 0 and a near-exact fit's 1e-30
+  alike); a residual SD against sqrt(TSS / df);
 - t, R², adj. R²: quantities that can be near or cross zero (a t of 0.001, an adj. R² of -0.0002), relative to
   max(|truth|, 1): a unit is their natural scale, so 0.0010001 for 0.001 is 7 digits, not 4;
 - t, F, VIF where the truth is infinite (exact fit, exact collinearity): their reciprocal, whose truth is 0
@@ -15,20 +18,31 @@ no special tolerances:
 - p-value (and drop1's p of a factor term): absolute, a probability read against alpha (a reported 0 for a
   truth of 1e-81 is right to 15 digits; 0.8599 for 0.8601 is right to 3.7).
 
-A record's grade is the minimum over the quantities its step reports; it agrees when that minimum reaches the
-pass line (`--digits`, default 6) and the model is the same: the same aliased terms, the same terms dropped,
-the same subset per size. The record keeps the digits per quantity and which term was worst.
+The ceiling: what the data as the platforms read them (doubles) let any computation get right, per quantity and
+term (the truth's digits on copies of the data perturbed by one ulp, `truth["ceiling"]`, computed by
+mlbench.truth). A quantity is graded at min(its digits, its ceiling), and an answer within FLOOR_SLACK digits of
+its ceiling is as right as the input allows: it passes even below the pass line, and the grade says "at
+float64's floor".
+
+A record's grade is the minimum over the quantities its step reports; it agrees when every quantity reaches the
+pass line or its floor and the model is the same: the same aliased terms, the same terms dropped, the same
+subset per size. The record keeps the digits per quantity, its ceiling where known and which term was worst.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 CAP = 15.0
 DEFAULT_PASS_DIGITS = 6.0
 TRUTH = "the truth"  # whose answer a grade reads against, in its words; the vs R column grades against "R"
+# The ceiling is the truth's digits on data perturbed by one ulp; a backward-stable solver perturbs the data by
+# a small multiple of that (Householder QR: about p·n ulps in the worst case, a few in practice), so an answer
+# within one digit of the ceiling is within the input's own uncertainty.
+FLOOR_SLACK = 1.0
+FLOOR_WORDS = "at float64's floor"
 
 
 def correct_digits(got: float | None, truth: float | None, *, absolute: bool = False, zero_scale: float = 1.0,
@@ -62,49 +76,121 @@ def correct_digits(got: float | None, truth: float | None, *, absolute: bool = F
 
 
 class _Tally:
-    """The minimum digits per quantity, and the single worst (quantity, term) over everything graded."""
+    """Every graded number (quantity, term, digits, its ceiling), the minimum per quantity, and the verdict's
+    reading of them: which pass, which pass at float64's floor, which is worst.
 
-    def __init__(self, cap: float) -> None:
+    `truth`: what the grade knows beyond the reference's answer (`tss`, the target's total sum of squares;
+    `ceiling`, "quantity|term" -> the digits the float64 input holds)."""
+
+    def __init__(self, cap: float, truth: Mapping[str, Any] | None = None) -> None:
         self.cap = cap
+        self.tss = _number((truth or {}).get("tss"))
+        self.ceiling: Mapping[str, float] = (truth or {}).get("ceiling") or {}
         self.digits: dict[str, float] = {}
-        self.worst: dict[str, Any] | None = None
+        self.items: list[tuple[str, str | None, float, float | None, bool]] = []
 
-    def add(self, quantity: str, digits: float, term: str | None = None) -> None:
+    def add(self, quantity: str, digits: float, term: str | None = None, answered: bool = True) -> None:
+        """One graded number; `answered` False for a missing or NaN answer, which no floor excuses."""
         self.digits[quantity] = min(self.digits.get(quantity, self.cap), digits)
-        if self.worst is None or digits < self.worst["digits"]:
-            self.worst = {"quantity": quantity, "term": term, "digits": round(digits, 2)}
+        ceiling = self.ceiling.get(item_key(quantity, term))
+        self.items.append((quantity, term, digits, None if ceiling is None else float(ceiling), answered))
 
     def grade(self, got: Any, truth: Any, quantity: str, term: str | None = None, **scale: Any) -> None:
-        self.add(quantity, correct_digits(got, truth, cap=self.cap, **scale), term)
+        self.add(quantity, correct_digits(got, truth, cap=self.cap, **scale), term, _answered(got))
+
+    def each(self) -> dict[str, float]:
+        """"quantity|term" -> digits of every graded number: a perturbed copy's give the ceiling."""
+        out: dict[str, float] = {}
+        for quantity, term, digits, _, _ in self.items:
+            key = item_key(quantity, term)
+            out[key] = min(out.get(key, self.cap), digits)
+        return out
+
+
+def item_key(quantity: str, term: str | None) -> str:
+    """How a ceiling names one graded number: "std_error|x1", "rss|" (a fit-level quantity)."""
+    return f"{quantity}|{term or ''}"
+
+
+def ceiling_by_quantity(ceiling: Mapping[str, float]) -> dict[str, float]:
+    """A cell's ceiling per quantity, the lowest over its terms ("std_error|x1", "std_error|x2" -> "std_error")."""
+    out: dict[str, float] = {}
+    for item, digits in ceiling.items():
+        quantity = item.split("|", 1)[0]
+        out[quantity] = min(out.get(quantity, float(digits)), float(digits))
+    return out
+
+
+def term_ceiling(ceiling: Mapping[str, float], term: str) -> float | None:
+    """The lowest ceiling over one full-model coefficient's estimate, SE, t and p (None where none is known)."""
+    found = [float(ceiling[key]) for q in COEFFICIENT_QUANTITIES if (key := item_key(q, term)) in ceiling]
+    return min(found) if found else None
+
+
+def at_floor(digits: float, ceiling: float | None, answered: bool = True) -> bool:
+    """An answer within the input's own uncertainty: no worse than FLOOR_SLACK digits below the ceiling."""
+    return answered and ceiling is not None and digits >= ceiling - FLOOR_SLACK
 
 
 def coefficient_digits(got: dict[str, Any], truth: dict[str, Any], cap: float = CAP) -> dict[str, float]:
     """Correct digits of one coefficient's estimate, SE, t and p against the truth's, each on its scale (an
-    estimate against its SE where the truth is 0, an SE against its estimate, p absolutely)."""
+    estimate against its SE where the truth is 0, an SE against max(SE, |estimate|), p absolutely)."""
     est, se = _number(truth.get("estimate")), _number(truth.get("std_error"))
+    scale = abs(est) if est is not None and math.isfinite(est) else 0.0
     return {
         "estimate": correct_digits(_number(got.get("estimate")), est, zero_scale=se or 1.0, cap=cap),
-        "std_error": correct_digits(_number(got.get("std_error")), se, zero_scale=abs(est or 0.0) or 1.0, cap=cap),
+        "std_error": correct_digits(_number(got.get("std_error")), se, floor=scale, zero_scale=scale or 1.0,
+                                    cap=cap),
         "t_value": correct_digits(_number(got.get("t_value")), _number(truth.get("t_value")), floor=1.0, cap=cap),
         "p_value": correct_digits(_number(got.get("p_value")), _number(truth.get("p_value")), absolute=True,
                                   cap=cap),
     }
+
+
+COEFFICIENT_QUANTITIES = ("estimate", "std_error", "t_value", "p_value")
 FIT_QUANTITIES = ("r_squared", "adj_r_squared", "f_statistic", "rss")
 ZERO_CROSSING = {"t_value", "r_squared", "adj_r_squared"}  # graded against max(|truth|, 1): their natural scale
 
 
-def fit_digits(got: dict[str, Any], ref: dict[str, Any], key: str, cap: float = CAP) -> float:
-    """Correct digits of one fit-level quantity (R², adj. R², F, RSS): RSS against TSS where its truth is 0 (an
-    exact fit), R² and adj. R² (which can be 0 or negative) against max(|truth|, 1)."""
-    tss = None
-    if _number(ref.get("rss")) is not None and _number(ref.get("r_squared")) not in (None, 1.0):
-        tss = ref["rss"] / (1.0 - ref["r_squared"])
-    return correct_digits(_number(got.get(key)), _number(ref.get(key)), zero_scale=tss or 1.0,
-                          floor=1.0 if key in ZERO_CROSSING else 0.0, cap=cap)
+SUMS_OF_SQUARES = {"rss"}  # graded against TSS, always
+
+
+def total_sum_of_squares(ref: Mapping[str, Any], tss: float | None = None) -> float | None:
+    """The target's TSS: the truth's own (`tss`, exact, known also for an exact fit) or, without it, derived
+    from a fit whose R² is not 1; None when neither is known."""
+    if tss is not None and math.isfinite(tss) and tss > 0:
+        return tss
+    rss, r2 = _number(ref.get("rss")), _number(ref.get("r_squared"))
+    if rss is not None and r2 is not None and r2 != 1.0 and math.isfinite(rss) and math.isfinite(r2):
+        derived = rss / (1.0 - r2)
+        return derived if derived > 0 else None
+    return None
+
+
+def scale_of(key: str, tss: float | None) -> dict[str, Any]:
+    """The scale a fit-level quantity is read on (correct_digits' keywords): a sum of squares against TSS, R² and
+    adj. R² against max(|truth|, 1), the rest relatively."""
+    if key in SUMS_OF_SQUARES:
+        return {"floor": tss, "zero_scale": tss} if tss else {}
+    return {"floor": 1.0} if key in ZERO_CROSSING else {}
+
+
+def fit_digits(got: dict[str, Any], ref: dict[str, Any], key: str, cap: float = CAP,
+               tss: float | None = None) -> float:
+    """Correct digits of one fit-level quantity (R², adj. R², F, RSS): RSS against TSS (the truth's `tss`, or
+    derived from R² where it is not 1), R² and adj. R² (which can be 0 or negative) against max(|truth|, 1)."""
+    return correct_digits(_number(got.get(key)), _number(ref.get(key)),
+                          cap=cap, **scale_of(key, total_sum_of_squares(ref, tss)))
 
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) else None
+
+
+def _answered(value: Any) -> bool:
+    """A number was given (not missing, not NaN): only such an answer can be at float64's floor."""
+    number = _number(value)
+    return number is not None and not math.isnan(number)
 
 
 def _grade_fit(tally: _Tally, got: dict[str, Any], ref: dict[str, Any], label: str = "") -> list[str]:
@@ -129,33 +215,56 @@ def _grade_fit(tally: _Tally, got: dict[str, Any], ref: dict[str, Any], label: s
         if term not in got_coefs or term in skip:
             continue
         for quantity, digits in coefficient_digits(got_coefs[term], truth, tally.cap).items():
-            tally.add(quantity, digits, label + term)
+            tally.add(quantity, digits, label + term, _answered(got_coefs[term].get(quantity)))
     for key in FIT_QUANTITIES:
         if key in got and key in ref:
-            tally.add(key, fit_digits(got, ref, key, tally.cap), label.rstrip(": ") or None)
+            tally.add(key, fit_digits(got, ref, key, tally.cap, tally.tss), label.rstrip(": ") or None,
+                      _answered(got.get(key)))
     return problems
 
 
 def _verdict(tally: _Tally, problems: list[str], pass_digits: float) -> dict[str, Any]:
-    minimum = min(tally.digits.values(), default=tally.cap)
-    agrees = not problems and minimum >= pass_digits
+    """Agrees when the model is the same and every graded number reaches the pass line or its floor. Each number
+    counts at min(its digits, its ceiling); `floor` names the quantities the floor let pass, `ceiling` keeps
+    the lowest ceiling per quantity."""
+    graded = [(q, t, min(d, c) if c is not None else d, d, c, ok) for q, t, d, c, ok in tally.items]
+    failing = [g for g in graded if g[3] < pass_digits and not at_floor(g[3], g[4], g[5])]
+    floored = sorted({g[0] for g in graded if g[3] < pass_digits and at_floor(g[3], g[4], g[5])})
+    minimum = min((g[2] for g in graded), default=tally.cap)
+    worst_item = min(failing or graded, key=lambda g: g[2], default=None)
+    worst = None if worst_item is None else {"quantity": worst_item[0], "term": worst_item[1],
+                                             "digits": round(worst_item[2], 2)}
+    agrees = not problems and not failing
     if agrees:
-        grade = "agrees"
+        grade = f"agrees: {FLOOR_WORDS} ({', '.join(floored)})" if floored else "agrees"
     elif problems:
         grade = "differs: " + "; ".join(problems)
     else:
-        worst = tally.worst or {}
-        where = f" of {worst['term']}" if worst.get("term") else ""
-        grade = f"differs: {minimum:.1f} digits ({worst.get('quantity')}{where})"
-    return {"agrees": agrees, "grade": grade, "min_digits": round(minimum, 2),
-            "digits": {k: round(v, 2) for k, v in tally.digits.items()}, "worst": tally.worst,
-            "pass_digits": pass_digits, "cap": tally.cap}
+        where = f" of {worst['term']}" if worst and worst.get("term") else ""
+        grade = f"differs: {worst_item[2] if worst_item else minimum:.1f} digits " \
+                f"({(worst or {}).get('quantity')}{where})"
+    out = {"agrees": agrees, "grade": grade, "min_digits": round(minimum, 2),
+           "digits": {k: round(v, 2) for k, v in tally.digits.items()}, "worst": worst,
+           "pass_digits": pass_digits, "cap": tally.cap}
+    ceilings: dict[str, float] = {}
+    for quantity, _, _, _, ceiling, _ in graded:
+        if ceiling is not None:
+            ceilings[quantity] = min(ceilings.get(quantity, tally.cap), ceiling)
+    if ceilings:
+        out["ceiling"] = {k: round(v, 2) for k, v in ceilings.items()}
+    if floored:
+        out["floor"] = floored
+    out["each"] = tally.each()
+    return out
 
 
 def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
-                  against: str = TRUTH) -> dict[str, Any]:
-    """`against`: whose answer `ref` is, as the grade's words name it ("the truth", or "R" in the vs R column)."""
-    tally = _Tally(cap)
+                  truth: Mapping[str, Any] | None = None, against: str = TRUTH) -> dict[str, Any]:
+    """The full fit's coefficients and summary, drop1's tests of factor terms, the terms dropped and the refit;
+    `truth`: the target's `tss` and the `ceiling` (see _Tally); `against`: whose answer `ref` is, as the grade's
+    words name it ("the truth", or "R" in the vs R column)."""
+    tally = _Tally(cap, truth)
+    tally.tss = total_sum_of_squares(ref, tally.tss)
     problems = _grade_fit(tally, got, ref)
     _grade_factor_terms(tally, problems, got, ref, "term_tests", ("f", "p"))
     if got.get("dropped") != ref.get("dropped"):
@@ -182,13 +291,13 @@ def _grade_factor_terms(tally: _Tally, problems: list[str], got: dict[str, Any],
 
 
 def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
-              against: str = TRUTH) -> dict[str, Any]:
+              truth: Mapping[str, Any] | None = None, against: str = TRUTH) -> dict[str, Any]:
     """A platform's NaN VIFs where `against` has numbers are said as NaN, with the reason the procedure recorded
     (`undefined`: R's car::vif on a design without residual degrees of freedom); its removals, which stopped
     there, are then no second difference."""
-    tally = _Tally(cap)
-    for term, truth in (ref.get("vif") or {}).items():
-        tally.grade(_number((got.get("vif") or {}).get(term)), _number(truth), "vif", term)
+    tally = _Tally(cap, truth)
+    for term, expected in (ref.get("vif") or {}).items():
+        tally.grade(_number((got.get("vif") or {}).get(term)), _number(expected), "vif", term)
     mine_nan, theirs_nan = _nan_vifs(got, ref), _nan_vifs(ref, got)
     problems = [f"VIF NaN for {', '.join(mine_nan)}{_reason(got)} where {against} has numbers"] if mine_nan else []
     if theirs_nan:
@@ -215,13 +324,14 @@ def _reason(answer: dict[str, Any]) -> str:
     return f" ({reason})" if reason else ""
 
 
-def grade_numbers(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+def grade_numbers(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
+                  truth: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The grade of a result made of named numbers (a new step's answer, say): digits of each, relative scale."""
-    tally = _Tally(cap)
+    tally = _Tally(cap, truth)
     missing = [key for key in ref if key not in got]
-    for key, truth in ref.items():
+    for key, expected in ref.items():
         if key in got:
-            tally.grade(_number(got[key]), _number(truth), key)
+            tally.grade(_number(got[key]), _number(expected), key)
     return _verdict(tally, [f"no answer for {', '.join(missing)}"] if missing else [], pass_digits)
 
 
@@ -255,7 +365,8 @@ STEPWISE = ("forward", "backward")
 
 
 def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
-                 branch: Branch | None = None, against: str = TRUTH) -> dict[str, Any]:
+                 truth: Mapping[str, Any] | None = None, branch: Branch | None = None,
+                 against: str = TRUTH) -> dict[str, Any]:
     """Per size: the same set as the truth's search of the same method, or a tied one (equal RSS to the pass
     line)? Digits of RSS and R² where it is. A stepwise path that took the other branch of an exact tie is graded
     against the truth's path from that branch (`follow_ties`, with `branch`), and its grade says so."""
@@ -264,14 +375,15 @@ def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, c
              for k, v in got["by_size"].items() if k in ref["by_size"]}
     tied = [k for k, ok in exact.items() if not ok and _tied(got["by_size"][k], ref["by_size"][k], pass_digits, cap)]
     same = {k: ok or k in tied for k, ok in exact.items()}
-    tally = _Tally(cap)
+    tally = _Tally(cap, truth)
+    tally.tss = tally.tss or next(filter(None, (total_sum_of_squares(v) for v in ref["by_size"].values())), None)
     for k, is_same in same.items():
         if is_same:
-            mine, truth = got["by_size"][k], ref["by_size"][k]
+            mine, theirs = got["by_size"][k], ref["by_size"][k]
             for key in SUBSET_QUANTITIES:
-                if key in mine and key in truth:
-                    tally.grade(_number(mine[key]), _number(truth[key]), key, f"size {k}",
-                                floor=1.0 if key in ZERO_CROSSING else 0.0)
+                if key in mine and key in theirs:
+                    tally.grade(_number(mine[key]), _number(theirs[key]), key, f"size {k}",
+                                **scale_of(key, tally.tss))
     problems = []
     differing = [k for k, ok in same.items() if not ok]
     missing = sorted(set(ref["by_size"]) - set(got["by_size"]), key=int)
@@ -345,9 +457,12 @@ def follow_ties(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, ca
     return ref, ties
 
 
-def grade_certified(got: dict[str, Any], certified: dict[str, Any], cap: float = CAP) -> dict[str, Any]:
+def grade_certified(got: dict[str, Any], certified: dict[str, Any], cap: float = CAP,
+                    tss: float | None = None) -> dict[str, Any]:
     """Digits of a full OLS fit against NIST's certified values (coefficients, their standard deviations,
-    residual standard deviation, R², F), as in McCullough's tables."""
+    residual standard deviation, R², F), as in McCullough's tables: relative, a zero estimate against its SD and a
+    zero SD against its estimate; the residual SD against sqrt(TSS / df), the TSS scale every sum of squares is
+    read on (`tss`: the truth's; without it, derived from the certified R² where it is not 1)."""
     tally = _Tally(cap)
     coefs = got.get("coefficients") or {}
     for term, truth in certified["coefficients"].items():
@@ -357,12 +472,16 @@ def grade_certified(got: dict[str, Any], certified: dict[str, Any], cap: float =
                     zero_scale=abs(truth) or 1.0)
     rss, df = _number(got.get("rss")), (got.get("f_df") or [None, None])[1]
     residual_sd = math.sqrt(rss / df) if rss is not None and rss >= 0 and df else None
-    tally.grade(residual_sd, certified["residual_sd"], "residual_sd", zero_scale=1.0)
+    if tss is None and df and certified.get("r_squared", 1.0) != 1.0:
+        tss = certified["residual_sd"] ** 2 * df / (1.0 - certified["r_squared"])
+    sd_scale = math.sqrt(tss / df) if tss and df else 1.0
+    tally.grade(residual_sd, certified["residual_sd"], "residual_sd", floor=sd_scale, zero_scale=sd_scale)
     tally.grade(_number(got.get("r_squared")), certified["r_squared"], "r_squared")
     tally.grade(_number(got.get("f_statistic")), certified["f_statistic"], "f_statistic")
     minimum = min(tally.digits.values(), default=cap)
+    worst = min(tally.items, key=lambda item: item[2], default=None)
     return {"min_digits": round(minimum, 2), "digits": {k: round(v, 2) for k, v in tally.digits.items()},
-            "worst": tally.worst}
+            "worst": None if worst is None else {"quantity": worst[0], "term": worst[1], "digits": round(worst[2], 2)}}
 
 
 def selection_quality(got: dict[str, Any], support: list[str]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 functions: per coefficient estimate, std_error, z_value and p_value (as OLS's estimate, SE, t and p), per fit
 deviance, null deviance and AIC; drop1's LRT and p per term; car's VIF/GVIF; per subset size the same set (or a
 tie in deviance) and its deviance and AIC. A platform that says it did not converge, or warned, is named in the
-grade: on separated data that is the answer that matters (a finite number there is not an MLE)."""
+grade: on separated data (the truth's `separation`) that is the answer graded (`grade_separation`): a finite
+number there is not an MLE. A subset search there is graded by deviance as always (the truth's is the infimum)."""
 
 from __future__ import annotations
 
@@ -120,10 +121,45 @@ def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, c
 
 GRADES = {"pvalues": grade_pvalues, "vif": grade_vif, "subset": grade_subset}
 
+# what a platform says when its fit runs off on separated data: statsmodels "Perfect separation detected", R "fitted
+# probabilities numerically 0 or 1 occurred" and "algorithm did not converge", scikit-learn's ConvergenceWarning
+# ("lbfgs failed to converge"), overflow in exp, a singular or ill-conditioned information matrix
+SEPARATION_WORDS = ("separat", "converge", "0 or 1", "infinit", "overflow", "diverg", "iteration", "singular",
+                    "ill-condition", "ill condition")
+
+
+def _said(got: dict[str, Any], step: str) -> str | None:
+    """What the platform said that shows it found no finite MLE, in words; None when it said nothing."""
+    if got.get("converged") is False:
+        return "said its fit did not converge"
+    warned = [w for w in got.get("warnings") or [] if any(k in str(w).lower() for k in SEPARATION_WORDS)]
+    if warned:
+        return f"warned {str(warned[0]).splitlines()[0][:80]!r}"
+    if step == "vif":
+        values = [_number(v) for v in (got.get("vif") or {}).values()]
+        if values and not any(v is not None and v == v and abs(v) != float("inf") for v in values):
+            return "gave no finite VIF"
+    return None
+
+
+def grade_separation(step: str, got: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    """Where the truth's model has no finite MLE (ref's `separation`) there are no digits to count: the platform
+    agrees when it said so (did not converge, warned) and differs when it returned finite numbers silently."""
+    separation = ref["separation"]
+    terms = ", ".join(separation.get("terms") or []) or "no term named"
+    named = f"{separation.get('kind')} separation ({terms})"
+    said = _said(got, step)
+    grade = (f"agrees: warned of separation ({said}; no finite MLE: {named})" if said else
+             f"differs: finite estimates where no finite MLE exists ({named}); the platform said nothing")
+    return _platform_words({"agrees": bool(said), "grade": grade, "min_digits": None, "separation": separation},
+                           got)
+
 
 def grade(step: str, got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
     """The grade of a GLM answer of a statistics step against the truth's (or R's)."""
     if got.get("family") != ref.get("family"):
         return {"agrees": False, "grade": f"differs: a {got.get('family', 'gaussian')} answer where the reference "
                 f"is {ref.get('family')}", "min_digits": None}
+    if ref.get("separation") and step in ("pvalues", "vif"):
+        return grade_separation(step, got, ref)
     return GRADES[step](got, ref, pass_digits, cap)

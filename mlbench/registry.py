@@ -18,12 +18,16 @@ from mlbench.errors import MlbenchError, unknown
 GROUP = "mlbench.adapters"
 BUILTINS: dict[str, str] = {
     "sklearn": "mlbench.platforms.sklearn:SklearnAdapter",
+    "sklearnex": "mlbench.platforms.sklearnex:SklearnexAdapter",
     "statsmodels": "mlbench.platforms.statsmodels:StatsmodelsAdapter",
     "h2o": "mlbench.platforms.h2o:H2OAdapter",
     "spark": "mlbench.platforms.spark:SparkAdapter",
     "xgboost": "mlbench.platforms.xgboost:XGBoostAdapter",
     "r": "mlbench.platforms.r:RAdapter",
     "tensorflow": "mlbench.platforms.tensorflow:TensorFlowAdapter",
+    "octave": "mlbench.platforms.octave:OctaveAdapter",
+    "lightgbm": "mlbench.platforms.lightgbm:LightGBMAdapter",
+    "catboost": "mlbench.platforms.catboost:CatBoostAdapter",
     "sklearn-default": "mlbench.platforms.sklearn:SklearnDefaultAdapter",  # GLMs only: sklearn's penalised defaults
 }  # the one list of built-ins: tests/test_architecture.py holds it equal to pyproject.toml's entry points
 

@@ -371,6 +371,7 @@ class Runner:
             lambda: steps.compute(spec, variant, adapter, self._truth.context(unit, support, self._cell_detail),
                                   steps.capability(cls, spec.step, variant)))
         deviation = self._truth.grade(unit, index, spec, variant, result) if result is not None else None
+        result = _with_ran(result, cls, adapter)
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
                      fault=fault, support="unsupported" if status == "unsupported" else support, **common)
 
@@ -388,7 +389,8 @@ class Runner:
                                                        lambda: adapter.fit(train_spec))
         support = "unsupported" if status == "unsupported" else support
         self._record(cls, unit, phase="fit", status=status, m=m, error=error, fault=fault, support=support,
-                     result={"model": variant, "task": train_spec.task} if status == "ok" else None, **common)
+                     result=_with_ran({"model": variant, "task": train_spec.task} if status == "ok" else None,
+                                      cls, adapter), **common)
         if status != "ok":
             return None
         prediction, m, status, error, fault = self._attempt(cls, adapter, f"train/{variant} predict",
@@ -404,6 +406,7 @@ class Runner:
                           "metrics": metrics.score(train_spec.task, unit.test_y, prediction),
                           "n_train": len(unit.design.frame), "n_test": len(unit.test_y)}
                 deviation = grading.grade_predictions(train_spec.task, prediction)
+        result = _with_ran(result, cls, adapter)
         self._record(cls, unit, phase="predict", status=status, m=m, result=result, deviation=deviation,
                      error=error, fault=fault, support=support, **common)
         return (model, prediction) if result is not None else None
@@ -466,6 +469,20 @@ class Runner:
             other.close()
         diff = float(np.max(np.abs(second - first)))
         return {"identical": diff == 0.0, "max_abs_diff": diff}
+
+
+def _with_ran(result: dict[str, Any] | None, cls: type[Adapter], handle: PlatformHandle) -> dict[str, Any] | None:
+    """The phase's result with what the platform says actually ran in it (`Adapter.ran`) as `ran`. Asked only of
+    an adapter that answers it (no extra call to any other platform, so a platform's death is still found by the
+    next primitive as before), after every phase of a live platform, so a failed phase's paths do not reach the
+    next one; asking never fails a cell (provenance is best effort)."""
+    if cls.ran is Adapter.ran or not handle.alive:
+        return result
+    try:
+        ran = handle.ran()
+    except Exception:  # noqa: BLE001
+        return result
+    return {**result, "ran": ran} if result is not None and ran else result
 
 
 def _liveness(handle: PlatformHandle) -> str | None:

@@ -45,8 +45,14 @@ def test_accuracy_on_python_platforms_table_csv_html(tmp_path):
     # graded against NIST's certified values too, and the reference itself graded against them
     assert float(rows[("Longley", "statsmodels")]["certified_min_digits"]) >= 9
     manifest = json.loads((run_dir / "run.json").read_text())
-    for entry in manifest["truth"].values():
-        assert entry["engine"].startswith("exact") and entry["vs_certified"]["min_digits"] >= 12
+    for name, entry in manifest["truth"].items():
+        if name.startswith("glm-"):  # the GLM suite beside NIST's: its truth is the certified MLE
+            assert entry["engine"].startswith("GLM MLE certified") and entry["family"] in ("binomial", "poisson")
+        else:
+            assert entry["engine"].startswith("exact") and entry["vs_certified"]["min_digits"] >= 12
+    assert "Correct digits, GLMs" in proc.stdout  # the GLM suite's table after NIST's
+    glm_rows = [r for r in _digits_rows(run_dir) if r["dataset"].startswith("glm-")]
+    assert len(glm_rows) == 16 and {r["family"] for r in glm_rows} == {"binomial", "poisson"}
     html = run_cli("report", str(run_dir), "--format", "html")
     assert html.returncode == 0 and 'id="accuracy"' in html.stdout and "Wampler5" in html.stdout
 
@@ -55,12 +61,12 @@ def test_accuracy_on_python_platforms_table_csv_html(tmp_path):
 @pytest.mark.spark
 @pytest.mark.tensorflow
 def test_accuracy_on_every_platform(tmp_path):
-    """`mlbench run accuracy` with its default adapters, JVMs, R and TensorFlow included, completes, grades every
-    cell and exits 0 on a healthy install: Spark refusing Filip is a measurement (fault "platform"), not a failure
+    """`mlbench run accuracy` with its default adapters, JVMs, R, Octave and TensorFlow included, completes, grades
+    every cell and exits 0 on a healthy install: Spark refusing Filip is a measurement (fault "platform"), not a failure
     of the run."""
     proc = run_cli("run", "accuracy", "--out", str(tmp_path), "--width", "200", timeout=1500)
     assert proc.returncode == 0, proc.stderr
-    every = ["statsmodels", "sklearn", "h2o", "spark", "r", "tensorflow"]
+    every = ["statsmodels", "sklearn", "h2o", "spark", "r", "octave", "tensorflow"]
     header = next(line for line in proc.stdout.splitlines() if "dataset" in line and "difficulty" in line)
     assert [name for name in every if f" {name} " in header] == every, header
     rows = _digits_rows(_run_dir(tmp_path))

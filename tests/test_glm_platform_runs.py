@@ -204,9 +204,14 @@ def test_glm_reports_show_the_truth_and_digits_in_html_and_at_80_columns(tmp_pat
     from tests.fake_adapters import GLM_ENV
 
     monkeypatch.setenv("MLBENCH_ADAPTERS", GLM_ENV)
+    registry.registered.cache_clear()  # the table is read once per process: read it again with the test adapters
     steps_yaml = "  - step: pvalues\n    alpha: 0.05\n  - step: vif\n"
-    outcome = api.run(api.RunRequest(scenario=_scenario(tmp_path, "default", "binomial", steps_yaml),
-                                     adapters=["sm-glm", "sm-glm-estimates"], isolation="inline", out=tmp_path))
+    try:
+        outcome = api.run(api.RunRequest(scenario=_scenario(tmp_path, "default", "binomial", steps_yaml),
+                                         adapters=["sm-glm", "sm-glm-estimates"], isolation="inline", out=tmp_path))
+    finally:
+        monkeypatch.delenv("MLBENCH_ADAPTERS")
+        registry.registered.cache_clear()
     html = render_html(outcome.manifest, outcome.records)
     text = re.sub(r"<[^>]+>", " ", html)
     assert "p-values and elimination" in text and "OLS p-values" not in text

@@ -76,8 +76,16 @@ def mp_truth(frame: pd.DataFrame) -> dict:
             "f_statistic": f, "rss": float(rss), "aliased": [], "dropped": []}
 
 
-def independent_digits(got: dict, truth: dict) -> float:
-    """The minimum correct digits over every quantity, written apart from mlbench.grading (same scales)."""
+def mp_tss(frame: pd.DataFrame) -> float:
+    """The target's total sum of squares, in 60-digit arithmetic."""
+    y = [mpmath.mpf(float(v)) for v in frame["y"]]
+    mean = sum(y) / len(y)
+    return float(sum((v - mean) ** 2 for v in y))
+
+
+def independent_digits(got: dict, truth: dict, tss: float) -> float:
+    """The minimum correct digits over every quantity, written apart from mlbench.grading (same scales: an SE
+    against max(SE, |estimate|), RSS against TSS)."""
     def lre(g, t, absolute=False, zero_scale=1.0, unit=False):
         if math.isinf(t):
             return 15.0 if g == t else (0.0 if g == 0 else min(15.0, max(0.0, -math.log10(abs(1 / g)))))
@@ -93,12 +101,13 @@ def independent_digits(got: dict, truth: dict) -> float:
     for term, tv in truth["coefficients"].items():
         gv = got["coefficients"][term]
         digits.append(lre(gv["estimate"], tv["estimate"], zero_scale=tv["std_error"] or 1.0))
-        digits.append(lre(gv["std_error"], tv["std_error"], zero_scale=abs(tv["estimate"]) or 1.0))
+        scale = max(tv["std_error"], abs(tv["estimate"]))
+        digits.append(lre(gv["std_error"] / scale, tv["std_error"] / scale, absolute=True) if scale else 15.0)
         digits.append(lre(gv["t_value"], tv["t_value"], unit=True))
         digits.append(lre(gv["p_value"], tv["p_value"], absolute=True))
-    tss = truth["rss"] / (1 - truth["r_squared"]) if truth["r_squared"] != 1 else 1.0
-    for key in ("r_squared", "adj_r_squared", "f_statistic", "rss"):
-        digits.append(lre(got[key], truth[key], zero_scale=tss, unit=key in ("r_squared", "adj_r_squared")))
+    for key in ("r_squared", "adj_r_squared", "f_statistic"):
+        digits.append(lre(got[key], truth[key], unit=key in ("r_squared", "adj_r_squared")))
+    digits.append(lre(got["rss"] / tss, truth["rss"] / tss, absolute=True))
     return min(digits)
 
 
@@ -163,9 +172,10 @@ def test_grade_never_passes_under_4_digits_nor_fails_over_8(build):
     for d in (1.0, 2.0, 3.0, 3.9, 4.5, 5.5, 7.0, 8.0, 9.0, 12.0):
         answers[f"truth moved by 1e-{d}"] = _perturbed(truth, d, rng)
     seen = {"agree": 0, "differ": 0}
+    tss = mp_tss(frame)
     for label, got in answers.items():
-        verdict = grade_pvalues(got, truth, 6.0)
-        mine = independent_digits(got, truth)
+        verdict = grade_pvalues(got, truth, 6.0, truth={"tss": tss})
+        mine = independent_digits(got, truth, tss)
         assert abs(verdict["min_digits"] - mine) < 0.02, (label, verdict["min_digits"], mine)
         if verdict["agrees"]:
             assert mine >= 4.0, (label, mine, verdict)
@@ -206,3 +216,43 @@ def test_quantities_that_cross_zero_are_graded_on_their_natural_scale():
     assert fit_digits({"adj_r_squared": -0.00020001}, ref, "adj_r_squared") == pytest.approx(8.0, abs=0.01)
     assert fit_digits({"adj_r_squared": 0.00020001}, ref, "adj_r_squared") < 4  # the sign is wrong: 3.4 digits
     assert correct_digits(123.4567, 123.4568, floor=1.0) == pytest.approx(correct_digits(123.4567, 123.4568))
+
+
+def test_a_zero_truth_and_a_tiny_one_are_read_alike():
+    """No step at 0: an SE of 3e-11 (estimate 1) is 10.5 digits whether the true SE is 0 or 1e-16; an exact fit's
+    RSS and a near-exact one's are both read against TSS (the truth's, known where R² = 1 hides it)."""
+    from mlbench.grading import coefficient_digits, fit_digits
+
+    zero = coefficient_digits({"std_error": 3e-11}, {"estimate": 1.0, "std_error": 0.0})["std_error"]
+    tiny = coefficient_digits({"std_error": 3e-11}, {"estimate": 1.0, "std_error": 1e-16})["std_error"]
+    assert zero == pytest.approx(10.52, abs=0.01) and tiny == pytest.approx(zero, abs=1e-4)
+    assert coefficient_digits({"std_error": 0.10001}, {"estimate": 0.01, "std_error": 0.1})["std_error"] == \
+        pytest.approx(4.0, abs=0.01)  # an SE above its estimate: relative, as before
+    exact_fit = {"rss": 0.0, "r_squared": 1.0}
+    assert fit_digits({"rss": 5.0}, exact_fit, "rss") == 0.0  # no TSS known: against 1, as before
+    assert fit_digits({"rss": 0.5}, exact_fit, "rss", tss=7.7e26) == 15.0
+    assert fit_digits({"rss": 0.5}, {"rss": 1e-30, "r_squared": 1.0}, "rss", tss=7.7e26) == 15.0
+    assert fit_digits({"rss": 2.0}, {"rss": 1.0, "r_squared": 0.5}, "rss") == pytest.approx(0.3, abs=0.01)
+
+
+def test_an_answer_within_a_digit_of_its_ceiling_is_at_float64s_floor():
+    """The floor: a quantity counts at min(digits, ceiling) and passes within FLOOR_SLACK of its ceiling, however
+    low; below that, or NaN, it is graded as before."""
+    ref = {"coefficients": {"x": {"estimate": 2.0, "std_error": 1e-16, "t_value": 2e16, "p_value": 0.0}},
+           "aliased": [], "dropped": []}
+    got = {"coefficients": {"x": {"estimate": 2.0, "std_error": 6e-17, "t_value": 3.3e16, "p_value": 0.0}},
+           "aliased": [], "dropped": []}
+    plain = grade_pvalues(got, ref, 6.0)
+    assert not plain["agrees"] and plain["grade"] == "differs: 0.2 digits (t_value of x)"  # |3.3 - 2| / 2
+    floor = grade_pvalues(got, ref, 6.0, truth={"ceiling": {"t_value|x": 0.9, "estimate|x": 13.0}})
+    assert floor["agrees"] and floor["grade"] == "agrees: at float64's floor (t_value)"
+    assert floor["floor"] == ["t_value"] and floor["ceiling"] == {"t_value": 0.9, "estimate": 13.0}
+    assert floor["min_digits"] == pytest.approx(0.19, abs=0.01) and floor["digits"]["estimate"] == 15.0
+    far = grade_pvalues(got, ref, 6.0, truth={"ceiling": {"t_value|x": 1.3}})  # more than a digit below
+    assert not far["agrees"] and far["grade"] == "differs: 0.2 digits (t_value of x)"
+    wrong = {"coefficients": {"x": {**got["coefficients"]["x"], "estimate": 2.0 + 2e-5}}, "aliased": [],
+             "dropped": []}
+    verdict = grade_pvalues(wrong, ref, 6.0, truth={"ceiling": {"t_value|x": 0.9, "estimate|x": 13.0}})
+    assert not verdict["agrees"] and verdict["grade"] == "differs: 5.0 digits (estimate of x)"  # t's floor aside
+    nan = {"coefficients": {"x": {**got["coefficients"]["x"], "t_value": math.nan}}, "aliased": [], "dropped": []}
+    assert not grade_pvalues(nan, ref, 6.0, truth={"ceiling": {"t_value|x": 0.9}})["agrees"]

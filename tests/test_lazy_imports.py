@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-PLATFORMS = ("sklearn", "statsmodels", "h2o", "pyspark", "xgboost", "tensorflow", "ydf", "tf2onnx")
+PLATFORMS = ("sklearn", "statsmodels", "h2o", "pyspark", "xgboost", "tensorflow", "ydf", "tf2onnx", "lightgbm",
+             "catboost")
 
 
 def _imported_after(code: str) -> list[str]:

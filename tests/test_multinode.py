@@ -16,7 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.adapters.test_h2o import _free_port_pair, _is_loopback
+from mlbench.platforms.h2o_cluster import free_loopback_port
+from tests.adapters.test_h2o import _is_loopback
 from tests.adapters.test_spark import _alive_workers, _free_port, _group_members, _spark_class, _stop_group
 from tests.conftest import run_cli
 
@@ -104,9 +105,9 @@ def test_h2o_cloud_of_two_nodes(tmp_path):
     jar = Path(h2o.__file__).parent / "backend" / "bin" / "h2o.jar"
     java = shutil.which("java")
     assert java and jar.is_file()
-    ports = [_free_port_pair(), _free_port_pair()]
+    ports = [free_loopback_port(), free_loopback_port()]
     while ports[1] in (ports[0], ports[0] + 1) or ports[1] + 1 == ports[0]:
-        ports[1] = _free_port_pair()
+        ports[1] = free_loopback_port()
     flatfile = tmp_path / "flatfile.txt"
     flatfile.write_text("".join(f"127.0.0.1:{p}\n" for p in ports))
     nodes = []

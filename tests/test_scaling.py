@@ -41,6 +41,15 @@ def test_no_growth_is_not_extrapolated():
     assert all(e["fit_s"] is None and e["peak_mb"] is None for e in row["extrapolated"].values())
 
 
+def test_memory_that_barely_grows_puts_the_budget_out_of_reach_not_out_of_floats():
+    # what the data adds above the session's 300 MB grows as (n / 1e4)^1e-4: 24 GiB is reached at
+    # 1e4 * 24276^1e4 rows, past any float; it was an OverflowError that stopped `mlbench report`
+    records = _records(lambda n: 1e-4 * n, lambda n: 300.0 + (n / 1e4) ** 1e-4)
+    (row,) = summary.growth(records, budget=24 * 1024)
+    assert row["memory_exponent"] == pytest.approx(1e-4, rel=1e-6)
+    assert row["rows_at_budget"] == pytest.approx(summary.ROWS_CAP)
+
+
 def test_the_ladder_fixture_renders_its_cost_curve_with_a_budget(tmp_path):
     proc = run_cli("report", "tests/fixtures/runs/train", "--width", "100", "--budget-memory", "24G")
     assert proc.returncode == 0, proc.stderr

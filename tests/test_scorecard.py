@@ -15,7 +15,7 @@ from mlbench.results import load_run
 from tests.conftest import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runs"
-SCENARIOS = ("pvalues", "accuracy", "train", "deploy", "feature-selection")
+SCENARIOS = ("pvalues", "accuracy", "glm-accuracy", "train", "deploy", "feature-selection")
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from mlbench.results import load_run
 from tests.conftest import run_cli
 
 RUNS = Path(__file__).parent / "fixtures" / "runs"
-SCENARIOS = ["pvalues", "pvalues-filip", "feature-selection", "accuracy", "train", "deploy"]
+SCENARIOS = ["pvalues", "pvalues-filip", "feature-selection", "accuracy", "glm-accuracy", "train", "deploy"]
 WIDTHS = [80, 100, 120]
 TABLE_LINE = re.compile(r"^[│┃]")
 
@@ -65,6 +65,15 @@ def _check_platforms_and_grades(text: str, manifest: dict, records: list[dict]) 
             for adapter, cell in row["cells"].items():
                 shown = cell["status"] if cell["status"] != "ok" else f"{cell['digits']:.1f}"
                 assert any(shown in line for line in lines), (row["label"], adapter, lines)
+        return
+    glm = summary.glm_accuracy(records, manifest)
+    if len(glm["rows"]) > 1:  # the GLM suite: estimate and SE digits of every platform on its case's line
+        for row in glm["rows"]:
+            lines = [line for line in rows if row["label"] in line]
+            for adapter, cell in row["cells"].items():
+                shown = [cell["status"]] if cell["status"] != "ok" else \
+                    [f"{cell['estimate']:.1f}", f"{cell['std_error']:.1f}"]
+                assert any(all(s in line for s in shown) for line in lines), (row["label"], adapter, lines)
         return
     for cell in summary.cell_rows(records, manifest):
         if cell["step"] in ("train", *summary.ADAPTER_PHASES) or not cell["grade"]:

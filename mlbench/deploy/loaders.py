@@ -44,6 +44,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("tf-savedmodel", False, False, True, "tf.saved_model.load + its serving_default signature"),
     Kind("tflite", False, False, True, "tf.lite.Interpreter (float32 inputs)"),
     Kind("ydf", False, False, True, "ydf.load_model + predict"),
+    # LightGBM's model text and CatBoost's .cbm (flatbuffers) are parsed as data: neither unpickles
+    Kind("lightgbm-text", False, False, True, "lightgbm.Booster(model_file=...).predict"),
+    Kind("catboost-cbm", False, False, True, "catboost.CatBoost().load_model (cbm) + predict"),
 ]}
 
 
@@ -272,6 +275,24 @@ def _load_ydf(art: Artifact) -> PredictFn:
                                 dtype=float).ravel()
 
 
+def _load_lightgbm(art: Artifact) -> PredictFn:
+    import lightgbm as lgb
+
+    booster = lgb.Booster(model_file=art.path)  # binary objective: predict returns P(y = 1) already
+    return lambda X: np.asarray(booster.predict(np.asarray(X, dtype=float)), dtype=float).ravel()
+
+
+def _load_catboost(art: Artifact) -> PredictFn:
+    import catboost
+
+    model = catboost.CatBoost()
+    model.load_model(art.path, format="cbm")
+    if art.task == "classification":
+        return lambda X: np.asarray(model.predict(np.asarray(X, dtype=float), prediction_type="Probability"),
+                                    dtype=float)[:, 1]
+    return lambda X: np.asarray(model.predict(np.asarray(X, dtype=float)), dtype=float).ravel()
+
+
 LOADERS: dict[str, Callable[[Artifact], PredictFn]] = {
     "joblib": _load_joblib,
     "onnx": _load_onnx,
@@ -284,6 +305,8 @@ LOADERS: dict[str, Callable[[Artifact], PredictFn]] = {
     "tf-savedmodel": _load_savedmodel,
     "tflite": _load_tflite,
     "ydf": _load_ydf,
+    "lightgbm-text": _load_lightgbm,
+    "catboost-cbm": _load_catboost,
 }
 
 

@@ -41,8 +41,16 @@ class _SklearnBase(Adapter):
 
     distribution = "scikit-learn"
     modules = ("sklearn",)
-    session_imports = ("sklearn.linear_model",)
+    session_imports: ClassVar[tuple[str, ...]] = ("sklearn.linear_model",)
     glm_estimators: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {}
+
+    def _estimator(self, module: str, name: str) -> Any:
+        """The estimator class `name` of `sklearn.<module>` ("linear_model", "ensemble") that every call of this
+        adapter fits. The one hook of an adapter over a patched scikit-learn (sklearnex): it answers with the
+        patched class, and every scenario runs through it unchanged."""
+        import importlib
+
+        return getattr(importlib.import_module(f"sklearn.{module}"), name)
 
     def load(self, source: DataSource) -> None:
         self.frame, self.test = frames.read(source)
@@ -52,7 +60,6 @@ class _SklearnBase(Adapter):
     def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
         """One fit of the family's estimator with sklearn's own solver settings. sklearn says it stopped short
         only by a ConvergenceWarning: recorded, and `converged` is False when one was raised."""
-        from sklearn import linear_model
         from sklearn.exceptions import ConvergenceWarning
 
         from mlbench.platforms.warned import recorded
@@ -63,7 +70,7 @@ class _SklearnBase(Adapter):
         X = self.frame[features].to_numpy(dtype=float)
         y = self.frame[self.target].to_numpy(dtype=float)
         with recorded() as caught:
-            model = getattr(linear_model, estimator)(**kwargs).fit(X, y)
+            model = self._estimator("linear_model", estimator)(**kwargs).fit(X, y)
         coef = np.ravel(model.coef_)
         return GLMCoefficients(
             intercept=float(np.ravel(model.intercept_)[0]),
@@ -97,16 +104,15 @@ class SklearnAdapter(_SklearnBase):
     }
 
     def fit(self, spec: TrainSpec) -> Any:
-        from sklearn import ensemble, linear_model
-
-        classify = spec.task == "classification"
+        kind = "Classifier" if spec.task == "classification" else "Regressor"
+        linear_model = lambda name: self._estimator("linear_model", name)  # noqa: E731
+        ensemble = lambda name: self._estimator("ensemble", name + kind)  # noqa: E731
         estimators: dict[str, Any] = {
-            "linear": lambda: linear_model.LinearRegression(),
-            "logistic": lambda: linear_model.LogisticRegression(C=np.inf, max_iter=2000),
-            "random_forest": lambda: (ensemble.RandomForestClassifier if classify else ensemble.RandomForestRegressor)(
+            "linear": lambda: linear_model("LinearRegression")(),
+            "logistic": lambda: linear_model("LogisticRegression")(C=np.inf, max_iter=2000),
+            "random_forest": lambda: ensemble("RandomForest")(
                 n_estimators=spec.trees, max_depth=spec.max_depth, n_jobs=spec.cores, random_state=spec.seed),
-            "gbm": lambda: (ensemble.HistGradientBoostingClassifier if classify
-                            else ensemble.HistGradientBoostingRegressor)(
+            "gbm": lambda: ensemble("HistGradientBoosting")(
                 max_iter=spec.trees, max_depth=spec.max_depth, learning_rate=spec.learning_rate,
                 early_stopping=False, random_state=spec.seed),
         }
@@ -119,11 +125,9 @@ class SklearnAdapter(_SklearnBase):
         return model.predict_proba(X)[:, 1] if hasattr(model, "predict_proba") else model.predict(X)
 
     def _fit(self, features: list[str], target: str, intercept: bool = True) -> tuple[Any, np.ndarray, np.ndarray]:
-        from sklearn.linear_model import LinearRegression
-
         X = self.frame[features].to_numpy(dtype=float)
         y = self.frame[target].to_numpy(dtype=float)
-        return LinearRegression(fit_intercept=intercept).fit(X, y), X, y
+        return self._estimator("linear_model", "LinearRegression")(fit_intercept=intercept).fit(X, y), X, y
 
     def coefficients(self, features: list[str]) -> tuple[float, list[float]]:
         """LinearRegression's own fit (scipy's lstsq, with its `tol` as the singular-value cut-off); mlbench
@@ -145,16 +149,15 @@ class SklearnAdapter(_SklearnBase):
     def subset(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
         """One SequentialFeatureSelector run, its path read off as it goes (see _recording_selector)."""
         if method not in ("forward", "backward"):
-            raise UnsupportedStep(f"sklearn has no native {method} subset search")
-        from sklearn.linear_model import LinearRegression
-
+            raise UnsupportedStep(f"{self.name} has no native {method} subset search")
         X = self.frame[features].to_numpy(dtype=float)
         y = self.frame[self.target].to_numpy(dtype=float)
         p = len(features)
         in_sample = [(np.arange(len(y)), np.arange(len(y)))]
         steps_taken: list[int] = []
         selector = _recording_selector(steps_taken)(
-            LinearRegression(), direction=method, scoring="neg_mean_squared_error", cv=in_sample,
+            self._estimator("linear_model", "LinearRegression")(), direction=method,
+            scoring="neg_mean_squared_error", cv=in_sample,
             n_features_to_select=min(max_size, p - 1) if method == "forward" else 1,
         )
         selector.fit(X, y)

@@ -36,6 +36,9 @@ def scorecard_table(card: dict[str, Any]) -> list[Layout]:
     return [[grid_of(as_table(card))]]
 
 
+ACCURACY_DETAILS = ("accuracy", "glm-accuracy")  # McCullough's tables: OLS (NIST's suite) and GLM (mlbench's)
+
+
 def render_run(console: Console, manifest: dict[str, Any], records: list[dict[str, Any]],
                wide: bool = False) -> None:
     """Every table of a run, each fitting the console's width (wide: each in full, as wide as it needs)."""
@@ -62,12 +65,16 @@ def render_run(console: Console, manifest: dict[str, Any], records: list[dict[st
     from mlbench.results import reference_answers
 
     run = RunView(manifest, records, reference_answers(manifest))
+    accuracy_shown = False
     for each in details():
+        if accuracy_shown and each.name not in ACCURACY_DETAILS:
+            # the accuracy tables show each dataset's p-values: the per-dataset tables after them would mix them
+            run, accuracy_shown = RunView(manifest, [r for r in records if r.get("step") != "pvalues"],
+                                          run.reference), False
         shown = each.build(run)
         print_tables(console, shown, wide)
-        if each.name == "accuracy" and shown and len({r["dataset"] for r in records if r.get("step")}) > 1:
-            # the accuracy table shows each dataset's p-values: the per-dataset tables after it would mix them
-            run = RunView(manifest, [r for r in records if r.get("step") != "pvalues"], run.reference)
+        if each.name in ACCURACY_DETAILS and shown and len({r["dataset"] for r in records if r.get("step")}) > 1:
+            accuracy_shown = True
     print_layouts(console, summary_table(run.records, manifest), wide)
     print_layouts(console, best_table(run.records, manifest), wide)
 

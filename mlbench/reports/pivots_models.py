@@ -60,6 +60,7 @@ def train_grid(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 EXTRAPOLATED_ROWS = (10_000_000, 100_000_000)  # the sizes benchm-ml reports past 1M, and one step further
+ROWS_CAP = 1e15  # rows at the memory budget beyond this are shown as "> 1T" (rows_text): no figure means more
 
 
 def _power_law(sizes: list[float], values: list[float]) -> tuple[float, float] | None:
@@ -124,7 +125,10 @@ def growth(records: list[dict[str, Any]], budget: float | None = None) -> list[d
                 "fit_s": time_law[0] * n ** time_law[1] if time_law[1] > 0 else None,
                 "peak_mb": base + memory_law[0] * n ** memory_law[1] if memory_law and memory_grows else None}
         if memory_law and memory_grows and budget and budget > base:
-            row["rows_at_budget"] = ((budget - base) / memory_law[0]) ** (1.0 / memory_law[1])
+            # in logs, capped: a memory exponent near 0 (memory flat across sizes) puts the budget beyond any
+            # float (an OverflowError once, on a 10k/100k ladder); past ROWS_CAP the figure means nothing anyway
+            log_rows = math.log((budget - base) / memory_law[0]) / memory_law[1]
+            row["rows_at_budget"] = math.exp(min(log_rows, math.log(ROWS_CAP)))
         out.append(row)
     return out
 

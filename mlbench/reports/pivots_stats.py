@@ -179,7 +179,7 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
     described = {d.get("name"): d for d in manifest.get("datasets") or []}
     last: dict[tuple[str, str], dict[str, Any]] = {}
     for record in measured(records):
-        if record.get("step") == "pvalues" and record.get("phase") == "fit":
+        if record.get("step") == "pvalues" and record.get("phase") == "fit" and not is_glm(record):
             last[(str(record["dataset"]), str(record["adapter"]))] = record
     adapters = list(dict.fromkeys(a for _, a in last))
     names = list(dict.fromkeys(d for d, _ in last))
@@ -201,7 +201,7 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
                 "status": record.get("status"), "digits": deviation.get("min_digits"),
                 "certified": (deviation.get("certified") or {}).get("min_digits"),
                 "agrees": deviation.get("agrees"), "digits_by_quantity": deviation.get("digits") or {},
-                "worst": deviation.get("worst"),
+                "worst": deviation.get("worst"), "grade": deviation.get("grade"),
                 "note": record.get("error") or (detail if word == "differs" and detail
                                                  and "digits (" not in detail else None),
             }
@@ -457,3 +457,58 @@ def design_terms(manifest: dict[str, Any]) -> list[str]:
     """Intercept (unless the fit is through the origin) and the statistics dataset's features, in order."""
     dataset = manifest.get("dataset") or {}
     return [*(["Intercept"] if dataset.get("intercept", True) else []), *(dataset.get("features") or [])]
+
+
+# ------------------------------------------------------------------------------------ the GLM accuracy table
+
+GLM_DIGITS = ("estimate", "std_error", "z_value", "p_value", "deviance", "null_deviance", "aic")
+
+
+def is_glm(record: dict[str, Any]) -> bool:
+    """A statistics record under a GLM family (binomial, poisson): graded in the GLM table, not the OLS one."""
+    return ((record.get("params") or {}).get("family") or "gaussian") != "gaussian"
+
+
+def glm_accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
+    """McCullough's table for the GLM accuracy suite (and any GLM pvalues cell): per dataset (rows, the suite's
+    order) and adapter (columns), the worst correct digits over the terms of the estimates and of the SEs (and
+    of every graded quantity) against the certified truth, and whether the platform said it converged.
+
+    {"adapters": [...], "rows": [{"dataset", "label", "family", "provokes", "cells": {adapter: {"status",
+      "estimate", "std_error", "digits", "agrees", "converged", "iterations", "note", "digits_by_quantity",
+      "worst"}}}]}"""
+    described = {d.get("name"): d for d in manifest.get("datasets") or []}
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == "pvalues" and record.get("phase") == "fit" and is_glm(record):
+            last[(str(record["dataset"]), str(record["adapter"]))] = record
+    adapters = list(dict.fromkeys(a for _, a in last))
+    rows = []
+    for name in dict.fromkeys(d for d, _ in last):
+        cells = {}
+        for adapter in adapters:
+            found = last.get((name, adapter))
+            if found is None:
+                continue
+            record = found
+            deviation, result = record.get("deviation") or {}, record.get("result") or {}
+            by_quantity = deviation.get("digits") or {}
+            word, detail = grade_words(deviation.get("grade"))
+            cells[adapter] = {
+                "status": record.get("status"), "estimate": by_quantity.get("estimate"),
+                "std_error": by_quantity.get("std_error"), "digits": deviation.get("min_digits"),
+                "agrees": deviation.get("agrees"), "converged": result.get("converged"),
+                "iterations": result.get("iterations"), "digits_by_quantity": by_quantity,
+                "worst": deviation.get("worst"),
+                "note": record.get("error") or (detail if word == "differs" and detail and "digits (" not in detail
+                                                else None) or (detail if deviation.get("separation") else None),
+            }
+        truth = (described.get(name) or {}).get("truth") or {}
+        case = truth.get("glm_case") or {}
+        family = truth.get("family") or next(((last[(name, a)].get("params") or {}).get("family")
+                                              for a in adapters if (name, a) in last), None)
+        rows.append({"dataset": name, "label": case.get("name", name), "family": family,
+                     "provokes": case.get("provokes"), "order": case.get("order"), "cells": cells})
+    rows = [row for _, row in sorted(enumerate(rows), key=lambda item: (
+        item[1]["order"] if item[1]["order"] is not None else 1000, item[0]))]
+    return {"adapters": adapters, "rows": rows}

@@ -44,11 +44,16 @@ CRITERIA = [
     Criterion("digits_lost_worst", "digits lost worst", "accuracy", "low", "accuracy",
               help="most correct digits lost by any graded statistics answer (p-values, VIF, subsets) in the runs, "
                    "NIST's accuracy suite included, against what its input allows (the case's float64 ceiling, "
-                   "the accuracy table's 'float64 input'; 15 for data float64 holds exactly); a failed answer "
-                   "loses them all"),
+                   "the accuracy table's 'float64 input'; 15 for data float64 holds exactly, the GLM suite's against "
+                   "its certified MLE); a failed answer loses them all"),
     Criterion("digits_lost_median", "digits lost median", "accuracy", "low", "accuracy",
               help="median correct digits lost (against the case's float64 ceiling) over the graded statistics "
                    "cells of the runs"),
+    Criterion("glm_digits_lost", "GLM digits lost", "accuracy", "low", "accuracy",
+              help="median correct digits lost over the GLM cells (logistic, Poisson: the GLM accuracy suite, "
+                   "Default, Bikeshare) against the MLE certified in arbitrary precision (no input ceiling: the "
+                   "cases are doubles), the worst beside it; on separated data, finite estimates returned "
+                   "silently lose them all"),
     Criterion("speed", "fit x fastest", "speed", "low", "train",
               help="fit time relative to the fastest platform on the same cell, geometric mean over cells"),
     Criterion("session_s", "session s", "speed", "low", "pvalues", "s", "median session start"),
@@ -126,25 +131,34 @@ def ceiling(manifest: dict[str, Any], dataset: str) -> float:
     return float(stored) if isinstance(stored, int | float) and not isinstance(stored, bool) else grading.CAP
 
 
-def _digits(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+def _graded_digits(deviation: dict[str, Any], top: float) -> float | None:
+    """The correct digits a grade counts: its `min_digits`; on data without a finite MLE (the GLM truth's
+    separation) the whole ceiling for a platform that said so, none for finite numbers returned silently."""
+    if deviation.get("separation"):
+        return top if deviation.get("agrees") else 0.0
+    digits = deviation.get("min_digits")
+    return float(digits) if isinstance(digits, int | float) and not isinstance(digits, bool) else None
+
+
+def _digits(runs: list[Run], glm_only: bool = False) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Correct digits lost by every graded statistics answer (p-values, VIF, subsets: records whose deviation has
     `min_digits`), whatever scenario the run was, against what the case's input allows (`ceiling`): per cell
     (run, dataset, step, variant) the most over its ok repeats, or the whole ceiling when it only failed (no
     answer is no correct digit); worst and median over the cells. A case nobody can pass costs everyone the same
-    and so decides nothing."""
+    and so decides nothing. `glm_only`: the GLM cells alone (graded against the certified MLE)."""
     cells: dict[str, dict[tuple[Any, ...], float]] = {}
     failed: dict[str, set[tuple[Any, ...]]] = {}
     manifests: dict[Any, dict[str, Any]] = {}
     for manifest, records in runs:
         manifests[manifest.get("run_id")] = manifest
         for r in _fits(records):
-            if r["step"] not in ("pvalues", "vif", "subset"):
+            if r["step"] not in ("pvalues", "vif", "subset") or (glm_only and not summary.is_glm(r)):
                 continue
             key = (manifest.get("run_id"), str(r["dataset"]), r["step"], r.get("variant"))
             top = ceiling(manifest, str(r["dataset"]))
-            digits = (r.get("deviation") or {}).get("min_digits")
+            digits = _graded_digits(r.get("deviation") or {}, top)
             mine = cells.setdefault(r["adapter"], {})
-            if r.get("status") == "ok" and isinstance(digits, int | float) and not isinstance(digits, bool):
+            if r.get("status") == "ok" and digits is not None:
                 if key in failed.get(r["adapter"], set()):  # a retry answered: the failure was not the answer
                     failed[r["adapter"]].discard(key)
                     mine.pop(key, None)
@@ -169,6 +183,14 @@ def _digits(runs: list[Run]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[
                                 manifests[run_id],
                                 f"{len(by_cell)} graded statistics cells in {count} run{'s' if count > 1 else ''}")
     return worst, middle
+
+
+def _with_worst(middle: dict[str, dict[str, Any]], worst: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The median cell, the worst beside it in its text ("2.1, worst 15.0"); the worst cell's run and cell join
+    its source (--format json)."""
+    return {adapter: {**cell, "text": f"{cell['value']:.1f}, worst {worst[adapter]['value']:.1f}",
+                      "source": {**cell["source"], "worst": worst[adapter]["source"]["cell"]}}
+            for adapter, cell in middle.items()}
 
 
 def _speed(runs: list[Run]) -> dict[str, dict[str, Any]]:
@@ -301,9 +323,11 @@ def _version(runs: list[Run]) -> dict[str, dict[str, Any]]:
 
 def _measure(runs: list[Run], declared: dict[str, dict[str, str]]) -> dict[str, dict[str, dict[str, Any]]]:
     worst, middle = _digits(runs)
+    glm_worst, glm_middle = _digits(runs, glm_only=True)
     score, cold, latency, served = _deploy(runs)
     measures: dict[str, dict[str, dict[str, Any]]] = {
         "support": _support(runs, declared), "digits_lost_worst": worst, "digits_lost_median": middle,
+        "glm_digits_lost": _with_worst(glm_middle, glm_worst),
         "speed": _speed(runs),
         "session_s": _session(runs), "peak_mb": _peak(runs), "time_exponent": _exponent(runs),
         "nodes": _nodes(runs), "deploy_score": score, "cold_start_s": cold, "p99_ms": latency, "served": served,

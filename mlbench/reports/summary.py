@@ -322,8 +322,12 @@ def _deviation(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _why(rows: list[dict[str, Any]]) -> str:
-    return first_error(rows) or str(next(((r.get("params") or {}).get("how") for r in reversed(rows)
-                                          if (r.get("params") or {}).get("how")), ""))
+    """The cell's error, else its declared `how` followed by what the platform said actually ran (`result.ran`,
+    e.g. sklearnex's oneDAL or stock fallback, each path once over the cell's phases and repeats)."""
+    how = str(next(((r.get("params") or {}).get("how") for r in reversed(rows) if (r.get("params") or {}).get("how")),
+                   ""))
+    ran = dict.fromkeys(str(r["result"]["ran"]) for r in rows if (r.get("result") or {}).get("ran"))
+    return first_error(rows) or "; ".join([how, *(f"ran: {each}" for each in ran)] if ran else [how])
 
 
 def r_agreement(manifest: dict[str, Any] | None) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -462,9 +466,10 @@ def phase_totals(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 # The pivots of the model steps (pivots_models) and of the statistics steps (pivots_stats) live in modules of
 # their own, which read this one's primitives; they are read through this module too (summary.growth, ...).
 PIVOTS = {**dict.fromkeys(["train_points", "train_grid", "budget_mb", "session_base_mb", "growth", "deploy_rows",
-                           "EXTRAPOLATED_ROWS"], "pivots_models"),
+                           "EXTRAPOLATED_ROWS", "ROWS_CAP"], "pivots_models"),
           **dict.fromkeys(["exact_subsets", "subset_agreement", "subset_summary", "exact_subset_rows", "step_ends",
-                           "support_recovery", "cv_errors", "latest_ok", "accuracy", "coefficient_terms",
+                           "support_recovery", "cv_errors", "latest_ok", "accuracy", "glm_accuracy", "is_glm",
+                           "coefficient_terms",
                            "term_digits", "coefficient_grid", "elimination_rows", "factor_notes",
                            "vif_grid", "design_terms", "FIT_ROWS"], "pivots_stats")}
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from mlbench.reports import summary
 from mlbench.reports.csv_export import _cell
-from mlbench.reports.summary import accuracy, cell_rows
+from mlbench.reports.summary import accuracy, cell_rows, glm_accuracy
 
 
 def wide_columns() -> list[str]:
@@ -47,12 +47,14 @@ DIGITS_COLUMNS = [
     "dataset", "nist_name", "difficulty", "float64_input_digits", "adapter", "status", "agrees", "min_digits",
     "certified_min_digits", *("estimate", "std_error", "t_value", "p_value", "r_squared", "adj_r_squared",
                               "f_statistic", "rss"), "worst_quantity", "worst_term", "note",
+    *("family", "z_value", "deviance", "null_deviance", "aic", "converged", "iterations"),  # the GLM table's rows
 ]
 
 
 def records_to_digits_csv(records: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
-    """The accuracy table (summary.accuracy) in long form: one row per dataset x adapter, correct digits per
-    quantity of the pvalues answer; suite members that could not run are rows with the reason."""
+    """The accuracy tables (summary.accuracy, then summary.glm_accuracy) in long form: one row per dataset x
+    adapter, correct digits per quantity of the pvalues answer; suite members that could not run are rows with
+    the reason. GLM rows fill the GLM columns (family, z, deviance, AIC, converged) and leave OLS's empty."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=DIGITS_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -68,4 +70,19 @@ def records_to_digits_csv(records: list[dict[str, Any]], manifest: dict[str, Any
                       **cell["digits_by_quantity"], "worst_quantity": worst.get("quantity"),
                       "worst_term": worst.get("term"), "note": cell["note"]}
             writer.writerow({k: _cell(values.get(k)) for k in DIGITS_COLUMNS})
+    _glm_digits_rows(writer, records, manifest)
     return out.getvalue()
+
+
+def _glm_digits_rows(writer: csv.DictWriter, records: list[dict[str, Any]], manifest: dict[str, Any]) -> None:
+    """The GLM accuracy table (summary.glm_accuracy) in the same long form: one row per case x adapter, the worst
+    digits per quantity against the certified MLE, the platform's convergence flag and iterations."""
+    for row in glm_accuracy(records, manifest)["rows"]:
+        for adapter, cell in row["cells"].items():
+            worst = cell.get("worst") or {}
+            values = {"dataset": row["dataset"], "family": row["family"], "adapter": adapter,
+                      "status": cell["status"], "agrees": cell["agrees"], "min_digits": cell["digits"],
+                      **cell["digits_by_quantity"], "worst_quantity": worst.get("quantity"),
+                      "worst_term": worst.get("term"), "note": cell["note"], "converged": cell["converged"],
+                      "iterations": cell["iterations"]}
+            writer.writerow({k: _cell(values.get(k)) for k in DIGITS_COLUMNS})

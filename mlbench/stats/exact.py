@@ -328,3 +328,25 @@ def drop_test(data: ExactData, target: str, rest: Sequence[str], features: Seque
         return (df, math.inf, 0.0) if without.rss > 0 else (df, math.nan, math.nan)
     f_value = ((without.rss - fit.rss) / df) / (fit.rss / df_resid)
     return df, to_float(f_value), f_tail(f_value, df, df_resid)
+
+
+CEILING_COPIES = 3  # copies of the data the ceiling is read on (see one_ulp_copies)
+CEILING_SEED = 20261207  # fixed: a run's ceiling is the same every time
+
+
+def one_ulp_copies(columns: Mapping[str, np.ndarray], count: int,
+                   seed: int = CEILING_SEED) -> list[dict[str, np.ndarray]]:
+    """`count` copies of float64 columns, every nonzero value moved one ulp up or down at random (np.nextafter):
+    the smallest change a double can undergo, which the first rounding of any float64 computation on it already
+    makes. The exact answers on these copies against the exact answer on the data show how far the input's own
+    resolution moves each quantity: its ceiling (docs/truth.md). Zeros stay zero (a 0 has no relative ulp)."""
+    rng = np.random.default_rng(seed)
+    copies = []
+    for _ in range(count):
+        copy = {}
+        for name, values in columns.items():
+            array = np.asarray(values, dtype=float)
+            direction = np.where(rng.random(array.shape) < 0.5, -np.inf, np.inf)
+            copy[name] = np.where(array != 0, np.nextafter(array, direction), array)
+        copies.append(copy)
+    return copies

@@ -153,6 +153,8 @@ def gvif(cov: np.ndarray, groups: list[list[int]]) -> list[float]:
     matrix R, and per term (its columns' indices among the non-intercept coefficients) GVIF =
     det(R11)·det(R22)/det(R); for a one-column term that is its VIF. (Fox & Monette 1992; car's vif.default.)"""
     v = np.asarray(cov, dtype=float)[1:, 1:]
+    if not np.all(np.isfinite(v)):  # no covariance (the truth's fit where no finite MLE exists): no VIF
+        return [math.nan] * len(groups)
     d = np.sqrt(np.diag(v))
     r = v / np.outer(d, d)
     det_r = np.linalg.det(r)

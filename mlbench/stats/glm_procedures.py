@@ -2,6 +2,9 @@
 primitive: a GLM fit of a set of columns. A platform answers it natively (`Adapter.glm`), or mlbench emulates the
 inference from its estimates (`Adapter.glm_coefficients`, `stats.glm.wald_fit`); the truth answers it with
 `glm_reference.certified_fit`. The same procedure drives all three, which is what makes the answers comparable.
+A search asks for the fits it only orders models by with `search=True`: the truth answers those with its cheaper
+extended-precision fit and certifies the models it reports (a platform answers both alike). Where the truth's
+full model has no finite MLE its answer carries `separation` (kind, terms), which the grade reads.
 
 - pvalues: the full fit as `summary(glm())` prints it, and R's `drop1(fit, test = "LRT")` per term (a factor
   tested whole by the deviance its columns add); backward elimination drops the term with the largest LRT
@@ -37,6 +40,7 @@ class GLMFitter:
                  own_fits: bool | None = None) -> None:
         self.fitter, self.ctx, self.family, self.vif_native = fitter, ctx, family, vif_native
         self._fits: dict[tuple[str, ...], GLMFit] = {}
+        self._seen: set[tuple[str, ...]] = set()  # models fitted (certified or only searched), counted once
         self.count = 0
         # the platform's own `glm` (True), its `glm_coefficients` (False), or: try `glm`, else the estimates (None:
         # a search or VIF that mlbench emulates over whichever GLM fit the platform has)
@@ -60,24 +64,39 @@ class GLMFitter:
     def _columns(self, features: list[str]) -> np.ndarray:
         return self.ctx.X[:, [self.ctx.features.index(f) for f in features]]
 
-    def glm(self, features: list[str]) -> GLMFit:
+    def glm(self, features: list[str], search: bool = False) -> GLMFit:
+        """The fit of the model of `features` (cached). `search`: only to order models by (the truth's
+        uncertified extended-precision fit; a platform's own fit as always)."""
         key = tuple(features)
         if key in self._fits:
             return self._fits[key]
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise SkippedCell(f"search stopped after {self.count} fits, its time budget (max_seconds in the "
-                              "scenario's subset step)")
-        self.count += 1
+        if key not in self._seen:
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise SkippedCell(f"search stopped after {self.count} fits, its time budget (max_seconds in the "
+                                  "scenario's subset step)")
+            self.count += 1
+            self._seen.add(key)
+        if self.ctx.support == "reference":  # the truth: certified (its intercept-only MLE too), or searched
+            fit: GLMFit = self.fitter.search_glm(list(features)) if search else self.fitter.glm(list(features))
+            if not search:
+                self._fits[key] = fit
+            return fit
         X = self._columns(features)
         if not features:
             fit = glm.wald_fit(self.family, X, self.ctx.y, np.array([glm.intercept_only(self.family, self.ctx.y)]),
                                [])
-        elif self.ctx.support == "reference":
-            fit = self.fitter.glm(list(features))
         else:
             fit = self._platform_fit(features, X)
         self._fits[key] = fit
         return fit
+
+    def separation(self, features: list[str]) -> dict[str, Any] | None:
+        """The truth's separation of the model of `features` (kind, terms) where it has no finite MLE, else
+        None; a platform's answer says what the platform said instead (converged, warnings)."""
+        if self.ctx.support != "reference" or not features:
+            return None
+        found: dict[str, Any] | None = self.fitter.separation(list(features))
+        return found
 
     def covariance(self, fit: GLMFit) -> np.ndarray:
         return glm.covariance(fit, self._columns(fit.terms[1:]), self.ctx.y)
@@ -206,7 +225,7 @@ def _step_path(fitter: GLMFitter, groups: dict[str, list[str]], forward: bool,
     path = {len(current): list(current)}
     stop: list[str] | None = None
     while (len(current) < len(names)) if forward else current:
-        here = fitter.glm(_columns_of(groups, current)).aic
+        here = fitter.glm(_columns_of(groups, current), search=True).aic
         best: tuple[float, str] | None = None
         for term in names:
             if (term in current) == forward:
@@ -215,7 +234,7 @@ def _step_path(fitter: GLMFitter, groups: dict[str, list[str]], forward: bool,
             if fitter.count >= max_fits:
                 raise SkippedCell(f"{'forward' if forward else 'backward'} step by AIC needs more than {max_fits} "
                                   "fits, the budget (--max-fits)")
-            aic = fitter.glm(_columns_of(groups, trial)).aic
+            aic = fitter.glm(_columns_of(groups, trial), search=True).aic
             if best is None or aic < best[0]:
                 best = (aic, term)
         assert best is not None
@@ -236,7 +255,7 @@ def subset(fitter: GLMFitter, ctx: StepContext, method: str, max_size: int | Non
     result: dict[str, Any] = {"method": method, "family": fitter.family, "by": "term", "max_size": k_max}
     if method == "best":
         def deviance(chosen: list[str]) -> float:
-            return fitter.glm(_columns_of(groups, chosen)).deviance
+            return fitter.glm(_columns_of(groups, chosen), search=True).deviance
 
         try:
             found, _ = emulate.branch_and_bound_search(deviance, names, k_max, max_fits=max_fits)
@@ -260,10 +279,16 @@ def run(step: str, spec: Any, variant: str | None, fitter: Any, ctx: StepContext
     native = ctx.support == "native"
     own_fits = True if native else (False if step == "pvalues" else None)  # emulated p-values: from estimates
     glm_fitter = GLMFitter(fitter, ctx, spec.family, vif_native=step == "vif" and native, own_fits=own_fits)
-    if step == "pvalues":
-        return pvalues(glm_fitter, ctx.features, spec.alpha, spec.by, ctx.terms)
-    if step == "vif":
-        return vif(glm_fitter, ctx.features, spec.threshold, spec.by, ctx.terms)
+    if step in ("pvalues", "vif"):
+        result = pvalues(glm_fitter, ctx.features, spec.alpha, spec.by, ctx.terms) if step == "pvalues" else \
+            vif(glm_fitter, ctx.features, spec.threshold, spec.by, ctx.terms)
+        if step == "vif" and ctx.features:  # what the platform said of the full fit VIF comes from (separation)
+            full = glm_fitter.glm(list(ctx.features))
+            result.update(converged=full.converged, warnings=list(full.warnings))
+        separated = glm_fitter.separation(ctx.features)
+        if separated:  # the truth's full model has no finite MLE: the grade reads what the platform said
+            result["separation"] = separated
+        return result
     if step == "subset":  # cv_folds is OLS's cross-validated MSE: a GLM search reports deviance, AIC and BIC
         if spec.max_seconds is not None and ctx.support != "reference":
             glm_fitter.deadline = time.monotonic() + spec.max_seconds

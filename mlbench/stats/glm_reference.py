@@ -1,18 +1,23 @@
-"""The truth reference for GLM cells: one function, `certified_fit`, answers every GLM fit the procedures ask of
-the truth, and `GLMReference` drives it as the procedures drive a platform.
+"""The truth reference for GLM cells: `certified_fit` answers every GLM fit the procedures report, and
+`GLMReference` drives it as the procedures drive a platform.
 
-`certified_fit` is the single place the truth's GLM comes from, so the certified MLE of
-`mlbench.stats.glm_exact` (issue 31: interval Newton in python-flint, separation decided exactly) replaces it
-in one line. Until then it is float64 IRLS iterated to machine precision, then Newton steps on the score in
-extended precision (numpy longdouble, 64-bit mantissa) until the step stops shrinking, and the Fisher
-information inverted in the same precision: 2-3 digits beyond what float64 can hold, so a platform's float64
-answer is graded against a truth that is not itself the limit.
+`certified_fit` is the single place the truth's reported GLM comes from: the certified MLE of
+`mlbench.stats.glm_exact` (interval Newton in python-flint, a Krawczyk certificate of 17+ digits, separation
+decided exactly). A certificate costs 0.3-0.6 s on Default and ~2.3 s on Bikeshare's 40 columns, so a subset
+search does not certify every model it visits: it orders models by `refined_fit` (float64 IRLS, then Newton on
+the score in extended precision, numpy longdouble: 18 digits, far beyond any gap a search decides on) and
+certifies the models it reports (every size's model, the full fit, drop1's fits, elimination's refits, VIF's
+covariances). docs/truth.md gives the measured cost of both choices.
+
+Where no finite MLE exists the certified fit has no estimates: `GLMReference` answers the model with NaN
+coefficients, the deviance's infimum (which keeps deviance monotone for branch and bound), converged False, and
+the separation (kind and terms) in `separation()`, which the procedures put in the truth's answer.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,8 +25,13 @@ from mlbench.adapter import GLMFit
 from mlbench.errors import MlbenchError
 from mlbench.stats import glm
 
-ENGINE = "GLM MLE: float64 IRLS, then Newton in extended precision (numpy longdouble)"
-DIGITS = 18.0  # longdouble's 64-bit mantissa: ~19 significant digits, one kept for rounding
+if TYPE_CHECKING:
+    from mlbench.stats.glm_exact import GLMTruth
+
+ENGINE = ("GLM MLE certified in arb (python-flint, Krawczyk test); subset searches ordered by Newton in extended "
+          "precision")
+DIGITS = 17.0  # what every certificate guarantees (glm_exact retries at higher precision below it)
+SEARCH_FITS = "refined"  # "refined": searches order models by `refined_fit`; "certified": by certified fits too
 
 
 def _cholesky_inverse(h: np.ndarray) -> np.ndarray:
@@ -47,17 +57,62 @@ def _mean(family: str, eta: np.ndarray) -> np.ndarray:
     return np.exp(eta) if family == "poisson" else 1 / (1 + np.exp(-eta))
 
 
-def certified_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> GLMFit:
-    """The truth's GLM fit of y on the columns `features` of X (plus an intercept) for `family`: estimates,
-    SEs, z and p as R's `summary(glm())` defines them, at the MLE to extended precision. Every GLM answer of the
-    truth comes from here (the swap point for the certified MLE)."""
+def certified_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> GLMTruth:
+    """The truth's GLM of y on the columns `features` of X (plus an intercept) for `family`: `.fit` with the
+    estimates, SEs, z and p as R's `summary(glm())` defines them, each rounded from a certified ball, or None with
+    `.separation` and `.separating` when no finite MLE exists. Every reported GLM answer of the truth comes from
+    here."""
+    from mlbench.stats import glm_exact
+
+    return glm_exact.certify(X, y, features, family)
+
+
+def separated_fit(truth: GLMTruth, y: np.ndarray, features: list[str]) -> GLMFit:
+    """The truth's answer for a model without a finite MLE: no estimates (NaN), the deviance's infimum, AIC from it
+    (binomial 0/1: deviance + 2k; poisson: -2 loglik = deviance - 2 x the saturated loglik), converged False and
+    the separation in words."""
+    from scipy import special
+
+    k = 1 + len(features)
+    dev = truth.deviance_limit
+    if truth.family == "poisson":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            saturated = float(np.sum(np.where(y > 0, y * np.log(y), 0.0) - y - special.gammaln(y + 1)))
+        aic = dev - 2 * saturated + 2 * k
+    else:
+        aic = dev + 2 * k
+    nan = [math.nan] * k
+    return GLMFit(
+        family=truth.family, terms=["Intercept", *features], estimate=nan, std_error=nan, z_value=nan, p_value=nan,
+        deviance=dev, null_deviance=glm.null_deviance(truth.family, y), aic=aic, df_resid=len(y) - k,
+        n_obs=len(y), iterations=None, converged=False,
+        warnings=[f"no finite MLE: {truth.separation} separation ({', '.join(truth.separating) or 'no term named'})"],
+    )
+
+
+def refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str,
+                inference: bool = True) -> GLMFit | None:
+    """The MLE to extended precision, uncertified (a search's ordering of models): float64 IRLS, then Newton on
+    the score in numpy longdouble; None where it does not settle or fitted values reach 0/1 (separation: the
+    certified fit decides). `inference` False: deviance and AIC only (SEs NaN), all a search orders by: the
+    information inverted in longdouble costs as much as the fit on Bikeshare's 40 columns. One BLAS thread, as
+    glm_exact's: on this shared 2-core machine threads only contend (IRLS on Bikeshare 5.7 s with them)."""
+    from mlbench.stats.subsets import _single_threaded_blas
+
+    with _single_threaded_blas():
+        return _refined_fit(X, y, features, family, inference)
+
+
+def _refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str, inference: bool) -> GLMFit | None:
     from scipy import stats
 
     beta64, iterations, converged = glm.irls(family, X, y, tol=1e-15, maxit=200)
     A = glm.design(X).astype(np.longdouble)
     yl = y.astype(np.longdouble)
     beta = beta64.astype(np.longdouble)
-    warnings: list[str] = [] if converged else ["IRLS did not converge in 200 iterations"]
+    if not converged:
+        return None
+    warnings: list[str] = []
     A64 = glm.design(X)
     last = math.inf
     for _ in range(8):  # Newton on the score A'(y - mu) = 0, stopped once the step no longer shrinks
@@ -76,11 +131,19 @@ def certified_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str
             break
     mu = _mean(family, A @ beta)
     w = mu if family == "poisson" else mu * (1 - mu)
-    cov = _cholesky_inverse(np.einsum("ij,ik->jk", A, A * w[:, None]))
+    # fitted values at 0 (or 1) are where a separation would show: the certified fit decides there (a cost only)
+    if np.min(mu) < 1e-12 or (family == "binomial" and np.max(mu) > 1 - 1e-12) or not np.isfinite(last):
+        return None
+    k = A.shape[1]
+    try:
+        cov = _cholesky_inverse(np.einsum("ij,ik->jk", A, A * w[:, None])) if inference else \
+            np.full((k, k), np.longdouble(math.nan))
+    except MlbenchError:
+        return None
     se = np.sqrt(np.diag(cov))
     z = beta / se
-    if family == "binomial" and (np.min(mu) < 1e-12 or np.max(mu) > 1 - 1e-12):
-        warnings.append("fitted probabilities numerically 0 or 1 occurred")
+    if inference and not np.all(np.isfinite(se)):
+        return None
     n, k = A.shape
     mu64 = mu.astype(float)
     return GLMFit(
@@ -105,22 +168,55 @@ def _deviance(family: str, y: np.ndarray, mu: np.ndarray) -> float:
 
 
 class GLMReference:
-    """The truth as the GLM procedures drive it: `glm(features)` answered by `certified_fit`, each model once."""
+    """The truth as the GLM procedures drive it: `glm(features)` answered by `certified_fit` (each model certified
+    once), `search_glm(features)` by `refined_fit` (a search's ordering; `SEARCH_FITS`), `separation(features)`
+    where a model has no finite MLE."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, features: list[str], family: str) -> None:
         self.X, self.y, self.features, self.family = X, y, list(features), family
         self._fits: dict[tuple[str, ...], GLMFit] = {}
+        self._refined: dict[tuple[str, ...], GLMFit] = {}
+        self._separations: dict[tuple[str, ...], dict[str, Any]] = {}
+        self.certificates = 0  # models certified (the truth's cost is counted in them)
         from mlbench import grading
 
         self.cap = grading.CAP
         self.meta: dict[str, Any] = {"engine": ENGINE, "digits": DIGITS, "family": family}
 
+    def _columns(self, features: list[str]) -> np.ndarray:
+        return self.X[:, [self.features.index(f) for f in features]]
+
     def glm(self, features: list[str]) -> GLMFit:
+        """The certified fit of the model (NaN estimates and the deviance's infimum where no finite MLE exists)."""
         key = tuple(features)
         if key not in self._fits:
-            columns = [self.features.index(f) for f in features]
-            self._fits[key] = certified_fit(self.X[:, columns], self.y, list(features), self.family)
+            truth = certified_fit(self._columns(features), self.y, list(features), self.family)
+            self.certificates += 1
+            if truth.fit is None:
+                self._separations[key] = {"kind": truth.separation, "terms": list(truth.separating),
+                                          "separated_rows": truth.separated_rows}
+                self._fits[key] = separated_fit(truth, self.y, list(features))
+            else:
+                self._fits[key] = truth.fit
         return self._fits[key]
+
+    def search_glm(self, features: list[str]) -> GLMFit:
+        """A fit to order models by in a search: the certified one where it is known (or `SEARCH_FITS` says so),
+        else the extended-precision fit, else (it did not settle: separation) the certified one."""
+        key = tuple(features)
+        if key in self._fits or SEARCH_FITS == "certified":
+            return self.glm(features)
+        if key not in self._refined:
+            refined = refined_fit(self._columns(features), self.y, list(features), self.family, inference=False)
+            if refined is None:
+                return self.glm(features)
+            self._refined[key] = refined
+        return self._refined[key]
+
+    def separation(self, features: list[str]) -> dict[str, Any] | None:
+        """{kind, terms, separated_rows} when the model of `features` has no finite MLE, else None."""
+        self.glm(features)
+        return self._separations.get(tuple(features))
 
     @property
     def design_rank(self) -> int:

@@ -150,13 +150,16 @@ class ReferenceFitter:
     """
 
     def __init__(self, frame: pd.DataFrame, target: str,
-                 exact_columns: dict[str, list[Fraction]] | None = None, intercept: bool = True) -> None:
+                 exact_columns: dict[str, list[Fraction]] | None = None, intercept: bool = True,
+                 force_exact: bool = False) -> None:
         self.frame, self.target, self.intercept = frame, target, intercept
         self.y = frame[target].to_numpy(dtype=float)
         n, p = len(frame), frame.shape[1]
         self.data: exact.ExactData | None = None
         self.meta: dict[str, Any]
-        if exact_columns is not None or n * p * p <= exact.EXACT_BUDGET:
+        self._sets_from: ReferenceFitter | None = None  # a float64 copy: the subsets of the fitter it copies
+        self._searched: dict[tuple[str, tuple[str, ...], int], dict[int, list[str]]] = {}
+        if exact_columns is not None or force_exact or n * p * p <= exact.EXACT_BUDGET:
             columns = {c: exact_columns[c] for c in frame.columns} if exact_columns is not None else None
             self.data = (exact.ExactData.from_rationals(columns) if columns is not None else
                          exact.ExactData.from_floats({c: frame[c].to_numpy(dtype=float) for c in frame.columns}))
@@ -221,17 +224,53 @@ class ReferenceFitter:
 
     def subset_path(self, method: str, features: list[str], max_size: int) -> dict[int, tuple[list[str], float]]:
         """The sets: exact branch-and-bound best subsets, leaps-style forward and backward stepwise (searched in
-        float64); the RSS of every reported set: from the truth engine."""
-        from mlbench.stats import subsets
+        float64); the RSS of every reported set: from the truth engine. A float64 copy (the ceiling's) takes the
+        sets of the fitter it copies: its ceiling is how far the input moves the RSS of the same sets."""
+        path = (self._sets_from or self)._search(method, features, max_size)
+        return {k: (chosen, self.rss(chosen)) for k, chosen in path.items()}
 
-        X = self._x(features)
-        if method == "best":
-            path = subsets.best_subsets(X, self.y, features, max_size)
-        elif method == "forward":
-            path = subsets.forward_path(X, self.y, features, max_size)
-        else:
-            path = {k: v for k, v in subsets.backward_path(X, self.y, features).items() if k <= max_size}
-        return {k: (chosen, self.rss(chosen)) for k, (chosen, _) in path.items()}
+    def _search(self, method: str, features: list[str], max_size: int) -> dict[int, list[str]]:
+        key = (method, tuple(features), max_size)
+        if key not in self._searched:
+            from mlbench.stats import subsets
+
+            X = self._x(features)
+            if method == "best":
+                path = subsets.best_subsets(X, self.y, features, max_size)
+            elif method == "forward":
+                path = subsets.forward_path(X, self.y, features, max_size)
+            else:
+                path = {k: v for k, v in subsets.backward_path(X, self.y, features).items() if k <= max_size}
+            self._searched[key] = {k: list(chosen) for k, (chosen, _) in path.items()}
+        return self._searched[key]
+
+    def tss(self) -> float:
+        """The target's total sum of squares about its mean (exact where the engine is): the scale every sum of
+        squares is graded on, known also for an exact fit (where R² = 1 hides it)."""
+        if self.data is None:
+            y = self.y.astype(np.longdouble)
+            return float(np.sum((y - y.mean()) ** 2))
+        total = self.data.entry("Intercept", self.target)
+        return exact.to_float(self.data.entry(self.target, self.target) - total * total / self.data.n)
+
+    def float64_copies(self, count: int = exact.CEILING_COPIES) -> list[ReferenceFitter]:
+        """Exact fitters on what bounds the input's resolution (the ceiling): the float64 design itself where the
+        truth is on exact source values (NIST's decimals, which the platforms read rounded), then copies of the
+        doubles moved one ulp each (exact.one_ulp_copies). Empty on the float64 fallback (its cap rules)."""
+        if self.data is None:
+            return []
+        import pandas as pd
+
+        columns = {c: self.frame[c].to_numpy(dtype=float) for c in self.frame.columns}
+        copies = []
+        if self.meta["data"] == "exact values of the source":
+            copies.append(ReferenceFitter(self.frame, self.target, intercept=self.intercept, force_exact=True))
+        for perturbed in exact.one_ulp_copies(columns, count - len(copies)):
+            copies.append(ReferenceFitter(pd.DataFrame(perturbed, index=self.frame.index), self.target,
+                                          intercept=self.intercept, force_exact=True))
+        for copy in copies:
+            copy._sets_from = self
+        return copies
 
     def float64_input_digits(self) -> float | None:
         """With exact source values: the digits of the exact answer on the float64 design (what platforms read)

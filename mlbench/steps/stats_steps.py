@@ -101,21 +101,21 @@ def _subset_headline(rows: Rows) -> tuple[str | None, float | None]:
 
 def _grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                    truth: dict[str, Any] | None, against: str = grading.TRUTH) -> dict[str, Any]:
-    deviation = grading.grade_pvalues(got, ref, pass_digits, cap, against)
+    deviation = grading.grade_pvalues(got, ref, pass_digits, cap, truth, against)
     if truth and truth.get("certified"):
-        deviation["certified"] = grading.grade_certified(got, truth["certified"], cap)
+        deviation["certified"] = grading.grade_certified(got, truth["certified"], cap, truth.get("tss"))
     return deviation
 
 
 def _grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                truth: dict[str, Any] | None, against: str = grading.TRUTH) -> dict[str, Any]:
-    return grading.grade_vif(got, ref, pass_digits, cap, against)
+    return grading.grade_vif(got, ref, pass_digits, cap, truth, against)
 
 
 def _grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                   truth: dict[str, Any] | None, against: str = grading.TRUTH,
                   branch: grading.Branch | None = None) -> dict[str, Any]:
-    deviation = grading.grade_subset(got, ref, pass_digits, cap, branch, against)
+    deviation = grading.grade_subset(got, ref, pass_digits, cap, truth, branch, against)
     if truth and truth.get("support"):
         deviation["truth"] = grading.selection_quality(got, truth["support"])
     return deviation

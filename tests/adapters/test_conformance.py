@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from mlbench.platforms.catboost import CatBoostAdapter
 from mlbench.platforms.h2o import H2OAdapter
+from mlbench.platforms.lightgbm import LightGBMAdapter
+from mlbench.platforms.octave import OctaveAdapter
 from mlbench.platforms.r import RAdapter
 from mlbench.platforms.sklearn import SklearnAdapter, SklearnDefaultAdapter
+from mlbench.platforms.sklearnex import SklearnexAdapter
 from mlbench.platforms.spark import SparkAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from mlbench.platforms.tensorflow import TensorFlowAdapter
@@ -20,8 +24,8 @@ KNOWN_FAILURES = {
 
 
 @parametrize_with_adapter_checks(
-    [SklearnAdapter, SklearnDefaultAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, H2OAdapter, SparkAdapter,
-     TensorFlowAdapter],
+    [SklearnAdapter, SklearnDefaultAdapter, SklearnexAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter,
+     OctaveAdapter, H2OAdapter, SparkAdapter, TensorFlowAdapter, LightGBMAdapter, CatBoostAdapter],
     known_failures=KNOWN_FAILURES,
     marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
 )

@@ -5,6 +5,7 @@ them: accuracy; the statistics steps' tables; training, scaling and deployabilit
 # the order of these imports is the order of the tables
 # isort: off
 from mlbench.reports.details import accuracy  # noqa: F401
+from mlbench.reports.details import glm_accuracy  # noqa: F401
 from mlbench.reports.details import statistics  # noqa: F401
 from mlbench.reports.details import models  # noqa: F401
 # isort: on

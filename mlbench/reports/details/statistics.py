@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlbench import grading
 from mlbench.reports import summary
-from mlbench.reports.details.accuracy import status_cell
+from mlbench.reports.details.accuracy import one_decimal, status_cell
 from mlbench.reports.summary import fmt, format_pvalue
 from mlbench.reports.table import Cell, Column, Layouts, Plain, RunView, Table, detail
 
@@ -60,31 +61,45 @@ def coefficient_table(run: RunView) -> list[Layouts]:
         return [[[full]]]
 
     platforms = grid["platforms"]
+    ceiling = _pvalues_ceiling(run)
+    binds = any(c < grading.CAP for c in grading.ceiling_by_quantity(ceiling).values())
     compact = Table(f"{model} coefficients (full model): exact reference, correct digits per platform",
                     [Column("term", key=True), Column("estimate", "right", fmt, key=True),
-                     Column("p-value", "right", key=True), *(Column(name, "right") for name in platforms)])
+                     Column("p-value", "right", key=True),
+                     *([Column("float64\nceiling", "right", one_decimal, key=True,
+                               tooltip="the digits of this term the float64 data hold (see the footnote)")]
+                       if binds else []),
+                     *(Column(name, "right") for name in platforms)])
     for index, row in enumerate(grid["rows"]):
         ref, mine = row["cells"][0], row["cells"][1:]
         cells = [row["term"]]
         cells += ([Cell("aliased", "dim"), Cell("NA", "dim")] if ref["aliased"]
                   else [ref["estimate"], _pvalue(ref["p_value"], None, "")])
+        term_ceiling = grading.term_ceiling(ceiling, row["term"])
+        if binds:
+            cells.append(term_ceiling)
         for name, cell in zip(platforms, mine, strict=True):
             if cell["aliased"]:
                 cells.append(Cell("aliased", "good" if ref["aliased"] else "bad"))
             elif ref["aliased"]:
                 cells.append(Cell("estimated", "bad"))
             else:
-                shown = digits_cell(cell["digits"], pass_digits)
+                shown = digits_cell(cell["digits"], pass_digits, term_ceiling)
                 shown.note, shown.where = note(name, cell), name
                 cells.append(shown)
         compact.add(*cells, rule=index == len(grid["rows"]) - 1)
     for fit in grid["fit_rows"]:
-        compact.add(Cell(fit["label"], "strong"), fit["values"][0], "",
-                    *[digits_cell(d, pass_digits) for d in fit["digits"][1:]])
+        fit_ceiling = ceiling.get(grading.item_key(fit["key"], None))
+        compact.add(Cell(fit["label"], "strong"), fit["values"][0], "", *([fit_ceiling] if binds else []),
+                    *[digits_cell(d, pass_digits, fit_ceiling) for d in fit["digits"][1:]])
     compact.footnotes = [
         f"digits: correct significant digits against the exact reference (the fewest of the term's estimate, SE, "
         f"{grid.get('statistic', 't')} and p); green: at least {pass_digits:g}. p-values as R's format.pval shows "
         "them.", *(Plain(line) for line in grid.get("platform_words", []))]
+    if binds:
+        compact.footnotes.append(
+            "float64 ceiling: the digits the data as doubles let any computation get right (the exact answer on the "
+            "data moved one ulp); digits within one of it are at float64's floor (green, as right as possible).")
     layout = [compact]
     differ = _coefficient_differences(grid)
     if differ is not None:
@@ -163,10 +178,22 @@ def elimination_table(run: RunView) -> list[Layouts]:
     return [[[table]]]
 
 
-def digits_cell(digits: Any, pass_digits: float) -> Cell:
-    """Correct digits, green from the pass line up, red below it."""
-    return Cell(summary.digits_text(digits), None if digits is None else "good" if digits >= pass_digits else "bad",
-                digits)
+def digits_cell(digits: Any, pass_digits: float, ceiling: float | None = None) -> Cell:
+    """Correct digits, green from the pass line up or at float64's floor (within a digit of the `ceiling`), red
+    below it."""
+    floor = digits is not None and digits < pass_digits and grading.at_floor(digits, ceiling)
+    return Cell(summary.digits_text(digits), None if digits is None else "good" if digits >= pass_digits or floor
+                else "bad", digits, title=grading.FLOOR_WORDS if floor else None)
+
+
+def _pvalues_ceiling(run: RunView) -> dict[str, float]:
+    """The stored ceiling of the pvalues cell ("quantity|term" -> digits) of the dataset the coefficient table
+    shows; empty where no record needed it."""
+    datasets = {r.get("dataset") for r in run.records if r.get("step") == "pvalues"}
+    if len(datasets) != 1:
+        return {}
+    entry = (run.manifest.get("truth") or {}).get(datasets.pop()) or {}
+    return (entry.get("ceiling") or {}).get("pvalues") or {}
 
 
 @detail("vif", "vif")

@@ -228,7 +228,7 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
         _section("accuracy", SECTIONS["accuracy"], _details(run, "accuracy"),
                  "Correct digits (McCullough's log relative error) of every quantity against the truth: an exact "
                  "rational-arithmetic reference on the data the platforms read (NIST's exact decimals where "
-                 "certified values exist)."),
+                 "certified values exist); for GLMs the MLE certified in arbitrary precision."),
         _section("pvalues", SECTIONS["pvalues"], _details(run, "pvalues")),
         _section("vif", SECTIONS["vif"], _details(run, "vif")),
         _section("subsets", SECTIONS["subsets"],
