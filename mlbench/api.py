@@ -267,7 +267,8 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     if request.timeout is not None and request.isolation != "process":
         raise MlbenchError("--timeout needs --isolation process (a hung call can only be stopped in a worker)")
     spec = scenario.load(request.scenario)
-    adapters = request.adapters or spec.adapters or registry.names()
+    named = request.adapters or spec.adapters
+    adapters = named or registry.names()
     for name in adapters:
         registry.get(name)  # unknown or broken adapter: a usage error before anything runs
     seed = limits.check_seed(spec.seed if request.seed is None else request.seed)
@@ -297,6 +298,8 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     from mlbench.plan import RunPlan
     from mlbench.runner import Runner
 
+    if not named:
+        adapters = _with_work(adapters, units)
     for unit in units:
         unit.source = _relocate(unit.source, Path(staging), data_dir)
         if unit.test_x_path is not None:
@@ -383,6 +386,21 @@ def _early_session(request: RunRequest, adapters: list[str], step_specs: list[An
     if not supported or not cls.availability().ok:
         return None
     return EarlySession(cls, options)
+
+
+def _with_work(names: list[str], units: list[Any]) -> list[str]:
+    """The registered adapters that declare support for at least one of the run's cells (each under its unit's
+    family): the default when neither --adapters nor the scenario names any, so an adapter made for one kind of
+    step (sklearn-default: penalised GLMs only) is not a row of unsupported cells in an OLS or training run."""
+    from mlbench import registry, steps
+    from mlbench.adapter import Support
+
+    def has_work(name: str) -> bool:
+        cls = registry.get(name)
+        return any(steps.cell_capability(cls, spec, variant).support is not Support.UNSUPPORTED
+                   for unit in units for _, spec, variant in unit.cells)
+
+    return [name for name in names if has_work(name)] or names
 
 
 def _abandon(early: Any, store: Any, resume_dir: Path | None) -> None:

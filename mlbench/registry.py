@@ -28,6 +28,7 @@ BUILTINS: dict[str, str] = {
     "octave": "mlbench.platforms.octave:OctaveAdapter",
     "lightgbm": "mlbench.platforms.lightgbm:LightGBMAdapter",
     "catboost": "mlbench.platforms.catboost:CatBoostAdapter",
+    "sklearn-default": "mlbench.platforms.sklearn:SklearnDefaultAdapter",  # GLMs only: sklearn's penalised defaults
 }  # the one list of built-ins: tests/test_architecture.py holds it equal to pyproject.toml's entry points
 
 

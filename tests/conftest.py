@@ -66,3 +66,53 @@ def assert_rel(value: float, expected: float, tol: float = 1e-8) -> None:
 # and no test measures a JVM's speed (benchmarks/ do, without this). Results are the same: Java's floating point
 # does not depend on the compiler tier.
 os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1")
+
+
+# R's own answers: glm with its defaults and with a stopping rule at machine precision, drop1(test = "LRT"),
+# step() backward from the full model and forward from the intercept, car::vif. Levels sort in the C locale,
+# as mlbench's design sorts them (Bikeshare's hr read as text: its 24 levels, baseline "0").
+R_GLM_SCRIPT = r"""
+suppressMessages({library(jsonlite); library(car)})
+invisible(Sys.setlocale("LC_COLLATE", "C"))
+args <- commandArgs(trailingOnly = TRUE)
+answer <- function(d, formula, family) {  # calls with the data and family in them: step() re-evaluates its call
+  fit <- eval(bquote(glm(.(formula), family = .(family), data = .(d))))
+  tight <- glm(formula, family = family, data = d, control = glm.control(epsilon = 1e-15, maxit = 100))
+  d1 <- drop1(fit, test = "LRT")
+  full_aic <- step(fit, direction = "backward", trace = 0)
+  null <- eval(bquote(glm(.(update(formula, . ~ 1)), family = .(family), data = .(d))))
+  fwd <- step(null, scope = formula, direction = "forward", trace = 0)
+  gvif <- function(v) if (is.matrix(v)) as.list(setNames(v[, 1], rownames(v))) else as.list(v)
+  list(terms = names(coef(fit)), estimate = unname(coef(fit)), se = unname(sqrt(diag(vcov(fit)))),
+       tight_estimate = unname(coef(tight)), tight_se = unname(sqrt(diag(vcov(tight)))),
+       deviance = deviance(fit), null_deviance = fit$null.deviance, aic = AIC(fit), iter = fit$iter,
+       drop1 = list(term = rownames(d1)[-1], df = d1$Df[-1], deviance = d1$Deviance[-1], aic = d1$AIC[-1],
+                    lrt = d1$LRT[-1], p = d1[["Pr(>Chi)"]][-1]),
+       backward = attr(terms(full_aic), "term.labels"), forward = attr(terms(fwd), "term.labels"),
+       vif = gvif(vif(fit)), tight_vif = gvif(vif(tight)))
+}
+d <- read.csv(args[1], stringsAsFactors = TRUE)
+default <- answer(d, default ~ student + balance + income, binomial)
+b <- read.csv(args[2], colClasses = c(hr = "character"))
+b <- b[, c("mnth", "hr", "workingday", "temp", "weathersit", "bikers")]
+for (col in c("mnth", "hr", "weathersit")) b[[col]] <- factor(b[[col]])
+bikeshare <- answer(b, bikers ~ mnth + hr + workingday + temp + weathersit, poisson)
+cat(toJSON(list(default = default, bikeshare = bikeshare), digits = NA, auto_unbox = TRUE))
+"""
+
+
+@pytest.fixture(scope="session")
+def r_glm(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """R's answers on ISLR2's Default and Bikeshare (R_GLM_SCRIPT), once per test session: shared by the truth's
+    tests (test_glm_selection) and the real platforms' runs (test_glm_platform_runs, adapters/test_glm_jvm)."""
+    import shutil
+
+    from mlbench.datasets import DATA_DIR
+
+    if shutil.which("Rscript") is None:
+        pytest.skip("R is not installed")
+    script = tmp_path_factory.mktemp("r-glm") / "glm.R"
+    script.write_text(R_GLM_SCRIPT)
+    proc = subprocess.run(["Rscript", "--no-init-file", str(script), str(DATA_DIR / "default.csv"),
+                           str(DATA_DIR / "bikeshare.csv")], capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(proc.stdout)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,50 +22,6 @@ from tests.fake_adapters import GLM_ENV
 
 DEFAULT_CSV = DATA_DIR / "default.csv"
 needs_r = pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")
-
-# R's own answers: glm with its defaults and with a stopping rule at machine precision, drop1(test = "LRT"),
-# step() backward from the full model and forward from the intercept, car::vif. Levels sort in the C locale,
-# as mlbench's design sorts them (Bikeshare's hr read as text: its 24 levels, baseline "0").
-R_SCRIPT = r"""
-suppressMessages({library(jsonlite); library(car)})
-invisible(Sys.setlocale("LC_COLLATE", "C"))
-args <- commandArgs(trailingOnly = TRUE)
-answer <- function(d, formula, family) {  # calls with the data and family in them: step() re-evaluates its call
-  fit <- eval(bquote(glm(.(formula), family = .(family), data = .(d))))
-  tight <- glm(formula, family = family, data = d, control = glm.control(epsilon = 1e-15, maxit = 100))
-  d1 <- drop1(fit, test = "LRT")
-  full_aic <- step(fit, direction = "backward", trace = 0)
-  null <- eval(bquote(glm(.(update(formula, . ~ 1)), family = .(family), data = .(d))))
-  fwd <- step(null, scope = formula, direction = "forward", trace = 0)
-  gvif <- function(v) if (is.matrix(v)) as.list(setNames(v[, 1], rownames(v))) else as.list(v)
-  list(terms = names(coef(fit)), estimate = unname(coef(fit)), se = unname(sqrt(diag(vcov(fit)))),
-       tight_estimate = unname(coef(tight)), tight_se = unname(sqrt(diag(vcov(tight)))),
-       deviance = deviance(fit), null_deviance = fit$null.deviance, aic = AIC(fit), iter = fit$iter,
-       drop1 = list(term = rownames(d1)[-1], df = d1$Df[-1], deviance = d1$Deviance[-1], aic = d1$AIC[-1],
-                    lrt = d1$LRT[-1], p = d1[["Pr(>Chi)"]][-1]),
-       backward = attr(terms(full_aic), "term.labels"), forward = attr(terms(fwd), "term.labels"),
-       vif = gvif(vif(fit)), tight_vif = gvif(vif(tight)))
-}
-d <- read.csv(args[1], stringsAsFactors = TRUE)
-default <- answer(d, default ~ student + balance + income, binomial)
-b <- read.csv(args[2], colClasses = c(hr = "character"))
-b <- b[, c("mnth", "hr", "workingday", "temp", "weathersit", "bikers")]
-for (col in c("mnth", "hr", "weathersit")) b[[col]] <- factor(b[[col]])
-bikeshare <- answer(b, bikers ~ mnth + hr + workingday + temp + weathersit, poisson)
-cat(toJSON(list(default = default, bikeshare = bikeshare), digits = NA, auto_unbox = TRUE))
-"""
-
-
-@pytest.fixture(scope="module")
-def r_glm(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    if shutil.which("Rscript") is None:
-        pytest.skip("R is not installed")
-    script = tmp_path_factory.mktemp("r-glm") / "glm.R"
-    script.write_text(R_SCRIPT)
-    proc = subprocess.run(["Rscript", "--no-init-file", str(script), str(DEFAULT_CSV),
-                           str(DATA_DIR / "bikeshare.csv")], capture_output=True, text=True, timeout=300, check=True)
-    return json.loads(proc.stdout)
-
 
 def _truth(name: str, spec: object, variant: str | None = None) -> dict:
     """The truth's answer to one GLM step on a built-in dataset, through the procedures the run drives."""

@@ -306,10 +306,13 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
                         name, grading.CAP)).values()) if glm else term_digits(coef, ref_coefs[term], caps.get(
                             name, grading.CAP)), 2)
             p_value = coef.get("p_value")
+            # a p of exactly 0 is an underflow worth a note where the reference's p is not 0 itself (beyond
+            # float64's 1e-308 both are 0, and agree)
+            ref_zero = has_reference and (ref_coefs.get(term) or {}).get("p_value") == 0.0
             cells.append({"aliased": aliased, "estimate": coef.get("estimate"), "p_value": p_value,
                           "std_error": coef.get("std_error"), "t_value": coef.get("z_value" if glm else "t_value"),
-                          "digits": digits,
-                          "underflow": name != "reference" and p_value == 0.0 and not isinstance(p_value, bool)})
+                          "digits": digits, "underflow": name != "reference" and p_value == 0.0
+                          and not isinstance(p_value, bool) and not ref_zero})
         rows.append({"term": term, "cells": cells})
     fit_keys = GLM_FIT_ROWS if glm else FIT_ROWS
     fit = [(label, [res.get(key) for res in results.values()]) for label, key in fit_keys]
@@ -341,23 +344,43 @@ def coefficient_grid(records: list[dict[str, Any]], reference: dict[str, Any] | 
             "platform_words": platform_words(results) if glm else []}
 
 
-def elimination_rows(records: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]]]:
-    """Backward elimination by p-value: (alpha, per adapter what it dropped in order, kept, and the refit's R²)."""
+def _as_terms(columns: list[str], factors: dict[str, list[str]]) -> list[str]:
+    """Columns with each factor whose dummies are all among them said once, as the factor (its Df): a kept model
+    of Bikeshare is `mnth (11), hr (23), workingday, ...`, not its 39 dummies."""
+    out: list[str] = []
+    for column in columns:
+        factor = next((f for f, dummies in factors.items() if column in dummies), None)
+        if factor is not None and set(factors[factor]) <= set(columns):
+            label = f"{factor} ({len(factors[factor])})"
+            if label not in out:
+                out.append(label)
+        else:
+            out.append(column)
+    return out
+
+
+def elimination_rows(records: list[dict[str, Any]], factors: dict[str, list[str]] | None = None,
+                     ) -> tuple[Any, list[dict[str, Any]]]:
+    """Backward elimination by p-value: (alpha, per adapter what it dropped in order, kept (a factor kept whole
+    said once, `factors`: name -> its dummy columns), and the refit's R²)."""
     results = latest_ok(records, "pvalues")
     alpha = next(iter(results.values())).get("alpha") if results else None
     return alpha, [{"adapter": adapter, "dropped": ", ".join(map(str, res.get("dropped") or [])) or "none",
-                    "kept": ", ".join(map(str, res.get("kept") or [])),
+                    "kept": ", ".join(map(str, _as_terms(list(res.get("kept") or []), factors or {}))),
                     "r_squared": (res.get("refit") or {}).get("r_squared"),
                     "adj_r_squared": (res.get("refit") or {}).get("adj_r_squared"),
                     "deviance": (res.get("refit") or {}).get("deviance"), "aic": (res.get("refit") or {}).get("aic"),
                     "family": res.get("family", "gaussian")} for adapter, res in results.items()]
 
 
-def factor_notes(records: list[dict[str, Any]], step: str) -> list[str]:
+def factor_notes(records: list[dict[str, Any]], step: str, reference: dict[str, Any] | None = None) -> list[str]:
     """One line per factor term of a pvalues or vif result (the first platform's answer): drop1's F-test of the
-    term, or car's GVIF with Df and GVIF^(1/(2 Df)); empty when the design has no factor of several columns."""
+    term, or car's GVIF with Df and GVIF^(1/(2 Df)); empty when the design has no factor of several columns.
+    A GLM's drop1 (every term's LRT) is the exact reference's where the run has one."""
     results = latest_ok(records, step)
     res = next(iter(results.values()), {})
+    if step == "pvalues" and reference and reference.get("term_tests") and res.get("family", "gaussian") != "gaussian":
+        results, res = {"the exact reference": reference}, reference
     by = res.get("by")
     whole = ("whole (drop1 semantics)" if step == "pvalues" else "whole (GVIF^(1/Df) against the threshold)") \
         if by == "term" else "one dummy at a time (--by column)"

@@ -9,7 +9,7 @@ from mlbench.platforms.h2o import H2OAdapter
 from mlbench.platforms.lightgbm import LightGBMAdapter
 from mlbench.platforms.octave import OctaveAdapter
 from mlbench.platforms.r import RAdapter
-from mlbench.platforms.sklearn import SklearnAdapter
+from mlbench.platforms.sklearn import SklearnAdapter, SklearnDefaultAdapter
 from mlbench.platforms.sklearnex import SklearnexAdapter
 from mlbench.platforms.spark import SparkAdapter
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
@@ -24,8 +24,8 @@ KNOWN_FAILURES = {
 
 
 @parametrize_with_adapter_checks(
-    [SklearnAdapter, SklearnexAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter, OctaveAdapter, H2OAdapter,
-     SparkAdapter, TensorFlowAdapter, LightGBMAdapter, CatBoostAdapter],
+    [SklearnAdapter, SklearnDefaultAdapter, SklearnexAdapter, StatsmodelsAdapter, XGBoostAdapter, RAdapter,
+     OctaveAdapter, H2OAdapter, SparkAdapter, TensorFlowAdapter, LightGBMAdapter, CatBoostAdapter],
     known_failures=KNOWN_FAILURES,
     marks={"h2o": [pytest.mark.h2o], "spark": [pytest.mark.spark], "tensorflow": [pytest.mark.tensorflow]},
 )

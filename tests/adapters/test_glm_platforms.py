@@ -98,26 +98,24 @@ def sources(data_dir) -> dict[str, DataSource]:
 @pytest.fixture(scope="module")
 def handles(tmp_path_factory):
     """One worker per adapter, started on first use (`python -m mlbench.worker NAME`, as `--isolation process`
-    runs it). sklearn-default is not a built-in name: the worker finds it through $MLBENCH_ADAPTERS."""
+    runs it)."""
     directory = tmp_path_factory.mktemp("glm-workers")
     started: dict[str, Any] = {}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLBENCH_ADAPTERS", "sklearn-default=mlbench.platforms.sklearn:SklearnDefaultAdapter")
 
-        def get(name: str):
-            cls = ADAPTERS[name]
-            available = cls.availability()
-            if not available.ok:
-                pytest.skip(f"{name} unavailable: {available.reason}")
-            if name not in started:
-                handle = new_handle(cls, "process", directory / f"{name}.log")
-                handle.start_session(SessionOptions(run_dir=directory, log_path=directory / f"{name}.log"))
-                started[name] = handle
-            return started[name]
+    def get(name: str):
+        cls = ADAPTERS[name]
+        available = cls.availability()
+        if not available.ok:
+            pytest.skip(f"{name} unavailable: {available.reason}")
+        if name not in started:
+            handle = new_handle(cls, "process", directory / f"{name}.log")
+            handle.start_session(SessionOptions(run_dir=directory, log_path=directory / f"{name}.log"))
+            started[name] = handle
+        return started[name]
 
-        yield get
-        for handle in started.values():
-            handle.close()
+    yield get
+    for handle in started.values():
+        handle.close()
 
 
 def _fit(handles, sources, name: str, data: str, features: list[str], family: str) -> GLMFit | GLMCoefficients:

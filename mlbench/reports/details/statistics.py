@@ -38,17 +38,25 @@ def coefficient_table(run: RunView) -> list[Layouts]:
     model = grid.get("model", "OLS")
     full = Table(f"{model} coefficients (full model)", [Column("term", key=True)],
                  footnotes=[Plain(line) for line in grid.get("platform_words", [])])
+    graded = {name for name in names if grid["reference"] and name != "reference"}  # a digits column each
     for name in names:
         full.columns += [Column(f"{name}\nestimate", "right", fmt, group=name),
                          Column(f"{name}\np-value", "right", group=name)]
+        if name in graded:
+            full.columns.append(Column(f"{name}\ndigits", "right", group=name))
     for index, row in enumerate(grid["rows"]):
         cells: list[Any] = [row["term"]]
         for name, cell in zip(names, row["cells"], strict=True):
             cells += ([Cell("aliased", "dim", title=ALIASED), Cell("NA", "dim")] if cell["aliased"]
                       else [cell["estimate"], _pvalue(cell["p_value"], note(name, cell), name)])
+            if name in graded:
+                cells.append(Cell("") if cell["aliased"] else digits_cell(cell["digits"], pass_digits))
         full.add(*cells, rule=index == len(grid["rows"]) - 1)
-    for label, values in grid["fit"]:
-        full.add(Cell(label, "strong"), *[x for value in values for x in (value, Cell(""))])
+    for fit in grid["fit_rows"]:
+        full.add(Cell(fit["label"], "strong"), *[x for name, value, digits in zip(names, fit["values"], fit["digits"],
+                                                                                  strict=True)
+                                                 for x in (value, Cell(""), *([digits_cell(digits, pass_digits)]
+                                                                              if name in graded else []))])
     if not grid["reference"]:
         return [[[full]]]
 
@@ -112,9 +120,11 @@ def _coefficient_differences(grid: dict[str, Any]) -> Table | None:
                 same = cell["aliased"] == ref["aliased"]
                 value = (("aliased", "NA") if cell["aliased"]
                          else (fmt(cell["estimate"]), format_pvalue(cell["p_value"])))
-            else:
-                value = (fmt(cell["estimate"]), format_pvalue(cell["p_value"]))
-                same = value == (fmt(ref["estimate"]), format_pvalue(ref["p_value"]))
+            else:  # each of the two shown only where it differs: an equal estimate beside a differing p is blank
+                shown = (fmt(cell["estimate"]), format_pvalue(cell["p_value"]))
+                theirs = (fmt(ref["estimate"]), format_pvalue(ref["p_value"]))
+                same = shown == theirs
+                value = ("" if shown[0] == theirs[0] else shown[0], "" if shown[1] == theirs[1] else shown[1])
             cells.append(None if same else value)
             if not same:
                 differing.add(name)
@@ -149,7 +159,9 @@ def _coefficient_differences(grid: dict[str, Any]) -> Table | None:
 @detail("elimination", "pvalues")
 def elimination_table(run: RunView) -> list[Layouts]:
     """Backward elimination by p-value: what each platform dropped, in order, and the refit."""
-    alpha, rows = summary.elimination_rows(run.records)
+    factors = {name: list(columns) for name, columns in ((run.manifest.get("dataset") or {}).get("factors")
+                                                         or {}).items() if len(columns) > 1}
+    alpha, rows = summary.elimination_rows(run.records, factors)
     if not rows:
         return []
     glm = any(row["family"] != "gaussian" for row in rows)
@@ -161,7 +173,8 @@ def elimination_table(run: RunView) -> list[Layouts]:
                    Column(f"refit {first[1]}", "right", fmt), Column(f"refit {second[1]}", "right", fmt)])
     for row in rows:
         table.add(row["adapter"], row["dropped"], row["kept"], row[first[0]], row[second[0]])
-    table.footnotes = [Plain(line) for line in summary.factor_notes(run.records, "pvalues")]
+    drop1 = summary.factor_notes(run.records, "pvalues", run.reference.get("pvalues"))
+    table.footnotes = [Plain(line) for line in drop1]
     return [[[table]]]
 
 
@@ -204,10 +217,19 @@ def vif_table(run: RunView) -> list[Layouts]:
     notes: list[str] = [Plain(dropped_line), *(Plain(line) for line in grid["notes"])]
     full = Table("Variance inflation factors", [Column("feature", key=True),
                                                 *(Column(a, "right", fmt) for a in adapters)], footnotes=notes)
-    for feature, values in grid["rows"]:
-        full.add(feature, *values)
     if grid["reference"] is None:
+        for feature, values in grid["rows"]:
+            full.add(feature, *values)
         return [[[full]]]
+    # with the reference: its VIF first, each platform's value and its correct digits
+    full.columns = [Column("feature", key=True), Column("reference", "right", fmt, key=True)]
+    for a in adapters:
+        full.columns += [Column(f"{a}\nVIF", "right", fmt, group=a), Column(f"{a}\ndigits", "right", group=a)]
+    for (feature, values), ref, digits in zip(grid["rows"], grid["reference"], grid["digits"], strict=True):
+        full.add(feature, ref, *[x for value, d in zip(values, digits, strict=True)
+                                 for x in (value, digits_cell(d, grid["pass_digits"]))])
+    full.footnotes = [*notes, f"digits: correct significant digits of each VIF against the exact reference; "
+                              f"green: at least {grid['pass_digits']:g}"]
     compact = Table("Variance inflation factors: the exact reference, and each platform's correct digits",
                     [Column("feature", key=True), Column("VIF", "right", fmt, key=True),
                      *(Column(a, "right") for a in adapters)])

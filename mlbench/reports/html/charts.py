@@ -181,5 +181,6 @@ def plot_subset_agreement(records: list[dict[str, Any]], reference: dict[str, An
                          [("#b7e4c7", "✓ same subset"), ("#f4b6b0", "✗ different"), ("#e0e0e0", "– missing")],
                          col_heading="subset size")
     return figure(markup, "Feature-selection agreement: same subset as the reference, per size",
-                  "The reference of each method: exhaustive (leaps-style) for best, the exact stepwise path for "
-                  "forward and backward.")
+                  "The reference of each method: the exact best subset of each size for best (by RSS for OLS, by "
+                  "deviance for a GLM), the exact stepwise path for forward and backward (by AIC for a GLM, as "
+                  "R's step).")

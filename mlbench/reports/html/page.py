@@ -207,7 +207,7 @@ def _details(run: RunView, section: str) -> list[str | None]:
     return out
 
 
-SECTIONS = {"accuracy": "Accuracy: correct digits", "pvalues": "OLS p-values", "vif": "Variance inflation",
+SECTIONS = {"accuracy": "Accuracy: correct digits", "pvalues": "p-values and elimination", "vif": "Variance inflation",
             "subsets": "Feature selection", "training": "Training", "deploy": "Deployability"}
 
 
