@@ -38,20 +38,11 @@ from typing import IO, Any, ClassVar
 
 import numpy as np
 
-from mlbench.adapter import (
-    Adapter,
-    Capability,
-    DataSource,
-    GLMFit,
-    OLSFit,
-    SessionOptions,
-    TrainSpec,
-    require_reachable,
-)
+from mlbench.adapter import Adapter, Capability, DataSource, GLMFit, OLSFit, SessionOptions, TrainSpec
 from mlbench.errors import UnsupportedStep
 from mlbench.platforms.h2o_cluster import H2OCluster
 from mlbench.procs import close_log, open_log
-from mlbench.stats.ols import goodness_of_fit, intercept_only
+from mlbench.stats.ols import finished_fit, intercept_only
 
 # H2O's refusals, by the text of its Java exceptions: (pattern, the condition in words)
 _REFUSALS = (
@@ -175,6 +166,8 @@ class H2OAdapter(Adapter):
         try:
             with self._quiet():
                 if options.h2o_url:
+                    from mlbench.adapter import require_reachable  # only a remote cluster is checked first
+
                     require_reachable(options.h2o_url, "H2O cluster")
                     cluster.connect(options.h2o_url)
                 else:
@@ -380,22 +373,9 @@ class H2OAdapter(Adapter):
         n = int(metrics["nobs"])
         df_resid = int(metrics["residual_degrees_of_freedom"])
         df_model = int(metrics["null_degrees_of_freedom"]) - df_resid
-        r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
-        return OLSFit(
-            terms=terms,
-            estimate=[rows[t][0] for t in terms],
-            std_error=[rows[t][1] for t in terms],
-            t_value=[rows[t][2] for t in terms],  # H2O labels the column z_value; for gaussian it is t-based
-            p_value=[rows[t][3] for t in terms],
-            r_squared=r2,
-            adj_r_squared=adj,
-            f_statistic=f,
-            df_model=df_model,
-            df_resid=df_resid,
-            rss=rss,
-            n_obs=n,
-            aliased=aliased,
-        )
+        # rows[t]: estimate, std. error, t (H2O labels it z_value; for gaussian it is t-based), p-value
+        return finished_fit(terms, *([rows[t][i] for t in terms] for i in range(4)), rss=rss, tss=tss, n=n,
+                            df_model=df_model, df_resid=df_resid, aliased=aliased)
 
     def glm(self, features: list[str], family: str) -> GLMFit:
         """H2O's GLM with p-values (binomial: logit link, poisson: log link, H2O's defaults). Its warnings (a job

@@ -31,16 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlbench import environment
-from mlbench.adapter import (
-    Adapter,
-    Availability,
-    Capability,
-    DataSource,
-    GLMFit,
-    OLSFit,
-    SessionOptions,
-    TrainSpec,
-)
+from mlbench.adapter import Adapter, Availability, Capability, DataSource, GLMFit, OLSFit, SessionOptions, TrainSpec
 from mlbench.errors import UnsupportedStep
 from mlbench.procs import close_log, close_streams, ended, open_log, stop
 
