@@ -102,6 +102,22 @@ def _worst(tests: dict[str, Any], alpha: float) -> str | None:
     return worst
 
 
+def eliminate(refit: Callable[[list[str]], Any], test: Callable[[Any, list[str]], dict[str, Any]], fit: Any,
+              tests: dict[str, Any], model: list[str], groups: dict[str, list[str]],
+              alpha: float) -> tuple[Any, list[str], list[str]]:
+    """Backward elimination, one loop for OLS (t/F tests) and GLMs (drop1's LRT): while a term's p-value in
+    `tests` (those of `fit`) is above alpha, drop the worst term's columns from `model` (popping it from `groups`),
+    refit and test again. Returns the last fit, its columns and the dropped terms in order."""
+    dropped: list[str] = []
+    while (worst := _worst(tests, alpha)) is not None:
+        dropped.append(worst)
+        removed = groups.pop(worst)
+        model = [f for f in model if f not in removed]
+        fit = refit(model)
+        tests = test(fit, model)
+    return fit, model, dropped
+
+
 def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
             terms: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """Full OLS, then drop the term with the largest p-value above alpha one at a time (never the intercept) and
@@ -111,14 +127,9 @@ def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
     model = list(features)  # the formula's columns: an aliased one stays in it (as in R) and may count again later
     groups = term_groups(terms, model, by)
     factors = [term for term, columns in groups.items() if len(columns) > 1]
-    dropped: list[str] = []
-    tests = first_tests = term_tests(fitter, fit, model, groups)
-    while (worst := _worst(tests, alpha)) is not None:
-        dropped.append(worst)
-        removed = groups.pop(worst)
-        model = [f for f in model if f not in removed]
-        fit = fitter.ols(model)
-        tests = term_tests(fitter, fit, model, groups)
+    first_tests = term_tests(fitter, fit, model, groups)
+    fit, model, dropped = eliminate(fitter.ols, lambda f, m: term_tests(fitter, f, m, groups), fit, first_tests, model,
+                                    groups, alpha)
     result = fit_summary(full)
     result["alpha"] = alpha
     result["dropped"] = dropped
