@@ -25,7 +25,7 @@ import numpy as np
 from mlbench.adapter import GLMFit
 from mlbench.errors import SkippedCell, UnsupportedStep
 from mlbench.stats import emulate, glm
-from mlbench.stats.procedures import StepContext, eliminate, gvif_table, has_factors, term_groups
+from mlbench.stats.procedures import StepContext, eliminate, gvif_table, has_factors, largest_above, term_groups
 
 
 class GLMFitter:
@@ -152,9 +152,8 @@ def vif(fitter: GLMFitter, features: list[str], threshold: float, by: str = "ter
     current, dropped, rounds = list(features), [], 1
     values, gvif = first, _inflation(fitter, features, groups)[1]
     while len(groups) > 1:
-        scaled = {t: g ** (1.0 / len(groups[t])) for t, g in gvif.items() if not math.isnan(g)}
-        worst = max(scaled, key=lambda t: scaled[t], default=None)
-        if worst is None or scaled[worst] <= threshold:
+        worst = largest_above({t: g ** (1.0 / len(groups[t])) for t, g in gvif.items()}, threshold)
+        if worst is None:
             break
         dropped.append(worst)
         removed = groups.pop(worst)

@@ -92,14 +92,16 @@ def term_tests(fitter: Any, fit: OLSFit, features: list[str], groups: dict[str, 
     return out
 
 
+def largest_above(values: dict[str, float], threshold: float) -> str | None:
+    """The term with the largest value above threshold, NaN never counting (the first one on ties), if any: the
+    term that backward elimination (p-values) and VIF removal (inflations) drop next."""
+    finite = {k: v for k, v in values.items() if not math.isnan(v)}
+    worst = max(finite, key=lambda k: finite[k], default=None)
+    return worst if worst is not None and finite[worst] > threshold else None
+
+
 def _worst(tests: dict[str, Any], alpha: float) -> str | None:
-    """The term with the largest p-value above alpha (the first one on ties), if any."""
-    worst, worst_p = None, alpha
-    for term, test in tests.items():
-        p = test["p"]
-        if not math.isnan(p) and p > worst_p:
-            worst, worst_p = term, p
-    return worst
+    return largest_above({term: test["p"] for term, test in tests.items()}, alpha)
 
 
 def eliminate(refit: Callable[[list[str]], Any], test: Callable[[Any, list[str]], dict[str, Any]], fit: Any,
@@ -216,11 +218,7 @@ def vif(fitter: Fitter, features: list[str], threshold: float, by: str = "term",
     rounds = 1
     values = first
     inflation, gvif = _term_inflation(fitter, first, current, groups, gvif_first if groups == all_terms else None)
-    while len(groups) > 1:
-        finite = {k: v for k, v in inflation.items() if not math.isnan(v)}
-        worst = max(finite, key=lambda k: finite[k], default=None)
-        if worst is None or finite[worst] <= threshold:
-            break
+    while len(groups) > 1 and (worst := largest_above(inflation, threshold)) is not None:
         dropped.append(worst)
         removed = groups.pop(worst)
         current = [f for f in current if f not in removed]
