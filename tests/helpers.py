@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import mpmath
+import pandas as pd
 
 from mlbench import steps
 from mlbench.adapter import Adapter, DataSource, SessionOptions
@@ -44,3 +48,16 @@ def answer(adapter: Adapter, step: str, design: Design, variant: str | None = No
     spec = steps.parse_spec({"step": step, **params})
     how = steps.capability(type(adapter), step, variant)
     return steps.compute(spec, variant, adapter, context(design, how.support.value), how)
+
+
+def mp_least_squares(frame: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
+    """The least-squares fit of `frame`'s y on an intercept and its other columns, in mpmath at the caller's
+    precision from the float64 values exactly (mpmath converts floats exactly), independent of mlbench:
+    (y, (A'A)^-1, the coefficients, RSS)."""
+    features = [c for c in frame.columns if c != "y"]
+    A = mpmath.matrix([[1] + [mpmath.mpf(float(v)) for v in row] for row in frame[features].to_numpy()])
+    y = mpmath.matrix([mpmath.mpf(float(v)) for v in frame["y"]])
+    inverse = mpmath.inverse(A.T * A)
+    beta = inverse * (A.T * y)
+    residual = y - A * beta
+    return y, inverse, beta, sum(r**2 for r in residual)

@@ -19,6 +19,7 @@ import pytest
 
 from mlbench import api, nist
 from mlbench.stats import exact
+from tests.helpers import mp_least_squares
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runs" / "accuracy"
 PLATFORMS = ["statsmodels", "sklearn", "r"]
@@ -124,14 +125,8 @@ def test_wampler2_from_a_csv_agrees_at_float64s_floor(tmp_path, wampler2_csv):
 def _mp_fit(frame: pd.DataFrame) -> dict[str, mpmath.mpf]:
     """x1's estimate, SE and t of the full fit, in 80-digit mpmath from the doubles exactly (not mlbench)."""
     mpmath.mp.dps = 80
-    features = [c for c in frame.columns if c != "y"]
-    A = mpmath.matrix([[1] + [mpmath.mpf(float(v)) for v in row] for row in frame[features].to_numpy()])
-    y = mpmath.matrix([mpmath.mpf(float(v)) for v in frame["y"]])
-    inverse = mpmath.inverse(A.T * A)
-    beta = inverse * (A.T * y)
-    residual = y - A * beta
-    rss = sum(r**2 for r in residual)
-    se = mpmath.sqrt(rss / (len(frame) - len(features) - 1) * inverse[1, 1])
+    _, inverse, beta, rss = mp_least_squares(frame)
+    se = mpmath.sqrt(rss / (len(frame) - frame.shape[1]) * inverse[1, 1])  # n - p - 1: frame holds p features and y
     return {"estimate": beta[1], "std_error": se, "t_value": beta[1] / se}
 
 

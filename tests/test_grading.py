@@ -19,7 +19,7 @@ from mlbench.design import build_design
 from mlbench.grading import correct_digits, grade_pvalues
 from mlbench.stats import procedures
 from mlbench.stats.reference import ReferenceFitter
-from tests.helpers import answer
+from tests.helpers import answer, mp_least_squares
 
 mpmath.mp.dps = 60
 
@@ -49,12 +49,7 @@ def mp_truth(frame: pd.DataFrame) -> dict:
     """summary.lm in 60-digit arithmetic, from the float64 values exactly (mpmath converts floats exactly)."""
     features = [c for c in frame.columns if c != "y"]
     n, k = len(frame), len(features) + 1
-    A = mpmath.matrix([[1] + [mpmath.mpf(float(v)) for v in row] for row in frame[features].to_numpy()])
-    y = mpmath.matrix([mpmath.mpf(float(v)) for v in frame["y"]])
-    gram_inv = mpmath.inverse(A.T * A)
-    beta = gram_inv * (A.T * y)
-    resid = y - A * beta
-    rss = sum(r**2 for r in resid)
+    y, gram_inv, beta, rss = mp_least_squares(frame)
     mean = sum(y) / n
     tss = sum((v - mean) ** 2 for v in y)
     if rss < tss * mpmath.mpf(10) ** -40:  # an exact fit, but for the rounding of 60-digit arithmetic

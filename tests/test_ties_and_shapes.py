@@ -37,10 +37,8 @@ def _frame() -> pd.DataFrame:
     return pd.DataFrame([[float(v) for v in row] for row in ROWS], columns=[*FEATURES, "y"])
 
 
-def exact_rss(features: list[str]) -> Fraction:
-    """RSS of y on an intercept and `features` (full rank), by Gauss-Jordan on the normal equations in fractions."""
-    X = [[Fraction(1), *(Fraction(row[FEATURES.index(f)]) for f in features)] for row in ROWS]
-    y = [Fraction(row[-1]) for row in ROWS]
+def normal_equations_rss(X: list[list[Fraction]], y: list[Fraction]) -> Fraction:
+    """RSS of y on the columns of X (full rank), by Gauss-Jordan on the normal equations in fractions."""
     k = len(X[0])
     A = [[sum(r[i] * r[j] for r in X) for j in range(k)] + [sum(r[i] * v for r, v in zip(X, y, strict=True))]
          for i in range(k)]
@@ -53,6 +51,13 @@ def exact_rss(features: list[str]) -> Fraction:
                 A[r] = [a - A[r][c] * b for a, b in zip(A[r], A[c], strict=True)]
     beta = [A[i][k] for i in range(k)]
     return sum((v - sum(b * x for b, x in zip(beta, r, strict=True))) ** 2 for r, v in zip(X, y, strict=True))
+
+
+def exact_rss(features: list[str]) -> Fraction:
+    """RSS of y on an intercept and `features` (full rank), exactly."""
+    X = [[Fraction(1), *(Fraction(row[FEATURES.index(f)]) for f in features)] for row in ROWS]
+    y = [Fraction(row[-1]) for row in ROWS]
+    return normal_equations_rss(X, y)
 
 
 def _is_backward_path(sets: dict[str, list[str]]) -> bool:
@@ -204,18 +209,7 @@ def mirror_rss(features: list[str]) -> Fraction:
     """RSS of y on an intercept and `features` of MIRROR, in fractions (the normal equations, as exact_rss)."""
     X = [[Fraction(1), *(Fraction(row[int(f[1]) - 1]) for f in features)] for row in MIRROR]
     y = [Fraction(row[-1]) for row in MIRROR]
-    k = len(X[0])
-    A = [[sum(r[i] * r[j] for r in X) for j in range(k)] + [sum(r[i] * v for r, v in zip(X, y, strict=True))]
-         for i in range(k)]
-    for c in range(k):
-        pivot = next(r for r in range(c, k) if A[r][c] != 0)
-        A[c], A[pivot] = A[pivot], A[c]
-        A[c] = [v / A[c][c] for v in A[c]]
-        for r in range(k):
-            if r != c and A[r][c] != 0:
-                A[r] = [a - A[r][c] * b for a, b in zip(A[r], A[c], strict=True)]
-    beta = [A[i][k] for i in range(k)]
-    return sum((v - sum(b * x for b, x in zip(beta, r, strict=True))) ** 2 for r, v in zip(X, y, strict=True))
+    return normal_equations_rss(X, y)
 
 
 def test_a_forward_tie_at_step_1_is_followed_along_the_platforms_branch():

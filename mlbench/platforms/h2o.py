@@ -38,20 +38,12 @@ from typing import IO, Any, ClassVar
 
 import numpy as np
 
-from mlbench.adapter import (
-    Adapter,
-    Capability,
-    DataSource,
-    GLMFit,
-    OLSFit,
-    SessionOptions,
-    TrainSpec,
-    require_reachable,
-)
+from mlbench.adapter import Adapter, Capability, DataSource, GLMFit, OLSFit, SessionOptions, TrainSpec
 from mlbench.errors import UnsupportedStep
 from mlbench.platforms.h2o_cluster import H2OCluster
+from mlbench.platforms.h2o_frames import read_frame
 from mlbench.procs import close_log, open_log
-from mlbench.stats.ols import goodness_of_fit, intercept_only
+from mlbench.stats.ols import finished_fit, intercept_only
 
 # H2O's refusals, by the text of its Java exceptions: (pattern, the condition in words)
 _REFUSALS = (
@@ -175,6 +167,8 @@ class H2OAdapter(Adapter):
         try:
             with self._quiet():
                 if options.h2o_url:
+                    from mlbench.adapter import require_reachable  # only a remote cluster is checked first
+
                     require_reachable(options.h2o_url, "H2O cluster")
                     cluster.connect(options.h2o_url)
                 else:
@@ -230,62 +224,18 @@ class H2OAdapter(Adapter):
             # allow letters, digits and -._~ only; dataset names such as "synthetic-regression:n=10000" do not
             key = f"{self._prefix}_{re.sub(r'[^A-Za-z0-9._~-]', '_', source.name)}"
             columns = [*source.features, source.target]
-            self.frame, self._facts["reader"] = self._read(
-                key, source.parquet_path, source.csv_path, columns, source.n_rows)
+            factor = source.target if source.task == "classification" else None
+            self.frame, self._facts["reader"] = read_frame(
+                key, source.parquet_path, source.csv_path, columns, source.n_rows, factor)
             if source.test_parquet_path is not None:
                 try:
-                    self.test, self._facts["test_reader"] = self._read(
-                        f"{key}_test", source.test_parquet_path, source.test_csv_path, columns, None)
+                    self.test, self._facts["test_reader"] = read_frame(
+                        f"{key}_test", source.test_parquet_path, source.test_csv_path, columns, None, factor)
                 except BaseException:  # a unit without its test set is a failed load: leave nothing behind
                     with contextlib.suppress(Exception):
                         h2o.remove(self.frame)
                     self.frame = None
                     raise
-
-    def _read(self, key: str, parquet: Path, csv: Path | None, columns: list[str],
-              n_rows: int | None) -> tuple[Any, str]:
-        """Read one file into the frame `key` (caller quiets h2o): the first reader that gives every column (and
-        n_rows rows when known) wins. For classification the target is made a factor and the converted frame,
-        not the parsed one, ends up under `key`."""
-        import h2o
-
-        classify = self._task == "classification"
-        parsed_key = f"{key}_parsed" if classify else key
-        attempts: list[tuple[str, Callable[[], Any]]] = [
-            ("parquet", lambda: h2o.import_file(str(parquet), destination_frame=parsed_key))]
-        if csv is not None:
-            attempts.append(("csv", lambda: h2o.import_file(str(csv), destination_frame=parsed_key)))
-        attempts.append(("parquet-upload", lambda: h2o.upload_file(str(parquet), destination_frame=parsed_key)))
-        problems = []
-        for reader, action in attempts:
-            try:
-                frame = action()
-            except Exception as exc:  # noqa: BLE001 - try the next reader, report all if none works
-                problems.append(f"{reader}: {type(exc).__name__}: {str(exc).strip()[:200]}")
-                continue
-            missing = [c for c in columns if c not in frame.columns]
-            if missing or (n_rows is not None and frame.nrows != n_rows):
-                problems.append(f"{reader}: read {frame.nrows} rows, missing columns {missing}")
-                h2o.remove(frame)
-                continue
-            if classify:
-                frame = self._target_as_factor(frame, key)
-            return frame, reader
-        raise RuntimeError(f"H2O could not read {parquet.name}: " + "; ".join(problems))
-
-    def _target_as_factor(self, frame: Any, key: str) -> Any:
-        """The target as a factor (H2O trains classifiers only on one). The column assignment is lazy in h2o's
-        client; assigning the result to `key` evaluates it now, under a key of ours, and the parsed frame goes."""
-        import h2o
-
-        parsed = frame.frame_id
-        try:
-            frame[self.target] = frame[self.target].asfactor()
-            h2o.assign(frame, key)
-        finally:
-            with contextlib.suppress(Exception):
-                h2o.remove(parsed)  # a Rapids rm: the converted frame keeps the columns it shares
-        return frame
 
     # ----- fits ----------------------------------------------------------------------------------------
 
@@ -380,22 +330,9 @@ class H2OAdapter(Adapter):
         n = int(metrics["nobs"])
         df_resid = int(metrics["residual_degrees_of_freedom"])
         df_model = int(metrics["null_degrees_of_freedom"]) - df_resid
-        r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid)
-        return OLSFit(
-            terms=terms,
-            estimate=[rows[t][0] for t in terms],
-            std_error=[rows[t][1] for t in terms],
-            t_value=[rows[t][2] for t in terms],  # H2O labels the column z_value; for gaussian it is t-based
-            p_value=[rows[t][3] for t in terms],
-            r_squared=r2,
-            adj_r_squared=adj,
-            f_statistic=f,
-            df_model=df_model,
-            df_resid=df_resid,
-            rss=rss,
-            n_obs=n,
-            aliased=aliased,
-        )
+        # rows[t]: estimate, std. error, t (H2O labels it z_value; for gaussian it is t-based), p-value
+        return finished_fit(terms, *([rows[t][i] for t in terms] for i in range(4)), rss=rss, tss=tss, n=n,
+                            df_model=df_model, df_resid=df_resid, aliased=aliased)
 
     def glm(self, features: list[str], family: str) -> GLMFit:
         """H2O's GLM with p-values (binomial: logit link, poisson: log link, H2O's defaults). Its warnings (a job

@@ -31,16 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlbench import environment
-from mlbench.adapter import (
-    Adapter,
-    Availability,
-    Capability,
-    DataSource,
-    GLMFit,
-    OLSFit,
-    SessionOptions,
-    TrainSpec,
-)
+from mlbench.adapter import Adapter, Availability, Capability, DataSource, GLMFit, OLSFit, SessionOptions, TrainSpec
 from mlbench.errors import UnsupportedStep
 from mlbench.procs import close_log, close_streams, ended, open_log, stop
 
@@ -67,6 +58,13 @@ def _num(value: Any) -> float:
 
 def _nums(values: list[Any]) -> list[float]:
     return [_num(v) for v in values]
+
+
+def _coefficients(r: dict[str, Any], labels: list[str], statistic: str) -> dict[str, Any]:
+    """The coefficient table of R's reply as OLSFit/GLMFit keywords: the terms R estimated (by index into
+    `labels`), then estimate, std. error, `statistic` (t_value or z_value) and p-value."""
+    return {"terms": [labels[i] for i in r["terms"]], "estimate": _nums(r["estimate"]),
+            "std_error": _nums(r["std_error"]), statistic: _nums(r[statistic]), "p_value": _nums(r["p_value"])}
 
 
 @functools.lru_cache(maxsize=1)
@@ -258,11 +256,7 @@ class RAdapter(Adapter):
         r = self._call("ols", features=self._cols(features), intercept=self.intercept)
         labels = ["Intercept", *features]
         return OLSFit(
-            terms=[labels[i] for i in r["terms"]],
-            estimate=_nums(r["estimate"]),
-            std_error=_nums(r["std_error"]),
-            t_value=_nums(r["t_value"]),
-            p_value=_nums(r["p_value"]),
+            **_coefficients(r, labels, "t_value"),
             r_squared=_num(r["r_squared"]),
             adj_r_squared=_num(r["adj_r_squared"]),
             f_statistic=_num(r["f_statistic"]),
@@ -288,11 +282,7 @@ class RAdapter(Adapter):
         labels = ["Intercept", *features]
         return GLMFit(
             family=family,
-            terms=[labels[i] for i in r["terms"]],
-            estimate=_nums(r["estimate"]),
-            std_error=_nums(r["std_error"]),
-            z_value=_nums(r["z_value"]),
-            p_value=_nums(r["p_value"]),
+            **_coefficients(r, labels, "z_value"),
             deviance=_num(r["deviance"]),
             null_deviance=_num(r["null_deviance"]),
             aic=_num(r["aic"]),

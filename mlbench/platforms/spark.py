@@ -38,16 +38,7 @@ from typing import IO, Any
 import numpy as np
 
 from mlbench import procs
-from mlbench.adapter import (
-    Adapter,
-    Capability,
-    DataSource,
-    GLMFit,
-    OLSFit,
-    SessionOptions,
-    TrainSpec,
-    require_reachable,
-)
+from mlbench.adapter import Adapter, Capability, DataSource, GLMFit, OLSFit, SessionOptions, TrainSpec
 from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
 from mlbench.stats.ols import f_statistic, no_predictors
@@ -167,6 +158,8 @@ class SparkAdapter(Adapter):
 
         self._master = options.spark_master or f"local[{options.cores}]"
         if self._master.startswith("spark://"):  # Spark's client retries an absent master for minutes
+            from mlbench.adapter import require_reachable
+
             require_reachable(self._master, "Spark master")
         conf = (
             SparkConf()

@@ -14,6 +14,13 @@ GLM_HOW = ("statsmodels GLM(y, add_constant(X), family={family}()).fit() (IRLS: 
            "< 1e-8, maxiter 100; Wald z from cov_params, the last IRLS step's weights)")
 
 
+def _coefficients(res: Any, statistic: str) -> dict[str, Any]:
+    """A statsmodels result's coefficient table as OLSFit/GLMFit keywords; `statistic` names the test column
+    (t_value for OLS, z_value for a GLM: statsmodels calls both `tvalues`)."""
+    return {"estimate": list(map(float, res.params)), "std_error": list(map(float, res.bse)),
+            statistic: list(map(float, res.tvalues)), "p_value": list(map(float, res.pvalues))}
+
+
 class StatsmodelsAdapter(Adapter):
     name = "statsmodels"
     distribution = "statsmodels"
@@ -82,10 +89,7 @@ class StatsmodelsAdapter(Adapter):
         res = sm.OLS(self.frame[self.target].to_numpy(dtype=float), exog).fit()
         return OLSFit(
             terms=["Intercept", *features] if self.intercept else list(features),
-            estimate=list(map(float, res.params)),
-            std_error=list(map(float, res.bse)),
-            t_value=list(map(float, res.tvalues)),
-            p_value=list(map(float, res.pvalues)),
+            **_coefficients(res, "t_value"),
             r_squared=float(res.rsquared),
             adj_r_squared=float(res.rsquared_adj),
             f_statistic=float(res.fvalue),
@@ -124,10 +128,7 @@ class StatsmodelsAdapter(Adapter):
         return GLMFit(
             family=family,
             terms=["Intercept", *features],
-            estimate=list(map(float, res.params)),
-            std_error=list(map(float, res.bse)),
-            z_value=list(map(float, res.tvalues)),
-            p_value=list(map(float, res.pvalues)),
+            **_coefficients(res, "z_value"),
             deviance=float(res.deviance),
             null_deviance=float(res.null_deviance),
             aic=float(res.aic),  # -2 llf + 2 (df_model + 1): R's AIC for these families (scale fixed at 1)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from mlbench.adapter import OLSFit
-from mlbench.stats.ols import goodness_of_fit, total_ss
+from mlbench.stats.ols import finished_fit, total_ss
 
 
 def ols_inference(
@@ -54,21 +54,9 @@ def ols_inference(
     p = 2.0 * stats.t.sf(np.abs(t), df_resid)
     tss = total_ss(y, fit_intercept)
     df_model = rank - (1 if fit_intercept else 0)
-    r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid, fit_intercept)
-    return OLSFit(
-        terms=["Intercept", *names] if fit_intercept else list(names),
-        estimate=beta.tolist(),
-        std_error=se.tolist(),
-        t_value=t.tolist(),
-        p_value=p.tolist(),
-        r_squared=r2,
-        adj_r_squared=adj,
-        f_statistic=f,
-        df_model=df_model,
-        df_resid=df_resid,
-        rss=rss,
-        n_obs=n,
-    )
+    terms = ["Intercept", *names] if fit_intercept else list(names)
+    return finished_fit(terms, beta.tolist(), se.tolist(), t.tolist(), p.tolist(), rss=rss, tss=tss, n=n,
+                        df_model=df_model, df_resid=df_resid, intercept=fit_intercept)
 
 
 def vif_from_r2(r2_by_feature: dict[str, float]) -> dict[str, float]:

@@ -28,7 +28,7 @@ import numpy as np
 from mlbench.adapter import GLMFit
 from mlbench.errors import SkippedCell, UnsupportedStep
 from mlbench.stats import emulate, glm
-from mlbench.stats.procedures import StepContext, gvif_table, has_factors, term_groups
+from mlbench.stats.procedures import StepContext, eliminate, gvif_table, has_factors, largest_above, term_groups
 
 
 class GLMFitter:
@@ -126,14 +126,6 @@ def drop1(fitter: GLMFitter, fit: GLMFit, features: list[str], groups: dict[str,
     return out
 
 
-def _worst(tests: dict[str, Any], alpha: float) -> str | None:
-    worst, worst_p = None, alpha
-    for term, test in tests.items():
-        if not math.isnan(test["p"]) and test["p"] > worst_p:
-            worst, worst_p = term, test["p"]
-    return worst
-
-
 def pvalues(fitter: GLMFitter, features: list[str], alpha: float, by: str = "term",
             terms: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """The full fit, then backward elimination by drop1's LRT p-value (never the intercept), refitting each
@@ -141,14 +133,9 @@ def pvalues(fitter: GLMFitter, features: list[str], alpha: float, by: str = "ter
     full = fit = fitter.glm(list(features))
     model = list(features)
     groups = term_groups(terms, model, by)
-    tests = first = drop1(fitter, fit, model, groups)
-    dropped: list[str] = []
-    while (worst := _worst(tests, alpha)) is not None:
-        dropped.append(worst)
-        removed = groups.pop(worst)
-        model = [f for f in model if f not in removed]
-        fit = fitter.glm(model)
-        tests = drop1(fitter, fit, model, groups)
+    first = drop1(fitter, fit, model, groups)
+    fit, model, dropped = eliminate(fitter.glm, lambda f, m: drop1(fitter, f, m, groups), fit, first, model, groups,
+                                    alpha)
     result = glm.summary(full)
     result.update(alpha=alpha, dropped=dropped, kept=model, refit=glm.summary(fit), term_tests=first, fits=fitter.count)
     if has_factors(terms, features):
@@ -184,9 +171,8 @@ def vif(fitter: GLMFitter, features: list[str], threshold: float, by: str = "ter
     current, dropped, rounds = list(features), [], 1
     values, gvif = first, _inflation(fitter, features, groups)[1]
     while len(groups) > 1:
-        scaled = {t: g ** (1.0 / len(groups[t])) for t, g in gvif.items() if not math.isnan(g)}
-        worst = max(scaled, key=lambda t: scaled[t], default=None)
-        if worst is None or scaled[worst] <= threshold:
+        worst = largest_above({t: g ** (1.0 / len(groups[t])) for t, g in gvif.items()}, threshold)
+        if worst is None:
             break
         dropped.append(worst)
         removed = groups.pop(worst)

@@ -35,6 +35,18 @@ def goodness_of_fit(rss: float, tss: float, n: int, df_model: int, df_resid: int
     return r2, adj, f_statistic(r2, df_model, df_resid)
 
 
+def finished_fit(terms: list[str], estimate: list[float], std_error: list[float], t_value: list[float],
+                 p_value: list[float], *, rss: float, tss: float, n: int, df_model: int, df_resid: int,
+                 intercept: bool = True, aliased: list[str] | None = None) -> OLSFit:
+    """An OLSFit from a coefficient table (terms, estimates, standard errors, t values, p-values) and the sums of
+    squares, with R², adj. R² and F finished by goodness_of_fit: the one home for every fit whose source reports
+    the sums of squares but not those statistics (H2O's GLM, the emulated scikit-learn fit)."""
+    r2, adj, f = goodness_of_fit(rss, tss, n, df_model, df_resid, intercept)
+    return OLSFit(terms=terms, estimate=estimate, std_error=std_error, t_value=t_value, p_value=p_value,
+                  r_squared=r2, adj_r_squared=adj, f_statistic=f, df_model=df_model, df_resid=df_resid, rss=rss,
+                  n_obs=n, aliased=aliased or [])
+
+
 def total_ss(y: Any, intercept: bool = True) -> float:
     """The total sum of squares R² compares with: about the mean with an intercept, about 0 without (R's
     convention for a fit through the origin, whose null model predicts 0)."""

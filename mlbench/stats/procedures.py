@@ -92,14 +92,32 @@ def term_tests(fitter: Any, fit: OLSFit, features: list[str], groups: dict[str, 
     return out
 
 
+def largest_above(values: dict[str, float], threshold: float) -> str | None:
+    """The term with the largest value above threshold, NaN never counting (the first one on ties), if any: the
+    term that backward elimination (p-values) and VIF removal (inflations) drop next."""
+    finite = {k: v for k, v in values.items() if not math.isnan(v)}
+    worst = max(finite, key=lambda k: finite[k], default=None)
+    return worst if worst is not None and finite[worst] > threshold else None
+
+
 def _worst(tests: dict[str, Any], alpha: float) -> str | None:
-    """The term with the largest p-value above alpha (the first one on ties), if any."""
-    worst, worst_p = None, alpha
-    for term, test in tests.items():
-        p = test["p"]
-        if not math.isnan(p) and p > worst_p:
-            worst, worst_p = term, p
-    return worst
+    return largest_above({term: test["p"] for term, test in tests.items()}, alpha)
+
+
+def eliminate(refit: Callable[[list[str]], Any], test: Callable[[Any, list[str]], dict[str, Any]], fit: Any,
+              tests: dict[str, Any], model: list[str], groups: dict[str, list[str]],
+              alpha: float) -> tuple[Any, list[str], list[str]]:
+    """Backward elimination, one loop for OLS (t/F tests) and GLMs (drop1's LRT): while a term's p-value in
+    `tests` (those of `fit`) is above alpha, drop the worst term's columns from `model` (popping it from `groups`),
+    refit and test again. Returns the last fit, its columns and the dropped terms in order."""
+    dropped: list[str] = []
+    while (worst := _worst(tests, alpha)) is not None:
+        dropped.append(worst)
+        removed = groups.pop(worst)
+        model = [f for f in model if f not in removed]
+        fit = refit(model)
+        tests = test(fit, model)
+    return fit, model, dropped
 
 
 def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
@@ -111,14 +129,9 @@ def pvalues(fitter: Fitter, features: list[str], alpha: float, by: str = "term",
     model = list(features)  # the formula's columns: an aliased one stays in it (as in R) and may count again later
     groups = term_groups(terms, model, by)
     factors = [term for term, columns in groups.items() if len(columns) > 1]
-    dropped: list[str] = []
-    tests = first_tests = term_tests(fitter, fit, model, groups)
-    while (worst := _worst(tests, alpha)) is not None:
-        dropped.append(worst)
-        removed = groups.pop(worst)
-        model = [f for f in model if f not in removed]
-        fit = fitter.ols(model)
-        tests = term_tests(fitter, fit, model, groups)
+    first_tests = term_tests(fitter, fit, model, groups)
+    fit, model, dropped = eliminate(fitter.ols, lambda f, m: term_tests(fitter, f, m, groups), fit, first_tests, model,
+                                    groups, alpha)
     result = fit_summary(full)
     result["alpha"] = alpha
     result["dropped"] = dropped
@@ -205,11 +218,7 @@ def vif(fitter: Fitter, features: list[str], threshold: float, by: str = "term",
     rounds = 1
     values = first
     inflation, gvif = _term_inflation(fitter, first, current, groups, gvif_first if groups == all_terms else None)
-    while len(groups) > 1:
-        finite = {k: v for k, v in inflation.items() if not math.isnan(v)}
-        worst = max(finite, key=lambda k: finite[k], default=None)
-        if worst is None or finite[worst] <= threshold:
-            break
+    while len(groups) > 1 and (worst := largest_above(inflation, threshold)) is not None:
         dropped.append(worst)
         removed = groups.pop(worst)
         current = [f for f in current if f not in removed]
