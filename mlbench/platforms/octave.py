@@ -39,17 +39,15 @@ What each step calls, and what it cannot do (each stated in the capabilities bel
 from __future__ import annotations
 
 import functools
-import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from mlbench import environment
 from mlbench.adapter import Availability, Capability, DataSource, OLSFit, SessionOptions
 from mlbench.errors import UnsupportedStep
 from mlbench.platforms import frames
-from mlbench.platforms.server_process import ServerError, ServerProcessAdapter
+from mlbench.platforms.server_process import ServerError, ServerProcessAdapter, tool_version
 from mlbench.stats.ols import goodness_of_fit
 
 OCTAVE = "octave-cli"
@@ -92,11 +90,7 @@ def _nums(values: list[Any]) -> list[float]:
 @functools.lru_cache(maxsize=1)
 def _octave_version() -> str | None:
     """Octave's version from `octave-cli --version` (answered without loading packages)."""
-    proc = environment.run_tool(OCTAVE, "--version", timeout=30)
-    if proc is None:
-        return None
-    found = re.search(r"version (\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
-    return found.group(1) if found else None
+    return tool_version(OCTAVE)
 
 
 @functools.lru_cache(maxsize=1)

@@ -20,16 +20,14 @@ from __future__ import annotations
 import csv
 import functools
 import math
-import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from mlbench import environment
 from mlbench.adapter import Availability, Capability, DataSource, GLMFit, OLSFit, SessionOptions
 from mlbench.errors import UnsupportedStep
-from mlbench.platforms.server_process import ServerError, ServerProcessAdapter
+from mlbench.platforms.server_process import ServerError, ServerProcessAdapter, tool_version
 
 R_PACKAGES = ("car", "leaps", "jsonlite")
 INSTALL_HINT = "apt-get install r-base-core r-cran-car r-cran-leaps r-cran-jsonlite"
@@ -65,11 +63,7 @@ def _coefficients(r: dict[str, Any], labels: list[str], statistic: str) -> dict[
 @functools.lru_cache(maxsize=1)
 def _r_version() -> str | None:
     """R's version from `Rscript --version` (answered by the front end without starting R: instant)."""
-    proc = environment.run_tool("Rscript", "--version", timeout=30)
-    if proc is None:
-        return None
-    found = re.search(r"version (\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
-    return found.group(1) if found else None
+    return tool_version("Rscript")
 
 
 @functools.lru_cache(maxsize=1)

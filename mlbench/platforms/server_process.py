@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -22,11 +23,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from mlbench import environment
 from mlbench.adapter import Adapter, SessionOptions, TrainSpec
 from mlbench.errors import UnsupportedStep
 from mlbench.procs import close_log, close_streams, ended, open_log, stop
 
 CLOSE_GRACE_S = 5.0  # after "quit" and closing its stdin, how long the server may take to exit before it is stopped
+
+
+def tool_version(tool: str) -> str | None:
+    """The x.y.z version `<tool> --version` prints ("... version 4.2.2 ..."), or None where the tool is missing.
+    Rscript and octave-cli answer it without starting the interpreter's packages."""
+    proc = environment.run_tool(tool, "--version", timeout=30)
+    if proc is None:
+        return None
+    found = re.search(r"version (\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
+    return found.group(1) if found else None
 
 
 class ServerError(RuntimeError):
