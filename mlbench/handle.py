@@ -104,3 +104,33 @@ class EarlySession:
         """The run will not happen (bad input found while preparing it): stop the platform."""
         self._stack.close()
         self.handle.kill()
+
+
+# ----- what a handle's platform says about itself, asked without ever failing a cell -----------------------
+
+
+def with_ran(result: dict[str, Any] | None, cls: type[Adapter], handle: PlatformHandle) -> dict[str, Any] | None:
+    """The phase's result with what the platform says actually ran in it (`Adapter.ran`) as `ran`. Asked only of
+    an adapter that answers it (no extra call to any other platform, so a platform's death is still found by the
+    next primitive as before), after every phase of a live platform, so a failed phase's paths do not reach the
+    next one; asking never fails a cell (provenance is best effort)."""
+    if cls.ran is Adapter.ran or not handle.alive:
+        return result
+    try:
+        ran = handle.ran()
+    except Exception:  # noqa: BLE001
+        return result
+    return {**result, "ran": ran} if result is not None and ran else result
+
+
+def platform_death(handle: PlatformHandle) -> str | None:
+    """How the handle's platform died, or None while it is up (or when asking fails: that says nothing)."""
+    if not handle.alive:
+        return None
+    try:
+        cause = handle.liveness()
+    except PlatformDied as exc:  # the worker's watcher answered first, or the worker itself is gone
+        return str(exc)
+    except Exception:  # noqa: BLE001
+        return None
+    return str(cause) if cause else None

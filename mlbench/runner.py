@@ -31,7 +31,7 @@ import numpy as np
 from mlbench import environment, grading, stats, steps
 from mlbench.adapter import Adapter, Support, TrainSpec
 from mlbench.errors import PlatformDied, PlatformError, SkippedCell, UnsupportedStep
-from mlbench.handle import EarlySession, PlatformHandle, new_handle
+from mlbench.handle import EarlySession, PlatformHandle, new_handle, platform_death, with_ran
 from mlbench.measure import Measurement, measure
 from mlbench.plan import DataUnit, Progress, ProgressState, RunPlan
 from mlbench.registry import get as get_adapter
@@ -357,7 +357,7 @@ class Runner:
                 status, error = "error", _one_line(exc)
                 fault = "platform" if isinstance(exc, PlatformError) else "mlbench"
                 self._log_traceback(cls.name, what, getattr(exc, "remote_traceback", ""))
-                cause = _liveness(adapter)  # in this process nothing watched the platform while the call ran
+                cause = platform_death(adapter)  # in this process nothing watched the platform while the call ran
                 if cause:
                     status, error, fault, self._death = "error", f"platform died: {cause}", "platform", cause
             finally:
@@ -371,7 +371,7 @@ class Runner:
             lambda: steps.compute(spec, variant, adapter, self._truth.context(unit, support, self._cell_detail),
                                   steps.capability(cls, spec.step, variant)))
         deviation = self._truth.grade(unit, index, spec, variant, result) if result is not None else None
-        result = _with_ran(result, cls, adapter)
+        result = with_ran(result, cls, adapter)
         self._record(cls, unit, phase="fit", status=status, m=m, result=result, deviation=deviation, error=error,
                      fault=fault, support="unsupported" if status == "unsupported" else support, **common)
 
@@ -389,7 +389,7 @@ class Runner:
                                                        lambda: adapter.fit(train_spec))
         support = "unsupported" if status == "unsupported" else support
         self._record(cls, unit, phase="fit", status=status, m=m, error=error, fault=fault, support=support,
-                     result=_with_ran({"model": variant, "task": train_spec.task} if status == "ok" else None,
+                     result=with_ran({"model": variant, "task": train_spec.task} if status == "ok" else None,
                                       cls, adapter), **common)
         if status != "ok":
             return None
@@ -406,7 +406,7 @@ class Runner:
                           "metrics": metrics.score(train_spec.task, unit.test_y, prediction),
                           "n_train": len(unit.design.frame), "n_test": len(unit.test_y)}
                 deviation = grading.grade_predictions(train_spec.task, prediction)
-        result = _with_ran(result, cls, adapter)
+        result = with_ran(result, cls, adapter)
         self._record(cls, unit, phase="predict", status=status, m=m, result=result, deviation=deviation,
                      error=error, fault=fault, support=support, **common)
         return (model, prediction) if result is not None else None
@@ -471,33 +471,6 @@ class Runner:
         return {"identical": diff == 0.0, "max_abs_diff": diff}
 
 
-def _with_ran(result: dict[str, Any] | None, cls: type[Adapter], handle: PlatformHandle) -> dict[str, Any] | None:
-    """The phase's result with what the platform says actually ran in it (`Adapter.ran`) as `ran`. Asked only of
-    an adapter that answers it (no extra call to any other platform, so a platform's death is still found by the
-    next primitive as before), after every phase of a live platform, so a failed phase's paths do not reach the
-    next one; asking never fails a cell (provenance is best effort)."""
-    if cls.ran is Adapter.ran or not handle.alive:
-        return result
-    try:
-        ran = handle.ran()
-    except Exception:  # noqa: BLE001
-        return result
-    return {**result, "ran": ran} if result is not None and ran else result
-
-
-def _liveness(handle: PlatformHandle) -> str | None:
-    """How the handle's platform died, or None while it is up (or when asking fails: that says nothing)."""
-    if not handle.alive:
-        return None
-    try:
-        cause = handle.liveness()
-    except PlatformDied as exc:  # the worker's watcher answered first, or the worker itself is gone
-        return str(exc)
-    except Exception:  # noqa: BLE001
-        return None
-    return str(cause) if cause else None
-
-
 class _Lifecycle:
     """One adapter's platform across a run: started once, reloaded per data unit, restarted after its platform
     died (`died`, or found dead before a cell) or a cell killed its worker (timeout). A failed session is not
@@ -520,7 +493,7 @@ class _Lifecycle:
     def _alive(self) -> bool:
         if self.adapter is None or not self.adapter.alive:
             return False
-        cause = _liveness(self.adapter)  # died between cells: restart before this one, no cell lost
+        cause = platform_death(self.adapter)  # died between cells: restart before this one, no cell lost
         if cause:
             self.died(cause)
             return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,18 @@ def started(cls: type[Adapter], source: DataSource, run_dir: Path) -> Adapter:
     adapter.start_session(SessionOptions(run_dir=run_dir, log_path=run_dir / "platform.log"))
     adapter.load(source)
     return adapter
+
+
+@contextmanager
+def session_on(cls: type[Adapter], name: str, tmp_path_factory: Any) -> Iterator[tuple[Design, DataSource, Adapter]]:
+    """A module fixture's session: `cls` started on built-in dataset `name` in a fresh folder, closed on exit."""
+    directory = tmp_path_factory.mktemp(f"{cls.name}-{name}")
+    design, source = materialise(name, directory)
+    adapter = started(cls, source, directory)
+    try:
+        yield design, source, adapter
+    finally:
+        adapter.close()
 
 
 def context(design: Design, support: str) -> procedures.StepContext:

@@ -10,13 +10,11 @@ pandas.read_parquet and handed over as float64 (CatBoost has no Parquet reader);
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
-from mlbench.deploy import failures
+from mlbench.adapter import Capability, TrainSpec
 from mlbench.errors import UnsupportedStep
-from mlbench.platforms import frames
+from mlbench.platforms.gbm_common import BoostedTreesAdapter, Exports, no_statistics
 
 NO_STATS = "CatBoost fits boosted trees only: no OLS inference, VIF or subset search"
 NO_GLM = ("CatBoost has no GLM: its Logloss and Poisson objectives are fitted by boosting trees, never one "
@@ -27,16 +25,12 @@ NO_RF = ("CatBoost has no random-forest mode: every model is boosted (boosting_t
          "bagging_temperature and rsm randomise a boosted model, they do not average independent trees")
 
 
-class CatBoostAdapter(Adapter):
+class CatBoostAdapter(BoostedTreesAdapter):
     name = "catboost"
     distribution = "catboost"
     modules = ("catboost",)
     capabilities = {
-        "pvalues": Capability.unsupported(NO_STATS),
-        "vif": Capability.unsupported(NO_STATS),
-        "subset": Capability.unsupported(NO_STATS),
-        "glm:binomial": Capability.unsupported(NO_GLM),
-        "glm:poisson": Capability.unsupported(NO_GLM),
+        **no_statistics(NO_STATS, NO_GLM),
         "train:gbm": Capability.native("CatBoostClassifier/CatBoostRegressor (oblivious trees of depth "
                                        "max_depth, its default border count 254)"),
         "train:random_forest": Capability.unsupported(NO_RF),
@@ -45,13 +39,9 @@ class CatBoostAdapter(Adapter):
         "deploy": Capability.native("CatBoost's own .cbm and ONNX (save_model(format='onnx'))"),
     }
 
-    def load(self, source: DataSource) -> None:
-        self.features, self.target = source.features, source.target
-        train, test = frames.read(source)
-        self.X = train[self.features].to_numpy(dtype=float)
+    def _label_dtype(self, task: str | None) -> type:
         # 0/1 labels as integers: CatBoost's ONNX writer refuses a model trained on float labels
-        self.y = train[self.target].to_numpy(dtype=int if source.task == "classification" else float)
-        self.X_test = None if test is None else test[self.features].to_numpy(dtype=float)
+        return int if task == "classification" else float
 
     def fit(self, spec: TrainSpec) -> Any:
         import catboost
@@ -66,26 +56,11 @@ class CatBoostAdapter(Adapter):
                     random_seed=spec.seed, thread_count=spec.cores, verbose=False, allow_writing_files=False)
         return model.fit(self.X, self.y)
 
-    def predict(self, model: Any) -> Any:
-        assert self.X_test is not None, "no test set loaded"
-        return model.predict_proba(self.X_test)[:, 1] if hasattr(model, "predict_proba") else model.predict(
-            self.X_test)
-
-    def export(self, model: Any, directory: Path) -> dict[str, Any]:
-        from mlbench.deploy.loaders import Artifact
-
-        task = "classification" if hasattr(model, "predict_proba") else "regression"
-        features = list(self.features)
-        artifacts = []
-        unavailable: dict[str, str] = {}
-        tracebacks: dict[str, str] = {}
+    def _write_formats(self, model: Any, exports: Exports) -> None:
         for kind, suffix, fmt in (("catboost-cbm", "cbm", "cbm"), ("onnx", "onnx", "onnx")):
-            path = directory / f"model.{suffix}"
+            path = exports.directory / f"model.{suffix}"
             try:  # both are CatBoost's own writers: data (flatbuffers, protobuf), no code
                 model.save_model(str(path), format=fmt)
-                artifacts.append(Artifact(kind, str(path), task, features))
+                exports.written(kind, path)
             except Exception as exc:  # noqa: BLE001 - a format CatBoost refuses is a finding, not a crash
-                failures.record(unavailable, tracebacks, kind, "catboost", exc, model)
-        for art in artifacts:
-            art.write_meta()
-        return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}
+                exports.failed(kind, "catboost", exc, model)

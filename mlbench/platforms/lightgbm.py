@@ -11,13 +11,12 @@ with pandas.read_parquet and handed over as float64 (LightGBM has no Parquet rea
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
-from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
+from mlbench.adapter import Capability, TrainSpec
 from mlbench.deploy import failures
 from mlbench.errors import UnsupportedStep
-from mlbench.platforms import frames
+from mlbench.platforms.gbm_common import BoostedTreesAdapter, Exports, no_statistics
 
 NO_STATS = "LightGBM fits boosted trees only: no OLS inference, VIF or subset search"
 NO_GLM = ("LightGBM has no GLM: its objectives are fitted by boosting trees (linear_tree adds a ridge fit per "
@@ -27,16 +26,12 @@ NO_LINEAR = ("LightGBM has no linear or logistic model: a boosted model always s
 RF_BAGGING = 0.632  # bagging_fraction: a bootstrap's share of distinct rows, as xgboost's and Spark's forests use
 
 
-class LightGBMAdapter(Adapter):
+class LightGBMAdapter(BoostedTreesAdapter):
     name = "lightgbm"
     distribution = "lightgbm"
     modules = ("lightgbm",)
     capabilities = {
-        "pvalues": Capability.unsupported(NO_STATS),
-        "vif": Capability.unsupported(NO_STATS),
-        "subset": Capability.unsupported(NO_STATS),
-        "glm:binomial": Capability.unsupported(NO_GLM),
-        "glm:poisson": Capability.unsupported(NO_GLM),
+        **no_statistics(NO_STATS, NO_GLM),
         "train:gbm": Capability.native("LGBMClassifier/LGBMRegressor (gbdt, num_leaves 2^max_depth, "
                                        "deterministic=True)"),
         "train:random_forest": Capability.native(
@@ -47,12 +42,6 @@ class LightGBMAdapter(Adapter):
         "deploy": Capability.native("LightGBM's model text (Booster.save_model); ONNX via onnxmltools "
                                     "convert_lightgbm"),
     }
-
-    def load(self, source: DataSource) -> None:
-        self.features, self.target = source.features, source.target
-        train, test = frames.read(source)
-        self.X, self.y = train[self.features].to_numpy(dtype=float), train[self.target].to_numpy(dtype=float)
-        self.X_test = None if test is None else test[self.features].to_numpy(dtype=float)
 
     def fit(self, spec: TrainSpec) -> Any:
         import lightgbm as lgb
@@ -73,42 +62,11 @@ class LightGBMAdapter(Adapter):
                         feature_fraction_bynode=math.sqrt(p) / p, **common)
         return model.fit(self.X, self.y)
 
-    def predict(self, model: Any) -> Any:
-        assert self.X_test is not None, "no test set loaded"
-        return model.predict_proba(self.X_test)[:, 1] if hasattr(model, "predict_proba") else model.predict(
-            self.X_test)
-
-    def export(self, model: Any, directory: Path) -> dict[str, Any]:
-        from mlbench.deploy.loaders import Artifact
-
-        task = "classification" if hasattr(model, "predict_proba") else "regression"
-        features = list(self.features)
-        path = directory / "model.txt"
+    def _write_formats(self, model: Any, exports: Exports) -> None:
+        path = exports.directory / "model.txt"
         model.booster_.save_model(str(path))  # LightGBM's own text format: trees as data, no code
-        artifacts = [Artifact("lightgbm-text", str(path), task, features)]
-        unavailable: dict[str, str] = {}
-        tracebacks: dict[str, str] = {}
+        exports.written("lightgbm-text", path)
         if model.get_params()["boosting_type"] == "rf":
-            unavailable["onnx"] = failures.LIGHTGBM_RF_ONNX
+            exports.unavailable["onnx"] = failures.LIGHTGBM_RF_ONNX
         else:
-            self._onnx(model, directory, task, artifacts, unavailable, tracebacks)
-        for art in artifacts:
-            art.write_meta()
-        return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}
-
-    def _onnx(self, model: Any, directory: Path, task: str, artifacts: list[Any], unavailable: dict[str, str],
-              tracebacks: dict[str, str]) -> None:
-        from mlbench.deploy.loaders import Artifact
-
-        features = list(self.features)
-        try:
-            from onnxmltools import convert_lightgbm
-            from onnxmltools.convert.common.data_types import FloatTensorType
-
-            onnx_model = convert_lightgbm(model, initial_types=[("input", FloatTensorType([None, len(features)]))],
-                                          target_opset=15, zipmap=False)
-            path = directory / "model.onnx"
-            path.write_bytes(onnx_model.SerializeToString())
-            artifacts.append(Artifact("onnx", str(path), task, features))
-        except Exception as exc:  # noqa: BLE001 - a converter gap is a finding, not a crash
-            failures.record(unavailable, tracebacks, "onnx", "onnxmltools", exc, model)
+            exports.onnx_by_onnxmltools(model, "convert_lightgbm", zipmap=False)

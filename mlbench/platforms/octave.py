@@ -38,29 +38,22 @@ What each step calls, and what it cannot do (each stated in the capabilities bel
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
-import re
 import shutil
 import subprocess
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from mlbench import environment
-from mlbench.adapter import Adapter, Availability, Capability, DataSource, OLSFit, SessionOptions, TrainSpec
+from mlbench.adapter import Availability, Capability, DataSource, OLSFit, SessionOptions
 from mlbench.errors import UnsupportedStep
 from mlbench.platforms import frames
-from mlbench.procs import close_log, close_streams, ended, open_log, stop
+from mlbench.platforms.server_process import ServerError, ServerProcessAdapter, tool_version
 from mlbench.stats.ols import goodness_of_fit
 
 OCTAVE = "octave-cli"
 INSTALL_HINT = "apt-get install octave octave-statistics"
 # --norc: neither the site's nor a user's ~/.octaverc may print into the protocol or change settings.
 OCTAVE_ARGS = ("--norc", "--quiet", "--no-history", "--no-window-system", "--no-line-editing")
-CLOSE_GRACE_S = 5.0
 SERVER_SCRIPT = Path(__file__).with_name("octave_server.m")
 
 # stepwisefit's entry and removal p-values, chosen so that it traces its whole forward path: every candidate whose
@@ -97,11 +90,7 @@ def _nums(values: list[Any]) -> list[float]:
 @functools.lru_cache(maxsize=1)
 def _octave_version() -> str | None:
     """Octave's version from `octave-cli --version` (answered without loading packages)."""
-    proc = environment.run_tool(OCTAVE, "--version", timeout=30)
-    if proc is None:
-        return None
-    found = re.search(r"version (\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
-    return found.group(1) if found else None
+    return tool_version(OCTAVE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,19 +115,11 @@ def _octave_problem() -> str | None:
     return None
 
 
-class OctaveError(RuntimeError):
+class OctaveError(ServerError):
     """Octave answered a request with an error (the message is Octave's own)."""
 
 
-@dataclass(frozen=True)
-class OctaveModel:
-    """A model trained and kept in the Octave process."""
-
-    key: str
-    family: str
-
-
-class OctaveAdapter(Adapter):
+class OctaveAdapter(ServerProcessAdapter):
     name = "octave"
     distribution = "GNU Octave"  # not a PyPI distribution: platform_version asks octave-cli
     capabilities = {
@@ -173,10 +154,8 @@ class OctaveAdapter(Adapter):
             "(no ONNX, PMML or Matlab Coder's saveLearnerForCoder), so nothing deployable exists"
         ),
     }
-
-    _proc: subprocess.Popen[str] | None = None
-    _log: IO[str] | None = None
-    _workdir: Path | None = None
+    server_label = "Octave"
+    server_error = OctaveError
 
     @classmethod
     def platform_version(cls) -> str | None:
@@ -190,18 +169,10 @@ class OctaveAdapter(Adapter):
     # ----- lifecycle -------------------------------------------------------------------------------
 
     def start_session(self, options: SessionOptions) -> None:
-        self.options = options
         octave = shutil.which(OCTAVE)
         if octave is None:
             raise RuntimeError(f"GNU Octave not installed: {INSTALL_HINT}")
-        options.run_dir.mkdir(parents=True, exist_ok=True)
-        self._workdir = Path(tempfile.mkdtemp(prefix="octave-", dir=options.run_dir))
-        self._log = open_log(options.log_path or options.run_dir / "platform.log", text=True)
-        self._proc = subprocess.Popen(
-            [octave, *OCTAVE_ARGS, str(SERVER_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._log, text=True, encoding="utf-8", cwd=self._workdir,
-        )
-        self._facts = self._call("hello")
+        self._start_server(options, [octave, *OCTAVE_ARGS, str(SERVER_SCRIPT)], prefix="octave-")
 
     def load(self, source: DataSource) -> None:
         """pandas reads the run's parquet file; Octave `fread`s its columns as raw float64 (exact)."""
@@ -227,68 +198,9 @@ class OctaveAdapter(Adapter):
             for path in files.values():
                 path.unlink(missing_ok=True)  # Octave holds the data now
 
-    def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            with contextlib.suppress(OSError, ValueError):  # Octave may be gone already
-                assert proc.stdin is not None
-                proc.stdin.write(json.dumps({"task": "quit"}) + "\n")
-            close_streams(proc.stdin)
-            stop(proc, wait=CLOSE_GRACE_S)
-            close_streams(proc.stdout)
-        close_log(self._log)
-        self._log = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
-
-    def liveness(self) -> str | None:
-        """The octave-cli server process (its stderr is the platform log)."""
-        proc = self._proc
-        cause = ended(proc)
-        return f"Octave process (pid {proc.pid}) {cause}" if cause and proc is not None else None
-
     def describe(self) -> dict[str, Any]:
         facts = getattr(self, "_facts", None) or {}
         return {"octave_version": facts.get("octave_version"), "statistics_version": facts.get("statistics_version")}
-
-    # ----- the protocol ----------------------------------------------------------------------------
-
-    def _call(self, task: str, **payload: Any) -> Any:
-        proc = self._proc
-        if proc is None or proc.stdin is None or proc.stdout is None:
-            raise RuntimeError("the Octave session is not running (start_session first)")
-        try:
-            proc.stdin.write(json.dumps({"task": task, **payload}) + "\n")
-            proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise RuntimeError(f"Octave process exited ({exc}); see {self._log_name()}") from None
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                code = proc.poll()
-                raise RuntimeError(f"Octave process exited (code {code}) during {task!r}; see {self._log_name()}")
-            try:
-                reply = json.loads(line)
-            except json.JSONDecodeError:
-                reply = None
-            if isinstance(reply, dict) and "ok" in reply:
-                break
-            if self._log is not None:  # printed past evalc's capture: keep it, skip it
-                self._log.write(f"[octave stdout] {line}")
-                self._log.flush()
-        if not reply["ok"]:
-            raise OctaveError(f"Octave {task}: {reply.get('error', 'unknown error')}")
-        return reply["result"]
-
-    def _log_name(self) -> str:
-        return getattr(self._log, "name", "the platform log")
-
-    def _cols(self, features: list[str]) -> list[int]:
-        try:
-            return [self._index[f] for f in features]
-        except KeyError as exc:
-            raise ValueError(f"{exc.args[0]!r} is not a feature of the loaded data") from None
 
     # ----- primitives ------------------------------------------------------------------------------
 
@@ -330,26 +242,3 @@ class OctaveAdapter(Adapter):
                        premove=STEPWISE_PREMOVE, method=STEPWISE_METHOD)
         order = [features[i - 1] for i in r["order"]]
         return {k: order[:k] for k in range(1, min(max_size, len(order)) + 1)}
-
-    def fit(self, spec: TrainSpec) -> Any:
-        if spec.family not in ("linear", "logistic"):
-            declared = self.declared("train", spec.family)
-            raise UnsupportedStep((declared.reason if declared else "") or f"Octave cannot train {spec.family}")
-        r = self._call("fit", family=spec.family)
-        return OctaveModel(r["model"], spec.family)
-
-    def predict(self, model: Any) -> Any:
-        import numpy as np
-
-        assert self._workdir is not None
-        out = self._workdir / f"{model.key}-prediction.f64"
-        try:
-            self._call("predict", model=model.key, out=str(out))
-            return np.fromfile(out, dtype="<f8")
-        finally:
-            out.unlink(missing_ok=True)
-
-    def release(self, model: Any) -> None:
-        if self._proc is not None:
-            self._call("release", model=model.key)
-

@@ -17,29 +17,22 @@ little-endian doubles to a file that Python reads back.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
-import json
 import math
-import re
 import shutil
 import subprocess
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from mlbench import environment
-from mlbench.adapter import Adapter, Availability, Capability, DataSource, GLMFit, OLSFit, SessionOptions, TrainSpec
+from mlbench.adapter import Availability, Capability, DataSource, GLMFit, OLSFit, SessionOptions
 from mlbench.errors import UnsupportedStep
-from mlbench.procs import close_log, close_streams, ended, open_log, stop
+from mlbench.platforms.server_process import ServerError, ServerProcessAdapter, tool_version
 
 R_PACKAGES = ("car", "leaps", "jsonlite")
 INSTALL_HINT = "apt-get install r-base-core r-cran-car r-cran-leaps r-cran-jsonlite"
 # --no-init-file: a user's ~/.Rprofile must not print into the protocol or change options.
 RSCRIPT_ARGS = ("--no-init-file",)
-CLOSE_GRACE_S = 5.0
 
 GLM_HOW = ("R glm(y ~ ., family = {family}) + summary.glm (glm.control defaults: relative deviance change < 1e-8, "
            "maxit 25; SEs from the last IRLS iteration's weights; aliased terms are R's NA coefficients)")
@@ -70,11 +63,7 @@ def _coefficients(r: dict[str, Any], labels: list[str], statistic: str) -> dict[
 @functools.lru_cache(maxsize=1)
 def _r_version() -> str | None:
     """R's version from `Rscript --version` (answered by the front end without starting R: instant)."""
-    proc = environment.run_tool("Rscript", "--version", timeout=30)
-    if proc is None:
-        return None
-    found = re.search(r"version (\d+\.\d+\.\d+)", proc.stdout + proc.stderr)
-    return found.group(1) if found else None
+    return tool_version("Rscript")
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,19 +87,11 @@ def _r_problem() -> str | None:
     return None
 
 
-class RError(RuntimeError):
+class RError(ServerError):
     """R answered a request with an error (the message is R's conditionMessage)."""
 
 
-@dataclass(frozen=True)
-class RModel:
-    """A model trained and kept in the R process."""
-
-    key: str
-    family: str
-
-
-class RAdapter(Adapter):
+class RAdapter(ServerProcessAdapter):
     name = "r"
     distribution = "R"  # not a PyPI distribution: platform_version asks Rscript
     capabilities = {
@@ -134,10 +115,8 @@ class RAdapter(Adapter):
         ),
         "train:gbm": Capability.unsupported("base R has no tree ensembles; packages randomForest/gbm are not required"),
     }
-
-    _proc: subprocess.Popen[str] | None = None
-    _log: IO[str] | None = None
-    _workdir: Path | None = None
+    server_label = "R"
+    server_error = RError
 
     @classmethod
     def platform_version(cls) -> str | None:
@@ -151,18 +130,10 @@ class RAdapter(Adapter):
     # ----- lifecycle -------------------------------------------------------------------------------
 
     def start_session(self, options: SessionOptions) -> None:
-        self.options = options
         rscript = shutil.which("Rscript")
         if rscript is None:
             raise RuntimeError(f"R not installed: {INSTALL_HINT}")
-        options.run_dir.mkdir(parents=True, exist_ok=True)
-        self._workdir = Path(tempfile.mkdtemp(prefix="r-", dir=options.run_dir))
-        self._log = open_log(options.log_path or options.run_dir / "platform.log", text=True)
-        self._proc = subprocess.Popen(
-            [rscript, *RSCRIPT_ARGS, str(SERVER_SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._log, text=True, encoding="utf-8", cwd=self._workdir,
-        )
-        self._facts = self._call("hello")
+        self._start_server(options, [rscript, *RSCRIPT_ARGS, str(SERVER_SCRIPT)], prefix="r-")
 
     def load(self, source: DataSource) -> None:
         self.source = source
@@ -181,27 +152,6 @@ class RAdapter(Adapter):
             request["test_feature_cols"] = _positions(test_header, self.features, source.test_csv_path)
         self._call("load", **request)
 
-    def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            with contextlib.suppress(OSError, ValueError):  # R may be gone already
-                assert proc.stdin is not None
-                proc.stdin.write(json.dumps({"task": "quit"}) + "\n")
-            close_streams(proc.stdin)
-            stop(proc, wait=CLOSE_GRACE_S)
-            close_streams(proc.stdout)
-        close_log(self._log)
-        self._log = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
-
-    def liveness(self) -> str | None:
-        """The Rscript server process (its stderr is the platform log)."""
-        proc = self._proc
-        cause = ended(proc)
-        return f"R process (pid {proc.pid}) {cause}" if cause and proc is not None else None
-
     def describe(self) -> dict[str, Any]:
         facts = getattr(self, "_facts", None) or {}
         return {"r_version": facts.get("r_version"), "r_packages": facts.get("packages", {})}
@@ -210,44 +160,6 @@ class RAdapter(Adapter):
     def rscript_pid(self) -> int | None:
         """The Rscript process id (its tree is measured through the worker that holds this adapter)."""
         return self._proc.pid if self._proc is not None else None
-
-    # ----- the protocol ----------------------------------------------------------------------------
-
-    def _call(self, task: str, **payload: Any) -> Any:
-        proc = self._proc
-        if proc is None or proc.stdin is None or proc.stdout is None:
-            raise RuntimeError("the R session is not running (start_session first)")
-        try:
-            proc.stdin.write(json.dumps({"task": task, **payload}) + "\n")
-            proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise RuntimeError(f"R process exited ({exc}); see {self._log_name()}") from None
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                code = proc.poll()
-                raise RuntimeError(f"R process exited (code {code}) during {task!r}; see {self._log_name()}")
-            try:
-                reply = json.loads(line)
-            except json.JSONDecodeError:
-                reply = None
-            if isinstance(reply, dict) and "ok" in reply:
-                break
-            if self._log is not None:  # something in R printed past the capture: keep it, skip it
-                self._log.write(f"[r stdout] {line}")
-                self._log.flush()
-        if not reply["ok"]:
-            raise RError(f"R {task}: {reply.get('error', 'unknown error')}")
-        return reply["result"]
-
-    def _log_name(self) -> str:
-        return getattr(self._log, "name", "the platform log")
-
-    def _cols(self, features: list[str]) -> list[int]:
-        try:
-            return [self._index[f] for f in features]
-        except KeyError as exc:
-            raise ValueError(f"{exc.args[0]!r} is not a feature of the loaded data") from None
 
     # ----- primitives ------------------------------------------------------------------------------
 
@@ -314,27 +226,6 @@ class RAdapter(Adapter):
             for size, chosen, rss in zip(r["sizes"], r["features"], r["rss"], strict=True)
         }
 
-    def fit(self, spec: TrainSpec) -> Any:
-        if spec.family not in ("linear", "logistic"):
-            declared = self.declared("train", spec.family)
-            raise UnsupportedStep((declared.reason if declared else "") or f"R cannot train {spec.family}")
-        r = self._call("fit", family=spec.family)
-        return RModel(r["model"], spec.family)
-
-    def predict(self, model: Any) -> Any:
-        import numpy as np
-
-        assert self._workdir is not None
-        out = self._workdir / f"{model.key}-prediction.f64"
-        try:
-            self._call("predict", model=model.key, out=str(out))
-            return np.fromfile(out, dtype="<f8")
-        finally:
-            out.unlink(missing_ok=True)
-
-    def release(self, model: Any) -> None:
-        if self._proc is not None:
-            self._call("release", model=model.key)
 
 
 def _csv_header(path: Path) -> list[str]:

@@ -8,28 +8,22 @@ from __future__ import annotations
 
 import importlib.metadata
 import math
-from pathlib import Path
 from typing import Any
 
-from mlbench.adapter import Adapter, Capability, DataSource, TrainSpec
-from mlbench.deploy import failures
-from mlbench.platforms import frames
+from mlbench.adapter import Capability, TrainSpec
+from mlbench.platforms.gbm_common import BoostedTreesAdapter, Exports, no_statistics
 
 NO_STATS = "xgboost fits boosted models only: no OLS inference, VIF or subset search"
 NO_GLM = ("xgboost's only linear model, the gblinear booster, is an elastic-net coordinate descent stopped after a "
           "number of boosting rounds, not a converged maximum-likelihood fit, and reports no SEs or deviance")
 
 
-class XGBoostAdapter(Adapter):
+class XGBoostAdapter(BoostedTreesAdapter):
     name = "xgboost"
     distribution = "xgboost"
     modules = ("xgboost",)
     capabilities = {
-        "pvalues": Capability.unsupported(NO_STATS),
-        "vif": Capability.unsupported(NO_STATS),
-        "subset": Capability.unsupported(NO_STATS),
-        "glm:binomial": Capability.unsupported(NO_GLM),
-        "glm:poisson": Capability.unsupported(NO_GLM),
+        **no_statistics(NO_STATS, NO_GLM),
         "train:gbm": Capability.native("XGBClassifier/XGBRegressor, tree_method=hist"),
         "train:random_forest": Capability.native("XGBRFClassifier/XGBRFRegressor (subsample 0.632, sqrt(p) per node)"),
         "train:linear": Capability.native("XGBRegressor(booster=gblinear): coordinate descent, not exact OLS"),
@@ -45,12 +39,6 @@ class XGBoostAdapter(Adapter):
             except importlib.metadata.PackageNotFoundError:
                 continue
         return None
-
-    def load(self, source: DataSource) -> None:
-        self.features, self.target = source.features, source.target
-        train, test = frames.read(source)
-        self.X, self.y = train[self.features].to_numpy(dtype=float), train[self.target].to_numpy(dtype=float)
-        self.X_test = None if test is None else test[self.features].to_numpy(dtype=float)
 
     def fit(self, spec: TrainSpec) -> Any:
         import xgboost as xgb
@@ -71,34 +59,9 @@ class XGBoostAdapter(Adapter):
                         reg_lambda=0.0, reg_alpha=0.0, **common)
         return model.fit(self.X, self.y)
 
-    def predict(self, model: Any) -> Any:
-        assert self.X_test is not None, "no test set loaded"
-        return model.predict_proba(self.X_test)[:, 1] if hasattr(model, "predict_proba") else model.predict(
-            self.X_test)
-
-    def export(self, model: Any, directory: Path) -> dict[str, Any]:
-        from mlbench.deploy.loaders import Artifact
-
-        task = "classification" if hasattr(model, "predict_proba") else "regression"
-        features = list(self.features)
-        artifacts = []
+    def _write_formats(self, model: Any, exports: Exports) -> None:
         for kind, suffix in (("xgboost-json", "json"), ("xgboost-ubj", "ubj")):
-            path = directory / f"model.{suffix}"
+            path = exports.directory / f"model.{suffix}"
             model.get_booster().save_model(str(path))
-            artifacts.append(Artifact(kind, str(path), task, features))
-        unavailable: dict[str, str] = {}
-        tracebacks: dict[str, str] = {}
-        try:
-            from onnxmltools import convert_xgboost
-            from onnxmltools.convert.common.data_types import FloatTensorType
-
-            onnx_model = convert_xgboost(model, initial_types=[("input", FloatTensorType([None, len(features)]))],
-                                         target_opset=15)
-            path = directory / "model.onnx"
-            path.write_bytes(onnx_model.SerializeToString())
-            artifacts.append(Artifact("onnx", str(path), task, features))
-        except Exception as exc:  # noqa: BLE001 - a converter gap is a finding, not a crash
-            failures.record(unavailable, tracebacks, "onnx", "onnxmltools", exc, model)
-        for art in artifacts:
-            art.write_meta()
-        return {"artifacts": artifacts, "unavailable": unavailable, "tracebacks": tracebacks}
+            exports.written(kind, path)
+        exports.onnx_by_onnxmltools(model, "convert_xgboost")

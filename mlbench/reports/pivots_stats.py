@@ -167,6 +167,32 @@ def latest_ok(records: list[dict[str, Any]], step: str) -> dict[str, dict[str, A
     return {adapter: record["result"] for adapter, record in latest_ok_records(records, step).items()}
 
 
+def _pvalues_fits(records: list[dict[str, Any]], glm: bool) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The accuracy tables' cells: the last measured pvalues fit record per dataset and adapter, OLS ones or (glm)
+    GLM ones. (adapters in first-seen order, {dataset: {adapter: record}} in first-seen and adapter order)."""
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in measured(records):
+        if record.get("step") == "pvalues" and record.get("phase") == "fit" and is_glm(record) == glm:
+            last[(str(record["dataset"]), str(record["adapter"]))] = record
+    adapters = list(dict.fromkeys(a for _, a in last))
+    fits = {name: {a: last[(name, a)] for a in adapters if (name, a) in last}
+            for name in dict.fromkeys(d for d, _ in last)}
+    return adapters, fits
+
+
+def _note(record: dict[str, Any], word: str, detail: str | None) -> str | None:
+    """An accuracy cell's note: the error of a failed cell, or why an answer differs (unless the detail is only
+    its digits, which the cell shows)."""
+    return record.get("error") or (detail if word == "differs" and detail and "digits (" not in detail else None)
+
+
+def _in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows by their suite's `order` (NIST's difficulty, the GLM suite's order), unordered ones last, ties as
+    they came."""
+    return [row for _, row in sorted(enumerate(rows), key=lambda item: (
+        item[1]["order"] if item[1]["order"] is not None else 1000, item[0]))]
+
+
 def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
     """McCullough's table: per statistics dataset (rows, in NIST's order of difficulty where they are NIST's)
     and adapter (columns), the correct digits of the pvalues answer against the truth and against certified
@@ -177,24 +203,15 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
     """
     truth = manifest.get("truth") or {}
     described = {d.get("name"): d for d in manifest.get("datasets") or []}
-    last: dict[tuple[str, str], dict[str, Any]] = {}
-    for record in measured(records):
-        if record.get("step") == "pvalues" and record.get("phase") == "fit" and not is_glm(record):
-            last[(str(record["dataset"]), str(record["adapter"]))] = record
-    adapters = list(dict.fromkeys(a for _, a in last))
-    names = list(dict.fromkeys(d for d, _ in last))
+    adapters, fits = _pvalues_fits(records, glm=False)
 
     def nist(name: str) -> dict[str, Any]:
         return ((described.get(name) or {}).get("truth") or {}).get("nist") or {}
 
     rows = []
-    for name in names:
+    for name, found in fits.items():
         cells = {}
-        for adapter in adapters:
-            found = last.get((name, adapter))
-            if found is None:
-                continue
-            record = found
+        for adapter, record in found.items():
             deviation = record.get("deviation") or {}
             word, detail = grade_words(deviation.get("grade"))
             cells[adapter] = {
@@ -202,8 +219,7 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
                 "certified": (deviation.get("certified") or {}).get("min_digits"),
                 "agrees": deviation.get("agrees"), "digits_by_quantity": deviation.get("digits") or {},
                 "worst": deviation.get("worst"), "grade": deviation.get("grade"),
-                "note": record.get("error") or (detail if word == "differs" and detail
-                                                 and "digits (" not in detail else None),
+                "note": _note(record, word, detail),
             }
         info = nist(name)
         rows.append({"dataset": name, "label": info.get("name", name), "difficulty": info.get("difficulty"),
@@ -213,9 +229,7 @@ def accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[st
         rows.append({"dataset": skipped["name"], "label": skipped.get("label", skipped["name"]),
                      "difficulty": skipped.get("difficulty"), "order": skipped.get("order"), "input_digits": None,
                      "not_run": skipped["reason"], "cells": {}})
-    rows = [row for _, row in sorted(enumerate(rows), key=lambda item: (
-        item[1]["order"] if item[1]["order"] is not None else 1000, item[0]))]
-    return {"adapters": adapters, "rows": rows}
+    return {"adapters": adapters, "rows": _in_order(rows)}
 
 
 def coefficient_terms(results: dict[str, dict[str, Any]], order: list[str] | None = None) -> list[str]:
@@ -478,19 +492,11 @@ def glm_accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dic
       "estimate", "std_error", "digits", "agrees", "converged", "iterations", "note", "digits_by_quantity",
       "worst"}}}]}"""
     described = {d.get("name"): d for d in manifest.get("datasets") or []}
-    last: dict[tuple[str, str], dict[str, Any]] = {}
-    for record in measured(records):
-        if record.get("step") == "pvalues" and record.get("phase") == "fit" and is_glm(record):
-            last[(str(record["dataset"]), str(record["adapter"]))] = record
-    adapters = list(dict.fromkeys(a for _, a in last))
+    adapters, fits = _pvalues_fits(records, glm=True)
     rows = []
-    for name in dict.fromkeys(d for d, _ in last):
+    for name, found in fits.items():
         cells = {}
-        for adapter in adapters:
-            found = last.get((name, adapter))
-            if found is None:
-                continue
-            record = found
+        for adapter, record in found.items():
             deviation, result = record.get("deviation") or {}, record.get("result") or {}
             by_quantity = deviation.get("digits") or {}
             word, detail = grade_words(deviation.get("grade"))
@@ -500,15 +506,11 @@ def glm_accuracy(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dic
                 "agrees": deviation.get("agrees"), "converged": result.get("converged"),
                 "iterations": result.get("iterations"), "digits_by_quantity": by_quantity,
                 "worst": deviation.get("worst"),
-                "note": record.get("error") or (detail if word == "differs" and detail and "digits (" not in detail
-                                                else None) or (detail if deviation.get("separation") else None),
+                "note": _note(record, word, detail) or (detail if deviation.get("separation") else None),
             }
         truth = (described.get(name) or {}).get("truth") or {}
         case = truth.get("glm_case") or {}
-        family = truth.get("family") or next(((last[(name, a)].get("params") or {}).get("family")
-                                              for a in adapters if (name, a) in last), None)
+        family = truth.get("family") or next(((r.get("params") or {}).get("family") for r in found.values()), None)
         rows.append({"dataset": name, "label": case.get("name", name), "family": family,
                      "provokes": case.get("provokes"), "order": case.get("order"), "cells": cells})
-    rows = [row for _, row in sorted(enumerate(rows), key=lambda item: (
-        item[1]["order"] if item[1]["order"] is not None else 1000, item[0]))]
-    return {"adapters": adapters, "rows": rows}
+    return {"adapters": adapters, "rows": _in_order(rows)}

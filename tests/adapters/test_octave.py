@@ -76,12 +76,13 @@ def octave(tmp_path_factory) -> Iterator[Session]:
 
 def test_availability_says_what_is_missing_in_one_line(monkeypatch):
     import mlbench.platforms.octave as octave_module
+    from mlbench import environment
 
     octave_module._octave_problem.cache_clear()
     octave_module._octave_version.cache_clear()
     try:
         monkeypatch.setattr(octave_module.shutil, "which", lambda _: None)
-        monkeypatch.setattr(octave_module.environment.shutil, "which", lambda _: None)
+        monkeypatch.setattr(environment.shutil, "which", lambda _: None)
         found = OctaveAdapter.availability()
         assert not found.ok and found.reason == "GNU Octave not installed: apt-get install octave octave-statistics"
         assert OctaveAdapter.platform_version() is None

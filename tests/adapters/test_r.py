@@ -23,7 +23,7 @@ from mlbench.platforms.r import RAdapter, RError
 from mlbench.platforms.statsmodels import StatsmodelsAdapter
 from mlbench.stats import metrics, procedures
 from tests.conftest import assert_rel, run_cli, run_json
-from tests.helpers import context, materialise, reference_fitter, started
+from tests.helpers import context, materialise, reference_fitter, session_on, started
 from tests.test_train import task_source
 
 _available = RAdapter.availability()
@@ -53,20 +53,14 @@ def _assert_same_fit(got: dict, expected: dict, what: str) -> None:
 
 @pytest.fixture(scope="module")
 def advertising(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("r-advertising")
-    design, source = materialise("advertising", directory)
-    adapter = started(RAdapter, source, directory)
-    yield design, adapter
-    adapter.close()
+    with session_on(RAdapter, "advertising", tmp_path_factory) as (design, _, adapter):
+        yield design, adapter
 
 
 @pytest.fixture(scope="module")
 def hitters(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("r-hitters")
-    design, source = materialise("hitters", directory)
-    adapter = started(RAdapter, source, directory)
-    yield design, source, adapter
-    adapter.close()
+    with session_on(RAdapter, "hitters", tmp_path_factory) as session:
+        yield session
 
 
 def test_declarations_and_version():

@@ -17,7 +17,7 @@ from mlbench.adapter import DataSource, SessionOptions, TrainSpec
 from mlbench.platforms.sklearnex import SklearnexAdapter, paths
 from tests.adapters.test_glm_platforms import FEATURES, FIXTURE, R_ESTIMATE
 from tests.conftest import run_cli
-from tests.helpers import answer, materialise, started
+from tests.helpers import answer, session_on, started
 from tests.test_train import task_source
 
 if not SklearnexAdapter.availability().ok:
@@ -26,11 +26,8 @@ if not SklearnexAdapter.availability().ok:
 
 @pytest.fixture(scope="module")
 def advertising(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("advertising")
-    design, source = materialise("advertising", directory)
-    adapter = started(SklearnexAdapter, source, directory)
-    yield adapter, design
-    adapter.close()
+    with session_on(SklearnexAdapter, "advertising", tmp_path_factory) as (design, _, adapter):
+        yield adapter, design
 
 
 def _digits(got: float, expected: float) -> float:
