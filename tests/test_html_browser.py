@@ -238,7 +238,8 @@ def test_scorecard_shows_every_column_at_1280_px(tmp_path):
     assert layout["viewport"] == 1280
     assert layout["page"] <= layout["viewport"] and layout["clipped"] == [], layout
     assert layout["platforms"] == 7  # every platform in the five runs (TensorFlow from accuracy, xgboost from train)
-    assert layout["criteria"] == ["stats support", "digits lost worst", "digits lost median", "fit x fastest",
+    assert layout["criteria"] == ["stats support", "digits lost worst", "digits lost median", "GLM digits lost",
+                                  "fit x fastest",
                                   "session s", "peak MB", "time b", "nodes", "deploy", "cold s", "p50/p99 ms", "served",
                                   "native models", "version"]
     print(f"screenshot: {shot}")

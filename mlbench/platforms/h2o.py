@@ -416,7 +416,12 @@ class H2OAdapter(Adapter):
             raise UnsupportedStep(f"H2O ModelSelection has no {method!r} mode")
         with self._quiet(), self._refusals(f"{method} subset search"):
             model = H2OModelSelectionEstimator(model_id=self._model_id("selection"), **params)
-            model.train(x=list(features), y=self.target, training_frame=self.frame)
+            before = self._keys()
+            try:
+                model.train(x=list(features), y=self.target, training_frame=self.frame)
+            except Exception:  # a refused search leaves its half-built models in the cluster: remove them
+                self._remove_new(before, (str(model.model_id), "GLM_model_"))
+                raise
             try:
                 subsets = model.get_best_model_predictors() or []
             finally:
@@ -431,6 +436,23 @@ class H2OAdapter(Adapter):
             if 1 <= len(names) <= max_size:
                 out[len(names)] = [f for f in features if f in names]  # design order
         return dict(sorted(out.items()))
+
+    @staticmethod
+    def _keys() -> set[str]:
+        import h2o
+
+        with contextlib.suppress(Exception):
+            return {str(k) for k in h2o.ls()["key"]}
+        return set()
+
+    def _remove_new(self, before: set[str], prefixes: tuple[str, ...]) -> None:
+        """Remove the keys with these prefixes that appeared since `before` (what a failed train left behind)."""
+        import h2o
+
+        for key in self._keys() - before:
+            if key.startswith(prefixes):
+                with contextlib.suppress(Exception):
+                    h2o.remove(key)
 
     def _drop_selection(self, model: Any) -> None:
         """Remove the selection model and the per-size GLMs it built."""
