@@ -117,7 +117,7 @@ def _refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str,
     last = math.inf
     for _ in range(8):  # Newton on the score A'(y - mu) = 0, stopped once the step no longer shrinks
         mu = _mean(family, A @ beta)
-        w = mu if family == "poisson" else mu * (1 - mu)
+        w = glm.variance(family, mu)
         # the score in extended precision decides where the step ends; the Hessian only how fast it gets there,
         # so float64 (BLAS) serves for it: a quasi-Newton step whose fixed point is the extended-precision root
         info64 = A64.T @ (A64 * w.astype(float)[:, None])
@@ -130,7 +130,7 @@ def _refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str,
         if size < 1e-19:
             break
     mu = _mean(family, A @ beta)
-    w = mu if family == "poisson" else mu * (1 - mu)
+    w = glm.variance(family, mu)  # the IRLS weight, in longdouble as mu is
     # fitted values at 0 (or 1) are where a separation would show: the certified fit decides there (a cost only)
     if np.min(mu) < 1e-12 or (family == "binomial" and np.max(mu) > 1 - 1e-12) or not np.isfinite(last):
         return None
@@ -144,14 +144,14 @@ def _refined_fit(X: np.ndarray, y: np.ndarray, features: list[str], family: str,
     z = beta / se
     if inference and not np.all(np.isfinite(se)):
         return None
-    n, k = A.shape
-    mu64 = mu.astype(float)
+    n = A.shape[0]
+    dev = _deviance(family, yl, mu)
     return GLMFit(
         family=family, terms=["Intercept", *features], estimate=[float(b) for b in beta],
         std_error=[float(s) for s in se], z_value=[float(v) for v in z],
         p_value=[float(2 * stats.norm.sf(abs(float(v)))) for v in z],
-        deviance=_deviance(family, yl, mu), null_deviance=glm.null_deviance(family, y),
-        aic=_deviance(family, yl, mu) + 2 * k if family == "binomial" else glm.aic(family, y, mu64, k),
+        deviance=dev, null_deviance=glm.null_deviance(family, y),
+        aic=dev + 2 * k if family == "binomial" else glm.aic(family, y, mu.astype(float), k),
         df_resid=n - k, n_obs=n, iterations=iterations, converged=converged, warnings=warnings,
         covariance=cov.astype(float).tolist(),
     )
