@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlbench.grading import CAP, _grade_factor_terms, _number, _Tally, _verdict, correct_digits, picks_text
+from mlbench.grading import CAP, TRUTH, _grade_factor_terms, _number, _Tally, _verdict, correct_digits, picks_text
 
 FIT_QUANTITIES = ("deviance", "null_deviance", "aic")
 
@@ -55,7 +55,8 @@ def _platform_words(verdict: dict[str, Any], got: dict[str, Any]) -> dict[str, A
     return verdict
 
 
-def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
+                  against: str = TRUTH) -> dict[str, Any]:
     """The full fit's table, drop1's LRT and p of every term, the terms dropped, and the refit after them."""
     tally = _Tally(cap)
     problems = _grade_fit(tally, got, ref)
@@ -65,24 +66,26 @@ def grade_pvalues(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, 
         tally.grade(_number(mine.get("lrt")), _number(expected.get("lrt")), "term_lrt", term)
         tally.grade(_number(mine.get("p")), _number(expected.get("p")), "term_p", term, absolute=True)
     if got.get("dropped") != ref.get("dropped"):
-        problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
+        problems.append(f"dropped {got.get('dropped')} but {against} drops {ref.get('dropped')}")
     elif got.get("refit") and ref.get("refit") and got.get("dropped") and not problems:
         problems += _grade_fit(tally, got["refit"], ref["refit"], "refit: ")
     return _platform_words(_verdict(tally, problems, pass_digits), got)
 
 
-def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+def grade_vif(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
+              against: str = TRUTH) -> dict[str, Any]:
     tally = _Tally(cap)
     for term, truth in (ref.get("vif") or {}).items():
         tally.grade(_number((got.get("vif") or {}).get(term)), _number(truth), "vif", term)
     problems: list[str] = []
     _grade_factor_terms(tally, problems, got, ref, "gvif", ("gvif",))
     if got.get("dropped") != ref.get("dropped"):
-        problems.append(f"dropped {got.get('dropped')} but the truth drops {ref.get('dropped')}")
+        problems.append(f"dropped {got.get('dropped')} but {against} drops {ref.get('dropped')}")
     return _verdict(tally, problems, pass_digits)
 
 
-def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
+def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
+                 against: str = TRUTH) -> dict[str, Any]:
     """Per size (in terms) the same terms as the truth's search, or a tie (equal deviance to the pass line), and
     the digits of deviance and AIC where the set is the same; the sizes AIC and BIC pick, and R's `step` model."""
     ours, theirs = got.get("by_size") or {}, ref.get("by_size") or {}
@@ -110,9 +113,10 @@ def grade_subset(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, c
     if missing:
         problems.append(f"no answer at size {', '.join(missing)}")
     if got.get("chosen") != ref.get("chosen"):
-        problems.append(f"{picks_text(got.get('chosen'))} where the reference's {picks_text(ref.get('chosen'))}")
+        whose = "the reference's" if against == TRUTH else f"{against}'s"
+        problems.append(f"{picks_text(got.get('chosen'))} where {whose} {picks_text(ref.get('chosen'))}")
     if "step" in ref and set(got.get("step") or []) != set(ref["step"]):
-        problems.append(f"step by AIC ends at {got.get('step')} where the truth's ends at {ref['step']}")
+        problems.append(f"step by AIC ends at {got.get('step')} where {against}'s ends at {ref['step']}")
     verdict = _verdict(tally, problems, pass_digits)
     verdict.update(same_set_by_size=same, tied_sizes=tied, sizes_agree=sum(same.values()), sizes_total=len(theirs),
                    chosen_same=got.get("chosen") == ref.get("chosen"))
@@ -155,11 +159,13 @@ def grade_separation(step: str, got: dict[str, Any], ref: dict[str, Any]) -> dic
                            got)
 
 
-def grade(step: str, got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP) -> dict[str, Any]:
-    """The grade of a GLM answer of a statistics step against the truth's (or R's)."""
+def grade(step: str, got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float = CAP,
+          against: str = TRUTH) -> dict[str, Any]:
+    """The grade of a GLM answer of a statistics step against the truth's, or R's (`against`: whose answer `ref`
+    is, in the grade's words, as the OLS grades say it)."""
     if got.get("family") != ref.get("family"):
         return {"agrees": False, "grade": f"differs: a {got.get('family', 'gaussian')} answer where the reference "
                 f"is {ref.get('family')}", "min_digits": None}
     if ref.get("separation") and step in ("pvalues", "vif"):
         return grade_separation(step, got, ref)
-    return GRADES[step](got, ref, pass_digits, cap)
+    return GRADES[step](got, ref, pass_digits, cap, against)

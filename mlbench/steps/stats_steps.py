@@ -40,11 +40,11 @@ def _graded_by_family(step: str, grade: Any) -> Any:
     """The step's grade; a GLM answer (its truth names a family) by grading_glm."""
     def dispatch(got: dict[str, Any], ref: dict[str, Any], pass_digits: float, cap: float,
                  truth: dict[str, Any] | None, **paths: Any) -> dict[str, Any]:
-        """`paths`: the OLS grades' `against` (R or the truth) and `branch` (exact ties in a path); a GLM
-        answer's grade takes neither (no exact engine follows a GLM path's ties)."""
+        """`paths`: `against` (R or the truth) and, for the OLS grades, `branch` (exact ties in a path; no exact
+        engine follows a GLM path's ties)."""
         if ref.get("family", "gaussian") == "gaussian":
             return grade(got, ref, pass_digits, cap, truth, **paths)
-        return _glm()[1].grade(step, got, ref, pass_digits, cap)
+        return _glm()[1].grade(step, got, ref, pass_digits, cap, paths.get("against", grading.TRUTH))
     return dispatch
 
 
