@@ -16,12 +16,10 @@ only starts the JVM. Without a JDK there is no javac and this format is unavaila
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import os
 import shutil
-import stat
 import struct
 import subprocess
 import tempfile
@@ -33,6 +31,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from mlbench.private_cache import cache_dir, private
 from mlbench.procs import close_streams, stop
 
 SOURCE = Path(__file__).with_name("MojoServer.java")
@@ -63,42 +62,7 @@ def javac_problem() -> str | None:
     return None
 
 
-_fallback_cache: Path | None = None  # this process's private temporary cache, when the user cache is unusable
 GENMODEL_IN_H2O_JAR = "www/3/h2o-genmodel.jar"  # where h2o.jar keeps the genmodel jar the cluster hands out
-
-
-def _private(directory: Path) -> bool:
-    """True when `directory` is a real directory (not a link), owned by this user, that no one else can enter;
-    a directory of ours with looser permissions is tightened to 0700 first."""
-    try:
-        info = os.lstat(directory)
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-            return False
-        if info.st_mode & 0o077:
-            os.chmod(directory, 0o700)
-            info = os.lstat(directory)
-        return not info.st_mode & 0o077
-    except OSError:
-        return False
-
-
-def cache_dir() -> Path:
-    """mlbench's private per-user cache: $XDG_CACHE_HOME/mlbench (default ~/.cache/mlbench), created 0700 and
-    checked (`_private`) on every call. When it cannot be created or fails the check (another user's, a link, a
-    read-only home), a fresh `mkdtemp` directory for this process: unpredictable, 0700, removed at exit. Never
-    a fixed name in a world-writable directory."""
-    global _fallback_cache
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    directory = Path(base) / "mlbench"
-    with contextlib.suppress(OSError):
-        directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        directory.mkdir(mode=0o700, exist_ok=True)
-    if _private(directory):
-        return directory
-    if _fallback_cache is None or not _private(_fallback_cache):
-        _fallback_cache = Path(tempfile.mkdtemp(prefix="mlbench-cache-"))
-        atexit.register(shutil.rmtree, str(_fallback_cache), True)
-    return _fallback_cache
 
 
 def installed_genmodel_jar() -> Path:
@@ -140,7 +104,7 @@ def compile_server(genmodel_jar: Path) -> Path:
     (`cache_dir`); compiled now when the cache does not have it yet. Compiles into a fresh directory and renames
     it into place, so concurrent callers are safe. Never a class found anywhere else."""
     directory = cache_dir() / _cache_name(genmodel_jar)
-    if (directory / f"{MAIN_CLASS}.class").is_file() and _private(directory):
+    if (directory / f"{MAIN_CLASS}.class").is_file() and private(directory):
         return directory
     try:
         return _compile_into(directory, genmodel_jar)
@@ -168,7 +132,7 @@ def _compile_into(directory: Path, genmodel_jar: Path) -> Path:
         try:
             staging.rename(directory)
         except OSError:  # another process got there first
-            if not (directory / f"{MAIN_CLASS}.class").is_file() or not _private(directory):
+            if not (directory / f"{MAIN_CLASS}.class").is_file() or not private(directory):
                 raise
         return directory
     finally:
