@@ -28,13 +28,12 @@ p = 40 and does not finish p = 50 in two minutes.
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib.util
 import math
 
 import numpy as np
 from scipy.linalg.lapack import dgeqrf, dtrtri
 
+from mlbench.stats import subsets_kernel as _kernel
 from mlbench.stats.subsets_kernel import _TIE_ATOL, _TIE_RTOL, _triangular_factor
 from mlbench.stats.subsets_kernel import compiled_search as _compiled_search
 
@@ -161,7 +160,7 @@ class _BranchAndBound:
     on a space containing the model's span, so its residual can only be smaller.
     """
 
-    def __init__(self, Xc, yc, thresholds, order, kmax, max_moves=None):
+    def __init__(self, Xc, yc, thresholds, order, kmax):
         self.p = Xc.shape[1]
         self.order = np.array(order, dtype=int)
         self.thr = thresholds[self.order].copy()
@@ -172,7 +171,6 @@ class _BranchAndBound:
         self.best_set: list[tuple[int, ...] | None] = [None] * (self.p + 1)
         self.upper = np.triu(np.ones((self.p + 1, self.p + 1)))  # mask that keeps R upper triangular
         self.moves = 0  # QR updates done (the unit of work); kept for benchmarking the pruning
-        self.max_moves = max_moves  # give up (_TooManyMoves) past this many: the compiled engine takes over
 
     def search(self) -> dict[int, tuple[int, ...]]:
         """Search every size 1..kmax; return {k: column indices of the best full-rank model}."""
@@ -283,8 +281,6 @@ class _BranchAndBound:
             raise np.linalg.LinAlgError(f"dgeqrf failed with info={info}")
         self.R[pos:end, pos:] = qr * self.upper[: end - pos, : self.p + 1 - pos]  # drop Householder vectors
         self.moves += 1
-        if self.max_moves is not None and self.moves > self.max_moves:
-            raise _TooManyMoves
 
     def _add_one(self, pos: int, end: int) -> None:
         """Score every model F + {v}, v free, at once (Miller's ADD1): with b_v and r the parts of v and y
@@ -318,13 +314,7 @@ class _BranchAndBound:
                 self._sort_free(pos, end)
 
 
-class _TooManyMoves(Exception):
-    """The numpy engine passed its move budget: the problem is big enough for the compiled engine."""
-
-
-_NUMPY_MOVES = 1000  # "auto": the numpy engine's budget (~0.1 s; Hitters takes 245), past it the compiled engine
-_COMPILED_FROM_P = 30  # "auto": from this many columns straight to the compiled engine (numba: ~0.3 s once a process)
-_COMPILED_MAX_P = 64  # the compiled engine keeps each model as a 64-bit mask of column indices
+_COMPILED_MAX_P = _kernel.MAX_P  # the compiled engine keeps each model as a 64-bit mask of column indices
 
 
 def best_subsets(X, y, names, max_size=None, *, engine: str = "auto") -> Path:
@@ -332,11 +322,9 @@ def best_subsets(X, y, names, max_size=None, *, engine: str = "auto") -> Path:
 
     Branch and bound over QR factors, so far fewer than 2^p models are fitted. Two engines give the same
     answers: "numpy" (`_BranchAndBound`, LAPACK calls driven from Python: Hitters, p = 19, in 245 QR updates)
-    and "compiled" (`_compiled_search`, the same tree compiled with numba, with per-size bounds that prune
-    harder: p = 50 in about a second). "auto" starts with numpy and hands over to the compiled engine once the
-    problem proves big (more than _NUMPY_MOVES updates; from p = _COMPILED_FROM_P on it starts compiled), so small
-    problems never import numba; without numba, or above p = 64, numpy does it all. Sizes with no full-rank model
-    are omitted.
+    and "compiled" (`_compiled_search`: the same tree in C, built at install, with per-size bounds that prune
+    harder and the subtrees shared over the cores). "auto" is the compiled engine up to p = 64 wherever it could
+    be built (a C compiler at install, or on first use), else numpy. Sizes with no full-rank model are omitted.
     """
     if engine not in ("auto", "numpy", "compiled"):
         raise ValueError(f"engine must be 'auto', 'numpy' or 'compiled', got {engine!r}")
@@ -347,18 +335,14 @@ def best_subsets(X, y, names, max_size=None, *, engine: str = "auto") -> Path:
         raise ValueError(f"the compiled engine handles at most {_COMPILED_MAX_P} columns, got {p}")
     if kmax == 0:
         return {}
-    compiled = p <= _COMPILED_MAX_P and (engine == "compiled" or (engine == "auto" and _numba_available()))
+    compiled = engine == "compiled" or (engine == "auto" and p <= _COMPILED_MAX_P and _kernel.available())
     with _single_threaded_blas():  # small LAPACK calls: BLAS threads only add overhead (5-20x on a busy machine)
         forward = _forward_order(Xc, yc, thr, p)
         order = forward + [j for j in range(p) if j not in forward]
-        sets = None
-        if engine == "numpy" or (engine == "auto" and not (compiled and p >= _COMPILED_FROM_P)):
-            try:
-                sets = _BranchAndBound(Xc, yc, thr, order, kmax, _NUMPY_MOVES if compiled else None).search()
-            except _TooManyMoves:
-                sets = None
-        if sets is None:
+        if compiled:
             sets = _compiled_search(Xc, yc, thr, order, kmax)
+        else:
+            sets = _BranchAndBound(Xc, yc, thr, order, kmax).search()
         return _as_path(Xc, yc, names, sets)
 
 
@@ -371,13 +355,6 @@ def _single_threaded_blas():
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
-
-
-@functools.cache
-def _numba_available() -> bool:
-    """Whether numba is installed (a core dependency; without it the numpy engine still gives the answer),
-    looked up without importing it."""
-    return importlib.util.find_spec("numba") is not None
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@
 #define TIE_ATOL 1e-18      /* ... plus this fraction of the null RSS, for models that interpolate y */
 #define BOUND_MARGIN 1e-6   /* RSS increments used as bounds are shrunk by this fraction */
 #define BOUND_MAX_COND 1e6  /* ... and only taken from blocks whose triangle is this well conditioned */
+#define KEEP_INVERSE_LAM 1e-8 /* the smallest eigenvalue of the scaled Gram matrix above which R's inverse is kept */
 
 enum { ENTER, AFTER, RETURN };
 
@@ -48,12 +49,15 @@ typedef struct {
     int p, P1;
     double *R, *thr, *C_inv, *beta, *delta, *scratch, *sorted2, *lower, *tmp;
     double *saved_R, *saved_thr;
+    double *W, *saved_W; /* with use_w: W = inverse of R's leading p x p triangle, kept in step with R */
+    int use_w;
     int64_t *order, *perm, *saved_order, *stack;
     long moves, seen, claimed;
 } Work;
 
 #define RR(w, i, j) ((w)->R[(size_t)(i) * (w)->P1 + (j)])
 #define CI(w, i, j) ((w)->C_inv[(size_t)(i) * (w)->p + (j)])
+#define WW(w, i, j) ((w)->W[(size_t)(i) * (w)->p + (j)])
 
 static inline double best_of(const Shared *sh, int k) {
     double b;
@@ -124,11 +128,12 @@ static double report_prefixes(Work *w, int lo, int hi, int kmax) {
     return tail;
 }
 
-/* Givens rotation of rows i and i+1 that zeroes R[i+1, c0], applied to columns c0.. of both. */
-static void rotate(Work *w, int i, int c0) {
+/* Givens rotation of rows i and i+1 that zeroes R[i+1, c0], applied to columns c0.. of both; with use_w, W (the
+ * inverse) gets the transposed rotation on its columns i and i+1, rows 0..wrows-1 (R_new = G R: W_new = W G'). */
+static void rotate(Work *w, int i, int c0, int wrows) {
     double a = RR(w, i, c0), b = RR(w, i + 1, c0);
     if (b == 0.0) return;
-    double r = hypot(a, b), c = a / r, s = b / r;
+    double r = sqrt(a * a + b * b), c = a / r, s = b / r; /* |a|, |b| <= 1: X is scaled to unit columns */
     RR(w, i, c0) = r;
     RR(w, i + 1, c0) = 0.0;
     double *ri = &RR(w, i, 0), *rn = &RR(w, i + 1, 0);
@@ -136,6 +141,14 @@ static void rotate(Work *w, int i, int c0) {
         double x = ri[j], z = rn[j];
         ri[j] = c * x + s * z;
         rn[j] = c * z - s * x;
+    }
+    if (w->use_w) {
+        for (int r = 0; r < wrows; r++) {
+            double *row = &WW(w, r, 0);
+            double x = row[i], z = row[i + 1];
+            row[i] = c * x + s * z;
+            row[i + 1] = c * z - s * x;
+        }
     }
 }
 
@@ -155,48 +168,55 @@ static void move_behind(Work *w, int pos, int end) {
     }
     w->order[end - 1] = moved;
     w->thr[end - 1] = moved_thr;
-    for (int i = pos; i < end - 1; i++) rotate(w, i, i);
+    if (w->use_w) { /* rows pos..end-1 of W are zero left of column pos */
+        int p = w->p;
+        size_t len = sizeof(double) * (size_t)(p - pos);
+        memcpy(w->tmp, &WW(w, pos, pos), len);
+        for (int r = pos; r < end - 1; r++) memcpy(&WW(w, r, pos), &WW(w, r + 1, pos), len);
+        memcpy(&WW(w, end - 1, pos), w->tmp, len);
+    }
+    for (int i = pos; i < end - 1; i++) rotate(w, i, i, end);
 }
 
-/* Householder QR of rows pos..end-1 (columns pos.., y included) after a permutation within pos..end-1. */
-static void householder(Work *w, int pos, int end) {
-    for (int c = pos; c < end - 1; c++) {
-        double below = 0.0;
-        for (int i = c + 1; i < end; i++) below += RR(w, i, c) * RR(w, i, c);
-        if (below == 0.0) continue;
-        double rcc = RR(w, c, c);
-        double norm = sqrt(rcc * rcc + below);
-        double alpha = rcc >= 0 ? -norm : norm;
-        double v0 = rcc - alpha, vv = v0 * v0 + below;
-        for (int j = c + 1; j < w->P1; j++) {
-            double s = v0 * RR(w, c, j);
-            for (int i = c + 1; i < end; i++) s += RR(w, i, c) * RR(w, i, j);
-            double f = 2.0 * s / vv;
-            RR(w, c, j) -= f * v0;
-            for (int i = c + 1; i < end; i++) RR(w, i, j) -= f * RR(w, i, c);
+/* Swap the variables at positions i and i+1 and re-triangularise with one Givens rotation. */
+static void swap_adjacent(Work *w, int i) {
+    for (int r = 0; r <= i + 1; r++) {
+        double t = RR(w, r, i);
+        RR(w, r, i) = RR(w, r, i + 1);
+        RR(w, r, i + 1) = t;
+    }
+    int64_t o = w->order[i];
+    w->order[i] = w->order[i + 1];
+    w->order[i + 1] = o;
+    double t = w->thr[i];
+    w->thr[i] = w->thr[i + 1];
+    w->thr[i + 1] = t;
+    if (w->use_w) {
+        for (int c = i; c < w->p; c++) {
+            double x = WW(w, i, c);
+            WW(w, i, c) = WW(w, i + 1, c);
+            WW(w, i + 1, c) = x;
         }
-        RR(w, c, c) = alpha;
-        for (int i = c + 1; i < end; i++) RR(w, i, c) = 0.0;
     }
+    rotate(w, i, i, i + 2);
 }
 
-/* Reorder positions pos..end-1 by perm (relative to pos) and re-triangularise; 0 if perm is the identity. */
+/* Reorder positions pos..end-1 by perm (relative to pos): insertion sort by adjacent swaps, each re-triangularised
+ * by one rotation, so a nearly sorted block (the usual case: the parent's order) costs a few rows; 0 if perm is
+ * the identity. */
 static int permute(Work *w, int pos, int end) {
-    int d = end - pos;
-    int identity = 1;
-    for (int i = 0; i < d; i++)
-        if (w->perm[i] != i) { identity = 0; break; }
-    if (identity) return 0;
-    for (int i = 0; i < end; i++) {
-        for (int j = 0; j < d; j++) w->tmp[j] = RR(w, i, pos + w->perm[j]);
-        for (int j = 0; j < d; j++) RR(w, i, pos + j) = w->tmp[j];
+    int d = end - pos, moved = 0;
+    for (int i = 0; i < d; i++) w->tmp[w->perm[i]] = (double)i; /* target rank of each current position */
+    for (int i = 1; i < d; i++) {
+        for (int j = i; j > 0 && w->tmp[j - 1] > w->tmp[j]; j--) {
+            double t = w->tmp[j - 1];
+            w->tmp[j - 1] = w->tmp[j];
+            w->tmp[j] = t;
+            swap_adjacent(w, pos + j - 1);
+            moved = 1;
+        }
     }
-    for (int j = 0; j < d; j++) w->tmp[j] = (double)w->order[pos + w->perm[j]];
-    for (int j = 0; j < d; j++) w->order[pos + j] = (int64_t)w->tmp[j];
-    for (int j = 0; j < d; j++) w->tmp[j] = w->thr[pos + w->perm[j]];
-    for (int j = 0; j < d; j++) w->thr[pos + j] = w->tmp[j];
-    householder(w, pos, end);
-    return 1;
+    return moved;
 }
 
 /* For the block pos..end-1 in the model of the first `end` variables: coefficients (beta) and the RSS increase
@@ -207,21 +227,27 @@ static double block_stats(Work *w, int pos, int end) {
     double c_norm = 0.0;
     for (int i = 0; i < d; i++)
         for (int j = i; j < d; j++) c_norm += RR(w, pos + i, pos + j) * RR(w, pos + i, pos + j);
-    for (int j = d - 1; j >= 0; j--) {
-        if (RR(w, pos + j, pos + j) == 0.0) return INFINITY;
-        CI(w, j, j) = 1.0 / RR(w, pos + j, pos + j);
-        for (int i = j - 1; i >= 0; i--) {
-            double s = 0.0;
-            for (int t = i + 1; t <= j; t++) s += RR(w, pos + i, pos + t) * CI(w, t, j);
-            CI(w, i, j) = -s / RR(w, pos + i, pos + i);
+    /* the block's inverse: the same block of W (diagonal blocks of a triangle's inverse are the blocks'
+     * inverses), else computed here by back substitution */
+    const double *inv = w->use_w ? &WW(w, pos, pos) : w->C_inv;
+    if (!w->use_w) {
+        for (int j = d - 1; j >= 0; j--) {
+            if (RR(w, pos + j, pos + j) == 0.0) return INFINITY;
+            CI(w, j, j) = 1.0 / RR(w, pos + j, pos + j);
+            for (int i = j - 1; i >= 0; i--) {
+                double s = 0.0;
+                for (int t = i + 1; t <= j; t++) s += RR(w, pos + i, pos + t) * CI(w, t, j);
+                CI(w, i, j) = -s / RR(w, pos + i, pos + i);
+            }
         }
     }
     double inv_norm = 0.0;
     for (int i = 0; i < d; i++) {
         double b = 0.0, v = 0.0;
+        const double *row = inv + (size_t)i * p;
         for (int j = i; j < d; j++) {
-            b += CI(w, i, j) * RR(w, pos + j, p);
-            v += CI(w, i, j) * CI(w, i, j);
+            b += row[j] * RR(w, pos + j, p);
+            v += row[j] * row[j];
         }
         w->beta[i] = b;
         w->delta[i] = b * b / v;
@@ -348,12 +374,14 @@ static void save_state(Work *w) {
     memcpy(w->saved_R, w->R, sizeof(double) * (size_t)w->P1 * w->P1);
     memcpy(w->saved_order, w->order, sizeof(int64_t) * (size_t)w->p);
     memcpy(w->saved_thr, w->thr, sizeof(double) * (size_t)w->p);
+    if (w->use_w) memcpy(w->saved_W, w->W, sizeof(double) * (size_t)w->p * w->p);
 }
 
 static void restore_state(Work *w) {
     memcpy(w->R, w->saved_R, sizeof(double) * (size_t)w->P1 * w->P1);
     memcpy(w->order, w->saved_order, sizeof(int64_t) * (size_t)w->p);
     memcpy(w->thr, w->saved_thr, sizeof(double) * (size_t)w->p);
+    if (w->use_w) memcpy(w->W, w->saved_W, sizeof(double) * (size_t)w->p * w->p);
 }
 
 /* The numpy engine's `_search` as one loop with an explicit stack (see the file's comment for the threads). */
@@ -431,18 +459,32 @@ static Work *work_new(Shared *sh) {
     w->R = malloc(sizeof(double) * (size_t)P1 * P1);
     w->saved_R = malloc(sizeof(double) * (size_t)P1 * P1);
     w->C_inv = calloc((size_t)p * p + 1, sizeof(double));
+    w->W = calloc((size_t)p * p + 1, sizeof(double));
+    w->saved_W = calloc((size_t)p * p + 1, sizeof(double));
     double **vecs[] = {&w->thr, &w->beta, &w->delta, &w->scratch, &w->sorted2, &w->lower, &w->tmp, &w->saved_thr};
     for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) *vecs[i] = calloc((size_t)P1 + 1, sizeof(double));
     w->order = calloc((size_t)P1, sizeof(int64_t));
     w->saved_order = calloc((size_t)P1, sizeof(int64_t));
     w->perm = calloc((size_t)P1, sizeof(int64_t));
     w->stack = calloc((size_t)4 * (p + 2), sizeof(int64_t));
-    int ok = w->R && w->saved_R && w->C_inv && w->order && w->saved_order && w->perm && w->stack;
+    int ok = w->R && w->saved_R && w->C_inv && w->W && w->saved_W && w->order && w->saved_order && w->perm && w->stack;
     for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) ok = ok && *vecs[i];
     if (ok) {
         memcpy(w->R, sh->R0, sizeof(double) * (size_t)P1 * P1);
         memcpy(w->order, sh->order0, sizeof(int64_t) * (size_t)p);
         memcpy(w->thr, sh->thr0, sizeof(double) * (size_t)p);
+        /* Keep the inverse only for a well-conditioned design (smallest singular value of the scaled X >= 1e-4):
+         * it is then updated by the same rotations as R, with drift far inside the bounds' margin. */
+        w->use_w = sh->lam >= KEEP_INVERSE_LAM;
+        for (int j = p - 1; j >= 0 && w->use_w; j--) {
+            if (RR(w, j, j) == 0.0) { w->use_w = 0; break; }
+            WW(w, j, j) = 1.0 / RR(w, j, j);
+            for (int i = j - 1; i >= 0; i--) {
+                double s = 0.0;
+                for (int t = i + 1; t <= j; t++) s += RR(w, i, t) * WW(w, t, j);
+                WW(w, i, j) = -s / RR(w, i, i);
+            }
+        }
     }
     if (!ok) {
         w->p = -1; /* marks a failed allocation; freed by work_free */
@@ -452,7 +494,7 @@ static Work *work_new(Shared *sh) {
 
 static void work_free(Work *w) {
     if (!w) return;
-    void *ptrs[] = {w->R, w->saved_R, w->C_inv, w->thr, w->beta, w->delta, w->scratch, w->sorted2, w->lower,
+    void *ptrs[] = {w->R, w->saved_R, w->C_inv, w->W, w->saved_W, w->thr, w->beta, w->delta, w->scratch, w->sorted2, w->lower,
                     w->tmp, w->saved_thr, w->order, w->saved_order, w->perm, w->stack};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) free(ptrs[i]);
     free(w);

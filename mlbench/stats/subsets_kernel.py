@@ -22,6 +22,7 @@ _TIE_RTOL = 1e-9  # RSS values this close (relative) are ties: rounding, not a r
 _TIE_ATOL = 1e-18  # ... plus this fraction of the null RSS, for models that interpolate y (RSS ~ 0)
 MAX_P = 64  # the kernel keeps each model as a 64-bit mask of column indices
 _THREADS_FROM_P = 24  # below this many columns a search takes milliseconds: one thread, no thread start-up
+_INSTALLED = Path(__file__).parent  # where the install-time build (hatch_build.py) puts the library
 _SPLIT = 2  # subtrees with 2 variables forced in are the tasks the threads share (p^2 / 2 of them: balanced)
 
 
@@ -42,7 +43,7 @@ def _library() -> ctypes.CDLL:
     """The kernel built at install beside this file, else the one in the private cache (built there now if
     missing). Raises KernelUnavailable with the reason when neither can be had."""
     name = kernel_build.library_name()
-    installed = Path(__file__).with_name(name)
+    installed = _INSTALLED / name
     path = installed if installed.is_file() else None
     if path is None:
         from mlbench.private_cache import cache_dir
