@@ -123,9 +123,25 @@ def test_compiled_engine_limits():
     with pytest.raises(ValueError, match="engine"):
         subsets.best_subsets(X, y, names, engine="fortran")
     rng = np.random.default_rng(0)
-    wide = rng.standard_normal((80, 65))
-    with pytest.raises(ValueError, match="at most 64"):
-        subsets.best_subsets(wide, rng.standard_normal(80), [f"x{j}" for j in range(65)], engine="compiled")
+    wide = rng.standard_normal((200, 129))
+    with pytest.raises(ValueError, match="at most 128"):
+        subsets.best_subsets(wide, rng.standard_normal(200), [f"x{j}" for j in range(129)], engine="compiled")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_more_than_64_columns_and_a_size_range(threads, monkeypatch):
+    """Columns past the first 64-bit word are kept right (lmSubsets' nvar = 80 needs them), and min_size searches
+    only the sizes asked for, with the full search's answers there."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((300, 70))
+    y = 3 * X[:, 66] - 2 * X[:, 68] + 1.5 * X[:, 3] + X[:, 40] + rng.standard_normal(300)
+    names = [f"x{j}" for j in range(70)]
+    monkeypatch.setattr(subsets_kernel, "default_threads", lambda p: threads)
+    full = subsets.best_subsets(X, y, names, max_size=5, engine="numpy")
+    assert full[3][0] == ["x3", "x66", "x68"]
+    assert subsets.best_subsets(X, y, names, max_size=5, engine="compiled") == full
+    ranged = subsets.best_subsets(X, y, names, max_size=5, min_size=3, engine="compiled")
+    assert ranged == {k: full[k] for k in (3, 4, 5)}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -314,17 +314,18 @@ class _BranchAndBound:
                 self._sort_free(pos, end)
 
 
-_COMPILED_MAX_P = _kernel.MAX_P  # the compiled engine keeps each model as a 64-bit mask of column indices
+_COMPILED_MAX_P = _kernel.MAX_P  # the compiled engine keeps each model as bits in two 64-bit words
 
 
-def best_subsets(X, y, names, max_size=None, *, engine: str = "auto") -> Path:
+def best_subsets(X, y, names, max_size=None, *, engine: str = "auto", min_size: int = 1) -> Path:
     """Exact best (lowest-RSS) subset of every size 1..max_size, like `leaps::regsubsets(method="exhaustive")`.
 
     Branch and bound over QR factors, so far fewer than 2^p models are fitted. Two engines give the same
     answers: "numpy" (`_BranchAndBound`, LAPACK calls driven from Python: Hitters, p = 19, in 245 QR updates)
     and "compiled" (`_compiled_search`: the same tree in C, built at install, with per-size bounds that prune
     harder and the subtrees shared over the cores). "auto" is the compiled engine up to p = 64 wherever it could
-    be built (a C compiler at install, or on first use), else numpy. Sizes with no full-rank model are omitted.
+    be built (a C compiler at install, or on first use), else numpy. Sizes with no full-rank model are omitted;
+    `min_size` leaves out the smaller sizes (the compiled engine then does not search them: lmSubsets' nmin).
     """
     if engine not in ("auto", "numpy", "compiled"):
         raise ValueError(f"engine must be 'auto', 'numpy' or 'compiled', got {engine!r}")
@@ -340,9 +341,9 @@ def best_subsets(X, y, names, max_size=None, *, engine: str = "auto") -> Path:
         forward = _forward_order(Xc, yc, thr, p)
         order = forward + [j for j in range(p) if j not in forward]
         if compiled:
-            sets = _compiled_search(Xc, yc, thr, order, kmax)
+            sets = _compiled_search(Xc, yc, thr, order, kmax, kmin=max(1, min_size))
         else:
-            sets = _BranchAndBound(Xc, yc, thr, order, kmax).search()
+            sets = {k: s for k, s in _BranchAndBound(Xc, yc, thr, order, kmax).search().items() if k >= min_size}
         return _as_path(Xc, yc, names, sets)
 
 

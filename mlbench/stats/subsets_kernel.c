@@ -31,11 +31,14 @@
 
 enum { ENTER, AFTER, RETURN };
 
+#define MAX_P 128 /* a model is a set of column indices kept as bits in two 64-bit words */
+typedef struct { uint64_t w[2]; } Mask;
+
 typedef struct {
-    int p, kmax, split;
+    int p, kmin, kmax, split;
     double null_rss, lam;
     double *best;      /* p + 1: best RSS per size (read racily, written under lock) */
-    uint64_t *masks;   /* p + 1: its set of column indices as bits (under lock) */
+    Mask *masks;       /* p + 1: its set of column indices as bits (under lock) */
     pthread_mutex_t lock;
     long next_task;    /* shared counter of claimed subtrees */
     long moves;        /* QR updates done, all threads */
@@ -73,11 +76,11 @@ static inline int could_improve(const Shared *sh, double rss, int k) {
 
 /* Keep (rss, mask) as best of size k if lower, or tied and lexicographically earlier: the set owning the lowest
  * column index of the two sets' symmetric difference. */
-static void offer(Shared *sh, double rss, int k, uint64_t mask) {
+static void offer(Shared *sh, double rss, int k, Mask mask) {
     pthread_mutex_lock(&sh->lock);
-    uint64_t incumbent = sh->masks[k];
+    Mask incumbent = sh->masks[k];
     double b = sh->best[k];
-    if (incumbent == 0) {
+    if ((incumbent.w[0] | incumbent.w[1]) == 0) {
         __atomic_store(&sh->best[k], &rss, __ATOMIC_RELAXED);
         sh->masks[k] = mask;
     } else {
@@ -86,9 +89,10 @@ static void offer(Shared *sh, double rss, int k, uint64_t mask) {
             __atomic_store(&sh->best[k], &rss, __ATOMIC_RELAXED);
             sh->masks[k] = mask;
         } else if (rss <= b + slack) {
-            uint64_t diff = mask ^ incumbent;
+            int word = (mask.w[0] ^ incumbent.w[0]) ? 0 : 1;
+            uint64_t diff = mask.w[word] ^ incumbent.w[word];
             uint64_t lowest = diff & (~diff + 1);
-            if (mask & lowest) {
+            if (mask.w[word] & lowest) {
                 double m = rss < b ? rss : b;
                 __atomic_store(&sh->best[k], &m, __ATOMIC_RELAXED);
                 sh->masks[k] = mask;
@@ -98,7 +102,7 @@ static void offer(Shared *sh, double rss, int k, uint64_t mask) {
     pthread_mutex_unlock(&sh->lock);
 }
 
-static inline uint64_t bit(int64_t j) { return (uint64_t)1 << j; }
+static inline void set_bit(Mask *m, int64_t j) { m->w[j >> 6] |= (uint64_t)1 << (j & 63); }
 
 static int first_dependent(Work *w, int start, int stop) {
     for (int i = start; i < stop; i++)
@@ -120,8 +124,8 @@ static double report_prefixes(Work *w, int lo, int hi, int kmax) {
     for (int length = top; length >= lo; length--) {
         if (length < top) rss += RR(w, length, p) * RR(w, length, p);
         if (could_improve(w->sh, rss, length)) {
-            uint64_t mask = 0;
-            for (int i = 0; i < length; i++) mask |= bit(w->order[i]);
+            Mask mask = {{0, 0}};
+            for (int i = 0; i < length; i++) set_bit(&mask, w->order[i]);
             offer(w->sh, rss, length, mask);
         }
     }
@@ -298,8 +302,8 @@ static void sort_free(Work *w, int pos, int end, int kmax, int have_stats) {
 /* Every model F + {v}, v free, from rows pos.. of R (Miller's ADD1). */
 static void add_one(Work *w, int pos, int end) {
     int p = w->p;
-    uint64_t base = 0;
-    for (int i = 0; i < pos; i++) base |= bit(w->order[i]);
+    Mask base = {{0, 0}};
+    for (int i = 0; i < pos; i++) set_bit(&base, w->order[i]);
     double below_end = 0.0;
     for (int r = p; r >= end; r--) below_end += RR(w, r, p) * RR(w, r, p);
     for (int c = pos; c < end; c++) {
@@ -315,7 +319,11 @@ static void add_one(Work *w, int pos, int end) {
             double e = RR(w, i, p) - RR(w, i, c) * coef;
             rss += e * e;
         }
-        if (could_improve(w->sh, rss, pos + 1)) offer(w->sh, rss, pos + 1, base | bit(w->order[c]));
+        if (could_improve(w->sh, rss, pos + 1)) {
+            Mask mask = base;
+            set_bit(&mask, w->order[c]);
+            offer(w->sh, rss, pos + 1, mask);
+        }
     }
 }
 
@@ -388,8 +396,8 @@ static void restore_state(Work *w) {
 static void search(Work *w) {
     Shared *sh = w->sh;
     int p = w->p, split = sh->split;
-    int depth = 0, pos = 0, end = p, kmin = 1, kmax = sh->kmax;
-    report_prefixes(w, kmin, end, kmax);
+    int depth = 0, pos = 0, end = p, kmin = sh->kmin, kmax = sh->kmax;
+    report_prefixes(w, 1, end, kmax);
     sort_free(w, pos, end, kmax, 0);
     int state = ENTER;
     for (;;) {
@@ -509,13 +517,15 @@ static void *thread_main(void *arg) {
 }
 
 /* Search every size 1..kmax. R: (p+1) x (p+1) row-major triangle of the ordered scaled [X, y] (not modified);
- * order: the column index of each position; thr: each position's dependence threshold; best/masks (p + 1 each)
- * receive the best RSS and set per size (masks 0 where no full-rank model exists). threads > 1 shares the
+ * order: the column index of each position; thr: each position's dependence threshold; best (p + 1) and masks
+ * ((p + 1) x 2 words) receive the best RSS and set per size (masks 0 where no full-rank model exists); sizes
+ * kmin..kmax are searched (smaller ones may be filled on the way, unproven). threads > 1 shares the
  * subtrees below `split` forced-in variables out (split >= 1). Returns the number of QR updates, or -1 when
  * memory or a thread could not be had. */
 long mlbench_best_subsets(int p, const double *R, const int64_t *order, const double *thr, int kmax,
-                          double null_rss, double lam, double *best, uint64_t *masks, int threads, int split) {
-    if (p < 1 || p > 64 || threads < 1) return -1;
+                          double null_rss, double lam, double *best, uint64_t *masks, int threads, int split,
+                          int kmin) {
+    if (p < 1 || p > MAX_P || threads < 1 || kmin < 1) return -1;
     Shared sh = {0};
     sh.p = p;
     sh.kmax = kmax;
@@ -523,11 +533,12 @@ long mlbench_best_subsets(int p, const double *R, const int64_t *order, const do
     sh.null_rss = null_rss;
     sh.lam = lam;
     sh.best = best;
-    sh.masks = masks;
+    sh.masks = (Mask *)masks;
+    sh.kmin = kmin;
     sh.R0 = R;
     sh.order0 = order;
     sh.thr0 = thr;
-    for (int k = 0; k <= p; k++) { best[k] = INFINITY; masks[k] = 0; }
+    for (int k = 0; k <= p; k++) { best[k] = INFINITY; sh.masks[k].w[0] = sh.masks[k].w[1] = 0; }
     pthread_mutex_init(&sh.lock, NULL);
     Work *works[64] = {0};
     pthread_t ids[64];

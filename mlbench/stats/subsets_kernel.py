@@ -20,7 +20,7 @@ from mlbench.stats import kernel_build
 
 _TIE_RTOL = 1e-9  # RSS values this close (relative) are ties: rounding, not a real difference ...
 _TIE_ATOL = 1e-18  # ... plus this fraction of the null RSS, for models that interpolate y (RSS ~ 0)
-MAX_P = 64  # the kernel keeps each model as a 64-bit mask of column indices
+MAX_P = 128  # the kernel keeps each model as bits in two 64-bit words
 _THREADS_FROM_P = 24  # below this many columns a search takes milliseconds: one thread, no thread start-up
 _INSTALLED = Path(__file__).parent  # where the install-time build (hatch_build.py) puts the library
 _SPLIT = 2  # subtrees with 2 variables forced in are the tasks the threads share (p^2 / 2 of them: balanced)
@@ -60,7 +60,7 @@ def _library() -> ctypes.CDLL:
     i64 = np.ctypeslib.ndpointer(dtype=np.int64, flags="C_CONTIGUOUS")
     u64 = np.ctypeslib.ndpointer(dtype=np.uint64, flags="C_CONTIGUOUS")
     f.argtypes = [ctypes.c_int, dbl, i64, dbl, ctypes.c_int, ctypes.c_double, ctypes.c_double, dbl, u64,
-                  ctypes.c_int, ctypes.c_int]
+                  ctypes.c_int, ctypes.c_int, ctypes.c_int]
     f.restype = ctypes.c_long
     return lib
 
@@ -81,8 +81,9 @@ def default_threads(p: int) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 64))
 
 
-def compiled_search(Xc, yc, thresholds, order, kmax: int, threads: int | None = None) -> dict[int, tuple[int, ...]]:
-    """The branch and bound of `_BranchAndBound` in C; {k: column indices of the best model}.
+def compiled_search(Xc, yc, thresholds, order, kmax: int, threads: int | None = None,
+                    kmin: int = 1) -> dict[int, tuple[int, ...]]:
+    """The branch and bound of `_BranchAndBound` in C; {k: column indices of the best model} for k in kmin..kmax.
 
     The columns are scaled to unit norm first (the same models, and the eigenvalue bound needs a common scale).
     """
@@ -97,16 +98,16 @@ def compiled_search(Xc, yc, thresholds, order, kmax: int, threads: int | None = 
     # smallest eigenvalue of the scaled Gram matrix, less a rounding allowance: bounds every node's (see the C)
     lam = max(0.0, float(sv[-1]) ** 2 * (1.0 - 1e-6) - 1e-12 * p * float(sv[0]) ** 2)
     best = np.full(p + 1, np.inf)
-    masks = np.zeros(p + 1, dtype=np.uint64)
+    masks = np.zeros((p + 1, 2), dtype=np.uint64)
     thr = np.ascontiguousarray((thresholds / scale)[order], dtype=np.float64)
     n_threads = default_threads(p) if threads is None else threads
     moves = _library().mlbench_best_subsets(p, R, order, thr, kmax, float(yc @ yc), lam, best, masks, n_threads,
-                                            _SPLIT)
+                                            _SPLIT, kmin)
     if moves < 0:
         raise MemoryError("the best-subset kernel could not allocate its work space or start its threads")
     sets: dict[int, tuple[int, ...]] = {}
-    for k in range(1, kmax + 1):
-        if masks[k]:
-            bits = int(masks[k])
+    for k in range(kmin, kmax + 1):
+        bits = int(masks[k, 0]) | int(masks[k, 1]) << 64
+        if bits:
             sets[k] = tuple(j for j in range(p) if bits >> j & 1)
     return sets
