@@ -133,8 +133,9 @@ static double report_prefixes(Work *w, int lo, int hi, int kmax) {
 }
 
 /* Givens rotation of rows i and i+1 that zeroes R[i+1, c0], applied to columns c0.. of both; with use_w, W (the
- * inverse) gets the transposed rotation on its columns i and i+1, rows 0..wrows-1 (R_new = G R: W_new = W G'). */
-static void rotate(Work *w, int i, int c0, int wrows) {
+ * inverse) gets the transposed rotation on its columns i and i+1 (R_new = G R: W_new = W G'), in rows 0..i+1 (the
+ * rows that can be nonzero there) and row `extra` when >= 0. */
+static void rotate(Work *w, int i, int c0, int extra) {
     double a = RR(w, i, c0), b = RR(w, i + 1, c0);
     if (b == 0.0) return;
     double r = sqrt(a * a + b * b), c = a / r, s = b / r; /* |a|, |b| <= 1: X is scaled to unit columns */
@@ -147,8 +148,14 @@ static void rotate(Work *w, int i, int c0, int wrows) {
         rn[j] = c * z - s * x;
     }
     if (w->use_w) {
-        for (int r = 0; r < wrows; r++) {
+        for (int r = 0; r <= i + 1; r++) {
             double *row = &WW(w, r, 0);
+            double x = row[i], z = row[i + 1];
+            row[i] = c * x + s * z;
+            row[i + 1] = c * z - s * x;
+        }
+        if (extra > i + 1) {
+            double *row = &WW(w, extra, 0);
             double x = row[i], z = row[i + 1];
             row[i] = c * x + s * z;
             row[i + 1] = c * z - s * x;
@@ -179,7 +186,8 @@ static void move_behind(Work *w, int pos, int end) {
         for (int r = pos; r < end - 1; r++) memcpy(&WW(w, r, pos), &WW(w, r + 1, pos), len);
         memcpy(&WW(w, end - 1, pos), w->tmp, len);
     }
-    for (int i = pos; i < end - 1; i++) rotate(w, i, i, end);
+    /* W's row end-1 is its old row pos; its rows r in pos..end-2 (old rows r+1) are zero left of column r+1 */
+    for (int i = pos; i < end - 1; i++) rotate(w, i, i, end - 1);
 }
 
 /* Swap the variables at positions i and i+1 and re-triangularise with one Givens rotation. */
@@ -202,7 +210,7 @@ static void swap_adjacent(Work *w, int i) {
             WW(w, i + 1, c) = x;
         }
     }
-    rotate(w, i, i, i + 2);
+    rotate(w, i, i, -1);
 }
 
 /* Reorder positions pos..end-1 by perm (relative to pos): insertion sort by adjacent swaps, each re-triangularised
