@@ -495,7 +495,7 @@ def _run_app() -> int:
 
 def _exit_now(code: int) -> None:
     """End the process without the interpreter's teardown, which frees the ~1500 modules a run imports (pandas,
-    pyarrow, numba, flint...) one by one: 0.3 s here, 15% of the main job. Nothing is lost by it: records are
+    pyarrow, flint...) one by one: 0.3 s here, 15% of the main job. Nothing is lost by it: records are
     flushed as written, workers and JVMs were stopped by the runner, and what a clean exit would still do runs
     here first: other threads are joined and the atexit handlers (logging, temporary directories, the
     child-process safety net) run."""
