@@ -452,7 +452,7 @@ static void search(Work *w) {
                 state = RETURN;
                 continue;
             }
-            if (kmax > pos + 1) sort_free(w, pos, end, kmax, have_stats);
+            if (kmax > pos + 2) sort_free(w, pos, end, kmax, have_stats); /* for pos + 2: a few more moves, less work */
             state = ENTER;
             continue;
         }
