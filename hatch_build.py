@@ -24,7 +24,7 @@ class KernelBuildHook(BuildHookInterface):
         assert spec is not None and spec.loader is not None
         kernel_build = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(kernel_build)  # standard library only: mlbench's dependencies may not be here yet
-        library, why = kernel_build.build(stats)
+        library, why = kernel_build.build(stats, replace_older=True)
         if library is None:
             print(f"mlbench: {why}; best subset will use the numpy engine until it can be built", file=sys.stderr)
             return

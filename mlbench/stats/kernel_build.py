@@ -34,9 +34,10 @@ def compiler() -> str | None:
     return None
 
 
-def build(directory: Path, source: Path = SOURCE) -> tuple[Path | None, str]:
+def build(directory: Path, source: Path = SOURCE, replace_older: bool = False) -> tuple[Path | None, str]:
     """Compile the kernel into `directory` (written under a temporary name, then renamed: concurrent builders are
-    safe). Returns (the library, "") or (None, why not)."""
+    safe); `replace_older` removes the builds of other sources there (the install's own directory, not the shared
+    cache, where other checkouts' builds live). Returns (the library, "") or (None, why not)."""
     cc = compiler()
     if cc is None:
         return None, "no C compiler (cc, gcc or $CC) to build the best-subset kernel"
@@ -51,6 +52,10 @@ def build(directory: Path, source: Path = SOURCE) -> tuple[Path | None, str]:
             return None, f"{cc} could not build the best-subset kernel: {first}"
         os.chmod(staging, 0o755)
         os.replace(staging, target)
+        if replace_older:
+            for older in directory.glob("_subsets_kernel-*.so"):
+                if older != target:
+                    older.unlink(missing_ok=True)
         return target, ""
     except (OSError, subprocess.SubprocessError) as exc:
         return None, f"{cc} could not build the best-subset kernel: {exc}"
