@@ -242,3 +242,13 @@ def test_small_max_fits_skips_the_cell_with_the_fits_used():
     result = procedures.subset(CountingOracle(X, y, names), ctx, "best", None, max_fits=5000)
     assert sorted(int(k) for k in result["by_size"]) == list(range(1, 20))
     assert result["fits"] < 5000
+
+
+def test_threads_with_a_size_limit_at_the_shared_walk():
+    """max_size 2 makes the shared walk's own level a leaf level: every thread scores it, none skips it."""
+    X, y, names = seeded_problem(30, 300, 3)
+    Xc, yc, thr = subsets._prepare(X, y, names)
+    order = list(range(30))
+    expected = subsets._BranchAndBound(Xc, yc, thr, order, 2).search()
+    for threads in (1, 2, 4):
+        assert subsets_kernel.compiled_search(Xc, yc, thr, order, 2, threads=threads) == expected

@@ -412,8 +412,7 @@ static void search(Work *w) {
         if (state == ENTER) {
             if (!(pos + 1 <= kmax && end - pos >= 2 && end - 1 >= kmin)) { state = RETURN; continue; }
             if (kmax == pos + 1) {
-                /* a leaf level; in the shared walk, the thread that reaches it first in claim order does it */
-                if (pos >= split || pos + 1 < split || w->seen == w->claimed) add_one(w, pos, end);
+                add_one(w, pos, end); /* in the shared walk every thread does it: offers are idempotent */
                 state = RETURN;
                 continue;
             }
