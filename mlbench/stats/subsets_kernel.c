@@ -135,6 +135,8 @@ static double report_prefixes(Work *w, int lo, int hi, int kmax) {
 /* Givens rotation of rows i and i+1 that zeroes R[i+1, c0], applied to columns c0.. of both; with use_w, W (the
  * inverse) gets the transposed rotation on its columns i and i+1 (R_new = G R: W_new = W G'), in rows 0..i+1 (the
  * rows that can be nonzero there) and row `extra` when >= 0. */
+/* The hot loop: an AVX2 clone where the CPU has it (chosen at load; element-wise, so the same numbers). */
+__attribute__((target_clones("avx2", "default")))
 static void rotate(Work *w, int i, int c0, int extra) {
     double a = RR(w, i, c0), b = RR(w, i + 1, c0);
     if (b == 0.0) return;
