@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlbench.reports import summary, svg
+from mlbench.reports import pivots_batches, summary, svg
 from mlbench.reports.html.cells import figure
 from mlbench.stats import metrics
 
@@ -154,6 +154,36 @@ def plot_deploy(records: list[dict[str, Any]]) -> str | None:
                           ("#e0e0e0", "missing")], cell_w=84)
     return figure(markup, "Deployability sub-scores (0-100) of each model's best format",
                   "The last column is the weighted total; the weakest sub-score is listed in the table above.")
+
+
+def plot_batch_sweep(records: list[dict[str, Any]]) -> list[str]:
+    """Rows/s against rows per call, log-log, one line per artifact (colour: platform, marker: model, dash:
+    format), per dataset: where batching pays and how much."""
+    points = [p for p in pivots_batches.batch_rows(records) if p["rows_s"]]
+    adapters = list(dict.fromkeys(p["adapter"] for p in points))
+    formats = list(dict.fromkeys(p["format"] for p in points))
+    colors, shapes = _colors(adapters), _shapes(list(dict.fromkeys(p["model"] for p in points)))
+    dashes = {f: svg.DASHES[i % len(svg.DASHES)] for i, f in enumerate(formats)}
+    datasets = list(dict.fromkeys(p["dataset"] for p in points))
+    out = []
+    for dataset in datasets:
+        mine = [p for p in points if p["dataset"] == dataset]
+        series = []
+        for key in dict.fromkeys((p["adapter"], p["model"], p["format"]) for p in mine):
+            label = " · ".join(key)
+            series.append(svg.Series(label, colors[key[0]], shapes[key[1]], dashes[key[2]], [
+                (float(p["rows"]), float(p["rows_s"]), f"{label} · {p['rows']:,} rows per call: "
+                 f"{p['rows_s']:.3g} rows/s, p50 {p['p50_ms']:.3g} ms, p99 {p['p99_ms']:.3g} ms ({p['calls']} calls)")
+                for p in mine if (p["adapter"], p["model"], p["format"]) == key]))
+        where = f" ({dataset})" if len(datasets) > 1 else ""
+        out.append(figure(svg.line_chart(series, f"Rows/s by batch size{where}", "rows per call (log)",
+                                         "rows per second (log)",
+                                         x_ticks=sorted({float(p["rows"]) for p in mine})),
+                          f"Inference throughput by batch size{where}: rows/s against rows per call, log-log",
+                          "rows/s = rows per call / median seconds per call, each artifact in a fresh process; "
+                          "a line that keeps rising pays a fixed cost per call (a JVM, a Spark job), a flat one "
+                          "pays per row. Hover a point for its p50, p99 and calls."))
+    return out
 
 
 def plot_subset_agreement(records: list[dict[str, Any]], reference: dict[str, Any]) -> str | None:
