@@ -59,7 +59,11 @@ def score_artifact(art: Artifact, test_x: Path, reference: np.ndarray, task: str
     with open(str(stem) + ".log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "mlbench.deploy.scorer", str(request_path)],
                                 stdout=log, stderr=log, env=env, start_new_session=True)
-        peak, timed_out = wait_with_peak(proc, timeout=SCORER_TIMEOUT_S)
+        try:
+            peak, timed_out = wait_with_peak(proc, timeout=SCORER_TIMEOUT_S)
+        except BaseException:  # Ctrl-C or the run stopped: the scorer (its own session) and its JVM go too
+            kill_tree(proc.pid)
+            raise
         if timed_out:
             kill_tree(proc.pid)
         proc.wait()
