@@ -439,7 +439,7 @@ class Runner:
                 self.progress(f"{cls.name}: scoring {art.kind} artifact of {variant} in a fresh process")
                 formats[art.kind] = evaluate.score_artifact(
                     art, unit.test_x_path, prediction, unit.source.task or "", spec.latency_calls,
-                    spec.warmup_calls, directory)
+                    spec.warmup_calls, directory, spec.batch_rows, spec.batch_seconds)
             for kind, why in exported.get("unavailable", {}).items():
                 formats[kind] = {"ok": False, "error": why, "unavailable": True}
             reproducibility = self._reproducibility(cls, unit, spec, variant, prediction) if spec.reproducibility \

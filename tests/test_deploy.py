@@ -47,8 +47,10 @@ def test_fresh_process_scoring_reports_every_figure(tmp_path):
     artifacts, prediction, _ = _trained(SklearnAdapter, tmp_path, "classification", "random_forest")
     test_x = tmp_path / "X.npy"
     np.save(test_x, np.asarray(__import__("pandas").read_parquet(tmp_path / "test.parquet").drop(columns="y")))
-    raw = evaluate.score_artifact(artifacts["onnx"], test_x, prediction, "classification", 200, 20, tmp_path)
+    raw = evaluate.score_artifact(artifacts["onnx"], test_x, prediction, "classification", 200, 20, tmp_path,
+                                  batch_rows=())  # the batch sweep: tests/test_batch_sweep.py
     assert raw["ok"], raw
+    assert "batches" not in raw
     for key in ("cold_start_s", "load_s", "p50_ms", "p99_ms", "throughput_rows_s", "parity_max_abs",
                 "scorer_peak_rss_mb", "size_bytes"):
         assert raw[key] is not None and raw[key] >= 0, key
@@ -64,7 +66,8 @@ def test_hist_gradient_boosting_onnx_reloads_with_parity(tmp_path):
     assert exported["unavailable"] == {} and exported["tracebacks"] == {}
     test_x = tmp_path / "X.npy"
     np.save(test_x, np.asarray(__import__("pandas").read_parquet(tmp_path / "test.parquet").drop(columns="y")))
-    raw = evaluate.score_artifact(artifacts["onnx"], test_x, prediction, "classification", 20, 5, tmp_path)
+    raw = evaluate.score_artifact(artifacts["onnx"], test_x, prediction, "classification", 20, 5, tmp_path,
+                                  batch_rows=())
     assert raw["ok"], raw
     assert raw["parity_max_abs"] <= 1e-5 and raw["label_agreement"] > 0.99
 
@@ -199,6 +202,8 @@ steps:
     latency_calls: 100
     warmup_calls: 10
     http: true
+    batch_rows: [1, 1000]
+    batch_seconds: 1
 """
 
 
@@ -221,6 +226,12 @@ def test_cli_deploy_table_with_weight_override(tmp_path):
     http = reloads[("sklearn", "logistic")]["result"]["formats"]["onnx"]
     assert http["http_calls"] == 100 and 0 < http["http_p50_ms"] <= http["http_p99_ms"]
     assert reloads[("statsmodels", "logistic")]["result"]["subscores"]["security"] == 0
+    for record in reloads.values():  # the batch sweep ran in every scorer process, as the step said
+        scored = [raw for raw in record["result"]["formats"].values() if raw["ok"]]
+        assert scored
+        for raw in scored:
+            assert [b["rows"] for b in raw["batches"]] == [1, 1000] and raw["batches"][0]["calls"] == 100
+    assert "Inference by batch size" in proc.stdout
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["truth"] == {}  # a deploy run has no statistics cell: no truth computed, so no truth errors
     assert "error" not in json.dumps(manifest["truth"])

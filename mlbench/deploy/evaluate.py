@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from mlbench.deploy import score as scoring
+from mlbench.deploy import sweep
 from mlbench.deploy.loaders import KINDS, Artifact
 from mlbench.measure import wait_with_peak
 from mlbench.procs import kill_tree
@@ -34,23 +36,34 @@ def _size_bytes(path: Path) -> int:
 
 
 def score_artifact(art: Artifact, test_x: Path, reference: np.ndarray, task: str, latency_calls: int,
-                   warmup_calls: int, work_dir: Path) -> dict[str, Any]:
-    """Raw deployability figures of one artifact, measured in a fresh process."""
+                   warmup_calls: int, work_dir: Path, batch_rows: Sequence[int] = sweep.BATCH_ROWS,
+                   batch_seconds: float = sweep.TIME_CAP_S) -> dict[str, Any]:
+    """Raw deployability figures of one artifact, measured in a fresh process; `batch_rows` the rows per call of
+    the batch sweep (empty: none), each size's calls capped at `batch_seconds`."""
     kind = KINDS[art.kind]
     stem = work_dir / f"{Path(art.path).name}.{art.kind}"
-    calls = JVM_PER_CALL_LATENCY_CALLS if art.kind == "h2o-mojo-pandas" else latency_calls
+    per_call_jvm = art.kind == "h2o-mojo-pandas"
+    calls = JVM_PER_CALL_LATENCY_CALLS if per_call_jvm else latency_calls
     request: dict[str, Any] = {
         "artifact": asdict(art), "test_x": str(test_x), "latency_calls": calls,
         "warmup_calls": min(warmup_calls, calls), "predictions_out": str(stem) + ".pred.npy",
         "result_out": str(stem) + ".result.json", "launched_at": time.time(),
     }
+    if batch_rows:
+        request["sweep"] = {"rows": list(batch_rows), "cap_s": batch_seconds,
+                            "max_calls": JVM_PER_CALL_LATENCY_CALLS if per_call_jvm else None,
+                            "warmup": 0 if per_call_jvm else sweep.WARMUP_CALLS}
     request_path = Path(str(stem) + ".request.json")
     request_path.write_text(json.dumps(request), encoding="utf-8")
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "DO_NOT_TRACK": "1"}
     with open(str(stem) + ".log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "mlbench.deploy.scorer", str(request_path)],
                                 stdout=log, stderr=log, env=env, start_new_session=True)
-        peak, timed_out = wait_with_peak(proc, timeout=SCORER_TIMEOUT_S)
+        try:
+            peak, timed_out = wait_with_peak(proc, timeout=SCORER_TIMEOUT_S)
+        except BaseException:  # Ctrl-C or the run stopped: the scorer (its own session) and its JVM go too
+            kill_tree(proc.pid)
+            raise
         if timed_out:
             kill_tree(proc.pid)
         proc.wait()

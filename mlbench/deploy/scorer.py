@@ -2,8 +2,9 @@
 
 The parent starts this process and records its start time; everything the artifact needs (imports, a JVM)
 is paid here, so "cold start" is honest: launch to first prediction. Then: load time, single-row latency
-p50/p99 over many calls after a warm-up, batch throughput over the test set, and the batch predictions (for
-parity with the training session), written as JSON + .npy. Peak memory of this process tree is measured by
+p50/p99 over many calls after a warm-up, the batch sweep (1, 100, 10,000 rows per call: mlbench.deploy.sweep),
+batch throughput over the test set, and the batch predictions (for parity with the training session), written as
+JSON + .npy. Peak memory of this process tree is measured by
 the parent. Optionally it serves the artifact over HTTP (mlbench serve) and measures HTTP latency.
 """
 
@@ -48,12 +49,21 @@ def score(request: dict[str, Any]) -> dict[str, Any]:
         predict(row)
         samples.append(time.perf_counter() - t)
 
+    batches = None
+    if "sweep" in request:
+        from mlbench.deploy import sweep
+
+        plan = request["sweep"]
+        batches = sweep.sweep(predict, X, samples, plan["rows"], plan.get("max_calls"), int(plan["warmup"]),
+                              float(plan["cap_s"]))
+
     t = time.perf_counter()
     batch = np.asarray(predict(X), dtype=float)
     batch_s = time.perf_counter() - t
     np.save(request["predictions_out"], batch)
     return {"cold_start_s": cold_start_s, "load_s": load_s, **_percentiles(samples),
-            "throughput_rows_s": row_count / batch_s if batch_s > 0 else None, "batch_rows": row_count}
+            "throughput_rows_s": row_count / batch_s if batch_s > 0 else None, "batch_rows": row_count,
+            **({"batches": batches} if batches is not None else {})}
 
 
 def main() -> None:

@@ -4,9 +4,9 @@ format, reload each in a fresh process, score). Hyperparameters are matched acro
 from __future__ import annotations
 
 import statistics
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from mlbench.steps.table import Rows, StepKind, StepSpec, register
 
@@ -34,6 +34,14 @@ class DeployStep(TrainStep):
     warmup_calls: int = Field(50, ge=0)
     reproducibility: bool = True  # retrain with the same seed in a separate process and compare
     http: bool = False  # also serve the first artifact over HTTP (mlbench serve) and time requests
+    # the inference batch sweep (mlbench.deploy.sweep): rows per call, each size's calls capped at batch_seconds
+    batch_rows: list[Annotated[int, Field(ge=1, le=1_000_000)]] = [1, 100, 10_000]
+    batch_seconds: float = Field(5.0, gt=0, le=600)
+
+    @field_validator("batch_rows")
+    @classmethod
+    def _ascending(cls, rows: list[int]) -> list[int]:
+        return sorted(set(rows))
 
 
 def _train_headline(rows: Rows) -> tuple[str | None, float | None]:

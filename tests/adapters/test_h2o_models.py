@@ -368,6 +368,12 @@ def test_a_fresh_process_scores_the_long_lived_jvm_artifact(exported, classifica
     assert result["cold_start_s"] > 0 and result["throughput_rows_s"] > 0
     assert result["needs_jvm"] is True and result["runs_code_on_load"] is False
     assert result["needs_training_library"] is False
+    # the batch sweep through the one JVM: 1, 100, 10,000 rows per call, rows/s = rows / median seconds per call
+    assert [b["rows"] for b in result["batches"]] == [1, 100, 10_000]
+    for b in result["batches"]:
+        assert b["calls"] >= 3 and 0 < b["p50_ms"] <= b["p99_ms"]
+        assert b["rows_s"] == pytest.approx(b["rows"] / (b["p50_ms"] / 1e3), rel=1e-12)
+    assert result["batches"][2]["rows_s"] > result["batches"][0]["rows_s"]  # a pipe round trip per call
     assert not _mojo_servers()  # the scorer's JVM went with the scorer process
 
 

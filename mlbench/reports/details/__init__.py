@@ -8,6 +8,7 @@ from mlbench.reports.details import accuracy  # noqa: F401
 from mlbench.reports.details import glm_accuracy  # noqa: F401
 from mlbench.reports.details import statistics  # noqa: F401
 from mlbench.reports.details import models  # noqa: F401
+from mlbench.reports.details import batches  # noqa: F401
 # isort: on
 from mlbench.reports.table import DETAILS, Detail
 

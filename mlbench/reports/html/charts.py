@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlbench.reports import summary, svg
+from mlbench.reports import pivots_batches, summary, svg
 from mlbench.reports.html.cells import figure
 from mlbench.stats import metrics
 
@@ -154,6 +154,37 @@ def plot_deploy(records: list[dict[str, Any]]) -> str | None:
                           ("#e0e0e0", "missing")], cell_w=84)
     return figure(markup, "Deployability sub-scores (0-100) of each model's best format",
                   "The last column is the weighted total; the weakest sub-score is listed in the table above.")
+
+
+def plot_batch_sweep(records: list[dict[str, Any]]) -> list[str]:
+    """Rows/s against rows per call, log-log, per model (and dataset): one line per artifact, coloured by platform,
+    dashed by format, so a chart stays readable with every platform's formats: where batching pays, how much."""
+    points = [p for p in pivots_batches.batch_rows(records) if p["rows_s"]]
+    colors = _colors(list(dict.fromkeys(p["adapter"] for p in points)))
+    formats = list(dict.fromkeys(p["format"] for p in points))
+    dashes = {f: svg.DASHES[i % len(svg.DASHES)] for i, f in enumerate(formats)}
+    shapes = {f: svg.MARKERS[i // len(svg.DASHES) % len(svg.MARKERS)] for i, f in enumerate(formats)}
+    groups = list(dict.fromkeys((p["dataset"], p["model"]) for p in points))
+    several = len({dataset for dataset, _ in groups}) > 1
+    out = []
+    for dataset, model in groups:
+        mine = [p for p in points if (p["dataset"], p["model"]) == (dataset, model)]
+        series = []
+        for adapter, kind in dict.fromkeys((p["adapter"], p["format"]) for p in mine):
+            label = f"{adapter} · {kind}"
+            series.append(svg.Series(label, colors[adapter], shapes[kind], dashes[kind], [
+                (float(p["rows"]), float(p["rows_s"]), f"{label} · {model} · {p['rows']:,} rows per call: "
+                 f"{p['rows_s']:.3g} rows/s, p50 {p['p50_ms']:.3g} ms, p99 {p['p99_ms']:.3g} ms ({p['calls']} calls)")
+                for p in mine if (p["adapter"], p["format"]) == (adapter, kind)]))
+        where = f"{model}, {dataset}" if several else model
+        out.append(figure(svg.line_chart(series, f"Rows/s by batch size ({where})", "rows per call (log)",
+                                         "rows per second (log)",
+                                         x_ticks=sorted({float(p["rows"]) for p in mine})),
+                          f"Inference throughput by batch size ({where}): rows/s against rows per call, log-log",
+                          "rows/s = rows per call / median seconds per call, each artifact in a fresh process; "
+                          "a line that keeps rising pays a fixed cost per call (a JVM, a Spark job), a flat one "
+                          "pays per row. Hover a point for its p50, p99 and calls."))
+    return out
 
 
 def plot_subset_agreement(records: list[dict[str, Any]], reference: dict[str, Any]) -> str | None:

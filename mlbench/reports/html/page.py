@@ -236,7 +236,8 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
         _section("training", SECTIONS["training"],
                  [*_details(run, "training"), *charts.plot_fit_vs_rows(records), *charts.plot_pareto(records),
                   *charts.plot_cost_curve(records, manifest)]),
-        _section("deploy", SECTIONS["deploy"], [*_details(run, "deploy"), charts.plot_deploy(records)]),
+        _section("deploy", SECTIONS["deploy"], [*_details(run, "deploy"), charts.plot_deploy(records),
+                                                *charts.plot_batch_sweep(records)]),
         *(_section(other, other.capitalize(), _details(run, other))
           for other in dict.fromkeys(d.section for d in details()) if other not in SECTIONS),
         _section("phases", "Time per phase", [charts.plot_phases(records)]),
