@@ -234,7 +234,8 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
         _section("subsets", SECTIONS["subsets"],
                  [charts.plot_subset_agreement(records, reference), *_details(run, "subsets")]),
         _section("training", SECTIONS["training"],
-                 [*_details(run, "training"), *charts.plot_fit_vs_rows(records), *charts.plot_pareto(records),
+                 [*_details(run, "training"), *charts.plot_fit_vs_rows(records), *charts.plot_core_sweep(records),
+                  *charts.plot_pareto(records),
                   *charts.plot_cost_curve(records, manifest)]),
         _section("deploy", SECTIONS["deploy"], [*_details(run, "deploy"), charts.plot_deploy(records)]),
         *(_section(other, other.capitalize(), _details(run, other))
