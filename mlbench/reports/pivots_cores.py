@@ -56,8 +56,9 @@ def core_sweep(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                              "error": None if times else (first_error(fits) or str(fits[0].get("status")))}
         base = next(((c, p["fit_s"]) for c, p in points.items() if c is not None and p["fit_s"]), None)
         for cores, point in points.items():
-            ok = base is not None and cores is not None and point["fit_s"]
-            gain, efficiency = speedup(base[1], base[0], point["fit_s"], cores) if ok else (None, None)  # type: ignore[index]
+            gain = efficiency = None
+            if base is not None and cores is not None and point["fit_s"]:
+                gain, efficiency = speedup(base[1], base[0], point["fit_s"], cores)
             point.update(speedup=gain, efficiency=efficiency)
         rows.append({"task": task, "adapter": adapter, "model": model, "n_rows": n_rows,
                      "fixed": fixed.get(adapter) if None in points else None, "points": points})
