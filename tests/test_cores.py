@@ -156,3 +156,13 @@ def test_cores_fixed_by_a_cluster_are_said_in_words(monkeypatch, tmp_path):
     table = core_tables(RunView(outcome.manifest, outcome.records))[0][0][0]
     cells = next(cells for cells in table.rows if cells[0] == "xgboost")
     assert cells[3].note == "fixed by the cluster: timed once, at the cluster's cores"
+
+
+def test_a_resumed_sweep_knows_which_count_a_finished_repeat_ran_at():
+    from mlbench.results import finished_cells
+
+    record = {"adapter": "sklearn", "dataset": "d", "step": "train", "variant": "random_forest", "repeat": 0,
+              "phase": "predict", "status": "ok", "cores": 1}
+    done = finished_cells([record])
+    assert ("sklearn", "d", "train", "random_forest", 0, 1) in done
+    assert ("sklearn", "d", "train", "random_forest", 0, 2) not in done  # the 2-core repeat still runs
