@@ -163,7 +163,7 @@ class Runner:
         Where a cluster joined by URL fixes the cores (`Adapter.fixed_cores`), the cells run once, their records'
         `cores` None and the session's result saying why."""
         base = self.plan.options
-        fixed = cls.fixed_cores(base) if len(self.core_counts) > 1 else None
+        fixed = cls.fixed_cores(base)  # its records say no count, sweep or not: the count was not the run's
         counts: list[int | None] = [None] if fixed else list(self.core_counts)
         try:
             for count in counts:
