@@ -258,6 +258,13 @@ class Adapter(ABC):
                 return Availability(False, problem)
         return Availability(True)
 
+    @classmethod
+    def fixed_cores(cls, options: SessionOptions) -> str | None:
+        """Why this session's core count is not mlbench's to set (a cluster joined by URL: its nodes' threads were
+        fixed when it started), in words; None when the session takes `options.cores` (the default). A core sweep
+        runs such an adapter once and says why."""
+        return None
+
     # ----- lifecycle (timed by the runner as phases) -------------------------------------------------
 
     def start_session(self, options: SessionOptions) -> None:

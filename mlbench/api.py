@@ -43,7 +43,7 @@ class RunRequest:
     weights: dict[str, float] | None = None  # deployability weight overrides
     settings: dict[str, dict[str, str]] | None = None  # --set step.param=value: {step: {param: value text}}
     out: Path = Path("results")
-    cores: int | None = None
+    cores: list[int] | int | None = None  # one count, or several: the training cells timed at each (a core sweep)
     memory: str = "4G"
     h2o_url: str | None = None
     spark_master: str | None = None
@@ -65,7 +65,8 @@ class RunOutcome:
         count: the retry's outcome does."""
         last: dict[tuple[Any, ...], dict[str, Any]] = {}
         for r in self.records:
-            last[(r["adapter"], r["dataset"], r.get("step"), r.get("variant"), r.get("repeat"), r["phase"])] = r
+            last[(r["adapter"], r["dataset"], r.get("step"), r.get("variant"), r.get("repeat"), r["phase"],
+                  r.get("cores"))] = r
         return 1 if any(r["status"] in ("error", "timeout") and r.get("fault") != "platform"
                         for r in last.values()) else 0
 
@@ -279,8 +280,9 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
     else:
         run_id = resume_dir.name
         store = results.RunStore(resume_dir.resolve(), resume=True, lock=lock)
-    options = SessionOptions(
-        run_dir=store.run_dir, seed=seed, cores=request.cores or os.cpu_count() or 1, memory=request.memory,
+    core_counts = _core_counts(request, step_specs)
+    options = SessionOptions(  # the first core count's: the early session is the first the runner takes
+        run_dir=store.run_dir, seed=seed, cores=core_counts[0], memory=request.memory,
         log_path=store.run_dir / "platform.log", h2o_url=request.h2o_url, spark_master=request.spark_master,
     )
     early = _early_session(request, adapters, step_specs, options) if resume_dir is None else None
@@ -324,6 +326,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         "isolation": request.isolation,
         "timeout_s": request.timeout,
         "retries": request.retries,
+        "cores": core_counts,
         "budget_memory_mb": memory_mb(request.budget_memory) if request.budget_memory else None,
         "deploy_weights_overridden": request.weights or {},
         "dataset": _describe_unit(units[0]),
@@ -342,7 +345,7 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         scenario=spec, units=units, adapters=adapters, repeats=manifest["repeats"], warmup=manifest["warmup"],
         seed=seed, digits=manifest["digits"], options=options, step_specs=step_specs,
         isolation=request.isolation, timeout=request.timeout, deploy_weights=request.weights or {},
-        retries=request.retries,
+        retries=request.retries, core_counts=core_counts,
     )
     runner = Runner(plan, store, progress, earlier=previous[1] if previous else None, early=early)
     try:
@@ -368,6 +371,21 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
             store.close()
     earlier = results.clean_json(previous[1]) if previous else []  # a resumed run's outcome is the whole run's
     return RunOutcome(store.run_dir, manifest, [*earlier, *(r.to_json() for r in runner.records)])
+
+
+def _core_counts(request: RunRequest, step_specs: list[Any]) -> list[int]:
+    """The run's core counts, ascending: --cores (one count or a list), else every core of the machine. Several
+    counts sweep the training steps (each count a session of its own, runner.Runner.execute); a statistics step
+    takes one count, so a list with one is a usage error rather than a silent repeat of exact answers."""
+    given = request.cores
+    counts = limits.check_cores([given] if isinstance(given, int) else list(given)) if given is not None \
+        else [os.cpu_count() or 1]
+    if len(counts) > 1:
+        stats = sorted({s.step for s in step_specs if steps.is_statistics(s.step)})
+        if stats:
+            raise MlbenchError(f"--cores {','.join(map(str, counts))}: a core sweep times the training steps; "
+                               f"this run also has {', '.join(stats)} (give one core count)")
+    return counts
 
 
 def _early_session(request: RunRequest, adapters: list[str], step_specs: list[Any], options: Any) -> Any:

@@ -103,6 +103,12 @@ def _sizes(text: str | None) -> list[int] | None:
     return [parse_size(part) for part in text.split(",") if part.strip()]
 
 
+def _cores(text: str | None) -> list[int] | None:
+    from mlbench.limits import parse_cores
+
+    return None if text is None else parse_cores(text)
+
+
 def _weights(items: list[str] | None) -> dict[str, float] | None:
     if not items:
         return None
@@ -161,7 +167,9 @@ def run_command(
     max_fits: Annotated[int | None, typer.Option(min=1, help="Fit budget of an emulated subset search.")] = None,
     sizes: Annotated[str | None, typer.Option(help="Train rows per size for training steps, e.g. 10k,100k,1m.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for synthetic data and platforms.")] = None,
-    cores: Annotated[int | None, typer.Option(min=1, help="Cores a platform may use (default: all).")] = None,
+    cores: Annotated[str | None, typer.Option(
+        help="Cores a platform may use (default: all); a comma list (e.g. 1,2) times every training cell at each "
+             "count, each in a session started with it, and reports speed-up and parallel efficiency.")] = None,
     memory: Annotated[str, typer.Option(help="JVM heap for local H2O / Spark driver, e.g. 4G.")] = "4G",
     h2o_url: Annotated[str | None, typer.Option(
         envvar="MLBENCH_H2O_URL", help="Use this running H2O cluster instead of starting one.")] = None,
@@ -201,7 +209,7 @@ def run_command(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
         by=by.value if by else None, family=family, digits=digits, methods=_split(method),
-        max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
+        max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=_cores(cores), out=out, memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
         weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
     )

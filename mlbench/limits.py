@@ -22,6 +22,36 @@ def check_seed(seed: int) -> int:
     return seed
 
 
+def parse_cores(text: str) -> list[int]:
+    """`--cores` as the command line gives it: one count ("2") or a comma list ("1,2") of whole numbers, checked
+    by `check_cores`."""
+    counts = []
+    for part in text.split(","):
+        try:
+            counts.append(int(part.strip()))
+        except ValueError:
+            raise MlbenchError(f"--cores {text!r}: {part.strip()!r} is not a whole number of cores (e.g. --cores 1,2)"
+                               ) from None
+    return check_cores(counts)
+
+
+def check_cores(counts: list[int], machine: int | None = None) -> list[int]:
+    """The core counts of a run, ascending: each from 1 to the machine's cores (`machine`, default os.cpu_count()),
+    none twice. A count above the machine's would time the same cores shared by more threads, not more cores."""
+    import os
+
+    machine = machine or os.cpu_count() or 1
+    if not counts:
+        raise MlbenchError("--cores needs at least one core count, e.g. --cores 2 or --cores 1,2")
+    for count in counts:
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= machine:
+            raise MlbenchError(f"--cores {count!r} is out of range: core counts are whole numbers from 1 to this "
+                               f"machine's {machine} cores")
+    if len(set(counts)) < len(counts):
+        raise MlbenchError(f"--cores lists a count twice: {','.join(map(str, counts))}")
+    return sorted(counts)
+
+
 def check_yaml_size(path: object, size: int) -> None:
     if size > YAML_MAX_BYTES:
         raise MlbenchError(f"{path}: {_mib(size)} is over the {_mib(YAML_MAX_BYTES)} limit of a scenario file")

@@ -49,6 +49,7 @@ class RunPlan:
     timeout: float | None = None  # seconds per cell (one repeat of one step variant); needs isolation
     deploy_weights: dict[str, float] = field(default_factory=dict)  # --weight overrides of the deploy score
     retries: int = 1  # times a cell running when its platform died is retried on a fresh session (0: never)
+    core_counts: list[int] = field(default_factory=list)  # --cores: each adapter runs once per count ([]: options')
 
 
 @dataclass

@@ -75,6 +75,7 @@ class ResultRecord:
     utc: str = field(default_factory=lambda: utc_now())
     fault: str | None = None  # error and timeout records: "platform", "environment" or "mlbench" (runner.FAULTS)
     rows_dropped: int = 0  # rows of the source left out for a missing value (R's na.omit), so n_rows is honest
+    cores: int | None = None  # the session's --cores count (a core sweep: one per count); None: fixed by a cluster
 
     def to_json(self) -> dict[str, Any]:
         return clean_json(asdict(self))
@@ -334,7 +335,8 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
 
 def repeat_key(record: dict[str, Any]) -> tuple[Any, ...]:
     """One repeat of one cell: what --resume skips once it is finished."""
-    return (record["adapter"], record["dataset"], record["step"], record["variant"], record["repeat"])
+    return (record["adapter"], record["dataset"], record["step"], record["variant"], record["repeat"],
+            record.get("cores"))
 
 
 def finished_cells(records: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
@@ -348,7 +350,7 @@ def finished_cells(records: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
         if record["phase"] == steps.kind(record["step"]).end_phase or record["status"] != "ok":
             done.add(repeat_key(record))
         if record["status"] == "unsupported":  # recorded once for all repeats
-            done.add((*repeat_key(record)[:4], "*"))
+            done.add((*repeat_key(record)[:4], "*", record.get("cores")))
     return done
 
 

@@ -110,8 +110,15 @@ def is_retry(record: dict[str, Any]) -> bool:
 
 
 def measured(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every record but the warm-up repeats."""
-    return [r for r in records if not r.get("is_warmup")]
+    """Every record but the warm-up repeats and, in a core sweep (`--cores 1,2`), those of a run's counts below its
+    largest: every table but the sweep's own shows the run at its most cores, as a run with that one count would
+    (the sweep's table, reports.pivots_cores, reads all counts)."""
+    rows = [r for r in records if not r.get("is_warmup")]
+    most: dict[Any, int] = {}
+    for r in rows:
+        if r.get("cores") is not None:
+            most[r.get("run_id")] = max(most.get(r.get("run_id"), 0), int(r["cores"]))
+    return [r for r in rows if r.get("cores") is None or r["cores"] == most[r.get("run_id")]]
 
 
 def latest_ok_records(records: Iterable[dict[str, Any]], step: str) -> dict[str, dict[str, Any]]:

@@ -71,14 +71,19 @@ class Runner:
         self.early = early  # the first platform's session, begun while the run was being prepared
         earlier = earlier or []  # the records of the interrupted run this one resumes
         self.done = finished_cells(earlier)  # cells it finished
-        self.sessions_before: dict[str, int] = {}  # per adapter, the sessions it started
+        self.sessions_before: dict[tuple[str, int | None], int] = {}  # per (adapter, cores), the sessions it started
         for record in earlier:
             if record.get("phase") == "session":
-                self.sessions_before[record["adapter"]] = self.sessions_before.get(record["adapter"], 0) + 1
+                started = (record["adapter"], record.get("cores"))
+                self.sessions_before[started] = self.sessions_before.get(started, 0) + 1
+        self.core_counts = plan.core_counts or [plan.options.cores]
+        self._cores: int | None = self.core_counts[0]  # the running session's core count (None: fixed by a cluster)
+        self._cores_fixed: str | None = None  # why this adapter's core count is not the run's to set
         self._progress = progress or (lambda _state: None)
         self._state = ProgressState("", 0, 0)
         self._detail_at = 0.0
-        self.cells_total = sum(len(u.cells) for u in plan.units) * len(plan.adapters) * (plan.warmup + plan.repeats)
+        self.cells_total = (sum(len(u.cells) for u in plan.units) * len(plan.adapters) * (plan.warmup + plan.repeats)
+                            * len(self.core_counts))
         self.cells_done = 0
         self.records: list[ResultRecord] = []
         self._truth = Truth(plan, _one_line)
@@ -117,8 +122,10 @@ class Runner:
             wall_s=m.wall_s if m else None, cpu_s=m.cpu_s if m else None,
             peak_rss_mb=m.peak_rss_mb if m else None, result=result, deviation=deviation, error=error,
             host=platform.node(), python=sys.version.split()[0], java=self._java, attempt=attempt, restart=restart,
-            fault=fault if status in FAILED else None,
+            fault=fault if status in FAILED else None, cores=self._cores,
         )
+        if phase == "session" and self._cores_fixed:
+            record.result = {**(record.result or {}), "cores_fixed": self._cores_fixed}
         self.store.append(record)
         self.records.append(record)
 
@@ -147,8 +154,29 @@ class Runner:
             for index, spec, variant in stats_cells:  # every reference, so reports show it even if all skip
                 self._truth.reference(unit, index, spec, variant)
         for name in self.plan.adapters:
-            self._run_adapter(get_adapter(name))
+            self._sweep(get_adapter(name))
         return self.records
+
+    def _sweep(self, cls: type[Adapter]) -> None:
+        """The adapter's cells once per core count, each count in a session of its own (a JVM takes its thread
+        count at start: H2O's nthreads, Spark's local[N]); the session options and every record carry the count.
+        Where a cluster joined by URL fixes the cores (`Adapter.fixed_cores`), the cells run once, their records'
+        `cores` None and the session's result saying why."""
+        base = self.plan.options
+        fixed = cls.fixed_cores(base)  # its records say no count, sweep or not: the count was not the run's
+        counts: list[int | None] = [None] if fixed else list(self.core_counts)
+        try:
+            for count in counts:
+                self._cores, self._cores_fixed = count, fixed
+                self.plan.options = dataclasses.replace(base, cores=count if count is not None else base.cores)
+                if len(counts) > 1:
+                    self.progress(f"{cls.name}: {count} core{'s' * (count != 1)}")
+                self._run_adapter(cls)
+            if fixed:  # the counts it did not run, counted as done for the progress
+                self.cells_done += sum(len(u.cells) for u in self.plan.units) * (
+                    self.plan.warmup + self.plan.repeats) * (len(self.core_counts) - 1)
+        finally:
+            self.plan.options, self._cores, self._cores_fixed = base, self.core_counts[0], None
 
     def _params(self, spec: Any, variant: str | None, how: str) -> dict[str, Any]:
         step = steps.kind(spec.step)
@@ -270,7 +298,8 @@ class Runner:
 
     def _finished(self, cls: type[Adapter], unit: DataUnit, spec: Any, variant: str | None, repeat: int) -> bool:
         key = (cls.name, unit.dataset.name, spec.step, variant)
-        return (*key, repeat) in self.done or (*key, "*") in self.done
+        return any(k in self.done for cores in dict.fromkeys([self._cores, None])  # None: a record older than cores
+                   for k in ((*key, repeat, cores), (*key, "*", cores)))
 
     def _run_cell(self, cls: type[Adapter], life: _Lifecycle, unit: DataUnit, index: int, spec: Any,
                   variant: str | None) -> None:
@@ -484,7 +513,7 @@ class _Lifecycle:
         self.fault = "environment"  # whose fault it is when `ready` fails (see FAULTS)
         # sessions of this platform before the current one: restarts after a death, and, in a resumed run, the
         # sessions of the invocations it continues (so a resumed start is timed apart, never as a second repeat)
-        before = runner.sessions_before.get(cls.name, 0)
+        before = runner.sessions_before.get((cls.name, runner._cores), 0)
         self.restarts = max(before - 1, 0)  # `ready` counts the session it starts after them
         self.death: str | None = None  # what the last session died of, for the restarted session's record
         if before:

@@ -123,6 +123,14 @@ class H2OAdapter(Adapter):
         self._task: str | None = None  # the loaded source's task: "classification" means a factor target
         self._factor_frame: Any = None  # the frame with the numeric 0/1 target as a factor, for binomial GLMs
 
+    @classmethod
+    def fixed_cores(cls, options: SessionOptions) -> str | None:
+        """A cluster joined by URL keeps the nthreads its nodes started with (h2o.init's nthreads only reaches a
+        cluster it starts)."""
+        from mlbench.sanitize import redact
+
+        return f"fixed by the cluster at {redact(options.h2o_url)}" if options.h2o_url else None
+
     # ----- plumbing ------------------------------------------------------------------------------------
 
     @staticmethod

@@ -136,6 +136,16 @@ class SparkAdapter(Adapter):
         self.n_rows = 0
         self.n_test = 0
 
+    @classmethod
+    def fixed_cores(cls, options: SessionOptions) -> str | None:
+        """Only a local master takes the core count (local[N]); a cluster's master hands out its executors'
+        cores as the cluster was set up."""
+        from mlbench.sanitize import redact
+
+        master = options.spark_master
+        return f"fixed by the cluster's executors (master {redact(master)})" \
+            if master and not master.startswith("local") else None
+
     # ----- lifecycle ------------------------------------------------------------------------------------
 
     def start_session(self, options: SessionOptions) -> None:

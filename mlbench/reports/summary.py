@@ -471,7 +471,8 @@ PIVOTS = {**dict.fromkeys(["train_points", "train_grid", "budget_mb", "session_b
                            "support_recovery", "cv_errors", "latest_ok", "accuracy", "glm_accuracy", "is_glm",
                            "coefficient_terms",
                            "term_digits", "coefficient_grid", "elimination_rows", "factor_notes",
-                           "vif_grid", "design_terms", "FIT_ROWS"], "pivots_stats")}
+                           "vif_grid", "design_terms", "FIT_ROWS"], "pivots_stats"),
+          **dict.fromkeys(["core_sweep", "core_counts"], "pivots_cores")}
 
 
 def __getattr__(name: str) -> Any:

@@ -56,6 +56,32 @@ def plot_fit_vs_rows(records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def plot_core_sweep(records: list[dict[str, Any]]) -> list[str]:
+    """Speed-up of the median fit against core counts (`--cores 1,2`), one line per platform x model and the
+    perfectly parallel line (speed-up = N / the smallest count) dashed grey, per task and size; [] for one count."""
+    rows = [r for r in summary.core_sweep(records) if not r["fixed"]]
+    counts = summary.core_counts(records)
+    adapters = list(dict.fromkeys(r["adapter"] for r in rows))
+    colors, shapes = _colors(adapters), _shapes(list(dict.fromkeys(r["model"] for r in rows)))
+    out = []
+    for task, n_rows in dict.fromkeys((r["task"], r["n_rows"]) for r in rows):
+        series = [svg.Series("perfectly parallel", "#999999", "circle", "4 3",
+                             [(float(n), n / counts[0], f"{n} cores: {n / counts[0]:.2f}x") for n in counts])]
+        for r in (r for r in rows if (r["task"], r["n_rows"]) == (task, n_rows)):
+            label = f"{r['adapter']} · {r['model']}"
+            series.append(svg.Series(label, colors[r["adapter"]], shapes[r["model"]], "", [
+                (float(n), float(p["speedup"]), f"{label} · {n} cores: fit {p['fit_s']:.3g} s, speed-up "
+                 f"{p['speedup']:.2f}x, efficiency {p['efficiency']:.2f}")
+                for n, p in r["points"].items() if n is not None and p["speedup"]]))
+        out.append(figure(svg.line_chart(series, f"Speed-up with cores ({task}, {n_rows:,} rows)", "cores",
+                                         f"speed-up over {counts[0]} core{'s' * (counts[0] != 1)}", log_x=False,
+                                         log_y=False, x_ticks=[float(n) for n in counts]),
+                          f"Scaling with cores ({task}, {n_rows:,} rows): speed-up of the median fit",
+                          "Each core count ran in a session of its own; the grey line is perfectly parallel "
+                          "(efficiency 1). Hover a point for its fit time and efficiency."))
+    return out
+
+
 def plot_cost_curve(records: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> list[str]:
     """Fit seconds against rows, log-log: measured points joined solid, the fitted power law extended to
     summary.EXTRAPOLATED_ROWS dashed and marked as extrapolated."""
