@@ -28,6 +28,8 @@ def release() -> None:
     buffers resident (about three times the frame), which is the interchange file's cost, not the platform's, and
     would be counted as the loaded data's footprint and under every later phase's peak. Also after an adapter
     drops the frames it converted (gbm_common)."""
-    import pyarrow
-
+    try:
+        import pyarrow
+    except ImportError:  # pandas read with another engine: no arrow pool to hand back
+        return
     pyarrow.default_memory_pool().release_unused()
