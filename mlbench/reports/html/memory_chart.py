@@ -52,6 +52,8 @@ def plot_memory(records: list[dict[str, Any]]) -> list[str]:
                     [(float(n), mb, f"{adapter} · {n:,} rows: training peak {mb:.3g} MB above the session "
                       "(largest over its models)") for n, mb in sorted(peaks.items())]))
         sizes = sorted({p["n_rows"] for p in points if p["task"] == task})
+        if any(s.dash == "2 3" for s in series):  # label the extrapolated sizes too
+            sizes = sorted({*sizes, *summary.EXTRAPOLATED_ROWS})
         out.append(figure(
             svg.line_chart(series, f"Data footprint and training peak ({task})", "training rows (log)",
                            "MB above the session (log)", x_ticks=[float(n) for n in sizes] if len(sizes) <= 8 else ()),
