@@ -42,6 +42,9 @@ def train_tables(run: RunView) -> list[Layouts]:
                               Cell(with_spread(point["metric_value"], point["metric_spread"], 4),
                                    sort=point["metric_value"])]
             table.add(*cells)
+        table.footnotes = [f"data MB: {DATA_MB_TIP}; a size loaded after others in the same session also holds "
+                           "what their cells left resident (allocator caches, a JVM's grown heap): run it alone for "
+                           "its own figure"]
         tables.append([[table]])
     return tables
 
