@@ -70,6 +70,7 @@ def test_the_footprint_is_in_the_train_table_and_the_html_report(sklearn_run):
     assert run_cli("report", str(run_dir), "--format", "html", "-o", str(html)).returncode == 0
     page = html.read_text()
     assert "data MB" in page and f">{shown}<" in page
+    assert "Data footprint and training peak (regression)" in page  # the memory chart, one size: one point
 
 
 def _ladder() -> list[dict]:
