@@ -115,7 +115,7 @@ def growth(records: list[dict[str, Any]], budget: float | None = None) -> list[d
     Fit time ~ a·n^b (least squares on log-log over the sizes that ran). Peak memory = base + c·n^d, the base
     being the platform's session peak (interpreter, libraries, JVM heap in use before any data) and d fitted on
     what the data added; a memory exponent needs that part to be positive at two sizes. The data footprint alone
-    (data_footprint) ~ e·n^f likewise ("data_exponent", extrapolated "data_mb"). Both are extrapolated to
+    (data_footprint) ~ e·n^f likewise ("data_exponent", extrapolated "data_mb"). All three are extrapolated to
     EXTRAPOLATED_ROWS (extrapolations, not measurements; only where the exponent is positive), with the rows at
     which memory would pass `budget` MB."""
     out = []

@@ -25,7 +25,7 @@ def train_tables(run: RunView) -> list[Layouts]:
         for size in grid["sizes"]:
             table.columns += [Column(f"{size:,}\n{column}", "right", group=f"{size:,} rows", tooltip=tip)
                               for column, tip in (("fit s", None), ("data MB", DATA_MB_TIP),
-                                                  ("peak MB", "peak MB of the process tree while it fit"),
+                                                  ("peak MB", "peak MB of the process tree while it fit and predicted"),
                                                   (metric, None))]
         for row in grid["rows"]:
             cells: list[Any] = [row["adapter"], row["model"]]
