@@ -3,7 +3,9 @@
 A JVM platform does its work in child processes (H2O's and Spark's JVMs), so measuring only the Python process
 would flatter them. A sampler thread sums the RSS of this process and all its descendants every few
 milliseconds; the peak over a phase is what is reported. Adapters never time themselves: the runner wraps each
-phase in `measure()`.
+phase in `measure()`. The tree's resident memory when a phase ends is kept too (`end_rss_mb`): what a load
+leaves held above the tree's memory before it (`tree_rss_mb`) is the data footprint, the data as the platform
+holds it, apart from what training adds.
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ def tree_rss_bytes(root: psutil.Process) -> int:
     return total
 
 
+def tree_rss_mb(pid: int | None = None) -> float:
+    """The tree's resident MB now (`pid`'s, default this process's): the baseline a data footprint is above."""
+    try:
+        return tree_rss_bytes(psutil.Process(pid or os.getpid())) / 2**20
+    except psutil.Error:
+        return 0.0
+
+
 def tree_cpu_seconds(root: psutil.Process) -> float:
     total = 0.0
     for proc in _tree(root):
@@ -75,6 +85,7 @@ class Measurement:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
+    end_rss_mb: float = 0.0  # the tree's resident MB when the block ended: what a load leaves held (its data)
 
 
 class _PeakSampler(threading.Thread):
@@ -82,6 +93,7 @@ class _PeakSampler(threading.Thread):
         super().__init__(name="mlbench-rss-sampler", daemon=True)
         self.root, self.interval = root, interval
         self.peak = tree_rss_bytes(root)
+        self.last = self.peak
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -91,7 +103,8 @@ class _PeakSampler(threading.Thread):
     def finish(self) -> int:
         self._stop_event.set()
         self.join()
-        self.peak = max(self.peak, tree_rss_bytes(self.root))
+        self.last = tree_rss_bytes(self.root)
+        self.peak = max(self.peak, self.last)
         return self.peak
 
 
@@ -117,5 +130,6 @@ def measure(pid: int | None = None, interval: float = SAMPLE_INTERVAL_S) -> Iter
     finally:
         result.wall_s = time.perf_counter() - t0
         result.peak_rss_mb = sampler.finish() / 2**20
+        result.end_rss_mb = sampler.last / 2**20
         here = 0.0 if own else time.thread_time() - thread0
         result.cpu_s = max(0.0, tree_cpu_seconds(root) - cpu0) + here

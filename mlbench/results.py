@@ -76,6 +76,10 @@ class ResultRecord:
     fault: str | None = None  # error and timeout records: "platform", "environment" or "mlbench" (runner.FAULTS)
     rows_dropped: int = 0  # rows of the source left out for a missing value (R's na.omit), so n_rows is honest
     cores: int | None = None  # the session's --cores count (a core sweep: one per count); None: fixed by a cluster
+    # load records: the data footprint, the tree's resident MB when the load ended above `base_rss_mb`, the tree's
+    # MB after the session started and before its first load (runner._Lifecycle.ready)
+    data_mb: float | None = None
+    base_rss_mb: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return clean_json(asdict(self))

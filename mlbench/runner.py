@@ -32,7 +32,7 @@ from mlbench import environment, grading, stats, steps
 from mlbench.adapter import Adapter, Support, TrainSpec
 from mlbench.errors import PlatformDied, PlatformError, SkippedCell, UnsupportedStep
 from mlbench.handle import EarlySession, PlatformHandle, new_handle, platform_death, with_ran
-from mlbench.measure import Measurement, measure
+from mlbench.measure import Measurement, measure, tree_rss_mb
 from mlbench.plan import DataUnit, Progress, ProgressState, RunPlan
 from mlbench.registry import get as get_adapter
 from mlbench.results import ResultRecord, RunStore, append_log, finished_cells
@@ -111,7 +111,8 @@ class Runner:
                 variant: str | None = None, params: dict[str, Any] | None = None, support: str = "native",
                 repeat: int = 0, is_warmup: bool = False, m: Measurement | None = None,
                 result: dict[str, Any] | None = None, deviation: dict[str, Any] | None = None,
-                error: str | None = None, attempt: int = 1, restart: int = 0, fault: str | None = None) -> None:
+                error: str | None = None, attempt: int = 1, restart: int = 0, fault: str | None = None,
+                base_mb: float | None = None) -> None:
         record = ResultRecord(
             run_id=self.store.run_dir.name, scenario=self.plan.scenario.name, dataset=unit.dataset.name,
             dataset_sha256=unit.dataset.sha256, n_rows=len(unit.design.frame), n_cols=len(unit.design.features),
@@ -122,7 +123,8 @@ class Runner:
             wall_s=m.wall_s if m else None, cpu_s=m.cpu_s if m else None,
             peak_rss_mb=m.peak_rss_mb if m else None, result=result, deviation=deviation, error=error,
             host=platform.node(), python=sys.version.split()[0], java=self._java, attempt=attempt, restart=restart,
-            fault=fault if status in FAILED else None, cores=self._cores,
+            fault=fault if status in FAILED else None, cores=self._cores, base_rss_mb=base_mb,
+            data_mb=m.end_rss_mb - base_mb if m and base_mb is not None and status == "ok" else None,
         )
         if phase == "session" and self._cores_fixed:
             record.result = {**(record.result or {}), "cores_fixed": self._cores_fixed}
@@ -198,10 +200,12 @@ class Runner:
                              error=reason or cap.reason, fault=fault)
 
     def _timed(self, cls: type[Adapter], adapter: PlatformHandle, unit: DataUnit, phase: str,
-               action: Callable[[], None], restart: int = 0, after: str | None = None) -> tuple[str | None, str]:
+               action: Callable[[], None], restart: int = 0, after: str | None = None,
+               base_mb: float | None = None) -> tuple[str | None, str]:
         """Time a per-adapter phase; its record carries what the adapter says it connected to or read (and, for
-        a restarted session, what the platform died of). (The error, or None when the phase succeeded; its fault:
-        a session that cannot start is the environment's, a load its platform's reader's, see FAULTS.)"""
+        a restarted session, what the platform died of; for a load, its data footprint above `base_mb`). (The
+        error, or None when the phase succeeded; its fault: a session that cannot start is the environment's, a
+        load its platform's reader's, see FAULTS.)"""
         fault = "environment"
         with measure(adapter.pid) as m:
             try:
@@ -221,7 +225,7 @@ class Runner:
         if after:
             described = {**(described or {}), "restarted_after": after}
         self._record(cls, unit, phase=phase, status="error" if error else "ok", m=m, error=error,
-                     result=redact(described) or None, restart=restart, fault=fault)
+                     result=redact(described) or None, restart=restart, fault=fault, base_mb=base_mb)
         if error:
             self.progress(f"{cls.name}: {phase} failed: {error}")
         return error, fault
@@ -509,6 +513,7 @@ class _Lifecycle:
         self.runner, self.cls = runner, cls
         self.adapter: PlatformHandle | None = None
         self.loaded: DataUnit | None = None
+        self.base_mb: float | None = None  # the tree's MB after the session started, before its first load
         self.session_error: str | None = None
         self.fault = "environment"  # whose fault it is when `ready` fails (see FAULTS)
         # sessions of this platform before the current one: restarts after a death, and, in a resumed run, the
@@ -546,8 +551,10 @@ class _Lifecycle:
         if self.loaded is not unit:
             runner.progress(f"{cls.name}: loading {unit.label}")
             handle = self.handle()
+            if self.base_mb is None:
+                self.base_mb = tree_rss_mb(handle.pid)
             error, fault = runner._timed(cls, handle, unit, "load", functools.partial(handle.load, unit.source),
-                                         restart=self.restarts)
+                                         restart=self.restarts, base_mb=self.base_mb)
             if error:
                 self.loaded, self.fault = None, fault
                 return False
@@ -566,7 +573,7 @@ class _Lifecycle:
                 restart = self.restarts
                 runner.progress(f"{cls.name}: restarting the platform (restart {restart})")
                 self.close()
-            self.loaded = None
+            self.loaded = self.base_mb = None
             runner.session_death = None
             early = runner.take_early_session(cls)
             if early is not None:

@@ -240,6 +240,6 @@ def test_scorecard_shows_every_column_at_1280_px(tmp_path):
     assert layout["platforms"] == 7  # every platform in the five runs (TensorFlow from accuracy, xgboost from train)
     assert layout["criteria"] == ["stats support", "digits lost worst", "digits lost median", "GLM digits lost",
                                   "fit x fastest",
-                                  "session s", "peak MB", "time b", "nodes", "deploy", "cold s", "p50/p99 ms", "served",
-                                  "native models", "version"]
+                                  "session s", "peak MB", "data MB", "time b", "nodes", "deploy", "cold s",
+                                  "p50/p99 ms", "served", "native models", "version"]
     print(f"screenshot: {shot}")

@@ -339,7 +339,8 @@ def _seconds(text: str) -> float | None:
 
 
 def _table(tables: dict[str, list[dict[str, str]]], start: str) -> list[dict[str, str]]:
-    (rows,) = [rows for title, rows in tables.items() if title.startswith(start)]
+    # `in`, not startswith: the footnotes printed under a table run into the next table's title lines
+    (rows,) = [rows for title, rows in tables.items() if start in title]
     return rows
 
 

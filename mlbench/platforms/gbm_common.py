@@ -88,6 +88,8 @@ class BoostedTreesAdapter(Adapter):
         self.X = train[self.features].to_numpy(dtype=float)
         self.y = train[self.target].to_numpy(dtype=self._label_dtype(source.task))
         self.X_test = None if test is None else test[self.features].to_numpy(dtype=float)
+        del train, test  # only the arrays are the platform's data: the frames' memory goes back (frames.release)
+        frames.release()
 
     def predict(self, model: Any) -> Any:
         assert self.X_test is not None, "no test set loaded"

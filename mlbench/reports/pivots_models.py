@@ -12,8 +12,23 @@ from mlbench.reports.summary import combined_status, first_error, iqr, measured,
 from mlbench.stats import metrics
 
 
+def data_footprint(records: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
+    """Per (adapter, dataset): the data footprint of its ok loads, median MB ("data_mb": the tree's resident MB
+    when the load ended, above "base_mb", the tree's after the session started and before its first load; both
+    measured by the runner). A size loaded in several sessions (restarts, runs joined) shows their median."""
+    found: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for record in records:
+        if record.get("phase") == "load" and record.get("status") == "ok" and record.get("data_mb") is not None:
+            found[(str(record["adapter"]), str(record.get("dataset")))].append(
+                (float(record["data_mb"]), float(record.get("base_rss_mb") or 0.0)))
+    return {key: {"data_mb": statistics.median(d for d, _ in values),
+                  "base_mb": statistics.median(b for _, b in values)} for key, values in found.items()}
+
+
 def train_points(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Train cells: task, adapter, model, n_rows, status, fit seconds (median, IQR, all), peak MB, metric."""
+    """Train cells: task, adapter, model, n_rows, status, fit seconds (median, IQR, all), peak MB, data MB (the
+    loaded data's footprint, data_footprint) and the session baseline under it, metric."""
+    footprints = data_footprint(records)
     cells: dict[tuple[str, str, str, int], list[dict[str, Any]]] = defaultdict(list)
     for record in measured(records):
         if record.get("step") == "train":
@@ -36,6 +51,7 @@ def train_points(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "fit_s": median(list(times)), "fit_iqr_s": iqr(times), "fit_times": times,
             "predict_s": median(list(ok_times(rows, "predict"))),
             "peak_rss_mb": max(peaks) if peaks else None,
+            **footprints.get((adapter, str(rows[0].get("dataset"))), {"data_mb": None, "base_mb": None}),
             "metric": metric, "metric_value": median(list(values)) if values else None,
             "metric_spread": (max(values) - min(values)) if len(values) > 1 else None,
         })
@@ -98,7 +114,8 @@ def growth(records: list[dict[str, Any]], budget: float | None = None) -> list[d
 
     Fit time ~ a·n^b (least squares on log-log over the sizes that ran). Peak memory = base + c·n^d, the base
     being the platform's session peak (interpreter, libraries, JVM heap in use before any data) and d fitted on
-    what the data added; a memory exponent needs that part to be positive at two sizes. Both are extrapolated to
+    what the data added; a memory exponent needs that part to be positive at two sizes. The data footprint alone
+    (data_footprint) ~ e·n^f likewise ("data_exponent", extrapolated "data_mb"). All three are extrapolated to
     EXTRAPOLATED_ROWS (extrapolations, not measurements; only where the exponent is positive), with the rows at
     which memory would pass `budget` MB."""
     out = []
@@ -113,17 +130,22 @@ def growth(records: list[dict[str, Any]], budget: float | None = None) -> list[d
         base = bases.get(adapter, 0.0)
         added = [p for p in mine if p["peak_rss_mb"] and p["peak_rss_mb"] > base]
         memory_law = _power_law([float(p["n_rows"]) for p in added], [float(p["peak_rss_mb"]) - base for p in added])
+        held = [p for p in mine if p["data_mb"] and p["data_mb"] > 0]
+        data_law = _power_law([float(p["n_rows"]) for p in held], [float(p["data_mb"]) for p in held])
+        data_grows = data_law is not None and data_law[1] > 0
         row: dict[str, Any] = {
             "task": task, "adapter": adapter, "model": model, "sizes": [p["n_rows"] for p in mine],
             "largest": mine[-1]["n_rows"], "time_exponent": time_law[1], "base_mb": base,
-            "memory_exponent": memory_law[1] if memory_law else None, "extrapolated": {},
+            "memory_exponent": memory_law[1] if memory_law else None,
+            "data_exponent": data_law[1] if data_law else None, "extrapolated": {},
             "budget_mb": budget, "rows_at_budget": None,
         }
         memory_grows = memory_law is not None and memory_law[1] > 0
         for n in EXTRAPOLATED_ROWS:
             row["extrapolated"][n] = {
                 "fit_s": time_law[0] * n ** time_law[1] if time_law[1] > 0 else None,
-                "peak_mb": base + memory_law[0] * n ** memory_law[1] if memory_law and memory_grows else None}
+                "peak_mb": base + memory_law[0] * n ** memory_law[1] if memory_law and memory_grows else None,
+                "data_mb": data_law[0] * n ** data_law[1] if data_law and data_grows else None}
         if memory_law and memory_grows and budget and budget > base:
             # in logs, capped: a memory exponent near 0 (memory flat across sizes) puts the budget beyond any
             # float (an OverflowError once, on a 10k/100k ladder); past ROWS_CAP the figure means nothing anyway

@@ -59,6 +59,10 @@ CRITERIA = [
     Criterion("session_s", "session s", "speed", "low", "pvalues", "s", "median session start"),
     Criterion("peak_mb", "peak MB", "memory", "low", "train", "MB",
               help="peak memory of the process tree at the largest training size run"),
+    Criterion("data_mb", "data MB", "memory", "low", "train", "MB",
+              help="data footprint at the largest training size run: the loaded data alone (train and test sets "
+                   "as the platform holds them), the process tree's MB when the load ended above its MB after the "
+                   "session started"),
     Criterion("time_exponent", "time b", "scale", "low", "train",
               help="median growth exponent of fit time against rows (needs two sizes or more)"),
     Criterion("nodes", "nodes", "scale", "high", "pvalues",
@@ -240,6 +244,23 @@ def _peak(runs: list[Run]) -> dict[str, dict[str, Any]]:
     return {adapter: cell for adapter, (_, cell) in best.items()}
 
 
+def _data(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    """Per adapter, the data footprint at the largest training size it loaded (the largest over its tasks); not
+    for a cluster joined by URL, whose data is held in processes mlbench does not measure."""
+    best: dict[str, tuple[int, dict[str, Any]]] = {}
+    for manifest, records in runs:
+        elsewhere = summary.computes_elsewhere(records)
+        for row in summary.train_points(records):
+            if row["data_mb"] is None or row["adapter"] in elsewhere:
+                continue
+            size, current = best.get(row["adapter"], (-1, {}))
+            if row["n_rows"] > size or (row["n_rows"] == size and row["data_mb"] > current["value"]):
+                best[row["adapter"]] = (row["n_rows"], _cell(
+                    float(row["data_mb"]), f"{row['data_mb']:.3g} @{row['n_rows']:,}", manifest,
+                    f"load of {row['dataset']} (train {row['task']})"))
+    return {adapter: cell for adapter, (_, cell) in best.items()}
+
+
 def _exponent(runs: list[Run]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for manifest, records in runs:
@@ -329,7 +350,7 @@ def _measure(runs: list[Run], declared: dict[str, dict[str, str]]) -> dict[str, 
         "support": _support(runs, declared), "digits_lost_worst": worst, "digits_lost_median": middle,
         "glm_digits_lost": _with_worst(glm_middle, glm_worst),
         "speed": _speed(runs),
-        "session_s": _session(runs), "peak_mb": _peak(runs), "time_exponent": _exponent(runs),
+        "session_s": _session(runs), "peak_mb": _peak(runs), "data_mb": _data(runs), "time_exponent": _exponent(runs),
         "nodes": _nodes(runs), "deploy_score": score, "cold_start_s": cold, "p99_ms": latency, "served": served,
         "breadth": _breadth(runs), "version": _version(runs),
     }

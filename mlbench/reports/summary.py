@@ -466,7 +466,7 @@ def phase_totals(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 # The pivots of the model steps (pivots_models) and of the statistics steps (pivots_stats) live in modules of
 # their own, which read this one's primitives; they are read through this module too (summary.growth, ...).
 PIVOTS = {**dict.fromkeys(["train_points", "train_grid", "budget_mb", "session_base_mb", "growth", "deploy_rows",
-                           "EXTRAPOLATED_ROWS", "ROWS_CAP"], "pivots_models"),
+                           "data_footprint", "EXTRAPOLATED_ROWS", "ROWS_CAP"], "pivots_models"),
           **dict.fromkeys(["exact_subsets", "subset_agreement", "subset_summary", "exact_subset_rows", "step_ends",
                            "support_recovery", "cv_errors", "latest_ok", "accuracy", "glm_accuracy", "is_glm",
                            "coefficient_terms",

@@ -12,32 +12,55 @@ from mlbench.reports.table import Cell, Column, Layouts, RunView, Table, detail
 
 @detail("training", "training")
 def train_tables(run: RunView) -> list[Layouts]:
-    """Per task: rows adapter x model, per size: median fit time (± IQR), peak memory, the headline metric; split
-    per size where all sizes do not fit; why a point has no numbers in numbered footnotes."""
+    """Per task: rows adapter x model, per size: median fit time (± IQR), the loaded data's footprint beside the
+    training peak memory, the headline metric; split per size where all sizes do not fit; why a point has no
+    numbers in numbered footnotes."""
     tables: list[Layouts] = []
+    elsewhere = summary.computes_elsewhere(run.records)
     for grid in summary.train_grid(run.records):
         metric = grid["metric"].upper()
-        table = Table(f"Training ({grid['task']}): median fit time (± IQR), peak MB of the process tree, {metric} "
-                      "on the fixed test set", [Column("adapter", key=True), Column("model", key=True)])
+        table = Table(f"Training ({grid['task']}): median fit time (± IQR), MB of the loaded data and peak MB of "
+                      f"the process tree while training, {metric} on the fixed test set",
+                      [Column("adapter", key=True), Column("model", key=True)])
         for size in grid["sizes"]:
-            table.columns += [Column(f"{size:,}\n{column}", "right", group=f"{size:,} rows")
-                              for column in ("fit s", "peak MB", metric)]
+            table.columns += [Column(f"{size:,}\n{column}", "right", group=f"{size:,} rows", tooltip=tip)
+                              for column, tip in (("fit s", None), ("data MB", DATA_MB_TIP),
+                                                  ("peak MB", "peak MB of the process tree while it fit and predicted"),
+                                                  (metric, None))]
         for row in grid["rows"]:
             cells: list[Any] = [row["adapter"], row["model"]]
             for point in row["points"].values():
                 if point is None:
-                    cells += ["—", "", ""]
+                    cells += ["—", "", "", ""]
                 elif point["failed"]:
                     cells += [status_cell(point["status"], point["error"] or None, f"{row['adapter']} {row['model']}"),
-                              "", ""]
+                              "", "", ""]
                 else:
                     cells += [Cell(with_spread(point["fit_s"], point["fit_iqr_s"], 3), sort=point["fit_s"]),
+                              _data_cell(point, row["adapter"] in elsewhere),
                               Cell(fmt(point["peak_rss_mb"], 4), sort=point["peak_rss_mb"]),
                               Cell(with_spread(point["metric_value"], point["metric_spread"], 4),
                                    sort=point["metric_value"])]
             table.add(*cells)
+        table.footnotes = [f"data MB: {DATA_MB_TIP}; a size loaded after others in the same session also holds "
+                           "what their cells left resident (allocator caches, a JVM's grown heap): run it alone for "
+                           "its own figure"]
         tables.append([[table]])
     return tables
+
+
+DATA_MB_TIP = ("the loaded data alone, train and test sets as the platform holds them: the process tree's resident "
+               "MB when the load ended, above the tree's after the session started (before any data)")
+
+
+def _data_cell(point: dict[str, Any], elsewhere: bool) -> Cell | str:
+    """A point's data footprint; a cluster joined by URL holds its data in processes mlbench does not measure."""
+    if point["data_mb"] is None:
+        return "—"
+    if elsewhere:
+        return Cell(fmt(point["data_mb"], 3), "dim", sort=point["data_mb"], note="the cluster was joined by URL: its "
+                    "data is held in processes mlbench does not measure, so this is the client's memory only")
+    return Cell(fmt(point["data_mb"], 3), sort=point["data_mb"])
 
 
 def rows_text(n: float | None) -> str:
@@ -68,22 +91,26 @@ def scaling_tables(run: RunView) -> list[Layouts]:
                       [Column("adapter", key=True), Column("model", key=True),
                        Column("time\nb", "right", lambda b: f"{b:.2f}", tooltip="fit seconds ~ rows^b"),
                        Column("memory\nb", "right", lambda b: "—" if b is None else fmt(b, 2),
-                              tooltip="peak MB above the session's ~ rows^b")])
+                              tooltip="peak MB above the session's ~ rows^b"),
+                       Column("data\nb", "right", lambda b: "—" if b is None else fmt(b, 2),
+                              tooltip="the loaded data's MB (data footprint) ~ rows^b")])
         for n in summary.EXTRAPOLATED_ROWS:
             table.columns += [Column(f"{rows_text(n)}*\nfit s", "right", _positive, group=f"{n:,} rows"),
+                              Column(f"{rows_text(n)}*\ndata MB", "right", _positive, group=f"{n:,} rows"),
                               Column(f"{rows_text(n)}*\nMB", "right", _positive, group=f"{n:,} rows")]
         table.columns.append(Column(budget_label, "right", rows_text))
         for row in mine:
-            cells = [row["adapter"], row["model"], row["time_exponent"], row["memory_exponent"]]
+            cells = [row["adapter"], row["model"], row["time_exponent"], row["memory_exponent"], row["data_exponent"]]
             for n in summary.EXTRAPOLATED_ROWS:
                 point = row["extrapolated"][n]
-                cells += [point["fit_s"], point["peak_mb"]]
+                cells += [point["fit_s"], point["data_mb"], point["peak_mb"]]
             cells.append(row["rows_at_budget"])
             table.add(*cells)
         sizes = sorted({n for r in mine for n in r["sizes"]})
         table.footnotes = [f"fitted on {', '.join(rows_text(n) for n in sizes)} rows; memory b is the exponent of "
-                           "what the data adds above the session's peak; — where no growth was measured. Two sizes "
-                           "fit any curve: trust it more the more sizes ran and the larger they are"]
+                           "what the data adds above the session's peak, data b that of the loaded data's MB (data "
+                           "MB: the footprint of the data alone, before training); — where no growth was measured. "
+                           "Two sizes fit any curve: trust it more the more sizes ran and the larger they are"]
         tables.append([[table]])
     return tables
 

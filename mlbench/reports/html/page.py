@@ -16,7 +16,7 @@ from mlbench import __version__
 from mlbench.environment import missing_libraries
 from mlbench.reports import summary
 from mlbench.reports.details import details
-from mlbench.reports.html import charts, tables
+from mlbench.reports.html import charts, memory_chart, tables
 from mlbench.reports.html.cells import badge, draw, esc, kv_table, num, table, td, th, txt
 from mlbench.reports.summary import fmt
 from mlbench.reports.table import RunView
@@ -236,7 +236,8 @@ def render_html(manifest: dict[str, Any], records: list[dict[str, Any]]) -> str:
         _section("training", SECTIONS["training"],
                  [*_details(run, "training"), *charts.plot_fit_vs_rows(records), *charts.plot_core_sweep(records),
                   *charts.plot_pareto(records),
-                  *charts.plot_cost_curve(records, manifest)]),
+                  *charts.plot_cost_curve(records, manifest),
+                  *memory_chart.plot_memory(records)]),
         _section("deploy", SECTIONS["deploy"], [*_details(run, "deploy"), charts.plot_deploy(records),
                                                 *charts.plot_batch_sweep(records)]),
         *(_section(other, other.capitalize(), _details(run, other))
