@@ -243,14 +243,18 @@ def test_the_terminal_and_the_html_page_draw_one_declared_table():
             self.cell: list[str] | None = None
             self.inside = False
 
+        in_note = False  # a cell's note mark (<sup>n</sup>): the page's numbered notes, not the cell's value
+
         def handle_starttag(self, tag, attrs):
             self.inside = self.inside or (tag == "table" and ("class", "full scorecard") in attrs)
+            self.in_note = self.in_note or tag == "sup"
             if self.inside and tag == "tr":
                 self.rows.append([])
             elif self.inside and tag in ("td", "th"):
                 self.cell = []
 
         def handle_endtag(self, tag):
+            self.in_note = self.in_note and tag != "sup"
             if tag == "table":
                 self.inside = False
             elif self.cell is not None and tag in ("td", "th"):
@@ -258,7 +262,7 @@ def test_the_terminal_and_the_html_page_draw_one_declared_table():
                 self.cell = None
 
         def handle_data(self, data):
-            if self.cell is not None:
+            if self.cell is not None and not self.in_note:
                 self.cell.append(data)
 
     parser = Rows()
