@@ -213,7 +213,8 @@ def run_command(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
         by=by.value if by else None, family=family, digits=digits, methods=_split(method),
-        max_fits=max_fits, sizes=_sizes(sizes), shape=_shape(shape), seed=seed, cores=cores, out=out, memory=memory, h2o_url=h2o_url,
+        max_fits=max_fits, sizes=_sizes(sizes), shape=_shape(shape), seed=seed, cores=cores, out=out, memory=memory,
+        h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
         weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
     )

@@ -58,6 +58,8 @@ class _SklearnBase(Adapter):
         self.target, self.features = source.target, source.features
         self.intercept = source.intercept  # False: the statistics steps' fits go through the origin
         self.csr = frames.read_sparse(source) if source.sparse_path is not None else None
+        self.frame: Any
+        self.test: Any
         self.frame, self.test = frames.read(source) if self.csr is None else (None, None)
 
     def glm_coefficients(self, features: list[str], family: str) -> GLMCoefficients:
