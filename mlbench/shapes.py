@@ -132,9 +132,9 @@ AS_CSR = {
     "xgboost": "scipy CSR (absent entries are xgboost's missing values, not zeros)",
     "lightgbm": "scipy CSR (zeros stay zeros: zero_as_missing off)",
 }
-DENSIFIED = ("every other platform reads the dense Parquet/CSV file: H2O parses the CSV and compresses runs of "
-             "zeros in its own sparse column chunks; Spark's VectorAssembler stores each row as a SparseVector "
-             "when that is smaller; statsmodels, CatBoost, TensorFlow and R get dense float64")
+DENSIFIED = ("every other platform reads the dense Parquet/CSV file: H2O imports the Parquet file and stores a "
+             "mostly-zero column chunk in its sparse chunk encoding (CXIChunk); Spark's VectorAssembler stores each "
+             "row as a SparseVector when that is smaller; statsmodels, CatBoost, TensorFlow and R get dense float64")
 
 
 def note(X: Any, test: Any = None) -> str:
