@@ -222,13 +222,12 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
 
 
 def _shaped_units(request: RunRequest, spec: Any, train: list[Any], seed: int, data_dir: Path) -> list[Any]:
-    """The training ladder: per task, one fixed test set and one unit per size, in the run's shape (--shape, else
-    the scenario's `shape`): its column count, its row ladder, and for sparse data a CSR copy beside the files."""
+    """The training ladder in the run's shape (--shape, else the scenario's): per task one fixed test set and
+    one unit per size of the shape's ladder, with its column count (mlbench.shapes)."""
     from mlbench import datasets, shapes
 
     shape = shapes.check(request.shape or spec.shape)
-    scenario_sizes = [datasets.parse_size(str(s)) for s in spec.sizes]
-    sizes = shapes.ladder(shape, request.sizes, scenario_sizes, spec.shape)
+    sizes = shapes.ladder(shape, request.sizes, [datasets.parse_size(str(s)) for s in spec.sizes], spec.shape)
     units = []
     for task in dict.fromkeys(c[1].task for c in train):
         task_cells = [c for c in train if c[1].task == task]
