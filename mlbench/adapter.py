@@ -169,6 +169,8 @@ class DataSource:
     test_csv_path: Path | None = None
     task: str | None = None  # "classification" (target 0/1) or "regression"
     intercept: bool = True  # False: every OLS of the statistics steps is a fit through the origin (y ~ 0 + x)
+    sparse_path: Path | None = None  # sparse shape: the training design as scipy CSR (.npz), for platforms taking CSR
+    test_sparse_path: Path | None = None  # ... and the test set's (platforms/frames.read_sparse reads both)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class RunRequest:
     methods: list[str] | None = None
     max_fits: int | None = None
     sizes: list[int] | None = None
+    shape: str | None = None  # the training ladder's data shape (mlbench.shapes): tall, wide, sparse; None: scenario's
     isolation: str = "process"
     timeout: float | None = None
     retries: int = 1  # retries of a cell whose platform died while it ran, each on a fresh session
@@ -125,9 +126,11 @@ def _has_intercept(dataset: Any, run_intercept: bool) -> bool:
 
 
 def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, task: str | None = None,
-          intercept: bool = True, family: str | None = "gaussian") -> Any:
+          intercept: bool = True, family: str | None = "gaussian", test_sparse: Any = None) -> Any:
     """Build the design once and write it where every platform reads it with its own reader. Statistics cells
-    take the design's family (`family` None: the dataset's, else decided from the target)."""
+    take the design's family (`family` None: the dataset's, else decided from the target). Sparse data
+    (`dataset.sparse`, `test_sparse`: scipy CSR) is also written as CSR for the platforms that take it, and its
+    footprint (nnz, density, CSR vs dense bytes) goes into the data notes."""
     import numpy as np
 
     from mlbench.adapter import DataSource
@@ -146,10 +149,18 @@ def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, tas
     if test is not None:
         test_design = build_design(test, dataset.target, features=None)
         test_paths = _write(test_design.frame, directory, stem + "-test")
+    sparse_paths: dict[str, Any] = {}
+    if dataset.sparse is not None:
+        from mlbench import shapes
+
+        design.notes.append(shapes.note(dataset.sparse, test_sparse))
+        sparse_paths["sparse_path"] = shapes.save_csr(dataset.sparse, directory / f"{stem}-X.npz")
+        if test_sparse is not None:
+            sparse_paths["test_sparse_path"] = shapes.save_csr(test_sparse, directory / f"{stem}-test-X.npz")
     source = DataSource(
         dataset.name, parquet_path, csv_path, design.target, design.features, len(design.frame),
         test_parquet_path=test_paths[0] if test_paths else None, test_csv_path=test_paths[1] if test_paths else None,
-        task=task, intercept=intercept,
+        task=task, intercept=intercept, **sparse_paths,
     )
     test_x_path = None
     if test_design is not None:
@@ -207,13 +218,26 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
         dataset, test, task = _user_split(datasets.resolve(None, request.data, request.target, seed), seed)
         units.append(_unit(dataset, [c for c in train if c[1].task == task], data_dir, test, task))
     elif train:
-        sizes = request.sizes or [datasets.parse_size(str(s)) for s in spec.sizes]
-        for task in dict.fromkeys(c[1].task for c in train):
-            task_cells = [c for c in train if c[1].task == task]
-            p = task_cells[0][1].features
-            test = datasets.synthetic_task(task, spec.test_rows, p, seed + 1).frame
-            for size in sizes:
-                units.append(_unit(datasets.synthetic_task(task, size, p, seed), task_cells, data_dir, test, task))
+        units += _shaped_units(request, spec, train, seed, data_dir)
+    return units
+
+
+def _shaped_units(request: RunRequest, spec: Any, train: list[Any], seed: int, data_dir: Path) -> list[Any]:
+    """The training ladder in the run's shape (--shape, else the scenario's): per task one fixed test set and
+    one unit per size of the shape's ladder, with its column count (mlbench.shapes)."""
+    from mlbench import datasets, shapes
+
+    shape = shapes.check(request.shape or spec.shape)
+    sizes = shapes.ladder(shape, request.sizes, [datasets.parse_size(str(s)) for s in spec.sizes], spec.shape)
+    units = []
+    for task in dict.fromkeys(c[1].task for c in train):
+        task_cells = [c for c in train if c[1].task == task]
+        p = shape.p(task_cells[0][1].features)
+        shapes.check_sizes(shape, sizes, p)
+        test = datasets.synthetic_task(task, min(spec.test_rows, shape.test_rows), p, seed + 1, shape.name)
+        for size in sizes:
+            units.append(_unit(datasets.synthetic_task(task, size, p, seed, shape.name), task_cells, data_dir,
+                               test.frame, task, test_sparse=test.sparse))
     return units
 
 

@@ -109,6 +109,15 @@ def _cores(text: str | None) -> list[int] | None:
     return None if text is None else parse_cores(text)
 
 
+def _shape(text: str | None) -> str | None:
+    """--shape checked before anything runs: an unknown shape is a one-line error with the closest known one."""
+    if text is None:
+        return None
+    from mlbench import shapes
+
+    return shapes.check(text.strip()).name
+
+
 def _weights(items: list[str] | None) -> dict[str, float] | None:
     if not items:
         return None
@@ -166,6 +175,9 @@ def run_command(
     method: Annotated[str | None, typer.Option(help="Subset methods: best,forward,backward.")] = None,
     max_fits: Annotated[int | None, typer.Option(min=1, help="Fit budget of an emulated subset search.")] = None,
     sizes: Annotated[str | None, typer.Option(help="Train rows per size for training steps, e.g. 10k,100k,1m.")] = None,
+    shape: Annotated[str | None, typer.Option(
+        help="Shape of the training data: tall (many rows, 10 columns), wide (p >> n: 2,000 columns) or sparse "
+             "(95% zeros, CSR where the platform takes it); default: the scenario's, else tall.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for synthetic data and platforms.")] = None,
     cores: Annotated[str | None, typer.Option(
         help="Cores a platform may use (default: all); a comma list (e.g. 1,2) times every training cell at each "
@@ -209,7 +221,8 @@ def run_command(
         scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
         repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
         by=by.value if by else None, family=family, digits=digits, methods=_split(method),
-        max_fits=max_fits, sizes=_sizes(sizes), seed=seed, cores=_cores(cores), out=out, memory=memory, h2o_url=h2o_url,
+        max_fits=max_fits, sizes=_sizes(sizes), shape=_shape(shape), seed=seed, cores=_cores(cores), out=out,
+        memory=memory, h2o_url=h2o_url,
         spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
         weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
     )

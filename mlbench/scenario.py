@@ -45,6 +45,16 @@ class Scenario(_Strict):
     intercept: bool = True  # False: the statistics steps fit through the origin (R's y ~ 0 + x) everywhere
     sizes: list[int | str] = ["10k", "100k"]  # train rows per size (train steps only)
     test_rows: int = Field(10_000, ge=10)  # one fixed test set scores every size
+    shape: str | None = None  # the training ladder's data shape (mlbench.shapes): tall (None), wide or sparse
+
+    @field_validator("shape")
+    @classmethod
+    def _known_shape(cls, value: str | None) -> str | None:
+        from mlbench import shapes
+
+        if value is not None and value not in shapes.SHAPES:
+            raise ValueError(unknown("shape", value, shapes.SHAPES))
+        return value
 
     @field_validator("steps", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from mlbench.adapter import Adapter, Capability, DataSource
 from mlbench.deploy import failures
@@ -77,6 +77,7 @@ class BoostedTreesAdapter(Adapter):
 
     features: list[str]
     X_test: Any
+    takes_csr: ClassVar[bool] = False  # a sparse-shape run hands the library scipy CSR (xgboost, LightGBM)
 
     def _label_dtype(self, task: str | None) -> type:
         """The dtype the library is handed the target in (float; CatBoost wants 0/1 classes as int)."""
@@ -84,6 +85,10 @@ class BoostedTreesAdapter(Adapter):
 
     def load(self, source: DataSource) -> None:
         self.features, self.target = source.features, source.target
+        if self.takes_csr and source.sparse_path is not None:  # CSR as it is: never the dense copy
+            self.X, y, self.X_test = frames.read_sparse(source)
+            self.y = y.astype(self._label_dtype(source.task))
+            return
         train, test = frames.read(source)
         self.X = train[self.features].to_numpy(dtype=float)
         self.y = train[self.target].to_numpy(dtype=self._label_dtype(source.task))

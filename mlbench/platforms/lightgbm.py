@@ -27,6 +27,7 @@ RF_BAGGING = 0.632  # bagging_fraction: a bootstrap's share of distinct rows, as
 
 
 class LightGBMAdapter(BoostedTreesAdapter):
+    takes_csr = True  # LGBMClassifier.fit takes scipy CSR; zeros stay zeros (zero_as_missing off)
     name = "lightgbm"
     distribution = "lightgbm"
     modules = ("lightgbm",)

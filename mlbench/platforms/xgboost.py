@@ -19,6 +19,7 @@ NO_GLM = ("xgboost's only linear model, the gblinear booster, is an elastic-net 
 
 
 class XGBoostAdapter(BoostedTreesAdapter):
+    takes_csr = True  # XGBClassifier.fit builds its DMatrix from scipy CSR; absent entries are missing values
     name = "xgboost"
     distribution = "xgboost"
     modules = ("xgboost",)
