@@ -98,7 +98,7 @@ class RRandom:
             seen: set[int] = set()
             i = 0
             while i < size:
-                v = int(math.floor(n * self.unif_rand(1)[0]))
+                v = math.floor(n * float(self.unif_rand(1)[0]))
                 if v not in seen:
                     seen.add(v)
                     out[i] = v + 1
