@@ -99,3 +99,8 @@ def test_a_whole_dataset_equals_r_live(tmp_path):
     assert np.array_equal(X, v[:40000].reshape(40, 1000).T)
     assert np.array_equal(np.flatnonzero(v[-40:]), true)
     np.testing.assert_allclose(y, v[40000:41000], rtol=0, atol=1e-13)  # bit-equal under R's reference BLAS
+
+
+def test_saved_runs_average_to_the_published_times():
+    for key, runs in design.SAVED_LMSUBSETS_RUNS.items():
+        assert sum(runs) / len(runs) == pytest.approx(design.PUBLISHED_LMSUBSETS[key], abs=6e-4), key
