@@ -104,3 +104,18 @@ def test_a_whole_dataset_equals_r_live(tmp_path):
 def test_saved_runs_average_to_the_published_times():
     for key, runs in design.SAVED_LMSUBSETS_RUNS.items():
         assert sum(runs) / len(runs) == pytest.approx(design.PUBLISHED_LMSUBSETS[key], abs=6e-4), key
+
+
+def test_goals_line():
+    spec = importlib.util.spec_from_file_location("best_subset_benchmark", ROOT / "benchmarks" / "best_subset.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    measured = {(40, s): 0.2 for s in design.SIGMAS} | {(60, 1.0): 25.0, (60, 5.0): None, (80, 1.0): 500.0}
+    goals = bench.lmsubsets_goals(measured, list(design.SIGMAS), 900.0)
+    assert goals[0] == "nvar = 40 <= 0.3 s: met (worst 0.200 s at sigma 0.05)"
+    assert goals[1] == "nvar = 60 <= 20 s every sigma: NOT met (sigma 5 > 900 s, 2 of 5 sigmas measured)"
+    assert goals[2] == "nvar = 80 every size <= 600 s: met (worst 500.0 s at sigma 1, 1 of 5 sigmas measured)"
+    # 0.2 s is over lmSubsets' 0.1958 s at nvar 40, sigma 5; 25 s is under 228.7 s; None (timed out) is not;
+    # 500 s is over their 374.5 s at nvar 80, sigma 1 (sizes 30-50 only: the comparison is in their favour)
+    assert goals[3] == "under lmSubsets' published time: NOT met at 3 of 8 cells (nvar/sigma 40/5, 60/5, 80/1)"
