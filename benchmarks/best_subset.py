@@ -1,5 +1,6 @@
 """Best-subset speed: the exact reference beside R's leaps, and the emulated platform search's fit counts.
 
+--design ar1 (the default) runs sections 1 and 2:
 1. Exact best subset of every size (`subsets.best_subsets`, engine "auto") on seeded data: n = 2000 rows,
    AR(1)-correlated features (rho = 0.5), the first half of them with signal (`synthetic_linear(n, p, k=p//2,
    rho=0.5, seed)`; half the features true, as lmSubsets' benchmark). Median of --repeats warm runs, beside R's
@@ -8,7 +9,6 @@
    <= 0.3 s, p = 50 in <= 5 s, p = 60 in <= 60 s on this 2-core machine.
 2. The emulated best subset on Hitters (n = 263, p = 19): the branch and bound over a platform's own fits, with
    its fit count against the 524287 fits of the exhaustive search.
-
 3. --design lmsubsets: the exact search on lmSubsets' own benchmark data (Hofmann et al., JSS 93(3), 2020, tables
    6 and 8; benchmarks/lmsubsets_design.py rebuilds their datasets bit for bit): n = 1000, independent N(0,1)
    columns, floor(nvar/2) of them (chosen at random, as theirs) with coefficient 1, y = X 1_true + e + 1, e ~
