@@ -1,5 +1,6 @@
 """Best-subset speed: the exact reference beside R's leaps, and the emulated platform search's fit counts.
 
+--design ar1 (the default) runs sections 1 and 2:
 1. Exact best subset of every size (`subsets.best_subsets`, engine "auto") on seeded data: n = 2000 rows,
    AR(1)-correlated features (rho = 0.5), the first half of them with signal (`synthetic_linear(n, p, k=p//2,
    rho=0.5, seed)`; half the features true, as lmSubsets' benchmark). Median of --repeats warm runs, beside R's
@@ -8,17 +9,33 @@
    <= 0.3 s, p = 50 in <= 5 s, p = 60 in <= 60 s on this 2-core machine.
 2. The emulated best subset on Hitters (n = 263, p = 19): the branch and bound over a platform's own fits, with
    its fit count against the 524287 fits of the exhaustive search.
+3. --design lmsubsets: the exact search on lmSubsets' own benchmark data (Hofmann et al., JSS 93(3), 2020, tables
+   6 and 8; benchmarks/lmsubsets_design.py rebuilds their datasets bit for bit): n = 1000, independent N(0,1)
+   columns, floor(nvar/2) of them (chosen at random, as theirs) with coefficient 1, y = X 1_true + e + 1, e ~
+   N(0, sigma^2). Per (nvar, sigma): mlbench's time for every size 1..nvar (median of --repeats runs in a
+   subprocess after a warm-up call, each run killed past --timeout s), lmSubsets' published time (their
+   hardware, a 2016 laptop: the mean of their 5 datasets, and their time on this very dataset), R leaps' time
+   where it finishes within --leaps-timeout, and whether mlbench equals leaps at every size (same variables, RSS
+   within 1e-8 relative). At nvar = 80 lmSubsets searched sizes 30-50 only; mlbench searches them all. A goals
+   line follows (issue 33): nvar = 40 <= 0.3 s, nvar = 60 <= 20 s at every sigma, nvar = 80 (every size)
+   within 600 s, and under lmSubsets' published time at every nvar. Sections 1 and 2 are not run.
 
 Usage: python benchmarks/best_subset.py [--p 30,40,50,60] [--n 2000] [--seed 1] [--repeats 3]
        [--leaps-timeout 120] [--no-leaps] [--adapters statsmodels,sklearn]
+       python benchmarks/best_subset.py --design lmsubsets [--nvar 20,40,60,80] [--sigma 0.05,0.1,0.5,1,5]
+       [--rep 1] [--repeats N (default 3 up to nvar 40, else 1)] [--timeout 900] [--leaps-timeout 300]
+       [--no-leaps]
+  e.g. the quick table: --design lmsubsets --nvar 20,40; one big cell: --design lmsubsets --nvar 60 --sigma 1
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +46,9 @@ from mlbench.adapter import DataSource, SessionOptions
 from mlbench.datasets import load_builtin, synthetic_linear
 from mlbench.design import build_design
 from mlbench.stats import procedures, subsets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # this folder's lmsubsets_design, however we were started
+import lmsubsets_design
 
 LEAPS_SCRIPT = r"""
 args <- commandArgs(trailingOnly = TRUE)
@@ -158,22 +178,168 @@ def _reference(design):  # type: ignore[no-untyped-def]
     return ReferenceFitter(design.frame, design.target)
 
 
+def _search_worker(conn, X: np.ndarray, y: np.ndarray, names: list[str], repeats: int) -> None:
+    """In a fresh process: one warm-up search (numba loads its compiled kernel; not timed), then `repeats` timed
+    searches of (X, y), each time sent as it is known, and finally the path."""
+    wX, wy, wnames, _ = lmsubsets_design.lmsubsets_problem(30, 1.0)
+    subsets.best_subsets(wX, wy, wnames)
+    conn.send(("ready", None))
+    path = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        path = subsets.best_subsets(X, y, names)
+        conn.send(("time", time.perf_counter() - t0))
+    conn.send(("path", path))
+
+
+def timed_search(X: np.ndarray, y: np.ndarray, names: list[str], repeats: int, timeout: float,
+                 warmup_timeout: float = 600.0) -> tuple[float | None, subsets.Path | None, str]:
+    """(median seconds, path, "") of `repeats` searches in a spawned process, or (None, None, why) when one run
+    takes longer than `timeout` s (the process is killed: a slow kernel cannot hang the table) or the process
+    fails. Spawned, not forked: a numba kernel with threads must not be copied mid-flight."""
+    ctx = multiprocessing.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_search_worker, args=(sender, X, y, names, repeats), daemon=True)
+    proc.start()
+    sender.close()
+    times: list[float] = []
+    try:
+        if not receiver.poll(warmup_timeout):
+            return None, None, f"warm-up not done in {warmup_timeout:g} s"
+        receiver.recv()
+        for _ in range(repeats):
+            if not receiver.poll(timeout):
+                return None, None, f"> {timeout:g} s"
+            times.append(receiver.recv()[1])
+        return statistics.median(times), receiver.recv()[1], ""
+    except EOFError:
+        return None, None, f"search process died (exit code {proc.exitcode})"
+    finally:
+        proc.kill()
+        proc.join()
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:.3f}" if seconds < 10 else f"{seconds:.1f}"
+
+
+def lmsubsets_table(nvars: list[int], sigmas: list[float], rep: int, repeats: int | None, timeout: float,
+                    leaps_timeout: float | None) -> dict[tuple[int, float], float | None]:
+    """The table of section 3 and its goals line; returns mlbench's seconds per (nvar, sigma) (None: timed out)."""
+    d = lmsubsets_design
+    print(f"lmSubsets' design (JSS 93(3) benchmark 3, their dataset {rep} of 5 per cell, rebuilt bit for bit): "
+          f"n = {d.NOBS}, independent N(0,1) columns, floor(nvar/2) true at random (coefficient 1), "
+          f"y = X 1_true + e + 1, e ~ N(0, sigma^2)")
+    print(f"  mlbench: every size 1..nvar, median of --repeats runs (default 3 up to nvar 40, else 1) in a "
+          f"subprocess after a warm-up, each run capped at {timeout:g} s")
+    print(f"  lmSubsets: {d.PUBLISHED_HARDWARE}; 'mean' = the published mean of their 5 datasets, 'this' = their "
+          f"time on this dataset (bm-03.RData)")
+    print(f"  {'nvar':>4} {'sigma':>5} {'mlbench (s)':>11} {'lmSubsets mean':>14} {'this':>8} {'sizes':>5} "
+          f"{'R leaps (s)':>11}  same as leaps at every size", flush=True)
+    measured: dict[tuple[int, float], float | None] = {}
+    for nvar in nvars:
+        for sigma in sigmas:
+            X, y, names, _ = d.lmsubsets_problem(nvar, sigma, rep)
+            runs = repeats if repeats is not None else (3 if nvar <= 40 else 1)
+            seconds, path, why = timed_search(X, y, names, runs, timeout)
+            measured[(nvar, sigma)] = seconds
+            mine = _secs(seconds) if seconds is not None else why
+            if (nvar, sigma) in d.PUBLISHED_LMSUBSETS:
+                lo, hi = d.PUBLISHED_SIZES[nvar]
+                published = f"{_secs(d.PUBLISHED_LMSUBSETS[(nvar, sigma)])}"
+                this = f"{_secs(d.SAVED_LMSUBSETS_RUNS[(nvar, sigma)][rep - 1])}"
+                sizes = f"{lo}-{hi}"
+            else:
+                published, this, sizes = "-", "-", "-"
+            if leaps_timeout is None:
+                leaps_text, same = "not run", ""
+            else:
+                leaps = run_leaps(X, y, leaps_timeout)
+                if leaps is None:
+                    leaps_text, same = f"> {leaps_timeout:g} s", "(leaps did not finish)"
+                else:
+                    leaps_text = _secs(leaps["seconds"])
+                    same = ("(mlbench did not finish)" if path is None
+                            else "yes" if agrees_with_leaps(path, names, leaps) else "NO")
+            print(f"  {nvar:>4} {sigma:>5g} {mine:>11} {published:>14} {this:>8} {sizes:>5} {leaps_text:>11}  {same}",
+                  flush=True)
+    print("goals: " + "; ".join(lmsubsets_goals(measured, sigmas, timeout)))
+    return measured
+
+
+def lmsubsets_goals(measured: dict[tuple[int, float], float | None], sigmas: list[float],
+                    timeout: float) -> list[str]:
+    """Issue 33's goals on this design, each "met", "NOT met (...)" or "not measured"."""
+    def cells(nvar: int) -> list[tuple[float, float | None]]:
+        return [(s, measured[(n, s)]) for (n, s) in measured if n == nvar]
+
+    def within(nvar: int, limit: float, label: str) -> str:
+        got = cells(nvar)
+        if not got:
+            return f"{label}: not measured"
+        worst_sigma, worst = max(got, key=lambda c: float("inf") if c[1] is None else c[1])
+        coverage = "" if len(got) == len(lmsubsets_design.SIGMAS) else f", {len(got)} of 5 sigmas measured"
+        if worst is None:
+            return f"{label}: NOT met (sigma {worst_sigma:g} > {timeout:g} s{coverage})"
+        verdict = "met" if worst <= limit else "NOT met"
+        return f"{label}: {verdict} (worst {_secs(worst)} s at sigma {worst_sigma:g}{coverage})"
+
+    goals = [within(40, 0.3, "nvar = 40 <= 0.3 s"), within(60, 20.0, "nvar = 60 <= 20 s every sigma"),
+             within(80, 600.0, "nvar = 80 every size <= 600 s")]
+    published = {k: v for k, v in measured.items() if k in lmsubsets_design.PUBLISHED_LMSUBSETS}
+    slower = sorted(k for k, v in published.items()
+                    if v is None or v >= lmsubsets_design.PUBLISHED_LMSUBSETS[k])
+    if not published:
+        goals.append("under lmSubsets' published time: not measured")
+    elif slower:
+        shown = ", ".join(f"{n}/{s:g}" for n, s in slower)
+        goals.append(f"under lmSubsets' published time: NOT met at {len(slower)} of {len(published)} cells "
+                     f"(nvar/sigma {shown})")
+    else:
+        goals.append(f"under lmSubsets' published time: met at all {len(published)} cells "
+                     f"(nvar {', '.join(str(n) for n in sorted({n for n, _ in published}))})")
+    return goals
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--p", default="30,40,50,60", help="comma-separated numbers of features")
-    parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--leaps-timeout", type=float, default=120.0, help="seconds R leaps gets per p")
+    parser.add_argument("--design", choices=["ar1", "lmsubsets"], default="ar1",
+                        help="ar1: sections 1-2 (default); lmsubsets: section 3, lmSubsets' benchmark data")
+    parser.add_argument("--p", default="30,40,50,60", help="ar1: comma-separated numbers of features")
+    parser.add_argument("--n", type=int, default=2000, help="ar1: rows")
+    parser.add_argument("--seed", type=int, default=1, help="ar1: data seed")
+    parser.add_argument("--nvar", default="20,40,60,80", help="lmsubsets: comma-separated numbers of variables")
+    parser.add_argument("--sigma", default="0.05,0.1,0.5,1,5", help="lmsubsets: noise sds, of 0.05,0.1,0.5,1,5")
+    parser.add_argument("--rep", type=int, default=1, help="lmsubsets: which of their 5 datasets per cell (1-5)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed runs, median reported (ar1: 3; lmsubsets: 3 up to nvar 40, else 1)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="lmsubsets: seconds one mlbench run gets")
+    parser.add_argument("--leaps-timeout", type=float, default=None,
+                        help="seconds R leaps gets per problem (ar1: 120, lmsubsets: 300)")
     parser.add_argument("--no-leaps", action="store_true")
-    parser.add_argument("--adapters", default="statsmodels,sklearn", help="emulated search on Hitters ('' for none)")
+    parser.add_argument("--adapters", default="statsmodels,sklearn",
+                        help="ar1: emulated search on Hitters ('' for none)")
     args = parser.parse_args()
-    leaps_timeout = None if args.no_leaps or shutil.which("Rscript") is None else args.leaps_timeout
+    default_leaps = 300.0 if args.design == "lmsubsets" else 120.0
+    leaps_timeout = None if args.no_leaps or shutil.which("Rscript") is None else (args.leaps_timeout or default_leaps)
     if leaps_timeout is None and not args.no_leaps:
         print("Rscript not found: R leaps not run")
-    exact_table([int(p) for p in args.p.split(",") if p], args.n, args.seed, args.repeats, leaps_timeout)
+    if args.design == "lmsubsets":
+        try:
+            nvars = [int(v) for v in args.nvar.split(",") if v]
+            sigmas = [float(v) for v in args.sigma.split(",") if v]
+        except ValueError as exc:
+            parser.exit(2, f"best_subset.py: --nvar and --sigma take comma-separated numbers ({exc})\n")
+        bad = [s for s in sigmas if s not in lmsubsets_design.SIGMAS]
+        if bad or not 1 <= args.rep <= lmsubsets_design.REPS or any(n < 2 for n in nvars):
+            parser.exit(2, f"best_subset.py: --sigma must be among {lmsubsets_design.SIGMAS}, --rep in 1..5, "
+                           f"--nvar >= 2\n")
+        lmsubsets_table(nvars, sigmas, args.rep, args.repeats, args.timeout, leaps_timeout)
+        return
+    repeats = args.repeats or 3
+    exact_table([int(p) for p in args.p.split(",") if p], args.n, args.seed, repeats, leaps_timeout)
     if args.adapters:
-        emulated_hitters([a for a in args.adapters.split(",") if a], args.repeats)
+        emulated_hitters([a for a in args.adapters.split(",") if a], repeats)
 
 
 if __name__ == "__main__":
