@@ -24,7 +24,7 @@ Usage: python benchmarks/best_subset.py [--p 30,40,50,60] [--n 2000] [--seed 1] 
        [--leaps-timeout 120] [--no-leaps] [--adapters statsmodels,sklearn]
        python benchmarks/best_subset.py --design lmsubsets [--nvar 20,40,60,80] [--sigma 0.05,0.1,0.5,1,5]
        [--rep 1] [--repeats N (default 3 up to nvar 40, else 1)] [--timeout 900] [--leaps-timeout 300]
-       [--no-leaps]
+       [--no-leaps] [--their-sizes]
   e.g. the quick table: --design lmsubsets --nvar 20,40; one big cell: --design lmsubsets --nvar 60 --sigma 1
 """
 
@@ -178,7 +178,8 @@ def _reference(design):  # type: ignore[no-untyped-def]
     return ReferenceFitter(design.frame, design.target)
 
 
-def _search_worker(conn, X: np.ndarray, y: np.ndarray, names: list[str], repeats: int) -> None:
+def _search_worker(conn, X: np.ndarray, y: np.ndarray, names: list[str], repeats: int,
+                   sizes: tuple[int, int] | None = None) -> None:
     """In a fresh process: one warm-up search (the compiled kernel is loaded; not timed), then `repeats` timed
     searches of (X, y), each time sent as it is known, and finally the path."""
     wX, wy, wnames, _ = lmsubsets_design.lmsubsets_problem(30, 1.0)
@@ -187,19 +188,23 @@ def _search_worker(conn, X: np.ndarray, y: np.ndarray, names: list[str], repeats
     path = None
     for _ in range(repeats):
         t0 = time.perf_counter()
-        path = subsets.best_subsets(X, y, names)
+        if sizes is None:
+            path = subsets.best_subsets(X, y, names)
+        else:
+            path = subsets.best_subsets(X, y, names, max_size=sizes[1], min_size=sizes[0])
         conn.send(("time", time.perf_counter() - t0))
     conn.send(("path", path))
 
 
 def timed_search(X: np.ndarray, y: np.ndarray, names: list[str], repeats: int, timeout: float,
-                 warmup_timeout: float = 600.0) -> tuple[float | None, subsets.Path | None, str]:
+                 warmup_timeout: float = 600.0,
+                 sizes: tuple[int, int] | None = None) -> tuple[float | None, subsets.Path | None, str]:
     """(median seconds, path, "") of `repeats` searches in a spawned process, or (None, None, why) when one run
     takes longer than `timeout` s (the process is killed: a slow kernel cannot hang the table) or the process
     fails. Spawned, not forked: a fresh interpreter, as a user's first search would be."""
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_search_worker, args=(sender, X, y, names, repeats), daemon=True)
+    proc = ctx.Process(target=_search_worker, args=(sender, X, y, names, repeats, sizes), daemon=True)
     proc.start()
     sender.close()
     times: list[float] = []
@@ -224,7 +229,7 @@ def _secs(seconds: float) -> str:
 
 
 def lmsubsets_table(nvars: list[int], sigmas: list[float], rep: int, repeats: int | None, timeout: float,
-                    leaps_timeout: float | None) -> dict[tuple[int, float], float | None]:
+                    leaps_timeout: float | None, their_sizes: bool = False) -> dict[tuple[int, float], float | None]:
     """The table of section 3 and its goals line; returns mlbench's seconds per (nvar, sigma) (None: timed out)."""
     d = lmsubsets_design
     print(f"lmSubsets' design (JSS 93(3) benchmark 3, their dataset {rep} of 5 per cell, rebuilt bit for bit): "
@@ -241,14 +246,15 @@ def lmsubsets_table(nvars: list[int], sigmas: list[float], rep: int, repeats: in
         for sigma in sigmas:
             X, y, names, _ = d.lmsubsets_problem(nvar, sigma, rep)
             runs = repeats if repeats is not None else (3 if nvar <= 40 else 1)
-            seconds, path, why = timed_search(X, y, names, runs, timeout)
+            searched = d.PUBLISHED_SIZES[nvar] if their_sizes and nvar in d.PUBLISHED_SIZES else None
+            seconds, path, why = timed_search(X, y, names, runs, timeout, sizes=searched)
             measured[(nvar, sigma)] = seconds
             mine = _secs(seconds) if seconds is not None else why
             if (nvar, sigma) in d.PUBLISHED_LMSUBSETS:
                 lo, hi = d.PUBLISHED_SIZES[nvar]
                 published = f"{_secs(d.PUBLISHED_LMSUBSETS[(nvar, sigma)])}"
                 this = f"{_secs(d.SAVED_LMSUBSETS_RUNS[(nvar, sigma)][rep - 1])}"
-                sizes = f"{lo}-{hi}"
+                sizes = f"{lo}-{hi}" if searched is None or searched == (lo, hi) else f"{lo}-{hi} (ours {searched})"
             else:
                 published, this, sizes = "-", "-", "-"
             if leaps_timeout is None:
@@ -258,6 +264,10 @@ def lmsubsets_table(nvars: list[int], sigmas: list[float], rep: int, repeats: in
                 if leaps is None:
                     leaps_text, same = f"> {leaps_timeout:g} s", "(leaps did not finish)"
                 else:
+                    if searched is not None:  # compare the sizes searched
+                        lo_s, hi_s = searched
+                        leaps = {**leaps, **{key: {k: v for k, v in leaps[key].items() if lo_s <= k <= hi_s}
+                                             for key in ("rss", "sets")}}
                     leaps_text = _secs(leaps["seconds"])
                     same = ("(mlbench did not finish)" if path is None
                             else "yes" if agrees_with_leaps(path, names, leaps) else "NO")
@@ -317,6 +327,8 @@ def main() -> None:
     parser.add_argument("--leaps-timeout", type=float, default=None,
                         help="seconds R leaps gets per problem (ar1: 120, lmsubsets: 300)")
     parser.add_argument("--no-leaps", action="store_true")
+    parser.add_argument("--their-sizes", action="store_true",
+                        help="lmsubsets: search only the sizes lmSubsets published for each nvar (30-50 at nvar 80)")
     parser.add_argument("--adapters", default="statsmodels,sklearn",
                         help="ar1: emulated search on Hitters ('' for none)")
     args = parser.parse_args()
@@ -334,7 +346,7 @@ def main() -> None:
         if bad or not 1 <= args.rep <= lmsubsets_design.REPS or any(n < 2 for n in nvars):
             parser.exit(2, f"best_subset.py: --sigma must be among {lmsubsets_design.SIGMAS}, --rep in 1..5, "
                            f"--nvar >= 2\n")
-        lmsubsets_table(nvars, sigmas, args.rep, args.repeats, args.timeout, leaps_timeout)
+        lmsubsets_table(nvars, sigmas, args.rep, args.repeats, args.timeout, leaps_timeout, args.their_sizes)
         return
     repeats = args.repeats or 3
     exact_table([int(p) for p in args.p.split(",") if p], args.n, args.seed, repeats, leaps_timeout)
