@@ -43,6 +43,8 @@ import psutil
 
 from mlbench.adapter import primitives
 from mlbench.errors import PlatformDied, PlatformError, SkippedCell, UnsupportedStep
+from mlbench.launcher import ForkedProcess
+from mlbench.launcher import current as current_launcher
 from mlbench.procs import (
     KILL_GRACE_S,
     close_log,
@@ -118,7 +120,9 @@ class WorkerAdapter:
         self.deadline: float | None = None
         log = open_log(log_path)  # closed in kill()
         self._log = log
-        self.process = subprocess.Popen(
+        launcher = current_launcher()  # the run's fork server (mlbench.launcher): numpy & co. already imported
+        forked = launcher.spawn(adapter_name, log) if launcher is not None else None
+        self.process: subprocess.Popen[bytes] | ForkedProcess = forked or subprocess.Popen(
             [sys.executable, "-m", "mlbench.worker", adapter_name, str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops workers in order
@@ -308,7 +312,12 @@ def _watch_parent(parent_pid: int, server_box: list[_Server | None]) -> None:
 
 
 def main() -> None:
-    adapter_name, parent_pid = sys.argv[1], int(sys.argv[2])
+    serve(sys.argv[1], int(sys.argv[2]))
+
+
+def serve(adapter_name: str, parent_pid: int) -> None:
+    """The worker's loop, on stdin/stdout/stderr as the runner set them up (a fresh interpreter, `main`, or a
+    fork of the launcher): answer calls until told to close, or until the runner is gone."""
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a platform prints goes to the platform log, never into the protocol
     sys.stdout = sys.stderr
