@@ -115,8 +115,10 @@ class Launcher:
                              status_ours)
 
     def close(self) -> None:
-        """End the launcher (its workers are the runner's to stop, and were stopped before this)."""
+        """End the launcher now, even mid-import (a run refused for bad input): it holds nothing of the run, and
+        its workers are the runner's to stop, stopped before this."""
         self._socket.close()
+        self.process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
             return
@@ -214,12 +216,12 @@ def main() -> None:
     children: dict[int, socket.socket] = {}
     while True:
         try:
-            ready = select.select([ctl, wake_r], [], [])[0]
+            ready = select.select([ctl.fileno(), wake_r], [], [])[0]
         except InterruptedError:
             continue
         if wake_r in ready:
             os.read(wake_r, 4096)
-        if ctl in ready:
+        if ctl.fileno() in ready:
             try:
                 message, fds, _, _ = socket.recv_fds(ctl, 4096, 4)
             except InterruptedError:
