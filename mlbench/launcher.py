@@ -14,9 +14,9 @@ socket, which `ForkedProcess.wait` reads, as Popen would), and a worker still wa
 it. The launcher holds no platform: it never imports one, and ends when the runner closes its socket or dies.
 
 The pipes and the log are handed to the launcher as file descriptors over a Unix socket (SCM_RIGHTS); the
-launcher forks, the child puts them on 0, 1 and 2 and runs `mlbench.worker.serve`. Where that is not possible
-(no fork, the launcher failed to start or died), `spawn` returns None and the worker is started as a fresh
-interpreter, as before.
+launcher forks, the child puts them on 0, 1 and 2 and runs `mlbench.worker.main` as `python -m mlbench.worker`
+would. Where that is not possible (no fork, the launcher failed to start or died), `spawn` returns None and the
+worker is started as a fresh interpreter, as before.
 """
 
 from __future__ import annotations
@@ -82,9 +82,10 @@ class Launcher:
         )
         theirs.close()
 
-    def spawn(self, adapter_name: str, log: IO[bytes] | int) -> ForkedProcess | None:
-        """A worker for `adapter_name` forked by the launcher (stderr to `log`), or None if it cannot fork one.
-        Waits for the launcher's imports the first time (they are what the worker would otherwise do itself)."""
+    def spawn(self, argv: list[str], log: IO[bytes] | int) -> ForkedProcess | None:
+        """`python -m argv[0] argv[1:]` forked by the launcher (stdin and stdout pipes to us, stderr to `log`), or
+        None if it cannot fork one. Waits for the launcher's imports the first time (they are what the worker
+        would otherwise do itself)."""
         if self.process.poll() is not None:
             return None
         to_child, from_parent = os.pipe()
@@ -98,7 +99,7 @@ class Launcher:
             opened = []
         try:
             fds = [to_child, from_child, log_fd, status_theirs.fileno()]
-            socket.send_fds(self._socket, [f"{adapter_name}\0{os.getpid()}".encode()], fds)
+            socket.send_fds(self._socket, ["\0".join(argv).encode()], fds)
             data = status_ours.recv(_PID.size)
         except OSError:
             data = b""
@@ -157,24 +158,33 @@ def running(enabled: bool = True) -> Iterator[None]:
 # ----- the launcher process ----------------------------------------------------------------------------------
 
 
-def _child(fields: list[str], fds: list[int], keep_closed: list[Any]) -> None:
-    """In the forked child: become a worker in its own session, the pipes on 0/1/2, then serve (never returns)."""
+def _child(argv: list[str], fds: list[int], status: socket.socket, keep_closed: list[Any]) -> None:
+    """In the forked child: its own session, the pipes on 0/1/2, then module argv[0]'s `main` with argv[1:] as
+    `python -m` would run it (never returns)."""
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for thing in keep_closed:
             thing.close()
         os.setsid()
-        for target, fd in enumerate(fds[:3]):
+        for target, fd in enumerate(fds):
             os.dup2(fd, target)
-        for fd in fds:
             os.close(fd)
+        status.send(_PID.pack(os.getpid()))  # the runner gets the pid once the worker is set up, as from Popen
+        status.close()
         if "numpy" in sys.modules:  # a fresh process's entropy, as a freshly started worker had
             sys.modules["numpy"].random.seed()
         gc.unfreeze()
-        from mlbench.worker import serve
+        import importlib
 
-        serve(fields[0], int(fields[1]))
+        sys.argv = list(argv)
+        importlib.import_module(argv[0]).main()  # what its `python -m` entry calls (mlbench.worker.main)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    except SystemExit as exc:
+        sys.stderr.flush()
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
     except BaseException:  # noqa: BLE001 - a child must never return into the launcher's loop
         import traceback
 
@@ -231,13 +241,11 @@ def main() -> None:
             status = socket.socket(fileno=fds[3])
             pid = os.fork()
             if pid == 0:
-                _child(message.decode().split("\0"), fds[:3],
-                       [ctl, status, *children.values(), _Fd(wake_r), _Fd(wake_w)])
+                _child(message.decode().split("\0"), fds[:3], status,
+                       [ctl, *children.values(), _Fd(wake_r), _Fd(wake_w)])
             for fd in fds[:3]:
                 os.close(fd)
-            children[pid] = status
-            with contextlib.suppress(OSError):
-                status.send(_PID.pack(pid))
+            children[pid] = status  # the child sends its pid on it; we send its exit status when it ends
         _reap(children)
     os._exit(0)
 

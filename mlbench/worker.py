@@ -121,9 +121,10 @@ class WorkerAdapter:
         log = open_log(log_path)  # closed in kill()
         self._log = log
         launcher = current_launcher()  # the run's fork server (mlbench.launcher): numpy & co. already imported
-        forked = launcher.spawn(adapter_name, log) if launcher is not None else None
+        argv = ["mlbench.worker", adapter_name, str(os.getpid())]
+        forked = launcher.spawn(argv, log) if launcher is not None else None
         self.process: subprocess.Popen[bytes] | ForkedProcess = forked or subprocess.Popen(
-            [sys.executable, "-m", "mlbench.worker", adapter_name, str(os.getpid())],
+            [sys.executable, "-m", *argv],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops workers in order
         )
@@ -312,12 +313,7 @@ def _watch_parent(parent_pid: int, server_box: list[_Server | None]) -> None:
 
 
 def main() -> None:
-    serve(sys.argv[1], int(sys.argv[2]))
-
-
-def serve(adapter_name: str, parent_pid: int) -> None:
-    """The worker's loop, on stdin/stdout/stderr as the runner set them up (a fresh interpreter, `main`, or a
-    fork of the launcher): answer calls until told to close, or until the runner is gone."""
+    adapter_name, parent_pid = sys.argv[1], int(sys.argv[2])
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a platform prints goes to the platform log, never into the protocol
     sys.stdout = sys.stderr
