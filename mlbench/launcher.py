@@ -138,8 +138,9 @@ def current() -> Launcher | None:
 @contextlib.contextmanager
 def running(enabled: bool = True) -> Iterator[None]:
     """Start a launcher for the block (a run in process isolation): its imports overlap the run's preparation,
-    and every worker of the run is forked from it. Off where fork is not available."""
-    if not enabled or not hasattr(os, "fork") or not hasattr(socket, "send_fds") or current() is not None:
+    and every worker of the run is forked from it. Linux only: macOS's system libraries (Accelerate, the
+    Objective-C runtime) are not safe to use in a fork that does not exec; elsewhere workers start as before."""
+    if not enabled or not sys.platform.startswith("linux") or current() is not None:
         yield
         return
     try:
