@@ -100,13 +100,16 @@ class Launcher:
         try:
             fds = [to_child, from_child, log_fd, status_theirs.fileno()]
             socket.send_fds(self._socket, ["\0".join(argv).encode()], fds)
-            data = status_ours.recv(_PID.size)
         except OSError:
-            data = b""
-        finally:
+            pass
+        finally:  # ours closed before waiting: if the launcher dies, the wait below ends (EOF)
             for fd in (to_child, from_child, *opened):
                 os.close(fd)
             status_theirs.close()
+        try:
+            data = status_ours.recv(_PID.size)  # the child's pid; its exit status (shorter) if it failed to start
+        except OSError:
+            data = b""
         if len(data) != _PID.size:
             os.close(from_parent)
             os.close(to_parent)

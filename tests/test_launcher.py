@@ -52,3 +52,16 @@ def test_a_run_through_the_launcher_records_what_fresh_workers_record(tmp_path, 
     assert [r[:3] for r in _fits(forked)] == [("statsmodels", "pvalues", "ok"), ("sklearn", "pvalues", "ok")]
     assert _fits(forked) == _fits(fresh)
     assert forked.manifest["truth"] == fresh.manifest["truth"]
+
+
+def test_a_dead_launcher_means_fresh_workers_not_a_failed_run(tmp_path):
+    with launcher.running():
+        server = launcher.current()
+        assert server is not None
+        server.process.kill()
+        server.process.wait()
+        worker = WorkerAdapter("statsmodels", tmp_path / "w.log")
+        assert not isinstance(worker.process, ForkedProcess)  # started as a fresh interpreter, as before
+        worker.start_session(SessionOptions(run_dir=tmp_path))
+        assert worker.describe() == {}
+        worker.close()
