@@ -178,7 +178,6 @@ def _child(argv: list[str], fds: list[int], status: socket.socket, keep_closed: 
         status.close()
         if "numpy" in sys.modules:  # a fresh process's entropy, as a freshly started worker had
             sys.modules["numpy"].random.seed()
-        gc.unfreeze()
         import importlib
 
         sys.argv = list(argv)
@@ -222,7 +221,7 @@ def main() -> None:
         with contextlib.suppress(Exception):  # a module missing here is imported by the worker that needs it
             importlib.import_module(name)
     gc.collect()
-    gc.freeze()  # what is loaded now is shared with every worker, not copied on its first garbage collection
+    gc.freeze()  # what is loaded now stays shared with every worker: no collection of theirs touches (copies) it
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
