@@ -283,7 +283,18 @@ def run(request: RunRequest, progress: Any = None, resume_dir: Path | None = Non
         previous: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
         lock: Any = None) -> RunOutcome:
     """Run a scenario: resolve it, build the shared designs, store every record, return them. (`resume_dir`,
-    `previous`, `lock`: a resumed run's directory, what it holds, and the lock `resume` took on it.)"""
+    `previous`, `lock`: a resumed run's directory, what it holds, and the lock `resume` took on it.)
+
+    In process isolation the workers' fork server (mlbench.launcher) starts first, so its imports overlap
+    everything below."""
+    from mlbench import launcher
+
+    with launcher.running(request.isolation == "process"):
+        return _run(request, progress, resume_dir, previous, lock)
+
+
+def _run(request: RunRequest, progress: Any, resume_dir: Path | None,
+         previous: tuple[dict[str, Any], list[dict[str, Any]]] | None, lock: Any) -> RunOutcome:
     from mlbench import registry, results, scenario
     from mlbench.adapter import SessionOptions
 

@@ -207,28 +207,32 @@ def run_command(
     width: WidthOption = None,
 ) -> None:
     """Run a scenario on the chosen platforms; store every record under OUT/<run_id>/."""
-    from mlbench import api
+    from mlbench import launcher  # first: the workers' fork server starts importing while the api is imported
 
-    if (scenario is None) == (resume is None):
-        raise MlbenchError("give a SCENARIO to run, or --resume RUN_DIR (not both)")
-    err = _console(stderr=True)
-    screen = _console(width=width, wide=wide)
-    if resume is not None:
+    with launcher.running(isolation == "process"):
+        from mlbench import api
+
+        if (scenario is None) == (resume is None):
+            raise MlbenchError("give a SCENARIO to run, or --resume RUN_DIR (not both)")
+        err = _console(stderr=True)
+        screen = _console(width=width, wide=wide)
+        if resume is not None:
+            with _progress(err) as report:
+                outcome = api.resume(resume, progress=report)
+            _finish(outcome, json_output, err, screen, wide)
+        request = api.RunRequest(
+            scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
+            repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
+            by=by.value if by else None, family=family, digits=digits, methods=_split(method),
+            max_fits=max_fits, sizes=_sizes(sizes), shape=_shape(shape), seed=seed, cores=_cores(cores), out=out,
+            memory=memory, h2o_url=h2o_url, spark_master=spark_master, isolation=isolation, timeout=timeout,
+            retries=retries,
+            budget_memory=budget_memory,
+            weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
+        )
         with _progress(err) as report:
-            outcome = api.resume(resume, progress=report)
+            outcome = api.run(request, progress=report)
         _finish(outcome, json_output, err, screen, wide)
-    request = api.RunRequest(
-        scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
-        repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
-        by=by.value if by else None, family=family, digits=digits, methods=_split(method),
-        max_fits=max_fits, sizes=_sizes(sizes), shape=_shape(shape), seed=seed, cores=_cores(cores), out=out,
-        memory=memory, h2o_url=h2o_url,
-        spark_master=spark_master, isolation=isolation, timeout=timeout, retries=retries, budget_memory=budget_memory,
-        weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
-    )
-    with _progress(err) as report:
-        outcome = api.run(request, progress=report)
-    _finish(outcome, json_output, err, screen, wide)
 
 
 @contextlib.contextmanager

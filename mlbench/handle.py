@@ -78,21 +78,45 @@ class EarlySession:
     """The first platform's session, begun in its worker process while the parent prepares the run (loading and
     checking the data, writing it, the truth reference, the manifest: the harness's own work, the only thing
     allowed beside a measured phase). Measured as every phase: wall from the request to the answer, CPU and peak
-    memory of the worker's process tree. Later sessions start when their platform's turn comes, alone."""
+    memory of the worker's process tree. Later sessions start when their platform's turn comes, alone.
+
+    The worker is started, and the session requested, on a thread: a worker forked by the run's launcher
+    (mlbench.launcher) exists only once the launcher has done its imports, and the parent's preparation must
+    not wait for that. The measurement starts when the worker exists, as it does for a later session."""
 
     def __init__(self, cls: type[Adapter], options: SessionOptions) -> None:
+        import threading
+
+        self.name = cls.name
+        self._stack = contextlib.ExitStack()
+        self._started: BaseException | None = None
+        self._thread = threading.Thread(target=self._begin, args=(options,), name="mlbench-early-session",
+                                        daemon=True)
+        self._thread.start()
+
+    def _begin(self, options: SessionOptions) -> None:
         from mlbench.measure import measure
         from mlbench.worker import WorkerAdapter
 
-        self.name = cls.name
-        self.handle = WorkerAdapter(cls.name, options.log_path)
-        self._stack = contextlib.ExitStack()
-        self._measurement = self._stack.enter_context(measure(self.handle.pid))
-        self.handle.begin("start_session", options)
+        try:
+            self._handle = WorkerAdapter(self.name, options.log_path)
+            self._measurement = self._stack.enter_context(measure(self._handle.pid))
+            self._handle.begin("start_session", options)
+        except BaseException as exc:  # noqa: BLE001 - raised where the session is awaited
+            self._started = exc
+
+    @property
+    def handle(self) -> Any:
+        """The worker (a WorkerAdapter), once it is started; raises what starting it raised."""
+        self._thread.join()
+        if self._started is not None:
+            raise self._started
+        return self._handle
 
     def complete(self) -> tuple[Any, Exception | None]:
+        handle = self.handle
         try:
-            self.handle.finish()
+            handle.finish()
             error: Exception | None = None
         except Exception as exc:  # noqa: BLE001 - recorded on the session record
             error = exc
@@ -102,8 +126,10 @@ class EarlySession:
 
     def cancel(self) -> None:
         """The run will not happen (bad input found while preparing it): stop the platform."""
+        self._thread.join()
         self._stack.close()
-        self.handle.kill()
+        if self._started is None:
+            self._handle.kill()
 
 
 # ----- what a handle's platform says about itself, asked without ever failing a cell -----------------------

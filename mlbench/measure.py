@@ -123,6 +123,7 @@ def measure(pid: int | None = None, interval: float = SAMPLE_INTERVAL_S) -> Iter
     sampler = _PeakSampler(root, interval)
     cpu0 = tree_cpu_seconds(root)
     thread0 = 0.0 if own else time.thread_time()
+    thread = threading.get_ident()
     sampler.start()
     t0 = time.perf_counter()
     try:
@@ -131,5 +132,6 @@ def measure(pid: int | None = None, interval: float = SAMPLE_INTERVAL_S) -> Iter
         result.wall_s = time.perf_counter() - t0
         result.peak_rss_mb = sampler.finish() / 2**20
         result.end_rss_mb = sampler.last / 2**20
-        here = 0.0 if own else time.thread_time() - thread0
+        # a block begun on one thread and ended on another (the early session) ran nothing here on either
+        here = 0.0 if own or threading.get_ident() != thread else time.thread_time() - thread0
         result.cpu_s = max(0.0, tree_cpu_seconds(root) - cpu0) + here

@@ -43,6 +43,8 @@ import psutil
 
 from mlbench.adapter import primitives
 from mlbench.errors import PlatformDied, PlatformError, SkippedCell, UnsupportedStep
+from mlbench.launcher import ForkedProcess
+from mlbench.launcher import current as current_launcher
 from mlbench.procs import (
     KILL_GRACE_S,
     close_log,
@@ -118,8 +120,11 @@ class WorkerAdapter:
         self.deadline: float | None = None
         log = open_log(log_path)  # closed in kill()
         self._log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlbench.worker", adapter_name, str(os.getpid())],
+        launcher = current_launcher()  # the run's fork server (mlbench.launcher): numpy & co. already imported
+        argv = ["mlbench.worker", adapter_name, str(os.getpid())]
+        forked = launcher.spawn(argv, log) if launcher is not None else None
+        self.process: subprocess.Popen[bytes] | ForkedProcess = forked or subprocess.Popen(
+            [sys.executable, "-m", *argv],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops workers in order
         )
