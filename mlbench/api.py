@@ -108,79 +108,6 @@ def _check_shape(design: Any, specs: list[Any]) -> None:
     design.notes.extend(f"skipped: {problem}" for problem in problems)
 
 
-def _write(frame: Any, directory: Path, stem: str) -> tuple[Path, Path]:
-    parquet_path, csv_path = directory / f"{stem}.parquet", directory / f"{stem}.csv"
-    frame.to_parquet(parquet_path, index=False)
-    frame.to_csv(csv_path, index=False)
-    return parquet_path, csv_path
-
-
-def _has_intercept(dataset: Any, run_intercept: bool) -> bool:
-    """Whether a statistics dataset's fits have an intercept: the run's setting, and the source's own model (a
-    NIST case certified through the origin is fitted so in every run). A certified case fitted otherwise than
-    NIST certified it keeps no certified values to be graded against."""
-    intercept = run_intercept and dataset.intercept
-    if not intercept and dataset.intercept and dataset.truth.get("certified"):
-        dataset.truth = {k: v for k, v in dataset.truth.items() if k != "certified"}
-    return intercept
-
-
-def _unit(dataset: Any, cells: list[Any], directory: Path, test: Any = None, task: str | None = None,
-          intercept: bool = True, family: str | None = "gaussian", test_sparse: Any = None) -> Any:
-    """Build the design once and write it where every platform reads it with its own reader. Statistics cells
-    take the design's family (`family` None: the dataset's, else decided from the target). Sparse data
-    (`dataset.sparse`, `test_sparse`: scipy CSR) is also written as CSR for the platforms that take it, and its
-    footprint (nnz, density, CSR vs dense bytes) goes into the data notes."""
-    import numpy as np
-
-    from mlbench.adapter import DataSource
-    from mlbench.design import build_design
-    from mlbench.plan import DataUnit
-
-    design = build_design(dataset.frame, dataset.target, family=family or getattr(dataset, "family", None))
-    cells = [(i, steps.with_family(s, design.family), v) for i, s, v in cells]
-    if not intercept:
-        design.notes.append("fit through the origin (no intercept, R's y ~ 0 + x): R², adj. R² and F on the "
-                            "uncentred total sum of squares Σy², df_model = p"
-                            + ("" if dataset.intercept else " (the source's own model)"))
-    stem = "".join(c if c.isalnum() else "-" for c in dataset.name)[:60] or "data"
-    parquet_path, csv_path = _write(design.frame, directory, stem)
-    test_design = test_paths = None
-    if test is not None:
-        test_design = build_design(test, dataset.target, features=None)
-        test_paths = _write(test_design.frame, directory, stem + "-test")
-    sparse_paths: dict[str, Any] = {}
-    if dataset.sparse is not None:
-        from mlbench import shapes
-
-        design.notes.append(shapes.note(dataset.sparse, test_sparse))
-        sparse_paths["sparse_path"] = shapes.save_csr(dataset.sparse, directory / f"{stem}-X.npz")
-        if test_sparse is not None:
-            sparse_paths["test_sparse_path"] = shapes.save_csr(test_sparse, directory / f"{stem}-test-X.npz")
-    source = DataSource(
-        dataset.name, parquet_path, csv_path, design.target, design.features, len(design.frame),
-        test_parquet_path=test_paths[0] if test_paths else None, test_csv_path=test_paths[1] if test_paths else None,
-        task=task, intercept=intercept, **sparse_paths,
-    )
-    test_x_path = None
-    if test_design is not None:
-        test_x_path = directory / f"{stem}-test-X.npy"
-        np.save(test_x_path, test_design.X)
-    return DataUnit(dataset, design, source, cells, test_y=test_design.y if test_design is not None else None,
-                    test_x_path=test_x_path)
-
-
-def _user_split(dataset: Any, seed: int) -> tuple[Any, Any, str]:
-    """A user's file for training: a seeded 80/20 split; a 0/1 target means classification."""
-    frame = dataset.frame.sample(frac=1.0, random_state=seed)
-    cut = int(len(frame) * 0.8)
-    values = set(frame[dataset.target].dropna().unique().tolist())
-    task = "classification" if values <= {0, 1} and len(values) == 2 else "regression"
-    train = frame.iloc[:cut]
-    dataset.frame = train
-    return dataset, frame.iloc[cut:], task
-
-
 def _stats_datasets(request: RunRequest, spec: Any) -> tuple[list[str | None], list[dict[str, Any]]]:
     """The statistics steps' datasets: a user file, --dataset, the scenario's suite, or its one dataset; and the
     suite members that cannot run, each with the reason."""
@@ -202,6 +129,7 @@ def _run_intercept(request: RunRequest, spec: Any) -> bool:
 
 def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int, data_dir: Path) -> list[Any]:
     from mlbench import datasets, steps
+    from mlbench import units as run_units
 
     cells = [(i, s, v) for i, s in enumerate(step_specs) for v in steps.variants(s)]
     stats = [c for c in cells if steps.is_statistics(c[1].step)]
@@ -210,13 +138,13 @@ def _plan_units(request: RunRequest, spec: Any, step_specs: list[Any], seed: int
     family = _family(request, spec)
     for name in _stats_datasets(request, spec)[0] if stats else []:
         dataset = datasets.resolve(name, request.data, request.target, seed)
-        unit = _unit(dataset, stats, data_dir, intercept=_has_intercept(dataset, _run_intercept(request, spec)),
-                     family=family)
+        intercept = run_units.has_intercept(dataset, _run_intercept(request, spec))
+        unit = run_units.unit(dataset, stats, data_dir, intercept=intercept, family=family)
         _check_shape(unit.design, stats)
         units.append(unit)
     if train and request.data is not None:
-        dataset, test, task = _user_split(datasets.resolve(None, request.data, request.target, seed), seed)
-        units.append(_unit(dataset, [c for c in train if c[1].task == task], data_dir, test, task))
+        dataset, test, task = run_units.user_split(datasets.resolve(None, request.data, request.target, seed), seed)
+        units.append(run_units.unit(dataset, [c for c in train if c[1].task == task], data_dir, test, task))
     elif train:
         units += _shaped_units(request, spec, train, seed, data_dir)
     return units
@@ -226,6 +154,7 @@ def _shaped_units(request: RunRequest, spec: Any, train: list[Any], seed: int, d
     """The training ladder in the run's shape (--shape, else the scenario's): per task one fixed test set and
     one unit per size of the shape's ladder, with its column count (mlbench.shapes)."""
     from mlbench import datasets, shapes
+    from mlbench import units as run_units
 
     shape = shapes.check(request.shape or spec.shape)
     sizes = shapes.ladder(shape, request.sizes, [datasets.parse_size(str(s)) for s in spec.sizes], spec.shape)
@@ -236,8 +165,8 @@ def _shaped_units(request: RunRequest, spec: Any, train: list[Any], seed: int, d
         shapes.check_sizes(shape, sizes, p)
         test = datasets.synthetic_task(task, min(spec.test_rows, shape.test_rows), p, seed + 1, shape.name)
         for size in sizes:
-            units.append(_unit(datasets.synthetic_task(task, size, p, seed, shape.name), task_cells, data_dir,
-                               test.frame, task, test_sparse=test.sparse))
+            units.append(run_units.unit(datasets.synthetic_task(task, size, p, seed, shape.name), task_cells,
+                                        data_dir, test.frame, task, test_sparse=test.sparse))
     return units
 
 

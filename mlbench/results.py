@@ -77,7 +77,7 @@ class ResultRecord:
     rows_dropped: int = 0  # rows of the source left out for a missing value (R's na.omit), so n_rows is honest
     cores: int | None = None  # the session's --cores count (a core sweep: one per count); None: fixed by a cluster
     # load records: the data footprint, the tree's resident MB when the load ended above `base_rss_mb`, the tree's
-    # MB after the session started and before its first load (runner._Lifecycle.ready)
+    # MB after the session started and before its first load (lifecycle.Lifecycle.ready)
     data_mb: float | None = None
     base_rss_mb: float | None = None
 

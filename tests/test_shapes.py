@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
-from mlbench import api, shapes
+from mlbench import shapes, units
 from mlbench.adapter import SessionOptions, TrainSpec
 from mlbench.datasets import synthetic_task
 from mlbench.errors import MlbenchError
@@ -113,7 +113,7 @@ def test_cli_refuses_an_unknown_shape(tmp_path):
 def _sparse_source(tmp_path):
     train = synthetic_task("classification", 1500, 100, seed=1, shape="sparse")
     test = synthetic_task("classification", 500, 100, seed=2, shape="sparse")
-    unit = api._unit(train, [], tmp_path, test.frame, "classification", test_sparse=test.sparse)
+    unit = units.unit(train, [], tmp_path, test.frame, "classification", test_sparse=test.sparse)
     return unit.source, test.frame["y"].to_numpy()
 
 
