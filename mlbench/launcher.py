@@ -239,8 +239,11 @@ def main() -> None:
                 message, fds, _, _ = socket.recv_fds(ctl, 4096, 4)
             except InterruptedError:
                 continue
-            if not message:
-                break  # the runner closed its end or died: no more workers to start
+            if not message:  # the runner closed its end or died: no more workers to start, and none left behind
+                for pid in children:  # each stops its platform on SIGTERM (worker.main), as on its runner's death
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+                break
             status = socket.socket(fileno=fds[3])
             pid = os.fork()
             if pid == 0:

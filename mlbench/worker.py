@@ -305,10 +305,22 @@ def _kill_children_and_exit(server: _Server | None, code: int) -> None:
 
 
 def _watch_parent(parent_pid: int, server_box: list[_Server | None]) -> None:
-    """Exit (taking the JVMs along) as soon as the runner that started us is gone, even after kill -9."""
+    """Exit (taking the JVMs along) as soon as the runner that started us is gone, even after kill -9. The runner
+    is known by its pid and start time: on a busy machine (pid_max 32768, JVMs using thread ids by the hundred) a
+    dead runner's pid can soon belong to another process or thread, which a bare pid check would take for it."""
+    try:
+        born = psutil.Process(parent_pid).create_time()
+    except psutil.Error:
+        born = None
     while True:
         time.sleep(PARENT_POLL_S)
-        if os.getppid() != parent_pid and not psutil.pid_exists(parent_pid):
+        if os.getppid() == parent_pid:
+            continue
+        try:
+            alive = born is not None and psutil.Process(parent_pid).create_time() == born
+        except psutil.Error:
+            alive = False
+        if not alive:
             _kill_children_and_exit(server_box[0], 3)
 
 
