@@ -335,6 +335,17 @@ def main() -> None:
     threading.Thread(target=_watch_parent, args=(parent_pid, box), daemon=True).start()
     replies = _Replies(protocol_out)
     threading.Thread(target=_watch_platform, args=(box, replies), daemon=True).start()
+    try:
+        _serve(adapter_name, box, replies)
+    except BaseException:  # noqa: BLE001 - e.g. a reply to a runner that is gone (BrokenPipeError)
+        # never end without stopping the platform: a worker forked by the launcher ends with os._exit, so the
+        # platform's own atexit clean-up (h2o's, which stops the JVM it started) would not run
+        sys.stderr.write(traceback.format_exc())
+        _kill_children_and_exit(box[0], 1)
+
+
+def _serve(adapter_name: str, box: list[_Server | None], replies: _Replies) -> None:
+    """Answer the runner's calls, one at a time, until it says close or goes away."""
     stdin_fd = sys.stdin.buffer.fileno()
     server: _Server | None = None
     while True:
