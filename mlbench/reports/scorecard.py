@@ -230,35 +230,34 @@ def _session(runs: list[Run]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _peak(runs: list[Run]) -> dict[str, dict[str, Any]]:
+def _at_largest_size(runs: list[Run], field: str, shown: str, where: str,
+                     skip_elsewhere: bool = False) -> dict[str, dict[str, Any]]:
+    """Per adapter, the train points' `field` at the largest size it ran (the largest value there, over its tasks
+    and models), shown with the `shown` format and said to come from `where` (both formatted with the row);
+    `skip_elsewhere`: not for a cluster joined by URL, whose processes mlbench does not measure."""
     best: dict[str, tuple[int, dict[str, Any]]] = {}
     for manifest, records in runs:
+        elsewhere = summary.computes_elsewhere(records) if skip_elsewhere else set()
         for row in summary.train_points(records):
-            if row["peak_rss_mb"] is None:
+            if row[field] is None or row["adapter"] in elsewhere:
                 continue
             size, current = best.get(row["adapter"], (-1, {}))
-            if row["n_rows"] > size or (row["n_rows"] == size and row["peak_rss_mb"] > current["value"]):
-                best[row["adapter"]] = (row["n_rows"], _cell(
-                    float(row["peak_rss_mb"]), f"{row['peak_rss_mb']:.0f} @{row['n_rows']:,}", manifest,
-                    f"train {row['task']} {row['model']} at {row['n_rows']} rows"))
+            if row["n_rows"] > size or (row["n_rows"] == size and row[field] > current["value"]):
+                best[row["adapter"]] = (row["n_rows"], _cell(float(row[field]), shown.format(**row), manifest,
+                                                             where.format(**row)))
     return {adapter: cell for adapter, (_, cell) in best.items()}
+
+
+def _peak(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    return _at_largest_size(runs, "peak_rss_mb", "{peak_rss_mb:.0f} @{n_rows:,}",
+                            "train {task} {model} at {n_rows} rows")
 
 
 def _data(runs: list[Run]) -> dict[str, dict[str, Any]]:
-    """Per adapter, the data footprint at the largest training size it loaded (the largest over its tasks); not
-    for a cluster joined by URL, whose data is held in processes mlbench does not measure."""
-    best: dict[str, tuple[int, dict[str, Any]]] = {}
-    for manifest, records in runs:
-        elsewhere = summary.computes_elsewhere(records)
-        for row in summary.train_points(records):
-            if row["data_mb"] is None or row["adapter"] in elsewhere:
-                continue
-            size, current = best.get(row["adapter"], (-1, {}))
-            if row["n_rows"] > size or (row["n_rows"] == size and row["data_mb"] > current["value"]):
-                best[row["adapter"]] = (row["n_rows"], _cell(
-                    float(row["data_mb"]), f"{row['data_mb']:.3g} @{row['n_rows']:,}", manifest,
-                    f"load of {row['dataset']} (train {row['task']})"))
-    return {adapter: cell for adapter, (_, cell) in best.items()}
+    """The data footprint at the largest training size (not for a cluster joined by URL: its data is held in
+    processes mlbench does not measure)."""
+    return _at_largest_size(runs, "data_mb", "{data_mb:.3g} @{n_rows:,}", "load of {dataset} (train {task})",
+                            skip_elsewhere=True)
 
 
 def _exponent(runs: list[Run]) -> dict[str, dict[str, Any]]:
