@@ -120,6 +120,23 @@ def _median_time(action, repeats: int) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times)
 
 
+def versus_leaps(X: np.ndarray, y: np.ndarray, names: list[str], path: subsets.Path | None,
+                 timeout: float | None, sizes: tuple[int, int] | None = None) -> tuple[str, str]:
+    """(R leaps' time, whether mlbench's path equals leaps' at every size searched) as the tables print them; leaps
+    is not run without a timeout, and is killed past it."""
+    if timeout is None:
+        return "not run", ""
+    leaps = run_leaps(X, y, timeout)
+    if leaps is None:
+        return f"> {timeout:g} s", "(leaps did not finish)"
+    if sizes is not None:  # compare the sizes searched
+        lo, hi = sizes
+        leaps = {**leaps, **{key: {k: v for k, v in leaps[key].items() if lo <= k <= hi} for key in ("rss", "sets")}}
+    if path is None:
+        return _secs(leaps["seconds"]), "(mlbench did not finish)"
+    return _secs(leaps["seconds"]), "yes" if agrees_with_leaps(path, names, leaps) else "NO"
+
+
 def exact_table(ps: list[int], n: int, seed: int, repeats: int, leaps_timeout: float | None) -> None:
     print(f"exact best subset, every size: n={n}, AR(1) rho=0.5 features, first p//2 with signal "
           f"(synthetic_linear seed {seed}); mlbench: median of {repeats} warm runs")
@@ -132,15 +149,7 @@ def exact_table(ps: list[int], n: int, seed: int, repeats: int, leaps_timeout: f
         X, y, names = seeded_problem(p, n, seed)
         path = subsets.best_subsets(X, y, names)
         seconds = _median_time(lambda X=X, y=y, names=names: subsets.best_subsets(X, y, names), repeats)
-        if leaps_timeout is None:
-            leaps_text, same = "not run", ""
-        else:
-            leaps = run_leaps(X, y, leaps_timeout)
-            if leaps is None:
-                leaps_text, same = f"not done in {leaps_timeout:g} s", "(leaps did not finish)"
-            else:
-                leaps_text = f"{leaps['seconds']:.2f}"
-                same = "yes" if agrees_with_leaps(path, names, leaps) else "NO"
+        leaps_text, same = versus_leaps(X, y, names, path, leaps_timeout)
         print(f"  {p:>3}  {seconds:>11.3f}  {leaps_text:>18}  {same}", flush=True)
 
 
@@ -257,20 +266,7 @@ def lmsubsets_table(nvars: list[int], sigmas: list[float], rep: int, repeats: in
                 sizes = f"{lo}-{hi}" if searched is None or searched == (lo, hi) else f"{lo}-{hi} (ours {searched})"
             else:
                 published, this, sizes = "-", "-", "-"
-            if leaps_timeout is None:
-                leaps_text, same = "not run", ""
-            else:
-                leaps = run_leaps(X, y, leaps_timeout)
-                if leaps is None:
-                    leaps_text, same = f"> {leaps_timeout:g} s", "(leaps did not finish)"
-                else:
-                    if searched is not None:  # compare the sizes searched
-                        lo_s, hi_s = searched
-                        leaps = {**leaps, **{key: {k: v for k, v in leaps[key].items() if lo_s <= k <= hi_s}
-                                             for key in ("rss", "sets")}}
-                    leaps_text = _secs(leaps["seconds"])
-                    same = ("(mlbench did not finish)" if path is None
-                            else "yes" if agrees_with_leaps(path, names, leaps) else "NO")
+            leaps_text, same = versus_leaps(X, y, names, path, leaps_timeout, searched)
             print(f"  {nvar:>4} {sigma:>5g} {mine:>11} {published:>14} {this:>8} {sizes:>5} {leaps_text:>11}  {same}",
                   flush=True)
     print("goals: " + "; ".join(lmsubsets_goals(measured, sigmas, timeout, their_sizes)))
