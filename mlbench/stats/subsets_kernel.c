@@ -50,7 +50,7 @@ typedef struct {
 typedef struct {
     Shared *sh;
     int p, P1;
-    double *R, *thr, *C_inv, *beta, *delta, *sorted2, *lower, *tmp;
+    double *R, *thr, *C_inv, *beta, *delta, *sorted2, *lower, *tmp, *acc;
     double *saved_R, *saved_thr;
     double *W, *saved_W; /* with use_w: W = inverse of R's leading p x p triangle, kept in step with R; stored
                           * transposed (WW), so a rotation of two of its columns runs along memory */
@@ -316,28 +316,44 @@ static void sort_free(Work *w, int pos, int end, int kmax, int have_stats) {
 
 /* Every model F + {v}, v free, from rows pos.. of R (Miller's ADD1). */
 static void add_one(Work *w, int pos, int end) {
-    int p = w->p;
+    int p = w->p, d = end - pos;
     Mask base = {{0, 0}};
     for (int i = 0; i < pos; i++) set_bit(&base, w->order[i]);
     double below_end = 0.0;
     for (int r = p; r >= end; r--) below_end += RR(w, r, p) * RR(w, r, p);
+    /* Row by row (along memory), each column's sums in the same order as a column-by-column loop: the same numbers */
+    double *den = w->acc, *num = den + d, *coef = num + d, *rss = coef + d;
+    for (int c = 0; c < d; c++) den[c] = num[c] = 0.0;
+    for (int i = pos; i < end; i++) {
+        const double *row = &RR(w, i, 0);
+        double z = row[p];
+        for (int c = i; c < end; c++) {
+            den[c - pos] += row[c] * row[c];
+            num[c - pos] += row[c] * z;
+        }
+    }
+    for (int c = 0; c < d; c++) {
+        coef[c] = num[c] / den[c];
+        rss[c] = below_end;
+    }
+    for (int i = pos + 1; i < end; i++) { /* the rows below each column: z_i^2 for i > c */
+        double z2 = RR(w, i, p) * RR(w, i, p);
+        for (int c = pos; c < i; c++) rss[c - pos] += z2;
+    }
+    for (int i = pos; i < end; i++) {
+        const double *row = &RR(w, i, 0);
+        double z = row[p];
+        for (int c = i; c < end; c++) {
+            double e = z - row[c] * coef[c - pos];
+            rss[c - pos] += e * e;
+        }
+    }
     for (int c = pos; c < end; c++) {
-        double den = 0.0, num = 0.0;
-        for (int i = pos; i <= c; i++) {
-            den += RR(w, i, c) * RR(w, i, c);
-            num += RR(w, i, c) * RR(w, i, p);
-        }
-        if (!(den > w->thr[c] * w->thr[c])) continue;
-        double coef = num / den, rss = below_end;
-        for (int i = c + 1; i < end; i++) rss += RR(w, i, p) * RR(w, i, p);
-        for (int i = pos; i <= c; i++) {
-            double e = RR(w, i, p) - RR(w, i, c) * coef;
-            rss += e * e;
-        }
-        if (could_improve(w->sh, rss, pos + 1)) {
+        if (!(den[c - pos] > w->thr[c] * w->thr[c])) continue;
+        if (could_improve(w->sh, rss[c - pos], pos + 1)) {
             Mask mask = base;
             set_bit(&mask, w->order[c]);
-            offer(w->sh, rss, pos + 1, mask);
+            offer(w->sh, rss[c - pos], pos + 1, mask);
         }
     }
 }
@@ -491,8 +507,10 @@ static Work *work_new(Shared *sh) {
     w->order = calloc((size_t)P1, sizeof(int64_t));
     w->saved_order = calloc((size_t)P1, sizeof(int64_t));
     w->perm = calloc((size_t)P1, sizeof(int64_t));
+    w->acc = calloc((size_t)4 * P1, sizeof(double));
     w->stack = calloc((size_t)4 * (p + 2), sizeof(int64_t));
-    int ok = w->R && w->saved_R && w->C_inv && w->W && w->saved_W && w->order && w->saved_order && w->perm && w->stack;
+    int ok = w->acc && w->R && w->saved_R && w->C_inv && w->W && w->saved_W && w->order && w->saved_order && w->perm
+             && w->stack;
     for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) ok = ok && *vecs[i];
     if (ok) {
         memcpy(w->R, sh->R0, sizeof(double) * (size_t)P1 * P1);
@@ -519,7 +537,8 @@ static Work *work_new(Shared *sh) {
 
 static void work_free(Work *w) {
     if (!w) return;
-    void *ptrs[] = {w->R, w->saved_R, w->C_inv, w->W, w->saved_W, w->thr, w->beta, w->delta, w->sorted2, w->lower,
+    void *ptrs[] = {w->acc, w->R, w->saved_R, w->C_inv, w->W, w->saved_W, w->thr, w->beta, w->delta, w->sorted2,
+                    w->lower,
                     w->tmp, w->saved_thr, w->order, w->saved_order, w->perm, w->stack};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) free(ptrs[i]);
     free(w);
