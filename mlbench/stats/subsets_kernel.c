@@ -538,8 +538,7 @@ static Work *work_new(Shared *sh) {
 static void work_free(Work *w) {
     if (!w) return;
     void *ptrs[] = {w->acc, w->R, w->saved_R, w->C_inv, w->W, w->saved_W, w->thr, w->beta, w->delta, w->sorted2,
-                    w->lower,
-                    w->tmp, w->saved_thr, w->order, w->saved_order, w->perm, w->stack};
+                    w->lower, w->tmp, w->saved_thr, w->order, w->saved_order, w->perm, w->stack};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) free(ptrs[i]);
     free(w);
 }
