@@ -359,7 +359,7 @@ def best_subsets(X, y, names, max_size=None, *, engine: str = "auto", min_size: 
 
 
 @functools.cache
-def _blas_controller():  # type: ignore[no-untyped-def]
+def _blas_controller():
     """threadpoolctl's view of the loaded BLAS libraries, found once (finding them costs ~1 ms a call)."""
     try:
         from threadpoolctl import ThreadpoolController
