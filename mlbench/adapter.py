@@ -149,6 +149,7 @@ class SessionOptions:
     log_path: Path | None = None
     h2o_url: str | None = None
     spark_master: str | None = None
+    cores_given: bool = False  # --cores was given: a cluster mlbench can size (Spark standalone) takes it as executors
 
 
 @dataclass

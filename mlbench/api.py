@@ -248,6 +248,7 @@ def _run(request: RunRequest, progress: Any, resume_dir: Path | None,
     options = SessionOptions(  # the first core count's: the early session is the first the runner takes
         run_dir=store.run_dir, seed=seed, cores=core_counts[0], memory=request.memory,
         log_path=store.run_dir / "platform.log", h2o_url=request.h2o_url, spark_master=request.spark_master,
+        cores_given=request.cores is not None,
     )
     early = _early_session(request, adapters, step_specs, options) if resume_dir is None else None
     try:
@@ -342,7 +343,10 @@ def _core_counts(request: RunRequest, step_specs: list[Any]) -> list[int]:
     counts sweep the training steps (each count a session of its own, runner.Runner.execute); a statistics step
     takes one count, so a list with one is a usage error rather than a silent repeat of exact answers."""
     given = request.cores
-    counts = limits.check_cores([given] if isinstance(given, int) else list(given)) if given is not None \
+    # Spark alone on a standalone master: the counts are executors on the cluster, not this machine's cores
+    cluster_only = list(request.adapters or []) == ["spark"] and (request.spark_master or "").startswith("spark://")
+    counts = limits.check_cores([given] if isinstance(given, int) else list(given),
+                                machine=limits.MAX_EXECUTORS if cluster_only else None) if given is not None \
         else [os.cpu_count() or 1]
     if len(counts) > 1:
         stats = sorted({s.step for s in step_specs if steps.is_statistics(s.step)})

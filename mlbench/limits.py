@@ -13,6 +13,7 @@ YAML_MAX_BYTES = 1024 * 1024  # a scenario file: shipped ones are under 2 KiB
 SEED_MAX = 2**32 - 1  # seeds are 0..2^32-1: numpy's legacy RandomState, scikit-learn and R take no more
 DATA_COPIES = 6  # float64 copies of a synthetic table alive while it is generated, hashed, built and written
 MEMORY_SHARE = 0.8  # of the memory available now, the most a synthetic dataset may need
+MAX_EXECUTORS = 1024  # --cores on a standalone Spark cluster: executors of one core each, as many as it may grant
 
 
 def check_seed(seed: int) -> int:
@@ -36,17 +37,19 @@ def parse_cores(text: str) -> list[int]:
 
 
 def check_cores(counts: list[int], machine: int | None = None) -> list[int]:
-    """The core counts of a run, ascending: each from 1 to the machine's cores (`machine`, default os.cpu_count()),
-    none twice. A count above the machine's would time the same cores shared by more threads, not more cores."""
+    """The core counts of a run, ascending: each from 1 to the machine's cores (`machine`, default os.cpu_count();
+    MAX_EXECUTORS for Spark alone on a standalone cluster), none twice. A count above the machine's would time the
+    same cores shared by more threads, not more cores."""
     import os
 
-    machine = machine or os.cpu_count() or 1
+    limit = machine or os.cpu_count() or 1
+    where = "a cluster's executors" if machine == MAX_EXECUTORS else f"this machine's {limit} cores"
     if not counts:
         raise MlbenchError("--cores needs at least one core count, e.g. --cores 2 or --cores 1,2")
     for count in counts:
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= machine:
-            raise MlbenchError(f"--cores {count!r} is out of range: core counts are whole numbers from 1 to this "
-                               f"machine's {machine} cores")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= limit:
+            raise MlbenchError(f"--cores {count!r} is out of range: core counts are whole numbers from 1 to "
+                               f"{where}{f' ({limit})' if machine == MAX_EXECUTORS else ''}")
     if len(set(counts)) < len(counts):
         raise MlbenchError(f"--cores lists a count twice: {','.join(map(str, counts))}")
     return sorted(counts)

@@ -142,6 +142,11 @@ def test_cores_fixed_by_a_cluster_are_said_in_words(monkeypatch, tmp_path):
     assert SparkAdapter.fixed_cores(SessionOptions(run_dir=tmp_path, spark_master="local[2]")) is None
     assert "fixed by the cluster" in SparkAdapter.fixed_cores(
         SessionOptions(run_dir=tmp_path, spark_master="spark://example.org:7077"))
+    # --cores given: a standalone master's application is sized (executors of one core), any other cluster is not
+    assert SparkAdapter.fixed_cores(
+        SessionOptions(run_dir=tmp_path, spark_master="spark://example.org:7077", cores_given=True)) is None
+    assert "fixed by the cluster" in SparkAdapter.fixed_cores(
+        SessionOptions(run_dir=tmp_path, spark_master="yarn", cores_given=True))
     # such an adapter runs once in a sweep, its records' cores None, its row saying why
     monkeypatch.setattr(XGBoostAdapter, "fixed_cores", classmethod(lambda cls, options: "fixed by the cluster"))
     if MACHINE < 2:
@@ -156,6 +161,39 @@ def test_cores_fixed_by_a_cluster_are_said_in_words(monkeypatch, tmp_path):
     table = core_tables(RunView(outcome.manifest, outcome.records))[0][0][0]
     cells = next(cells for cells in table.rows if cells[0] == "xgboost")
     assert cells[3].note == "fixed by the cluster: timed once, at the cluster's cores"
+
+
+def test_counts_above_the_machine_are_executors_only_for_spark_alone_on_a_standalone_master(tmp_path):
+    big = [1, 2, 8] if MACHINE < 8 else [1, 2, MACHINE + 8]
+    request = api.RunRequest(scenario="train", adapters=["spark"], cores=big, spark_master="spark://127.0.0.1:7077",
+                             out=tmp_path)
+    assert api._core_counts(request, []) == big
+    for adapters, master in ((["spark", "sklearn"], "spark://127.0.0.1:7077"), (["spark"], "local[2]")):
+        with pytest.raises(MlbenchError, match="this machine's"):
+            api._core_counts(api.RunRequest(scenario="train", adapters=adapters, cores=big, spark_master=master,
+                                            out=tmp_path), [])
+
+
+def test_a_sized_application_waits_for_its_executors_and_says_when_the_cluster_has_too_few():
+    class Tracker:  # what pyspark's status tracker answers: the driver's entry and one per executor
+        def __init__(self, executors):
+            self.infos = ["driver", *["executor"] * executors]
+
+        def getExecutorInfos(self):  # noqa: N802 - the JVM's method name
+            return self.infos
+
+    class Context:
+        def __init__(self, executors):
+            tracker = Tracker(executors)
+            self._jsc = type("J", (), {"sc": lambda _self: type("S", (), {"statusTracker": lambda _s: tracker})()})()
+
+    adapter = SparkAdapter()
+    adapter._master = "spark://user:secret@127.0.0.1:7077"
+    adapter._sc = Context(2)
+    adapter._await_executors(2, timeout=0.5)  # granted: returns at once
+    with pytest.raises(RuntimeError, match=r"granted 2 of 3 one-core executors within 0.3 s") as caught:
+        adapter._await_executors(3, timeout=0.3)
+    assert "secret" not in str(caught.value)
 
 
 def test_a_resumed_sweep_knows_which_count_a_finished_repeat_ran_at():

@@ -17,6 +17,8 @@ import psutil
 import pytest
 
 from mlbench.platforms.h2o_cluster import free_loopback_port
+from mlbench.reports.details.cores import core_tables
+from mlbench.reports.table import RunView
 from tests.adapters.test_h2o import _is_loopback
 from tests.adapters.test_spark import _alive_workers, _free_port, _group_members, _spark_class, _stop_group
 from tests.conftest import run_cli
@@ -86,15 +88,40 @@ def test_spark_standalone_with_two_workers(tmp_path):
         (run_dir,) = (tmp_path / "cluster").iterdir()
         assert "WARN" in (run_dir / "platform.log").read_text()  # the driver's log went to the run's log file
         assert all(any((tmp_path / f"worker{i}").glob("app-*/*/stderr")) for i in (1, 2))  # executors ran there
+        _executor_sweep(tmp_path, f"spark://127.0.0.1:{port}")
         assert all(d.poll() is None for d in daemons), "mlbench stopped the user's cluster"
         with urllib.request.urlopen(f"http://127.0.0.1:{master_ui}/json/", timeout=5) as response:
             state = json.load(response)
-        assert not state.get("activeapps"), state.get("activeapps")  # our application ended: nothing cached
+        assert not state.get("activeapps"), state.get("activeapps")  # our applications ended: nothing cached
     finally:
         for daemon in reversed(daemons):
             _stop_group(daemon)
     for daemon in daemons:
         assert not _group_members(daemon.pid), f"group {daemon.pid} survived: {_group_members(daemon.pid)}"
+
+
+SWEEP = ("name: executors\nsizes: ['600']\ntest_rows: 200\nrepeats: 1\nwarmup: 0\nsteps:\n"
+         "  - step: train\n    task: regression\n    models: [linear]\n    features: 5\n")
+
+
+def _executor_sweep(tmp_path: Path, master: str) -> None:
+    """`--cores 1,2` against the standalone master: one application per count, sized to that many one-core
+    executors (GBM-perf #17's question on a cluster), each count's load done by exactly that many."""
+    scenario = tmp_path / "executors.yaml"
+    scenario.write_text(SWEEP)
+    proc = run_cli("run", str(scenario), "--adapters", "spark", "--cores", "1,2", "--spark-master", master,
+                   "--memory", "1g", "--json", "--out", str(tmp_path / "sweep"), timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    records = json.loads(proc.stdout)
+    loads = {r["cores"]: r["result"] for r in records if r["phase"] == "load"}
+    assert {c: facts["executors"] for c, facts in loads.items()} == {1: 1, 2: 2}, loads
+    sessions = [r for r in records if r["phase"] == "session"]
+    assert [r["result"].get("executor_cores") for r in sessions] == [1, 1]
+    assert {r["cores"] for r in records if r["phase"] == "fit"} == {1, 2}
+    assert all(r["status"] == "ok" for r in records if r["phase"] == "fit")
+    (run_dir,) = (tmp_path / "sweep").iterdir()
+    ((table,),) = core_tables(RunView(json.loads((run_dir / "run.json").read_text()), records))[0]
+    assert any(f"executors of one core each on the cluster at {master}" in note for note in table.footnotes)
 
 
 @pytest.mark.h2o

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import time
 import warnings
 from pathlib import Path
 from typing import IO, Any
@@ -51,6 +52,12 @@ _RAW_PREDICTION_COL = "__mlbench_raw_prediction"
 _JVM_EXIT_TIMEOUT_S = 15.0  # the driver exits by itself once its stdin closes; stopped after this long
 _JVM_KILL_GRACE_S = 5.0
 _GLM_LINKS = {"binomial": "logit", "poisson": "log"}
+EXECUTORS_TIMEOUT = 120.0  # a sized standalone application waits this long for its executors to register
+
+
+def _sized(options: SessionOptions) -> bool:
+    """Whether this session sizes a standalone cluster's application: a spark:// master and --cores given."""
+    return bool(options.cores_given and options.spark_master and options.spark_master.startswith("spark://"))
 
 _LOG4J2 = """\
 # Written by mlbench: the Spark driver logs at WARN to stderr, which mlbench sends to the run's platform log.
@@ -132,19 +139,23 @@ class SparkAdapter(Adapter):
         self._frame: Any = None  # the cached training frame (with the assembled features for a training unit)
         self._test: Any = None  # the cached test frame: the assembled features only
         self._master: str | None = None
+        self._sized = False  # a standalone application sized by --cores: executors of one core each
         self.target: str | None = None
         self.n_rows = 0
         self.n_test = 0
 
     @classmethod
     def fixed_cores(cls, options: SessionOptions) -> str | None:
-        """Only a local master takes the core count (local[N]); a cluster's master hands out its executors'
-        cores as the cluster was set up."""
+        """A local master takes the core count (local[N]); a standalone master given --cores takes it as the
+        application's executors, one core each (`_sized`: GBM-perf's question, scaling over executors). Any other
+        cluster hands out its executors as it was set up."""
         from mlbench.sanitize import redact
 
         master = options.spark_master
-        return f"fixed by the cluster's executors (master {redact(master)})" \
-            if master and not master.startswith("local") else None
+        if not master or master.startswith("local") or _sized(options):
+            return None
+        hint = " (--cores sizes a standalone master's application)" if master.startswith("spark://") else ""
+        return f"fixed by the cluster's executors (master {redact(master)}){hint}"
 
     # ----- lifecycle ------------------------------------------------------------------------------------
 
@@ -185,6 +196,9 @@ class SparkAdapter(Adapter):
             .set("spark.log.level", "WARN")
             .set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.as_uri()}")
         )
+        self._sized = _sized(options)
+        if self._sized:  # N executors of one core each: the sweep's count is the executors doing the work
+            conf.set("spark.executor.cores", "1").set("spark.cores.max", str(options.cores))
         # The driver JVM (spark-submit) inherits our stdout unless told otherwise: send both streams to the log.
         self._log = procs.open_log(log_path)
         try:
@@ -198,9 +212,26 @@ class SparkAdapter(Adapter):
                 sc = self._sc = SparkContext(conf=conf, gateway=self._gateway)
             self._spark = SparkSession(sc)
             sc.setLogLevel("WARN")
+            if self._sized:
+                self._await_executors(options.cores)
         except BaseException:
             self.close()  # a half-started driver must not outlive a failed session phase
             raise
+
+    def _await_executors(self, count: int, timeout: float = EXECUTORS_TIMEOUT) -> None:
+        """Wait until the standalone master has granted `count` executors: they register after the application
+        does, and a fit started before would run on fewer than its record says."""
+        from mlbench.sanitize import redact
+
+        deadline = time.monotonic() + timeout
+        while True:
+            granted = max(len(self._sc._jsc.sc().statusTracker().getExecutorInfos()) - 1, 0)  # less the driver
+            if granted >= count:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Spark master {redact(self._master or '')} granted {granted} of {count} "
+                                   f"one-core executors within {timeout:g} s (its workers have fewer free cores)")
+            time.sleep(0.25)
 
     def liveness(self) -> str | None:
         """The driver JVM (the py4j gateway's process; its output is already in the platform log), and for a
@@ -343,6 +374,8 @@ class SparkAdapter(Adapter):
             hosts = sorted({str(info.host()) for info in infos})
             facts["executors"] = 0 if sc.master.startswith("local") else max(len(infos) - 1, 0)
             facts["executor_hosts"] = hosts
+        if self._sized:
+            facts["executor_cores"] = 1  # spark.executor.cores: the run's --cores counts executors
         return facts
 
     # ----- primitives -------------------------------------------------------------------------------------

@@ -27,6 +27,15 @@ def fixed_reasons(records: list[dict[str, Any]]) -> dict[str, str]:
             if r.get("phase") == "session" and (r.get("result") or {}).get("cores_fixed")}
 
 
+def executor_sweeps(records: list[dict[str, Any]]) -> dict[str, str]:
+    """adapter -> the cluster whose executors (one core each) its core counts were (Spark on a standalone master
+    sized by --cores), from its sessions' results."""
+    from mlbench.sanitize import redact
+
+    return {str(r["adapter"]): redact(str(r["result"].get("master"))) for r in records
+            if r.get("phase") == "session" and (r.get("result") or {}).get("executor_cores") == 1}
+
+
 def core_counts(records: list[dict[str, Any]]) -> list[int]:
     """The core counts the training records ran at, ascending."""
     return sorted({int(r["cores"]) for r in records if r.get("step") == "train" and r.get("cores") is not None})

@@ -472,7 +472,7 @@ PIVOTS = {**dict.fromkeys(["train_points", "train_grid", "budget_mb", "session_b
                            "coefficient_terms",
                            "term_digits", "coefficient_grid", "elimination_rows", "factor_notes",
                            "vif_grid", "design_terms", "FIT_ROWS"], "pivots_stats"),
-          **dict.fromkeys(["core_sweep", "core_counts"], "pivots_cores")}
+          **dict.fromkeys(["core_sweep", "core_counts", "executor_sweeps"], "pivots_cores")}
 
 
 def __getattr__(name: str) -> Any:

@@ -56,5 +56,7 @@ def core_tables(run: RunView) -> list[Layouts]:
         table.footnotes = [f"speed-up: fit time at {counts[0]} core{'s' * (counts[0] != 1)} / at N cores; "
                            f"efficiency: speed-up x {counts[0]} / N (1.00 = perfectly parallel). Each count ran in a "
                            f"session of its own; the other tables show the run at {counts[-1]} cores."]
+        table.footnotes += [f"{adapter}: the counts are executors of one core each on the cluster at {master} "
+                            f"(spark.cores.max)" for adapter, master in summary.executor_sweeps(run.records).items()]
         tables.append([[table]])
     return tables
