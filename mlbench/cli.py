@@ -546,8 +546,9 @@ def main() -> None:
     warnings.simplefilter("ignore", RuntimeWarning)
     from mlbench import launcher
 
-    # the workers' fork server starts importing before typer parses the command line (~0.1 s, more when loaded)
-    with launcher.running(_runs_workers(sys.argv[1:])):
+    # the workers' fork server starts importing before typer parses the command line (~0.1 s, more when loaded),
+    # forked from this process, which has imported nothing but the command line yet and has no other thread
+    with launcher.running(_runs_workers(sys.argv[1:]), fork=True):
         code = _run_app()
     _exit_now(code)
 

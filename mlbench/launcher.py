@@ -30,6 +30,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -70,17 +71,20 @@ class ForkedProcess:
 
 
 class Launcher:
-    """The runner's end of the launcher process (started by `running`)."""
+    """The runner's end of the launcher process (started by `running`): a fresh interpreter, or with `fork` a
+    fork of this process (see `running`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fork: bool = False) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._socket = ours
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlbench.launcher", str(theirs.fileno()), str(os.getpid())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,  # Ctrl-C reaches the runner only
-        )
-        theirs.close()
+        try:
+            self.process: subprocess.Popen[bytes] | ForkedLauncher = _fork(ours, theirs) if fork else subprocess.Popen(
+                [sys.executable, "-m", "mlbench.launcher", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True,  # Ctrl-C reaches the runner only
+            )
+        finally:
+            theirs.close()
 
     def spawn(self, argv: list[str], log: IO[bytes] | int) -> ForkedProcess | None:
         """`python -m argv[0] argv[1:]` forked by the launcher (stdin and stdout pipes to us, stderr to `log`), or
@@ -139,15 +143,20 @@ def current() -> Launcher | None:
 
 
 @contextlib.contextmanager
-def running(enabled: bool = True) -> Iterator[None]:
+def running(enabled: bool = True, fork: bool = False) -> Iterator[None]:
     """Start a launcher for the block (a run in process isolation): its imports overlap the run's preparation,
     and every worker of the run is forked from it. Linux only: macOS's system libraries (Accelerate, the
-    Objective-C runtime) are not safe to use in a fork that does not exec; elsewhere workers start as before."""
+    Objective-C runtime) are not safe to use in a fork that does not exec; elsewhere workers start as before.
+
+    `fork`: the launcher is a fork of this process rather than a fresh interpreter (which costs ~50 ms before its
+    first import, on every run's critical path). Only for a process that has no other thread and has imported
+    nothing but the command line (`mlbench.cli.main`, first thing): what it holds, the launcher and every worker
+    would hold. Where forking fails, a fresh interpreter as without it."""
     if not enabled or not sys.platform.startswith("linux") or current() is not None:
         yield
         return
     try:
-        launcher = Launcher()
+        launcher = Launcher(fork=fork)
     except OSError:
         yield
         return
@@ -157,6 +166,68 @@ def running(enabled: bool = True) -> Iterator[None]:
     finally:
         _current.remove(launcher)
         launcher.close()
+
+
+class ForkedLauncher:
+    """The launcher forked by `_fork`, used as `Launcher` uses a Popen: `pid`, `poll`, `wait(timeout)`,
+    `terminate`, `kill` (it is this process's child, reaped here)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid == 0:
+                    return None
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"launcher {self.pid}", timeout or 0)
+            time.sleep(0.001)
+        assert self.returncode is not None
+        return self.returncode
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, number: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, number)
+
+
+def _fork(ours: socket.socket, theirs: socket.socket) -> ForkedLauncher:
+    """The launcher as a fork of this process, set up as `Launcher`'s Popen sets up a fresh one: its own
+    session, /dev/null on 0, 1 and 2, no descriptor but its socket, default SIGTERM."""
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered here is ever written twice
+        with contextlib.suppress(Exception):
+            stream.flush()
+    pid = os.fork()
+    if pid:
+        return ForkedLauncher(pid)
+    try:
+        ours.close()
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for target in (0, 1, 2):
+            os.dup2(null, target)
+        keep = theirs.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        serve(keep)
+    finally:
+        os._exit(1)
 
 
 # ----- the launcher process ----------------------------------------------------------------------------------
@@ -213,7 +284,14 @@ def _reap(children: dict[int, socket.socket]) -> None:
 
 
 def main() -> None:
-    ctl = socket.socket(fileno=int(sys.argv[1]))
+    """`python -m mlbench.launcher FD`: serve the runner on socket FD."""
+    serve(int(sys.argv[1]))
+
+
+def serve(fd: int) -> None:
+    """Import PRELOAD, then fork a worker for each request on socket `fd` until the runner closes it (never
+    returns)."""
+    ctl = socket.socket(fileno=fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import importlib
 
