@@ -81,7 +81,6 @@ class Runner:
         self._java = environment.java_version()
         self._death: str | None = None  # how the platform died during the current cell, if it did
         self.session_death: str | None = None  # how the platform died while its session started, if it did
-        self._imported: Callable[[], None] = stats.import_deferred  # `execute` begins them on a thread instead
 
     def progress(self, message: str) -> None:
         state = self._state
@@ -138,9 +137,8 @@ class Runner:
 
     def execute(self) -> list[ResultRecord]:
         """The whole plan: the truth reference of every statistics cell first, then each adapter in turn. The
-        harness's own first-use imports (stats.DEFERRED_IMPORTS) run on a thread from the end of the truth, while
-        this process waits for the first platform's session begun early, and are waited for before any phase it
-        times itself (`_timed`, `_attempt`): never inside one."""
+        harness's own first-use imports happen here, before any measured phase (beside the early session only)."""
+        stats.import_deferred()
         for unit in self.plan.units:
             stats_cells = [c for c in unit.cells if steps.is_statistics(c[1].step)]
             if stats_cells:
@@ -148,7 +146,6 @@ class Runner:
                 self.progress(f"computing the truth reference for {unit.label}")
             for index, spec, variant in stats_cells:  # every reference, so reports show it even if all skip
                 self._truth.reference(unit, index, spec, variant)
-        self._imported = stats.import_deferred_meanwhile()  # after the truth: it imports lazily too
         for name in self.plan.adapters:
             self._sweep(get_adapter(name))
         return self.records
@@ -201,7 +198,6 @@ class Runner:
         error, or None when the phase succeeded; its fault: a session that cannot start is the environment's, a
         load its platform's reader's, see FAULTS.)"""
         fault = "environment"
-        self._imported()
         with measure(adapter.pid) as m:
             try:
                 action()
@@ -368,7 +364,6 @@ class Runner:
         fault of a failure says whose it is (FAULTS): the platform's own call failing, dying or running past the
         deadline is what the cell measured; anything else raised here is mlbench's."""
         value, status, error, fault = None, "ok", None, None
-        self._imported()
         adapter.deadline = time.monotonic() + self.plan.timeout if self.plan.timeout else None
         with measure(adapter.pid) as m:
             try:
