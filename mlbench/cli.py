@@ -540,15 +540,16 @@ def main() -> None:
     import signal
     import warnings
 
-    signal.signal(signal.SIGTERM, _terminate)
-    # numpy's overflow / invalid-value warnings (1e308 in the data, a constant target) name source lines; the
-    # values themselves (inf, NaN) are recorded and graded, and the platforms' own output goes to platform.log
-    warnings.simplefilter("ignore", RuntimeWarning)
     from mlbench import launcher
 
     # the workers' fork server starts importing before typer parses the command line (~0.1 s, more when loaded),
-    # forked from this process, which has imported nothing but the command line yet and has no other thread
+    # forked from this process, which has imported nothing but the command line yet, has no other thread, and
+    # has not set the handlers and filters below (it and its workers are as fresh interpreters start)
     with launcher.running(_runs_workers(sys.argv[1:]), fork=True):
+        signal.signal(signal.SIGTERM, _terminate)
+        # numpy's overflow / invalid-value warnings (1e308 in the data, a constant target) name source lines; the
+        # values themselves (inf, NaN) are recorded and graded, and the platforms' own output goes to platform.log
+        warnings.simplefilter("ignore", RuntimeWarning)
         code = _run_app()
     _exit_now(code)
 

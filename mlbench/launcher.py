@@ -208,7 +208,8 @@ class ForkedLauncher:
 
 def _fork(ours: socket.socket, theirs: socket.socket) -> ForkedLauncher:
     """The launcher as a fork of this process, set up as `Launcher`'s Popen sets up a fresh one: its own
-    session, /dev/null on 0, 1 and 2, no descriptor but its socket, default SIGTERM."""
+    session, /dev/null on 0, 1 and 2 (and sys.stdin, stdout, stderr on them), no descriptor but its socket,
+    default SIGTERM."""
     for stream in (sys.stdout, sys.stderr):  # nothing buffered here is ever written twice
         with contextlib.suppress(Exception):
             stream.flush()
@@ -221,6 +222,9 @@ def _fork(ours: socket.socket, theirs: socket.socket) -> ForkedLauncher:
         null = os.open(os.devnull, os.O_RDWR)
         for target in (0, 1, 2):
             os.dup2(null, target)
+        # the standard streams of a fresh interpreter, on 0, 1 and 2 (what a worker reads and writes through)
+        sys.stdin, sys.stdout, sys.stderr = (open(fd, mode, closefd=False)  # noqa: SIM115 - they live as long
+                                             for fd, mode in ((0, "r"), (1, "w"), (2, "w")))
         keep = theirs.fileno()
         os.closerange(3, keep)
         os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))

@@ -1,0 +1,105 @@
+"""What a run starts early so it is not waited for on the critical path (issue 33, harness overhead): the workers'
+launcher forked from the command line before typer parses it (no second interpreter to start), and `java -version`
+asked on a thread while the run is prepared. Neither may change what a run is: the forked launcher is set up as
+a fresh one (own session, /dev/null on 0-2, none of the runner's descriptors), and Java's version is asked once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import psutil
+import pytest
+
+from mlbench import cli, environment, launcher
+from mlbench.adapter import SessionOptions
+from mlbench.launcher import ForkedLauncher, ForkedProcess
+from mlbench.worker import WorkerAdapter, WorkerDied
+
+
+@pytest.mark.parametrize(("args", "starts"), [
+    (["run", "pvalues", "--adapters", "statsmodels"], True),
+    (["run", "--resume", "results/x"], True),
+    (["run", "pvalues", "--isolation", "process"], True),
+    (["run", "pvalues", "--isolation", "inline"], False),
+    (["run", "pvalues", "--isolation=inline"], False),
+    (["run", "--help"], False),
+    (["list", "adapters"], False),
+    (["report", "run"], False),
+    ([], False),
+])
+def test_the_command_line_starts_the_launcher_only_for_a_run_in_worker_processes(args, starts):
+    assert cli._runs_workers(args) is starts
+
+
+def _fds(pid: int) -> dict[int, str]:
+    folder = f"/proc/{pid}/fd"
+    out = {}
+    for name in os.listdir(folder):
+        try:
+            out[int(name)] = os.readlink(f"{folder}/{name}")
+        except OSError:  # closed meanwhile
+            continue
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux only")
+def test_a_forked_launcher_is_set_up_as_a_fresh_one_and_its_workers_are_isolated(tmp_path):
+    ours = open(tmp_path / "runner-only.txt", "w")  # noqa: SIM115 - open across the fork on purpose
+    try:
+        with launcher.running(fork=True):
+            server = launcher.current()
+            assert server is not None and isinstance(server.process, ForkedLauncher)
+            pid = server.process.pid
+            assert psutil.Process(pid).ppid() == os.getpid()
+            deadline = time.monotonic() + 10  # it sets itself up after the fork, while we go on
+            while time.monotonic() < deadline and not (
+                    all((fds := _fds(pid)).get(n) == os.devnull for n in (0, 1, 2)) and os.devnull not in
+                    [fds.get(n) for n in fds if n > 2]):
+                time.sleep(0.01)
+            assert all(fds[n] == os.devnull for n in (0, 1, 2)), fds
+            assert os.getsid(pid) == pid  # its own session: Ctrl-C reaches the runner only
+            assert str(tmp_path / "runner-only.txt") not in fds.values(), fds  # nothing of the runner's held
+            worker = WorkerAdapter("statsmodels", tmp_path / "w.log")
+            assert isinstance(worker.process, ForkedProcess)
+            assert psutil.Process(worker.pid).ppid() == pid and os.getsid(worker.pid) == worker.pid
+            worker.start_session(SessionOptions(run_dir=tmp_path))
+            assert worker.describe() == {}
+            worker.kill()
+            with pytest.raises(WorkerDied):
+                worker.describe()
+        assert server.process.poll() is not None  # it ends with the block, and is reaped here
+    finally:
+        ours.close()
+
+
+def test_a_dead_forked_launcher_means_fresh_workers(tmp_path):
+    with launcher.running(fork=True):
+        server = launcher.current()
+        assert server is not None
+        server.process.kill()
+        assert server.process.wait(timeout=10) == -9
+        worker = WorkerAdapter("statsmodels", tmp_path / "w.log")
+        assert not isinstance(worker.process, ForkedProcess)  # a fresh interpreter, as without a launcher
+        worker.close()
+
+
+def test_java_version_asked_early_is_asked_once_and_is_the_same_answer(monkeypatch):
+    calls = []
+
+    def fake(tool, *args, timeout):
+        calls.append((tool, args))
+        return subprocess.CompletedProcess([tool, *args], 0, "", 'Picked up X\nopenjdk version "17.0.1" 2021\n')
+
+    monkeypatch.setattr(environment, "run_tool", fake)
+    environment.java_version.cache_clear()
+    try:
+        environment.ask_java_version()
+        environment.ask_java_version()  # asking twice starts one
+        assert environment.java_version() == 'openjdk version "17.0.1" 2021'
+        assert environment.java_version() == 'openjdk version "17.0.1" 2021'
+        assert calls == [("java", ("-version",))]
+    finally:
+        environment.java_version.cache_clear()
+        environment._early_java.clear()
