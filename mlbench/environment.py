@@ -63,7 +63,7 @@ def ask_java_version() -> None:
     """Begin asking `java -version` now, on a thread, for `java_version` to take the answer from: it starts a JVM
     (~0.05-0.1 s of waiting), which a run asks for in any case (run.json and every record say which Java ran), so
     the run starts it while it prepares rather than waiting for it there."""
-    if "thread" in _early_java:
+    if "thread" in _early_java or java_version.cache_info().currsize:  # asking, or known: nothing to begin
         return
 
     def ask() -> None:

@@ -100,6 +100,8 @@ def test_java_version_asked_early_is_asked_once_and_is_the_same_answer(monkeypat
         assert environment.java_version() == 'openjdk version "17.0.1" 2021'
         assert environment.java_version() == 'openjdk version "17.0.1" 2021'
         assert calls == [("java", ("-version",))]
+        environment.ask_java_version()  # known: nothing asked again (a second run in this process)
+        assert "thread" not in environment._early_java and len(calls) == 1
     finally:
         environment.java_version.cache_clear()
         environment._early_java.clear()
