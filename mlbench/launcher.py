@@ -299,11 +299,13 @@ def serve(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import importlib
 
+    gc.disable()  # imports make no garbage worth collecting; collections during them cost ~5-10% of their time
     for name in PRELOAD:
         with contextlib.suppress(Exception):  # a module missing here is imported by the worker that needs it
             importlib.import_module(name)
     gc.collect()
     gc.freeze()  # what is loaded now stays shared with every worker: no collection of theirs touches (copies) it
+    gc.enable()  # workers collect as fresh interpreters do
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
