@@ -81,7 +81,7 @@ def java_version() -> str | None:
     if thread is not None:
         thread.join()
         if "answer" in _early_java:
-            return _early_java.pop("answer")  # type: ignore[no-any-return]
+            return _early_java.pop("answer")
     return _java_version_now()
 
 
