@@ -105,3 +105,57 @@ def test_java_version_asked_early_is_asked_once_and_is_the_same_answer(monkeypat
     finally:
         environment.java_version.cache_clear()
         environment._early_java.clear()
+
+
+_RUN_AND_SAY_IMPORTED = """
+import json, sys
+from pathlib import Path
+from mlbench import api
+adapters, out, extra = sys.argv[1].split(","), Path(sys.argv[2]), json.loads(sys.argv[3])
+if "data" in extra:
+    extra["data"] = Path(extra["data"])
+outcome = api.run(api.RunRequest(scenario="pvalues", adapters=adapters, out=out, **extra))
+print(json.dumps({"fits": [[r["adapter"], r["status"], r["support"], r["result"]["dropped"]]
+                           for r in outcome.records if r["phase"] == "fit"],
+                  "scipy.stats": "scipy.stats" in sys.modules}))
+"""
+
+
+def _run_and_say_imported(tmp_path, adapters: str, **extra) -> dict:
+    """A run in a fresh interpreter: its fits, and whether that process (the runner) ever imported scipy.stats."""
+    import json
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _RUN_AND_SAY_IMPORTED, adapters, str(tmp_path), json.dumps(extra)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_native_ols_pvalues_in_workers_never_import_scipy_stats_in_the_runner(tmp_path):
+    """The runner's deferred scipy.stats import (0.5 s of the main job's critical path) is skipped where no
+    measured phase of the runner can use it: not imported at all, so never inside a timed phase, also when the
+    elimination ends with no predictor (the intercept-only model is the platform's fit) or fits through the
+    origin."""
+    import numpy as np
+
+    main_job = _run_and_say_imported(tmp_path / "main", "statsmodels")
+    assert main_job == {"fits": [["statsmodels", "ok", "native", ["Newspaper"]]], "scipy.stats": False}
+    rng = np.random.default_rng(1)
+    noise = tmp_path / "noise.csv"
+    noise.write_text("a,b,y\n" + "\n".join(",".join(f"{v:.6f}" for v in row) for row in rng.normal(size=(60, 3))))
+    for intercept in (None, False):
+        empty = _run_and_say_imported(tmp_path / f"noise{intercept}", "statsmodels", data=str(noise), target="y",
+                                      intercept=intercept)
+        assert empty == {"fits": [["statsmodels", "ok", "native", ["b", "a"]]], "scipy.stats": False}
+
+
+@pytest.mark.parametrize(("adapters", "extra"), [
+    ("sklearn", {}),  # emulated p-values: the t tails computed here, inside the timed fit
+    ("statsmodels", {"dataset": "credit"}),  # factors: drop1's F-tests computed here from the platform's fits
+    ("statsmodels", {"isolation": "inline"}),  # the platform itself runs here
+    ("statsmodels", {"family": "poisson", "dataset": "credit", "target": "Cards"}),  # the GLM procedures
+])
+def test_any_other_plan_imports_scipy_stats_before_its_first_measured_phase(tmp_path, adapters, extra):
+    said = _run_and_say_imported(tmp_path, adapters, **extra)
+    assert said["scipy.stats"] is True and said["fits"] and all(fit[1] == "ok" for fit in said["fits"]), said
