@@ -227,6 +227,8 @@ def run_command(
         budget_memory=budget_memory,
         weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
     )
+    if not json_output:  # the tables' modules (~30-60 ms) imported now, while the launcher and the first
+        import mlbench.reports.console  # noqa: F401 - platform start beside it, not after the last phase
     with _progress(err) as report:
         outcome = api.run(request, progress=report)
     _finish(outcome, json_output, err, screen, wide)
