@@ -5,7 +5,8 @@ interpreter and import numpy, pandas, scipy and pyarrow again (about 1 s each, m
 hand-written script imports them once: on the four-platform job that alone was most of mlbench's overhead. So a
 run in process isolation starts this launcher first thing (`running`): a process that imports those modules
 (`PRELOAD`) while the run is being prepared, then waits. Each worker is then a fork of it, with the modules
-already in memory, started at its platform's turn as before.
+already in memory, started at its platform's turn as before. The command line starts it before typer parses the
+command line, as a fork of the CLI process itself (`running(fork=True)`), not a second interpreter to start.
 
 Isolation is unchanged: each worker is still its own process, in its own session (`setsid`), with its own
 pipes; a crash in one kills that worker only (the launcher and the other workers are separate processes), its

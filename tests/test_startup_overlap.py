@@ -1,7 +1,8 @@
-"""What a run starts early so it is not waited for on the critical path (issue 33, harness overhead): the workers'
-launcher forked from the command line before typer parses it (no second interpreter to start), and `java -version`
-asked on a thread while the run is prepared. Neither may change what a run is: the forked launcher is set up as
-a fresh one (own session, /dev/null on 0-2, none of the runner's descriptors), and Java's version is asked once."""
+"""What a run no longer waits for on its critical path (issue 33, harness overhead): the workers' launcher is
+forked from the command line before typer parses it (no second interpreter to start), `java -version` is asked on
+a thread while the run is prepared, and the runner imports scipy.stats only where a measured phase of its own may
+use it. None may change what a run is: the forked launcher is set up as a fresh one (own session, /dev/null on
+0-2, none of the runner's descriptors), Java's version is asked once, and no import lands in a timed phase."""
 
 from __future__ import annotations
 
