@@ -227,8 +227,10 @@ def _fork(ours: socket.socket, theirs: socket.socket) -> ForkedLauncher:
         sys.stdin, sys.stdout, sys.stderr = (open(fd, mode, closefd=False)  # noqa: SIM115 - they live as long
                                              for fd, mode in ((0, "r"), (1, "w"), (2, "w")))
         keep = theirs.fileno()
-        os.closerange(3, keep)
-        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        for fd in [int(name) for name in os.listdir("/proc/self/fd")]:  # the open ones (as Popen's close_fds)
+            if fd > 2 and fd != keep:
+                with contextlib.suppress(OSError):  # the listing's own, closed already
+                    os.close(fd)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         serve(keep)
     finally:
