@@ -251,6 +251,9 @@ def _run(request: RunRequest, progress: Any, resume_dir: Path | None,
         cores_given=request.cores is not None,
     )
     early = _early_session(request, adapters, step_specs, options) if resume_dir is None else None
+    from mlbench import environment  # below the early session: the platform starts before these imports
+
+    environment.ask_java_version()  # a JVM's start, waited for in the run's environment below, meanwhile
     try:
         with tempfile.TemporaryDirectory() as staging:
             units = _plan_units(request, spec, step_specs, seed, Path(staging))
@@ -261,7 +264,6 @@ def _run(request: RunRequest, progress: Any, resume_dir: Path | None,
     except BaseException:  # bad input (or Ctrl-C) while preparing: no run happened, leave nothing behind
         _abandon(early, store, resume_dir)
         raise
-    from mlbench import environment  # below the early session: the platform starts before these imports
     from mlbench.plan import RunPlan
     from mlbench.runner import Runner
 

@@ -207,32 +207,31 @@ def run_command(
     width: WidthOption = None,
 ) -> None:
     """Run a scenario on the chosen platforms; store every record under OUT/<run_id>/."""
-    from mlbench import launcher  # first: the workers' fork server starts importing while the api is imported
+    from mlbench import api  # the workers' fork server is started before this (`main`, else api.run)
 
-    with launcher.running(isolation == "process"):
-        from mlbench import api
-
-        if (scenario is None) == (resume is None):
-            raise MlbenchError("give a SCENARIO to run, or --resume RUN_DIR (not both)")
-        err = _console(stderr=True)
-        screen = _console(width=width, wide=wide)
-        if resume is not None:
-            with _progress(err) as report:
-                outcome = api.resume(resume, progress=report)
-            _finish(outcome, json_output, err, screen, wide)
-        request = api.RunRequest(
-            scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
-            repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
-            by=by.value if by else None, family=family, digits=digits, methods=_split(method),
-            max_fits=max_fits, sizes=_sizes(sizes), shape=_shape(shape), seed=seed, cores=_cores(cores), out=out,
-            memory=memory, h2o_url=h2o_url, spark_master=spark_master, isolation=isolation, timeout=timeout,
-            retries=retries,
-            budget_memory=budget_memory,
-            weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
-        )
+    if (scenario is None) == (resume is None):
+        raise MlbenchError("give a SCENARIO to run, or --resume RUN_DIR (not both)")
+    err = _console(stderr=True)
+    screen = _console(width=width, wide=wide)
+    if resume is not None:
         with _progress(err) as report:
-            outcome = api.run(request, progress=report)
+            outcome = api.resume(resume, progress=report)
         _finish(outcome, json_output, err, screen, wide)
+    request = api.RunRequest(
+        scenario=scenario or "", dataset=dataset, data=data, target=target, adapters=_split(adapters),
+        repeats=repeats, warmup=warmup, alpha=alpha, vif_threshold=vif_threshold,
+        by=by.value if by else None, family=family, digits=digits, methods=_split(method),
+        max_fits=max_fits, sizes=_sizes(sizes), shape=_shape(shape), seed=seed, cores=_cores(cores), out=out,
+        memory=memory, h2o_url=h2o_url, spark_master=spark_master, isolation=isolation, timeout=timeout,
+        retries=retries,
+        budget_memory=budget_memory,
+        weights=_weights(weight), settings=_settings(set_), intercept=False if no_intercept else None,
+    )
+    if not json_output:  # the tables' modules (~30-60 ms) imported now, while the launcher and the first
+        import mlbench.reports.console  # noqa: F401 - platform start beside it, not after the last phase
+    with _progress(err) as report:
+        outcome = api.run(request, progress=report)
+    _finish(outcome, json_output, err, screen, wide)
 
 
 @contextlib.contextmanager
@@ -543,11 +542,28 @@ def main() -> None:
     import signal
     import warnings
 
-    signal.signal(signal.SIGTERM, _terminate)
-    # numpy's overflow / invalid-value warnings (1e308 in the data, a constant target) name source lines; the
-    # values themselves (inf, NaN) are recorded and graded, and the platforms' own output goes to platform.log
-    warnings.simplefilter("ignore", RuntimeWarning)
-    _exit_now(_run_app())
+    from mlbench import launcher
+
+    # the workers' fork server starts importing before typer parses the command line (~0.1 s, more when loaded),
+    # forked from this process, which has imported nothing but the command line yet, has no other thread, and
+    # has not set the handlers and filters below (it and its workers are as fresh interpreters start)
+    with launcher.running(_runs_workers(sys.argv[1:]), fork=True):
+        signal.signal(signal.SIGTERM, _terminate)
+        # numpy's overflow / invalid-value warnings (1e308 in the data, a constant target) name source lines; the
+        # values themselves (inf, NaN) are recorded and graded, and the platforms' own output goes to platform.log
+        warnings.simplefilter("ignore", RuntimeWarning)
+        code = _run_app()
+    _exit_now(code)
+
+
+def _runs_workers(args: list[str]) -> bool:
+    """Whether the command line is a `run` whose platforms run in worker processes (the default isolation):
+    read before typer parses it, so a help or another command never starts the launcher (a bad option does, and
+    ends it with the command)."""
+    if args[:1] != ["run"] or "--help" in args:
+        return False
+    return not any(arg == "--isolation=inline" or (arg == "--isolation" and args[i + 1:i + 2] == ["inline"])
+                   for i, arg in enumerate(args))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
+from typing import Any
 
 import mlbench
 from mlbench.sanitize import redact
@@ -54,9 +56,36 @@ def run_tool(tool: str, *args: str, timeout: float) -> subprocess.CompletedProce
         return None
 
 
+_early_java: dict[str, Any] = {}  # `ask_java_version`'s thread, then its answer
+
+
+def ask_java_version() -> None:
+    """Begin asking `java -version` now, on a thread, for `java_version` to take the answer from: it starts a JVM
+    (~0.05-0.1 s of waiting), which a run asks for in any case (run.json and every record say which Java ran), so
+    the run starts it while it prepares rather than waiting for it there."""
+    if "thread" in _early_java or java_version.cache_info().currsize:  # asking, or known: nothing to begin
+        return
+
+    def ask() -> None:
+        _early_java["answer"] = _java_version_now()
+
+    _early_java["thread"] = thread = threading.Thread(target=ask, name="mlbench-java-version", daemon=True)
+    thread.start()
+
+
 @functools.lru_cache(maxsize=1)
 def java_version() -> str | None:
-    """First line of `java -version`, or None when no working Java is on PATH."""
+    """First line of `java -version`, or None when no working Java is on PATH (the answer to `ask_java_version`
+    if it asked; asked again after `cache_clear`)."""
+    thread = _early_java.pop("thread", None)
+    if thread is not None:
+        thread.join()
+        if "answer" in _early_java:
+            return _early_java.pop("answer")
+    return _java_version_now()
+
+
+def _java_version_now() -> str | None:
     out = run_tool("java", "-version", timeout=20)
     if out is None:
         return None

@@ -5,7 +5,8 @@ interpreter and import numpy, pandas, scipy and pyarrow again (about 1 s each, m
 hand-written script imports them once: on the four-platform job that alone was most of mlbench's overhead. So a
 run in process isolation starts this launcher first thing (`running`): a process that imports those modules
 (`PRELOAD`) while the run is being prepared, then waits. Each worker is then a fork of it, with the modules
-already in memory, started at its platform's turn as before.
+already in memory, started at its platform's turn as before. The command line starts it before typer parses the
+command line, as a fork of the CLI process itself (`running(fork=True)`), not a second interpreter to start.
 
 Isolation is unchanged: each worker is still its own process, in its own session (`setsid`), with its own
 pipes; a crash in one kills that worker only (the launcher and the other workers are separate processes), its
@@ -30,6 +31,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -70,17 +72,20 @@ class ForkedProcess:
 
 
 class Launcher:
-    """The runner's end of the launcher process (started by `running`)."""
+    """The runner's end of the launcher process (started by `running`): a fresh interpreter, or with `fork` a
+    fork of this process (see `running`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fork: bool = False) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._socket = ours
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlbench.launcher", str(theirs.fileno()), str(os.getpid())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,  # Ctrl-C reaches the runner only
-        )
-        theirs.close()
+        try:
+            self.process: subprocess.Popen[bytes] | ForkedLauncher = _fork(ours, theirs) if fork else subprocess.Popen(
+                [sys.executable, "-m", "mlbench.launcher", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True,  # Ctrl-C reaches the runner only
+            )
+        finally:
+            theirs.close()
 
     def spawn(self, argv: list[str], log: IO[bytes] | int) -> ForkedProcess | None:
         """`python -m argv[0] argv[1:]` forked by the launcher (stdin and stdout pipes to us, stderr to `log`), or
@@ -139,15 +144,20 @@ def current() -> Launcher | None:
 
 
 @contextlib.contextmanager
-def running(enabled: bool = True) -> Iterator[None]:
+def running(enabled: bool = True, fork: bool = False) -> Iterator[None]:
     """Start a launcher for the block (a run in process isolation): its imports overlap the run's preparation,
     and every worker of the run is forked from it. Linux only: macOS's system libraries (Accelerate, the
-    Objective-C runtime) are not safe to use in a fork that does not exec; elsewhere workers start as before."""
+    Objective-C runtime) are not safe to use in a fork that does not exec; elsewhere workers start as before.
+
+    `fork`: the launcher is a fork of this process rather than a fresh interpreter (which costs ~50 ms before its
+    first import, on every run's critical path). Only for a process that has no other thread and has imported
+    nothing but the command line (`mlbench.cli.main`, first thing): what it holds, the launcher and every worker
+    would hold. Where forking fails, a fresh interpreter as without it."""
     if not enabled or not sys.platform.startswith("linux") or current() is not None:
         yield
         return
     try:
-        launcher = Launcher()
+        launcher = Launcher(fork=fork)
     except OSError:
         yield
         return
@@ -157,6 +167,74 @@ def running(enabled: bool = True) -> Iterator[None]:
     finally:
         _current.remove(launcher)
         launcher.close()
+
+
+class ForkedLauncher:
+    """The launcher forked by `_fork`, used as `Launcher` uses a Popen: `pid`, `poll`, `wait(timeout)`,
+    `terminate`, `kill` (it is this process's child, reaped here)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid == 0:
+                    return None
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"launcher {self.pid}", timeout or 0)
+            time.sleep(0.001)
+        assert self.returncode is not None
+        return self.returncode
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, number: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, number)
+
+
+def _fork(ours: socket.socket, theirs: socket.socket) -> ForkedLauncher:
+    """The launcher as a fork of this process, set up as `Launcher`'s Popen sets up a fresh one: its own
+    session, /dev/null on 0, 1 and 2 (and sys.stdin, stdout, stderr on them), no descriptor but its socket,
+    default SIGTERM."""
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered here is ever written twice
+        with contextlib.suppress(Exception):
+            stream.flush()
+    pid = os.fork()
+    if pid:
+        return ForkedLauncher(pid)
+    try:
+        ours.close()
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for target in (0, 1, 2):
+            os.dup2(null, target)
+        # the standard streams of a fresh interpreter, on 0, 1 and 2 (what a worker reads and writes through)
+        sys.stdin, sys.stdout, sys.stderr = (open(fd, mode, closefd=False)  # noqa: SIM115 - they live as long
+                                             for fd, mode in ((0, "r"), (1, "w"), (2, "w")))
+        keep = theirs.fileno()
+        for fd in [int(name) for name in os.listdir("/proc/self/fd")]:  # the open ones (as Popen's close_fds)
+            if fd > 2 and fd != keep:
+                with contextlib.suppress(OSError):  # the listing's own, closed already
+                    os.close(fd)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        serve(keep)
+    finally:
+        os._exit(1)
 
 
 # ----- the launcher process ----------------------------------------------------------------------------------
@@ -213,15 +291,24 @@ def _reap(children: dict[int, socket.socket]) -> None:
 
 
 def main() -> None:
-    ctl = socket.socket(fileno=int(sys.argv[1]))
+    """`python -m mlbench.launcher FD`: serve the runner on socket FD."""
+    serve(int(sys.argv[1]))
+
+
+def serve(fd: int) -> None:
+    """Import PRELOAD, then fork a worker for each request on socket `fd` until the runner closes it (never
+    returns)."""
+    ctl = socket.socket(fileno=fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import importlib
 
+    gc.disable()  # imports make no garbage worth collecting; collections during them cost ~5-10% of their time
     for name in PRELOAD:
         with contextlib.suppress(Exception):  # a module missing here is imported by the worker that needs it
             importlib.import_module(name)
     gc.collect()
     gc.freeze()  # what is loaded now stays shared with every worker: no collection of theirs touches (copies) it
+    gc.enable()  # workers collect as fresh interpreters do
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)

@@ -38,7 +38,7 @@ from mlbench.plan import DataUnit, Progress, ProgressState, RunPlan
 from mlbench.registry import get as get_adapter
 from mlbench.results import ResultRecord, RunStore, append_log, finished_cells
 from mlbench.sanitize import redact
-from mlbench.stats import metrics
+from mlbench.stats import metrics, procedures
 from mlbench.truth import Truth
 from mlbench.worker import CellTimeout
 
@@ -137,8 +137,10 @@ class Runner:
 
     def execute(self) -> list[ResultRecord]:
         """The whole plan: the truth reference of every statistics cell first, then each adapter in turn. The
-        harness's own first-use imports happen here, before any measured phase (beside the early session only)."""
-        stats.import_deferred()
+        harness's own first-use imports happen here, before any measured phase (beside the early session only),
+        where a measured phase may need them."""
+        if self._may_need_deferred_imports():
+            stats.import_deferred()
         for unit in self.plan.units:
             stats_cells = [c for c in unit.cells if steps.is_statistics(c[1].step)]
             if stats_cells:
@@ -149,6 +151,27 @@ class Runner:
         for name in self.plan.adapters:
             self._sweep(get_adapter(name))
         return self.records
+
+    def _may_need_deferred_imports(self) -> bool:
+        """Whether a measured phase of this process may compute with stats.DEFERRED_IMPORTS (scipy.stats: the t
+        and F tails, an emulated fit's inference, the GLMs', the metrics'), which must then be imported before any
+        (issue 27). Every plan may, except one of OLS p-value eliminations alone on platforms in worker processes
+        that compute them natively, with no factor's F-test (drop1's, computed here from the platform's fits):
+        there this process only passes the platform's fits on (the truth is exact arithmetic, outside any timed
+        phase), and the import would cost ~0.5 s of the run's critical path (a statsmodels run of the main job)."""
+        if self.plan.isolation != "process":
+            return True
+        for unit in self.plan.units:
+            for _, spec, variant in unit.cells:
+                if spec.step != "pvalues" or getattr(spec, "family", "gaussian") != "gaussian":
+                    return True
+                groups = procedures.term_groups(unit.design.terms, unit.design.features, spec.by)
+                if any(len(columns) > 1 for columns in groups.values()):
+                    return True
+                if any(steps.cell_capability(get_adapter(name), spec, variant).support is Support.EMULATED
+                       for name in self.plan.adapters):
+                    return True
+        return False
 
     def _sweep(self, cls: type[Adapter]) -> None:
         """The adapter's cells once per core count, each count in a session of its own (a JVM takes its thread
