@@ -12,15 +12,22 @@ from collections.abc import Callable
 from mlbench.measure import wait_with_peak
 
 
-def run_measured(cmd: list[str], interval: float = 0.02) -> tuple[float, float, subprocess.CompletedProcess]:
+def run_measured(cmd: list[str], interval: float | None = 0.02) -> tuple[float, float, subprocess.CompletedProcess]:
     """(wall seconds, peak RSS MB of the process tree, completed process) of one command.
+
+    `interval=None` only waits (peak 0): sampling a tree every 20 ms costs CPU that competes with the command on
+    this 2-core machine, more for a tree of more processes, so a wall-time comparison that needs no memory skips it.
 
     Output goes to temporary files, not pipes: nobody reads a pipe while the command runs, and a command that
     prints more than the pipe buffer (64 KB: a feature-selection run's tables) would block on it forever."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
-        peak, _ = wait_with_peak(proc, interval=interval)
+        if interval is None:
+            proc.wait()
+            peak = 0
+        else:
+            peak, _ = wait_with_peak(proc, interval=interval)
         wall = time.perf_counter() - t0
         out.seek(0)
         err.seek(0)

@@ -12,6 +12,33 @@ import pytest
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
+# The suite runs on two pytest-xdist workers (pyproject's addopts: -n 2 --dist loadgroup --no-loadscope-reorder):
+# serially it keeps 1.2 of the 2 cores busy (the rest is waiting on subprocesses and JVM starts). Each file is one
+# unit of work, so its module fixtures (a Spark session, a scenario run) are made once; the files sharing the one
+# H2O session (adapters/conftest.py) are one unit, so one worker starts one H2O JVM for all of them. The longest
+# units go first (their times in a serial run, 2026-12-07), so the last minutes are not one long file on one worker
+# while the other idles.
+SHARED_H2O_SESSION = {"tests/adapters/test_h2o.py", "tests/adapters/test_h2o_models.py",
+                      "tests/adapters/test_glm_runs_jvm.py"}
+LONGEST_FIRST = ["tests/test_r_data.py", "tests/test_accuracy.py", "h2o-session", "tests/test_platforms_cli.py",
+                 "tests/adapters/test_conformance.py", "tests/test_multinode.py", "tests/adapters/test_spark.py",
+                 "tests/adapters/test_tensorflow.py", "tests/test_platform_death.py", "tests/test_html_browser.py",
+                 "tests/test_bad_inputs.py", "tests/test_isolation.py", "tests/test_glm_platform_runs.py",
+                 "tests/test_no_intercept.py"]
+
+
+def _work_unit(item: pytest.Item) -> str:
+    path = item.path.relative_to(item.config.rootpath).as_posix()
+    return "h2o-session" if path in SHARED_H2O_SESSION else path
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_work_unit(item)))
+    rank = {unit: i for i, unit in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_work_unit(item), len(rank)))  # stable: the rest keep their order
+
 
 @pytest.fixture(scope="session")
 def r_advertising() -> dict:
@@ -33,7 +60,8 @@ def r_hitters_subsets() -> dict:
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
     """Run the real `mlbench` command in a subprocess (as a user would), returning CompletedProcess."""
-    full_env = {**os.environ, **(env or {})}
+    inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}  # xdist's workers set 80
+    full_env = {**inherited, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "mlbench", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
         env=full_env,
