@@ -15,8 +15,9 @@ from mlbench.measure import wait_with_peak
 def run_measured(cmd: list[str], interval: float | None = 0.02) -> tuple[float, float, subprocess.CompletedProcess]:
     """(wall seconds, peak RSS MB of the process tree, completed process) of one command.
 
-    `interval=None` only waits (peak 0): sampling a tree every 20 ms costs CPU that competes with the command on
-    this 2-core machine, more for a tree of more processes, so a wall-time comparison that needs no memory skips it.
+    `interval=None` only waits (peak 0): sampling a tree every 20 ms costs ~8% of a core (2.7 s of CPU over a
+    30 s run of the four-platform job, mlbench's or the script's alike) that competes with the command on this
+    2-core machine, so a wall-time comparison that needs no memory skips it.
 
     Output goes to temporary files, not pipes: nobody reads a pipe while the command runs, and a command that
     prints more than the pipe buffer (64 KB: a feature-selection run's tables) would block on it forever."""
