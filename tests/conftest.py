@@ -14,30 +14,27 @@ REFERENCE_DIR = Path(__file__).parent / "reference"
 
 # The suite runs on two pytest-xdist workers (pyproject's addopts: -n 2 --dist loadgroup --no-loadscope-reorder):
 # serially it keeps 1.2 of the 2 cores busy (the rest is waiting on subprocesses and JVM starts). Each file is one
-# unit of work, so its module fixtures (a Spark session, a scenario run) are made once; the files sharing the one
-# H2O session (adapters/conftest.py) are one unit, so one worker starts one H2O JVM for all of them. The longest
-# units go first (their times in a serial run, 2026-12-07), so the last minutes are not one long file on one worker
-# while the other idles.
-SHARED_H2O_SESSION = {"tests/adapters/test_h2o.py", "tests/adapters/test_h2o_models.py",
-                      "tests/adapters/test_glm_runs_jvm.py"}
-LONGEST_FIRST = ["tests/test_r_data.py", "tests/test_accuracy.py", "h2o-session", "tests/test_platforms_cli.py",
+# unit of work, so its module fixtures (a Spark session, a scenario run) are made once; the files whose tests use the
+# one H2O session (adapters/conftest.py `h2o_session`) are one unit, so one worker starts one H2O JVM for all of
+# them. The longest units go first (their times in a serial run, 2026-12-07), so the last minutes are not one long
+# file on one worker while the other idles.
+H2O_SESSION_UNIT = "h2o-session"
+LONGEST_FIRST = ["tests/test_r_data.py", "tests/test_accuracy.py", H2O_SESSION_UNIT, "tests/test_platforms_cli.py",
                  "tests/adapters/test_conformance.py", "tests/test_multinode.py", "tests/adapters/test_spark.py",
                  "tests/adapters/test_tensorflow.py", "tests/test_platform_death.py", "tests/test_html_browser.py",
                  "tests/test_bad_inputs.py", "tests/test_isolation.py", "tests/test_glm_platform_runs.py",
                  "tests/test_no_intercept.py"]
 
 
-def _work_unit(item: pytest.Item) -> str:
-    path = item.path.relative_to(item.config.rootpath).as_posix()
-    return "h2o-session" if path in SHARED_H2O_SESSION else path
-
-
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    sharing_h2o = {item.path for item in items if "h2o_session" in getattr(item, "fixturenames", ())}
+    units = {item.nodeid: H2O_SESSION_UNIT if item.path in sharing_h2o
+             else item.path.relative_to(config.rootpath).as_posix() for item in items}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(_work_unit(item)))
+        item.add_marker(pytest.mark.xdist_group(units[item.nodeid]))
     rank = {unit: i for i, unit in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_work_unit(item), len(rank)))  # stable: the rest keep their order
+    items.sort(key=lambda item: rank.get(units[item.nodeid], len(rank)))  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")
